@@ -1,0 +1,115 @@
+// Configuration is read from the environment once, validated, and frozen.
+// Every setting has a default that works on one machine; a bad value stops the
+// process at start with a message naming each offending variable.
+
+type Source = Record<string, string | undefined>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+class Reader {
+  readonly problems: string[] = [];
+  constructor(private readonly env: Source) {}
+
+  str(name: string, def: string, pattern?: RegExp): string {
+    const raw = this.env[name];
+    const value = raw === undefined || raw === '' ? def : raw;
+    if (pattern && !pattern.test(value)) this.problems.push(`${name}=${JSON.stringify(value)} does not match ${pattern}`);
+    return value;
+  }
+
+  int(name: string, def: number, min: number, max: number): number {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return def;
+    const n = Number(raw);
+    if (!/^-?\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < min || n > max) {
+      this.problems.push(`${name}=${JSON.stringify(raw)} must be an integer in [${min}, ${max}]`);
+      return def;
+    }
+    return n;
+  }
+
+  bool(name: string, def: boolean): boolean {
+    const raw = this.env[name];
+    if (raw === undefined || raw === '') return def;
+    if (/^(1|true|yes|on)$/i.test(raw)) return true;
+    if (/^(0|false|no|off)$/i.test(raw)) return false;
+    this.problems.push(`${name}=${JSON.stringify(raw)} must be a boolean (true/false)`);
+    return def;
+  }
+
+  optional(name: string): string | undefined {
+    const raw = this.env[name];
+    return raw === undefined || raw === '' ? undefined : raw;
+  }
+}
+
+const HOST = /^[A-Za-z0-9.:[\]-]+$/;
+const LEVELS = /^(fatal|error|warn|info|debug|trace|silent)$/;
+const TOPIC = /^[A-Za-z0-9._-]{1,200}$/;
+
+export function readConfig(env: Source = process.env) {
+  const r = new Reader(env);
+  const config = {
+    logLevel: r.str('LOG_LEVEL', 'info', LEVELS),
+    host: r.str('TELLER_HOST', '127.0.0.1', HOST),
+    port: r.int('TELLER_PORT', 8080, 1, 65535),
+    apiReplicas: r.int('API_REPLICAS', 2, 1, 64),
+    apiBasePort: r.int('API_BASE_PORT', 3101, 1, 65000),
+    apiPort: r.int('API_PORT', 3101, 1, 65535),
+    replicaId: r.str('REPLICA_ID', `api-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
+    consumers: r.int('CONSUMERS', 2, 1, 64),
+    consumerId: r.str('CONSUMER_ID', `consumer-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
+    kafkaBrokers: r.str('KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean),
+    kafkaExternal: env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '',
+    kafkaPort: r.int('KAFKA_PORT', 9092, 1, 65535),
+    topic: r.str('KAFKA_TOPIC', 'teller.transactions', TOPIC),
+    dlqTopic: r.str('KAFKA_DLQ_TOPIC', 'teller.transactions.dlq', TOPIC),
+    partitions: r.int('KAFKA_PARTITIONS', 12, 1, 1024),
+    groupId: r.str('KAFKA_GROUP', 'teller-ledger', TOPIC),
+    sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 10000, 3000, 300000),
+    mongoUri: r.str('MONGODB_URI', 'mongodb://127.0.0.1:27117/teller'),
+    mongoExternal: env.MONGODB_URI !== undefined && env.MONGODB_URI !== '',
+    mongoPort: r.int('FERRETDB_PORT', 27117, 1, 65535),
+    mongoDb: r.str('MONGODB_DB', 'teller', /^[A-Za-z0-9_-]{1,64}$/),
+    redisUrl: r.str('REDIS_URL', 'redis://127.0.0.1:6479'),
+    redisExternal: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
+    redisPort: r.int('REDIS_PORT', 6479, 1, 65535),
+    decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 3000, 50, 60000),
+    idWindowSeconds: r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
+    requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
+    producerLingerMs: r.int('PRODUCER_LINGER_MS', 2, 0, 1000),
+    producerBatchMax: r.int('PRODUCER_BATCH_MAX', 1000, 1, 100000),
+    producerQueueMax: r.int('PRODUCER_QUEUE_MAX', 20000, 1, 10000000),
+    producerSendTimeoutMs: r.int('PRODUCER_SEND_TIMEOUT_MS', 2000, 100, 60000),
+    insertGroupMs: r.int('INSERT_GROUP_MS', 4, 0, 1000),
+    snapshotIntervalMs: r.int('SNAPSHOT_INTERVAL_MS', 5000, 100, 3600000),
+    snapshotKeep: r.int('SNAPSHOT_KEEP', 2, 1, 100),
+    bodyLimit: r.int('BODY_LIMIT_BYTES', 16 * 1024, 256, 1024 * 1024),
+    dataDir: r.str('TELLER_DATA_DIR', '.data'),
+    cacheDir: r.str('TELLER_CACHE_DIR', '.cache'),
+    runDir: r.str('TELLER_RUN_DIR', '.run'),
+    apiKeys: r.optional('API_KEYS'),
+  };
+  if (r.problems.length > 0) throw new ConfigError(r.problems);
+  return Object.freeze(config);
+}
+
+export type Config = ReturnType<typeof readConfig>;
+
+/** Reads and validates once; exits with a clear message when the environment is wrong. */
+export function loadConfigOrExit(): Config {
+  try {
+    return readConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`${err.message}\n`);
+      process.exit(2);
+    }
+    throw err;
+  }
+}
