@@ -1,0 +1,83 @@
+// The message schema both sides import: the api encodes with it, the consumer
+// validates every record against it and dead-letters what does not conform.
+import { Ajv } from 'ajv';
+import type { LogMessage } from './types.js';
+
+export const ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
+export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
+/** Ids the system mints itself (e.g. the cancel after a timeout) use `~`, which clients cannot. */
+export const SYSTEM_ID_PATTERN = '^[A-Za-z0-9._:~-]{1,140}$';
+
+export const amountSchema = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
+const epochMs = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
+
+const txSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['v', 'id', 'type', 'accountId', 'receivedAt'],
+  properties: {
+    v: { const: 1 },
+    id: { type: 'string', pattern: SYSTEM_ID_PATTERN },
+    type: { enum: ['deposit', 'withdraw_request', 'withdraw', 'cancel'] },
+    accountId: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
+    amount: amountSchema,
+    requestId: { type: 'string', pattern: ID_PATTERN },
+    expiresAt: epochMs,
+    receivedAt: epochMs,
+    replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+  },
+  allOf: [
+    {
+      if: { properties: { type: { const: 'cancel' } } },
+      then: { required: ['requestId'], not: { required: ['amount'] } },
+      else: { required: ['amount'] },
+    },
+  ],
+} as const;
+
+const tickSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['v', 'type', 'receivedAt'],
+  properties: { v: { const: 1 }, type: { const: 'tick' }, receivedAt: epochMs },
+} as const;
+
+const ajv = new Ajv({ strict: true, allErrors: false, coerceTypes: false, strictTuples: false });
+const validateTx = ajv.compile(txSchema);
+const validateTick = ajv.compile(tickSchema);
+
+export type ParseResult = { ok: true; msg: LogMessage } | { ok: false; reason: string };
+
+/** Decodes and validates one record value; never throws. */
+export function parseMessage(value: Buffer | string | null | undefined): ParseResult {
+  if (value === null || value === undefined) return { ok: false, reason: 'empty value' };
+  let data: unknown;
+  try {
+    data = JSON.parse(typeof value === 'string' ? value : value.toString('utf8'));
+  } catch (err) {
+    return { ok: false, reason: `not JSON: ${(err as Error).message}` };
+  }
+  const isTick = typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tick';
+  const validate = isTick ? validateTick : validateTx;
+  if (validate(data)) return { ok: true, msg: data as LogMessage };
+  const e = validate.errors?.[0];
+  return { ok: false, reason: `schema: ${e?.instancePath || '/'} ${e?.message ?? 'invalid'}` };
+}
+
+export function encodeMessage(msg: LogMessage): Buffer {
+  return Buffer.from(JSON.stringify(msg));
+}
+
+/**
+ * The partition of an account. The producer sets partitions explicitly with
+ * this function so that the api can tell which partition owns an account
+ * (read-model readiness is tracked per partition). FNV-1a, 32 bit.
+ */
+export function partitionOf(accountId: string, partitions: number): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < accountId.length; i++) {
+    h ^= accountId.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return (h >>> 0) % partitions;
+}

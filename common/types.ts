@@ -1,0 +1,88 @@
+// Shared shapes of the Kafka messages, the ledger's outcomes and its documents.
+// The api produces messages and reads outcomes; the consumer decides them.
+
+export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel'] as const;
+export type TxType = (typeof TX_TYPES)[number];
+
+/** A client's transaction on one account, as it travels on the topic (SPEC section 4). */
+export interface TxMessage {
+  v: 1;
+  id: string;
+  type: TxType;
+  accountId: string;
+  /** Minor units; absent only for `cancel`. */
+  amount?: number;
+  /** For `withdraw` (settle exactly this hold) and `cancel` (release this hold). */
+  requestId?: string;
+  /** For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock. */
+  expiresAt?: number;
+  /** When the api accepted the call, ms since the epoch: the only clock the ledger ever reads. */
+  receivedAt: number;
+  /** The api replica waiting for the outcome (its Redis channel suffix). */
+  replyTo?: string;
+}
+
+/** Advances a partition's log clock so that holds lapse even when an account is quiet. */
+export interface TickMessage {
+  v: 1;
+  type: 'tick';
+  receivedAt: number;
+}
+
+export type LogMessage = TxMessage | TickMessage;
+
+export type TxStatus =
+  | 'applied' // deposit, withdrawal, cancel
+  | 'approved' // withdrawal request
+  | 'denied' // withdrawal request
+  | 'cancelled' // withdrawal request later cancelled (by the client or after a timeout)
+  | 'expired' // withdrawal request whose hold lapsed
+  | 'not_found' // cancel of a hold that is not held
+  | 'conflict'; // id reused with another body: refused, nothing changed
+
+export type TxReason = 'insufficient_funds' | 'id_reused' | 'request_not_held' | 'timeout';
+
+/** The ledger's decision on one message, as the client sees it. */
+export interface Outcome {
+  id: string;
+  accountId: string;
+  type: TxType;
+  amount?: number;
+  requestId?: string;
+  status: TxStatus;
+  reason?: TxReason;
+  overdraft?: boolean;
+  /** Balance and reserved of the account right after this decision. */
+  balance: number;
+  reserved: number;
+  /** True when this answers a repeat of an id already decided. */
+  replayed?: boolean;
+  /** Log clock at the decision (ms since the epoch). */
+  decidedAt: number;
+}
+
+/** One ledger document per decided transaction (and per lapsed hold): `transactions` collection. */
+export interface LedgerDoc {
+  _id: string;
+  id: string;
+  accountId: string;
+  type: TxType | 'expire';
+  amount: number;
+  requestId?: string;
+  status: TxStatus;
+  reason?: TxReason;
+  overdraft?: boolean;
+  balanceAfter: number;
+  reservedAfter: number;
+  partition: number;
+  offset: number;
+  receivedAt: number;
+}
+
+/** Read model of an account, as Redis holds it and the GET routes serve it. */
+export interface AccountView {
+  accountId: string;
+  balance: number;
+  reserved: number;
+  updatedAt: number;
+}

@@ -1,0 +1,189 @@
+// The ledger rules of SPEC section 2, for one account: a pure, deterministic
+// function of the account's state and one message. No clock, no I/O, no
+// mutation: the same inputs always give the same account, outcome and document.
+import type { LedgerDoc, Outcome, TxMessage, TxStatus, TxReason } from '../common/types.js';
+
+/** A withdrawal request's hold on funds, until settled, cancelled or lapsed. */
+export interface Hold {
+  readonly id: string;
+  /** What is still held (a withdrawal without `requestId` may consume part of it). */
+  readonly amount: number;
+  readonly expiresAt: number;
+}
+
+export interface Account {
+  readonly balance: number;
+  readonly reserved: number;
+  readonly updatedAt: number;
+  /** Open holds, oldest first; their amounts always add up to `reserved`. */
+  readonly holds: readonly Hold[];
+}
+
+export const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0, reserved: 0, updatedAt: 0, holds: Object.freeze([]) });
+
+/** Where a message sits in the log, and the log's clock when it is decided. */
+export interface Position {
+  partition: number;
+  offset: number;
+  clock: number;
+}
+
+export interface Decision {
+  account: Account;
+  outcome: Outcome;
+  doc: LedgerDoc;
+}
+
+export function ledgerId(accountId: string, id: string): string {
+  return `${accountId}/${id}`;
+}
+
+/** Decides one new (never seen) transaction against its account. */
+export function decide(account: Account, msg: TxMessage, pos: Position): Decision {
+  switch (msg.type) {
+    case 'deposit':
+      return settle(msg, pos, { ...account, balance: account.balance + amountOf(msg) }, 'applied');
+    case 'withdraw_request':
+      return requestHold(account, msg, pos);
+    case 'withdraw':
+      return withdraw(account, msg, pos);
+    case 'cancel':
+      return cancel(account, msg, pos);
+  }
+}
+
+function requestHold(account: Account, msg: TxMessage, pos: Position): Decision {
+  const amount = amountOf(msg);
+  if (account.balance - account.reserved < amount) {
+    return settle(msg, pos, account, 'denied', 'insufficient_funds');
+  }
+  const hold: Hold = { id: msg.id, amount, expiresAt: msg.expiresAt ?? Number.MAX_SAFE_INTEGER };
+  const next = { ...account, reserved: account.reserved + amount, holds: [...account.holds, hold] };
+  return settle(msg, pos, next, 'approved');
+}
+
+function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
+  const amount = amountOf(msg);
+  let holds: readonly Hold[];
+  let reason: TxReason | undefined;
+  if (msg.requestId !== undefined) {
+    // Settles exactly the named hold, whatever its amount, as a card capture does.
+    const named = account.holds.find((h) => h.id === msg.requestId);
+    holds = named ? account.holds.filter((h) => h !== named) : account.holds;
+    if (!named) reason = 'request_not_held';
+  } else {
+    holds = consumeOldest(account.holds, amount);
+  }
+  const reserved = sum(holds);
+  const balance = account.balance - amount;
+  const next = { ...account, balance, reserved, holds };
+  return settle(msg, pos, next, 'applied', reason, balance < 0);
+}
+
+function cancel(account: Account, msg: TxMessage, pos: Position): Decision {
+  const held = account.holds.find((h) => h.id === msg.requestId);
+  if (!held) return settle(msg, pos, account, 'not_found', 'request_not_held');
+  const holds = account.holds.filter((h) => h !== held);
+  return settle(msg, pos, { ...account, reserved: account.reserved - held.amount, holds }, 'applied');
+}
+
+/** Releases holds whose time has come by the log's clock; one document per lapsed hold. */
+export function lapseHolds(
+  accountId: string,
+  account: Account,
+  pos: Position,
+): { account: Account; docs: LedgerDoc[]; lapsed: Hold[] } {
+  const lapsed = account.holds.filter((h) => h.expiresAt <= pos.clock);
+  if (lapsed.length === 0) return { account, docs: [], lapsed };
+  let current = account;
+  const docs: LedgerDoc[] = [];
+  for (const hold of lapsed) {
+    const holds = current.holds.filter((h) => h !== hold);
+    current = { ...current, reserved: current.reserved - hold.amount, holds, updatedAt: pos.clock };
+    docs.push({
+      _id: ledgerId(accountId, `${hold.id}~expired`),
+      id: `${hold.id}~expired`,
+      accountId,
+      type: 'expire',
+      amount: hold.amount,
+      requestId: hold.id,
+      status: 'applied',
+      balanceAfter: current.balance,
+      reservedAfter: current.reserved,
+      partition: pos.partition,
+      offset: pos.offset,
+      receivedAt: pos.clock,
+    });
+  }
+  return { account: current, docs, lapsed };
+}
+
+/** Takes `amount` from the oldest holds first; what a withdrawal without `requestId` settles. */
+function consumeOldest(holds: readonly Hold[], amount: number): readonly Hold[] {
+  let left = amount;
+  const out: Hold[] = [];
+  for (const h of holds) {
+    if (left >= h.amount) {
+      left -= h.amount;
+    } else {
+      out.push(left > 0 ? { ...h, amount: h.amount - left } : h);
+      left = 0;
+    }
+  }
+  return out;
+}
+
+function settle(
+  msg: TxMessage,
+  pos: Position,
+  next: Account,
+  status: TxStatus,
+  reason?: TxReason,
+  overdraft?: boolean,
+): Decision {
+  const account: Account = { ...next, updatedAt: pos.clock };
+  const outcome: Outcome = {
+    id: msg.id,
+    accountId: msg.accountId,
+    type: msg.type,
+    status,
+    balance: account.balance,
+    reserved: account.reserved,
+    decidedAt: pos.clock,
+  };
+  const doc: LedgerDoc = {
+    _id: ledgerId(msg.accountId, msg.id),
+    id: msg.id,
+    accountId: msg.accountId,
+    type: msg.type,
+    amount: msg.amount ?? 0,
+    status,
+    balanceAfter: account.balance,
+    reservedAfter: account.reserved,
+    partition: pos.partition,
+    offset: pos.offset,
+    receivedAt: msg.receivedAt,
+  };
+  if (msg.amount !== undefined) outcome.amount = msg.amount;
+  if (msg.requestId !== undefined) outcome.requestId = doc.requestId = msg.requestId;
+  if (reason !== undefined) outcome.reason = doc.reason = reason;
+  if (overdraft) outcome.overdraft = doc.overdraft = true;
+  return { account, outcome, doc };
+}
+
+function amountOf(msg: TxMessage): number {
+  // The schema requires an amount on every type but cancel; a missing one here is a bug upstream.
+  if (msg.amount === undefined) throw new TypeError(`${msg.type} ${msg.id} has no amount`);
+  return msg.amount;
+}
+
+function sum(holds: readonly Hold[]): number {
+  let total = 0;
+  for (const h of holds) total += h.amount;
+  return total;
+}
+
+/** The body a transaction's fingerprint is judged by: the same id must come with the same body. */
+export function fingerprint(msg: TxMessage): string {
+  return `${msg.type}|${msg.amount ?? ''}|${msg.requestId ?? ''}`;
+}

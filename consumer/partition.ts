@@ -1,0 +1,154 @@
+// The state machine of one partition: the accounts it owns, the ids it has
+// seen, and the log's clock. Its transitions depend only on the log, so any
+// replay from a snapshot yields the same outcomes and the same ledger
+// documents; that is what makes redelivery, takeover and stale owners harmless.
+//
+// State is mutated in place (copying every account per message would not keep
+// up with the log); each account's own transition is the pure `decide`.
+import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
+import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
+
+interface Seen {
+  fp: string;
+  outcome: Outcome;
+  /** Log clock when first decided: ids are remembered for a window of log time. */
+  at: number;
+}
+
+export interface Step {
+  /** Absent for a tick. */
+  outcome?: Outcome;
+  docs: LedgerDoc[];
+  /** Accounts whose state this message changed. */
+  touched: string[];
+}
+
+export interface PartitionSnapshot {
+  partition: number;
+  /** The next offset to read: the state covers every message before it. */
+  offset: number;
+  clock: number;
+  accounts: [string, Account][];
+  seen: [string, Seen][];
+}
+
+export class PartitionLedger {
+  clock = 0;
+  private accounts = new Map<string, Account>();
+  private seen = new Map<string, Seen>();
+  private nextLapse = Number.MAX_SAFE_INTEGER;
+
+  constructor(
+    readonly partition: number,
+    private readonly idWindowMs: number,
+  ) {}
+
+  account(accountId: string): Account | undefined {
+    return this.accounts.get(accountId);
+  }
+
+  accountIds(): IterableIterator<string> {
+    return this.accounts.keys();
+  }
+
+  get size(): number {
+    return this.accounts.size;
+  }
+
+  apply(msg: LogMessage, offset: number): Step {
+    if (msg.receivedAt > this.clock) this.clock = msg.receivedAt;
+    const pos: Position = { partition: this.partition, offset, clock: this.clock };
+    const step: Step = { docs: [], touched: [] };
+    if (this.clock >= this.nextLapse) this.lapse(pos, step);
+    this.forget();
+    if (msg.type === 'tick') return step;
+
+    const key = ledgerId(msg.accountId, msg.id);
+    const seen = this.seen.get(key);
+    if (seen) {
+      step.outcome = seen.fp === fingerprint(msg) ? { ...seen.outcome, replayed: true } : this.conflict(msg, pos);
+      return step;
+    }
+    const d = decide(this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT, msg, pos);
+    this.accounts.set(msg.accountId, d.account);
+    this.seen.set(key, { fp: fingerprint(msg), outcome: d.outcome, at: this.clock });
+    if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
+      this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
+    }
+    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled');
+    step.outcome = d.outcome;
+    step.docs.push(d.doc);
+    step.touched.push(msg.accountId);
+    return step;
+  }
+
+  private conflict(msg: TxMessage, pos: Position): Outcome {
+    const account = this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT;
+    const outcome: Outcome = {
+      id: msg.id,
+      accountId: msg.accountId,
+      type: msg.type,
+      status: 'conflict',
+      reason: 'id_reused',
+      balance: account.balance,
+      reserved: account.reserved,
+      decidedAt: pos.clock,
+    };
+    if (msg.amount !== undefined) outcome.amount = msg.amount;
+    return outcome;
+  }
+
+  /** A request that no longer holds funds answers its repeats with what became of it. */
+  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired'): void {
+    const seen = this.seen.get(ledgerId(accountId, requestId));
+    if (seen && seen.outcome.type === 'withdraw_request' && seen.outcome.status === 'approved') {
+      seen.outcome = { ...seen.outcome, status };
+    }
+  }
+
+  private lapse(pos: Position, step: Step): void {
+    let next = Number.MAX_SAFE_INTEGER;
+    for (const [accountId, account] of this.accounts) {
+      if (account.holds.length === 0) continue;
+      const r = lapseHolds(accountId, account, pos);
+      if (r.lapsed.length > 0) {
+        this.accounts.set(accountId, r.account);
+        step.docs.push(...r.docs);
+        step.touched.push(accountId);
+        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired');
+      }
+      for (const h of r.account.holds) next = Math.min(next, h.expiresAt);
+    }
+    this.nextLapse = next;
+  }
+
+  /** Ids are remembered for a window of log time; Map order is first-seen order, so the oldest lead. */
+  private forget(): void {
+    const horizon = this.clock - this.idWindowMs;
+    for (const [key, s] of this.seen) {
+      if (s.at >= horizon) break;
+      this.seen.delete(key);
+    }
+  }
+
+  snapshot(offset: number): PartitionSnapshot {
+    return {
+      partition: this.partition,
+      offset,
+      clock: this.clock,
+      accounts: [...this.accounts],
+      seen: [...this.seen],
+    };
+  }
+
+  static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
+    const p = new PartitionLedger(s.partition, idWindowMs);
+    p.clock = s.clock;
+    p.accounts = new Map(s.accounts);
+    p.seen = new Map(s.seen);
+    let next = Number.MAX_SAFE_INTEGER;
+    for (const [, a] of p.accounts) for (const h of a.holds) next = Math.min(next, h.expiresAt);
+    p.nextLapse = next;
+    return p;
+  }
+}
