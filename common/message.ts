@@ -29,8 +29,10 @@ const txSchema = {
   allOf: [
     {
       if: { properties: { type: { const: 'cancel' } } },
-      then: { required: ['requestId'], not: { required: ['amount'] } },
-      else: { required: ['amount'] },
+      // Ajv's strict mode (strictRequired) wants every required name declared beside it;
+      // `amount: false` says a cancel carries no amount.
+      then: { required: ['requestId'], properties: { requestId: true, amount: false } },
+      else: { required: ['amount'], properties: { amount: true } },
     },
   ],
 } as const;
