@@ -1,0 +1,117 @@
+// An api replica: Fastify in front of the batching producer and the outcome waiter.
+import { Redis } from 'ioredis';
+import { Partitioners } from 'kafkajs';
+import { MongoClient } from 'mongodb';
+import { pino } from 'pino';
+import { loadConfigOrExit } from '../common/config.js';
+import { createKafka } from '../common/kafka.js';
+import { Batcher } from '../producer/batcher.js';
+import { buildApp } from './app.js';
+import { ReadinessProbe } from './health.js';
+import { ReadModel } from './readmodel.js';
+import { TransactionSubmitter } from './submit.js';
+import { OutcomeWaiter } from './waiter.js';
+
+const config = loadConfigOrExit();
+const log = pino({ level: config.logLevel, base: { service: 'api', replica: config.replicaId } });
+
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+
+const kafka = createKafka(config, `teller-${config.replicaId}`, log);
+const producer = kafka.producer({
+  idempotent: true,
+  maxInFlightRequests: 1,
+  // Messages carry an explicit partition (partitionOf); the partitioner is never consulted.
+  createPartitioner: Partitioners.DefaultPartitioner,
+  // Bounded so a call gets its answer in time; the ledger's id check makes a client's retry safe.
+  retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+});
+const admin = kafka.admin();
+const batcher = new Batcher(
+  producer,
+  {
+    topic: config.topic,
+    lingerMs: config.producerLingerMs,
+    batchMax: config.producerBatchMax,
+    queueMax: config.producerQueueMax,
+    sendTimeoutMs: config.producerSendTimeoutMs,
+  },
+  log.child({ component: 'producer' }),
+);
+
+// Commands fail at once while Redis is down rather than queueing: a call then gets 202, not a hang.
+const redisOptions = { enableOfflineQueue: false, maxRetriesPerRequest: 1, lazyConnect: true } as const;
+const redis = new Redis(config.redisUrl, { ...redisOptions, enableAutoPipelining: true });
+const subscriber = new Redis(config.redisUrl, { ...redisOptions });
+for (const [name, client] of [['redis', redis], ['redis-subscriber', subscriber]] as const) {
+  client.on('error', (err) => log.debug({ err, client: name }, 'redis error'));
+}
+const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 2000 });
+
+let partitions = config.partitions;
+let kafkaConnected = false;
+
+const waiter = new OutcomeWaiter(subscriber, config.replicaId, log);
+const submitter = new TransactionSubmitter({
+  batcher,
+  waiter,
+  redis,
+  log,
+  replicaId: config.replicaId,
+  partitions: () => partitions,
+  decisionTimeoutMs: config.decisionTimeoutMs,
+  idWindowSeconds: config.idWindowSeconds,
+  requestTtlSeconds: config.requestTtlSeconds,
+});
+const probe = new ReadinessProbe(
+  {
+    kafka: async () => {
+      if (!kafkaConnected) throw new Error('producer not connected');
+      if (batcher.failing) throw new Error('recent sends failed');
+    },
+    redis: () => redis.ping(),
+    mongodb: () => mongo.db(config.mongoDb).command({ ping: 1 }),
+  },
+  log,
+);
+const app = await buildApp({ log, bodyLimit: config.bodyLimit, submitter, readModel: new ReadModel(redis, () => partitions), probe });
+
+/** Connects to Kafka in the background until it answers; meanwhile calls get 503. */
+async function connectKafka(): Promise<void> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await producer.connect();
+      await admin.connect();
+      const meta = await admin.fetchTopicMetadata({ topics: [config.topic] });
+      partitions = meta.topics[0]?.partitions.length || config.partitions;
+      await admin.disconnect();
+      kafkaConnected = true;
+      log.info({ partitions }, 'connected to kafka');
+      return;
+    } catch (err) {
+      log.warn({ err: (err as Error).message, retryInMs: delay }, 'kafka not reachable yet');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+for (const client of [redis, subscriber]) client.connect().catch(() => undefined);
+mongo.connect().catch((err) => log.warn({ err: err.message }, 'mongodb not reachable yet'));
+void connectKafka();
+probe.start();
+await app.listen({ host: config.host, port: config.apiPort });
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: no new calls, finishing those in flight');
+  probe.stop();
+  await app.close(); // waits for in-flight calls, which wait for their outcomes
+  await batcher.stop();
+  await Promise.allSettled([producer.disconnect(), redis.quit(), subscriber.quit(), mongo.close()]);
+  log.info('stopped');
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));

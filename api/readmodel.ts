@@ -1,0 +1,38 @@
+// Reads of the read model in Redis, written by the partition owners. A read is
+// answered only while Redis holds the whole state of the account's partition:
+// after Redis restarts empty, a missing account would otherwise read as 0.
+import type { Redis } from 'ioredis';
+import { partitionOf } from '../common/message.js';
+import { keys } from '../common/redis-keys.js';
+import type { AccountView } from '../common/types.js';
+import { HttpProblem } from './problem.js';
+
+export class ReadModel {
+  constructor(
+    private readonly redis: Redis,
+    private readonly partitions: () => number,
+  ) {}
+
+  /** The account's state, or null for an account never seen. */
+  async account(accountId: string): Promise<AccountView | null> {
+    let fields: (string | null)[];
+    let ready: number;
+    try {
+      const p = partitionOf(accountId, this.partitions());
+      [fields, ready] = await Promise.all([
+        this.redis.hmget(keys.account(accountId), 'b', 'r', 'u'),
+        this.redis.exists(keys.ready(p)),
+      ]);
+    } catch {
+      throw unavailable();
+    }
+    const [b, r, u] = fields;
+    if (b !== null && b !== undefined) return { accountId, balance: Number(b), reserved: Number(r ?? 0), updatedAt: Number(u ?? 0) };
+    if (ready !== 1) throw unavailable();
+    return null;
+  }
+}
+
+function unavailable(): HttpProblem {
+  return new HttpProblem(503, 'account state is being restored; retry shortly', 'read-model-unavailable', { retryAfter: 1 });
+}

@@ -1,0 +1,29 @@
+// The compatibility contract's read: GET /account/:accountId -> {accountId, balance}.
+import type { FastifyPluginAsync } from 'fastify';
+import { accountIdSchema, problemSchema } from '../schemas.js';
+import type { ReadModel } from '../readmodel.js';
+
+export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async (app, { readModel }) => {
+  app.get<{ Params: { accountId: string } }>(
+    '/account/:accountId',
+    {
+      schema: {
+        params: { type: 'object', additionalProperties: false, required: ['accountId'], properties: { accountId: accountIdSchema } },
+        response: {
+          200: {
+            type: 'object',
+            required: ['accountId', 'balance'],
+            properties: { accountId: { type: 'string' }, balance: { type: 'integer' } },
+          },
+          '4xx': problemSchema,
+          '5xx': problemSchema,
+        },
+      },
+    },
+    async (request) => {
+      const { accountId } = request.params;
+      const view = await readModel.account(accountId);
+      return { accountId, balance: view?.balance ?? 0 };
+    },
+  );
+};

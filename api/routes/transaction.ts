@@ -1,0 +1,51 @@
+// The compatibility contract: POST /transaction, as stress tools and existing clients call it.
+import type { FastifyPluginAsync } from 'fastify';
+import { idSchema, accountIdSchema, amountSchema, problemSchema, outcomeBodySchema } from '../schemas.js';
+import { sendResult } from '../reply.js';
+import type { TransactionSubmitter, TxRequest } from '../submit.js';
+
+const bodySchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['id', 'type', 'amount', 'accountId'],
+  properties: {
+    id: idSchema,
+    type: { type: 'string', enum: ['deposit', 'withdraw_request', 'withdraw'] },
+    amount: amountSchema,
+    accountId: accountIdSchema,
+    // Informational: the ledger orders by the log, never by a client's clock.
+    timestamp: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'integer', minimum: 0 }] },
+  },
+} as const;
+
+interface Body {
+  id: string;
+  type: 'deposit' | 'withdraw_request' | 'withdraw';
+  amount: number;
+  accountId: string;
+  timestamp?: string | number;
+}
+
+export const transactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter }> = async (app, { submitter }) => {
+  app.post<{ Body: Body }>(
+    '/transaction',
+    {
+      schema: {
+        body: bodySchema,
+        response: {
+          200: outcomeBodySchema,
+          201: outcomeBodySchema,
+          202: outcomeBodySchema,
+          402: outcomeBodySchema,
+          '4xx': problemSchema,
+          '5xx': problemSchema,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { id, type, amount, accountId } = request.body;
+      const tx: TxRequest = { id, type, amount, accountId };
+      return sendResult(reply, tx, await submitter.submit(tx, { wait: true }));
+    },
+  );
+};

@@ -1,0 +1,119 @@
+// Taking a transaction: refuse an id seen on another account, start waiting
+// for the outcome, hand the message to the batching producer, then wait for
+// the owner's decision until the deadline. Shared by every write route.
+import type { Redis } from 'ioredis';
+import type { Logger } from 'pino';
+import { partitionOf } from '../common/message.js';
+import { keys } from '../common/redis-keys.js';
+import type { Outcome, TxMessage, TxType } from '../common/types.js';
+import { ProducerUnavailableError, type Batcher } from '../producer/batcher.js';
+import { HttpProblem } from './problem.js';
+import type { OutcomeWaiter } from './waiter.js';
+
+export interface TxRequest {
+  id: string;
+  type: TxType;
+  accountId: string;
+  amount?: number;
+  requestId?: string;
+  ttlSeconds?: number;
+}
+
+export type SubmitResult =
+  | { kind: 'decided'; outcome: Outcome }
+  /** Durable in Kafka, decision to follow (202). */
+  | { kind: 'accepted'; receivedAt: number }
+  /** A withdrawal request not decided in time: denied for the client, and a cancel was published. */
+  | { kind: 'timed_out'; receivedAt: number };
+
+export interface SubmitDeps {
+  batcher: Batcher;
+  waiter: OutcomeWaiter;
+  redis: Redis;
+  log: Logger;
+  replicaId: string;
+  partitions: () => number;
+  decisionTimeoutMs: number;
+  idWindowSeconds: number;
+  requestTtlSeconds: number;
+}
+
+export class TransactionSubmitter {
+  constructor(private readonly d: SubmitDeps) {}
+
+  async submit(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
+    await this.claimId(tx);
+    const receivedAt = Date.now();
+    const waiting = opts.wait && this.d.waiter.listening ? this.d.waiter.wait(tx.accountId, tx.id, this.d.decisionTimeoutMs) : undefined;
+    try {
+      await this.produce(this.message(tx, receivedAt));
+    } catch (err) {
+      waiting?.cancel();
+      throw err;
+    }
+    const outcome = waiting ? await waiting.promise : undefined;
+    if (outcome) return { kind: 'decided', outcome };
+    if (tx.type === 'withdraw_request' && opts.wait) {
+      await this.cancelAfterTimeout(tx);
+      return { kind: 'timed_out', receivedAt };
+    }
+    return { kind: 'accepted', receivedAt };
+  }
+
+  /**
+   * The registry of ids across accounts. The owner of an account enforces ids
+   * exactly for that account; this catches an id reused on another account.
+   * Best effort by design: while Redis is down the call goes on.
+   */
+  private async claimId(tx: TxRequest): Promise<void> {
+    let previous: string | null;
+    try {
+      previous = await this.d.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.d.idWindowSeconds, 'NX', 'GET');
+    } catch (err) {
+      this.d.log.debug({ err }, 'id registry unavailable');
+      return;
+    }
+    if (previous !== null && previous !== tx.accountId) {
+      throw new HttpProblem(409, `transaction id ${tx.id} was already used on another account`, 'id-reused');
+    }
+  }
+
+  private message(tx: TxRequest, receivedAt: number): TxMessage {
+    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt, replyTo: this.d.replicaId };
+    if (tx.amount !== undefined) msg.amount = tx.amount;
+    if (tx.requestId !== undefined) msg.requestId = tx.requestId;
+    if (tx.type === 'withdraw_request') msg.expiresAt = receivedAt + 1000 * (tx.ttlSeconds ?? this.d.requestTtlSeconds);
+    return msg;
+  }
+
+  private async produce(msg: TxMessage): Promise<void> {
+    try {
+      await this.d.batcher.send(msg, msg.accountId, partitionOf(msg.accountId, this.d.partitions()));
+    } catch (err) {
+      if (err instanceof ProducerUnavailableError) {
+        throw new HttpProblem(503, 'the transaction log cannot take the call now; nothing was accepted and a retry with the same id is safe', 'unavailable', {
+          retryAfter: 1,
+        });
+      }
+      throw err;
+    }
+  }
+
+  /** Same key as the request, so the cancel lands after it in the partition. */
+  private async cancelAfterTimeout(tx: TxRequest): Promise<void> {
+    const cancel: TxMessage = {
+      v: 1,
+      id: `${tx.id}~timeout`,
+      type: 'cancel',
+      accountId: tx.accountId,
+      requestId: tx.id,
+      receivedAt: Date.now(),
+    };
+    try {
+      await this.produce(cancel);
+    } catch (err) {
+      // The hold then lapses at its time to live; the client was told it was denied either way.
+      this.d.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request');
+    }
+  }
+}
