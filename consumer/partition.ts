@@ -21,6 +21,8 @@ export interface Step {
   docs: LedgerDoc[];
   /** Accounts whose state this message changed. */
   touched: string[];
+  /** Remembered outcomes of earlier requests that this message changed (cancelled, expired). */
+  changed: Outcome[];
 }
 
 export interface PartitionSnapshot {
@@ -58,7 +60,7 @@ export class PartitionLedger {
   apply(msg: LogMessage, offset: number): Step {
     if (msg.receivedAt > this.clock) this.clock = msg.receivedAt;
     const pos: Position = { partition: this.partition, offset, clock: this.clock };
-    const step: Step = { docs: [], touched: [] };
+    const step: Step = { docs: [], touched: [], changed: [] };
     if (this.clock >= this.nextLapse) this.lapse(pos, step);
     this.forget();
     if (msg.type === 'tick') return step;
@@ -75,7 +77,7 @@ export class PartitionLedger {
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
       this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
     }
-    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled');
+    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', step);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
     step.touched.push(msg.accountId);
@@ -99,10 +101,11 @@ export class PartitionLedger {
   }
 
   /** A request that no longer holds funds answers its repeats with what became of it. */
-  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired'): void {
+  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', step: Step): void {
     const seen = this.seen.get(ledgerId(accountId, requestId));
     if (seen && seen.outcome.type === 'withdraw_request' && seen.outcome.status === 'approved') {
       seen.outcome = { ...seen.outcome, status };
+      step.changed.push(seen.outcome);
     }
   }
 
@@ -115,7 +118,7 @@ export class PartitionLedger {
         this.accounts.set(accountId, r.account);
         step.docs.push(...r.docs);
         step.touched.push(accountId);
-        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired');
+        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired', step);
       }
       for (const h of r.account.holds) next = Math.min(next, h.expiresAt);
     }
