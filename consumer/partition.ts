@@ -102,10 +102,14 @@ export class PartitionLedger {
 
   /** A request that no longer holds funds answers its repeats with what became of it. */
   private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', step: Step): void {
-    const seen = this.seen.get(ledgerId(accountId, requestId));
+    const key = ledgerId(accountId, requestId);
+    const seen = this.seen.get(key);
     if (seen && seen.outcome.type === 'withdraw_request' && seen.outcome.status === 'approved') {
-      seen.outcome = { ...seen.outcome, status };
-      step.changed.push(seen.outcome);
+      // A new entry, not an edit: snapshots share entries with the live map and must not change
+      // after they are taken. Setting an existing key keeps its place in first-seen order.
+      const outcome: Outcome = { ...seen.outcome, status };
+      this.seen.set(key, { ...seen, outcome });
+      step.changed.push(outcome);
     }
   }
 
