@@ -1,0 +1,41 @@
+// Builders for the messages the ledger tests feed in, and a deep freeze to
+// prove the pure rules never touch their inputs.
+import type { TickMessage, TxMessage } from '../../common/types.js';
+
+type Extra = Partial<Omit<TxMessage, 'type' | 'id' | 'accountId'>>;
+
+export function deposit(id: string, accountId: string, amount: number, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'deposit', accountId, amount, receivedAt: 1_000, ...extra };
+}
+
+export function request(id: string, accountId: string, amount: number, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'withdraw_request', accountId, amount, receivedAt: 1_000, ...extra };
+}
+
+export function withdraw(id: string, accountId: string, amount: number, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'withdraw', accountId, amount, receivedAt: 1_000, ...extra };
+}
+
+export function cancel(id: string, accountId: string, requestId: string, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'cancel', accountId, requestId, receivedAt: 1_000, ...extra };
+}
+
+export function tick(receivedAt: number): TickMessage {
+  return { v: 1, type: 'tick', receivedAt };
+}
+
+/** Freezes an object graph, so any write to it throws (test modules are strict ESM). */
+export function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object') {
+    Object.freeze(value);
+    for (const v of Object.values(value as object)) deepFreeze(v);
+  }
+  return value;
+}
+
+/** Keys whose value is `undefined`: BSON would store them as null, JSON drops them. */
+export function undefinedKeys(o: object): string[] {
+  return Object.entries(o)
+    .filter(([, v]) => v === undefined)
+    .map(([k]) => k);
+}

@@ -1,0 +1,411 @@
+// The partition state machine: idempotency by id, the id window, holds lapsing
+// by the log clock, cancel and expiry as seen by repeats, snapshots.
+import t from 'tap';
+import { PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import type { LogMessage } from '../../common/types.js';
+import { cancel, deposit, request, tick, withdraw } from '../helpers/tx.js';
+
+const DAY = 86_400_000;
+
+/** Applies messages at consecutive offsets from `from`. */
+function run(p: PartitionLedger, msgs: LogMessage[], from = 0): Step[] {
+  return msgs.map((m, i) => p.apply(m, from + i));
+}
+
+/** The state a snapshot holds, as it would be stored (JSON round trip). */
+function state(p: PartitionLedger, offset = 0): PartitionSnapshot {
+  return JSON.parse(JSON.stringify(p.snapshot(offset))) as PartitionSnapshot;
+}
+
+t.test('the original exercise, on one partition', async (t) => {
+  const p = new PartitionLedger(5, 7 * DAY);
+  const bal = () => p.account('acc')?.balance;
+  const res = () => p.account('acc')?.reserved;
+
+  let s = p.apply(deposit('t1', 'acc', 100), 0);
+  t.equal(s.outcome?.status, 'applied');
+  t.equal(bal(), 100);
+
+  s = p.apply(request('t2', 'acc', 50), 1);
+  t.equal(s.outcome?.status, 'approved');
+  t.strictSame([s.outcome?.balance, s.outcome?.reserved], [100, 50]);
+
+  s = p.apply(request('t3', 'acc', 51), 2);
+  t.equal(s.outcome?.status, 'denied');
+  t.equal(s.outcome?.reason, 'insufficient_funds');
+  t.equal(bal(), 100, 'balance 100');
+
+  s = p.apply(withdraw('t4', 'acc', 50), 3);
+  t.equal(s.outcome?.status, 'applied');
+  t.strictSame([bal(), res()], [50, 0], 'balance 50, reserved 0');
+
+  s = p.apply(withdraw('t5', 'acc', 50), 4);
+  t.equal(s.outcome?.status, 'applied');
+  t.equal(bal(), 0);
+  t.notOk(s.outcome?.overdraft);
+
+  s = p.apply(withdraw('t6', 'acc', 100), 5);
+  t.equal(s.outcome?.status, 'applied', 'posts all the same');
+  t.equal(bal(), -100);
+  t.equal(s.outcome?.overdraft, true);
+  t.equal(s.docs[0]?.overdraft, true);
+  t.strictSame(s.touched, ['acc']);
+
+  t.equal(p.account('unknown'), undefined, 'an unknown account is not there (balance 0 for the api)');
+  t.equal(p.size, 1);
+  t.strictSame([...p.accountIds()], ['acc']);
+});
+
+t.test('each decided message gives one doc with its partition and offset', async (t) => {
+  const p = new PartitionLedger(9, DAY);
+  const steps = run(p, [deposit('a', 'x', 5), request('b', 'x', 5), cancel('c', 'x', 'b')], 100);
+  t.strictSame(
+    steps.map((s) => s.docs.map((d) => [d._id, d.partition, d.offset])),
+    [[['x/a', 9, 100]], [['x/b', 9, 101]], [['x/c', 9, 102]]],
+  );
+});
+
+t.test('same id, same body: the first outcome, replayed, no doc, no state change', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  run(p, [deposit('d', 'acc', 100), request('r', 'acc', 60)]);
+  const first = p.apply(withdraw('w', 'acc', 30, { receivedAt: 2_000 }), 2);
+  const before = state(p);
+  // A retry travels with new transport fields: another receivedAt (same clock here) and replyTo.
+  const again = p.apply(withdraw('w', 'acc', 30, { receivedAt: 2_000, replyTo: 'api-2' }), 3);
+  t.strictSame(again.outcome, { ...first.outcome, replayed: true });
+  t.strictSame(again.docs, []);
+  t.strictSame(again.touched, []);
+  t.strictSame(state(p), before);
+  t.equal(first.outcome?.replayed, undefined, 'the first answer is not marked replayed');
+
+  const r = p.apply(request('r', 'acc', 60, { receivedAt: 2_000, expiresAt: 123_456 }), 4);
+  t.equal(r.outcome?.status, 'approved', 'a request retried with another expiresAt is the same body');
+  t.equal(r.outcome?.replayed, true);
+  t.strictSame(state(p), before);
+});
+
+t.test('a deposit retried is applied once', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  const steps = run(p, [deposit('d', 'acc', 100), deposit('d', 'acc', 100), deposit('d', 'acc', 100)]);
+  t.equal(p.account('acc')?.balance, 100);
+  t.strictSame(steps.map((s) => s.docs.length), [1, 0, 0]);
+  t.strictSame(steps.map((s) => s.outcome?.balance), [100, 100, 100]);
+});
+
+t.test('same id, another body: conflict id_reused, nothing changes', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  const first = run(p, [deposit('d', 'acc', 100), request('r', 'acc', 40), withdraw('w', 'acc', 10, { requestId: 'r' })]);
+  const before = state(p);
+  const variants: [string, LogMessage][] = [
+    ['amount', deposit('d', 'acc', 101)],
+    ['type', withdraw('d', 'acc', 100)],
+    ['requestId added', withdraw('r', 'acc', 40, { requestId: 'x' })],
+    ['requestId changed', withdraw('w', 'acc', 10, { requestId: 'other' })],
+    ['requestId dropped', withdraw('w', 'acc', 10)],
+    ['cancel of another', cancel('w', 'acc', 'r')],
+  ];
+  let offset = 3;
+  for (const [what, msg] of variants) {
+    const s = p.apply(msg, offset++);
+    t.equal(s.outcome?.status, 'conflict', what);
+    t.equal(s.outcome?.reason, 'id_reused', what);
+    t.equal(s.outcome?.balance, 90, `${what}: the current balance`);
+    t.strictSame(s.docs, [], what);
+    t.strictSame(s.touched, [], what);
+    t.strictSame(state(p), before, `${what}: state unchanged`);
+  }
+  const again = p.apply(deposit('d', 'acc', 100), offset++);
+  t.strictSame(again.outcome, { ...first[0]!.outcome, replayed: true }, 'the id still answers its first outcome');
+});
+
+t.test('ids are per account: the same id on another account is another transaction', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  const [a, b] = run(p, [deposit('same', 'acc-a', 10), deposit('same', 'acc-b', 20)]);
+  t.equal(b?.outcome?.replayed, undefined);
+  t.strictSame([a?.docs[0]?._id, b?.docs[0]?._id], ['acc-a/same', 'acc-b/same']);
+  t.strictSame([p.account('acc-a')?.balance, p.account('acc-b')?.balance], [10, 20]);
+});
+
+t.test('ids are forgotten after the window, by the log clock', async (t) => {
+  const p = new PartitionLedger(0, 1_000);
+  p.apply(deposit('d', 'acc', 100, { receivedAt: 10_000 }), 0);
+
+  let s = p.apply(deposit('d', 'acc', 100, { receivedAt: 11_000 }), 1);
+  t.equal(s.outcome?.replayed, true, 'still remembered at exactly the window');
+  t.equal(p.account('acc')?.balance, 100);
+
+  s = p.apply(tick(11_001), 2);
+  t.equal(s.outcome, undefined, 'a tick has no outcome');
+  s = p.apply(deposit('d', 'acc', 100, { receivedAt: 5_000 }), 3);
+  t.equal(s.outcome?.replayed, undefined, 'forgotten once the clock (moved by a tick) passed the window');
+  t.equal(s.outcome?.status, 'applied');
+  t.equal(p.account('acc')?.balance, 200, 'decided anew');
+  t.equal(p.clock, 11_001, 'an old receivedAt does not move the clock back');
+});
+
+t.test('the window keeps younger ids while older ones go', async (t) => {
+  const p = new PartitionLedger(0, 1_000);
+  run(p, [deposit('old', 'acc', 1, { receivedAt: 1_000 }), deposit('young', 'acc', 2, { receivedAt: 1_800 })]);
+  const [o, y] = run(p, [deposit('old', 'acc', 1, { receivedAt: 2_500 }), deposit('young', 'acc', 2, { receivedAt: 2_500 })], 2);
+  t.equal(o?.outcome?.replayed, undefined, 'old: forgotten');
+  t.equal(y?.outcome?.replayed, true, 'young: remembered');
+  t.equal(p.account('acc')?.balance, 4);
+});
+
+t.test('holds lapse by the log clock', async (t) => {
+  t.test('a later message on another account lapses the hold, before its own decision', async (t) => {
+    const p = new PartitionLedger(2, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 100, { expiresAt: 5_000 })]);
+    let s = p.apply(deposit('x', 'other', 1, { receivedAt: 4_999 }), 2);
+    t.strictSame(s.docs.map((d) => d.type), ['deposit'], 'not yet due');
+    t.equal(p.account('acc')?.reserved, 100);
+
+    s = p.apply(deposit('y', 'other', 1, { receivedAt: 5_000 }), 3);
+    t.strictSame(s.docs.map((d) => d._id), ['acc/r~expired', 'other/y'], 'expire first, then the decision');
+    t.strictSame(s.docs[0], {
+      _id: 'acc/r~expired',
+      id: 'r~expired',
+      accountId: 'acc',
+      type: 'expire',
+      amount: 100,
+      requestId: 'r',
+      status: 'applied',
+      balanceAfter: 100,
+      reservedAfter: 0,
+      partition: 2,
+      offset: 3,
+      receivedAt: 5_000,
+    });
+    t.strictSame(s.touched, ['acc', 'other']);
+    t.strictSame(
+      s.changed.map((o) => [o.id, o.accountId, o.status, o.amount]),
+      [['r', 'acc', 'expired', 100]],
+      'the request remembered as expired',
+    );
+    t.strictSame(p.account('acc'), { balance: 100, reserved: 0, updatedAt: 5_000, holds: [] });
+
+    s = p.apply(request('r', 'acc', 100), 4);
+    t.equal(s.outcome?.status, 'expired', 'the request repeated answers expired');
+    t.equal(s.outcome?.replayed, true);
+    t.strictSame(s.docs, []);
+
+    s = p.apply(withdraw('w', 'acc', 100, { requestId: 'r', receivedAt: 6_000 }), 5);
+    t.equal(s.outcome?.reason, 'request_not_held', 'a capture after the lapse settles nothing');
+    t.equal(p.account('acc')?.balance, 0);
+  });
+  t.test('a tick lapses it on a quiet partition', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 30, { expiresAt: 5_000 }), request('q', 'acc', 20, { expiresAt: 9_000 })]);
+    let s = p.apply(tick(4_000), 3);
+    t.strictSame(s.docs, []);
+    s = p.apply(tick(6_000), 4);
+    t.equal(s.outcome, undefined);
+    t.strictSame(s.docs.map((d) => [d.type, d.requestId, d.amount, d.reservedAfter, d.offset]), [['expire', 'r', 30, 20, 4]]);
+    t.strictSame(s.touched, ['acc']);
+    t.equal(p.account('acc')?.reserved, 20);
+    s = p.apply(tick(9_000), 5);
+    t.strictSame(s.docs.map((d) => d.requestId), ['q']);
+    t.equal(p.account('acc')?.reserved, 0);
+  });
+  t.test('the lapse frees funds for the message that triggered it', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r1', 'acc', 100, { expiresAt: 5_000 })]);
+    const s = p.apply(request('r2', 'acc', 100, { receivedAt: 5_000 }), 2);
+    t.equal(s.outcome?.status, 'approved');
+    t.strictSame(s.docs.map((d) => d.type), ['expire', 'withdraw_request']);
+  });
+  t.test('a hold without expiresAt never lapses', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 30)]);
+    t.strictSame(p.apply(tick(Number.MAX_SAFE_INTEGER - 1), 2).docs, []);
+    t.equal(p.account('acc')?.reserved, 30);
+  });
+  t.test('a hold partly consumed lapses with what is left; one settled by capture does not lapse', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [
+      deposit('d', 'acc', 100),
+      request('a', 'acc', 30, { expiresAt: 5_000 }),
+      request('b', 'acc', 30, { expiresAt: 5_000 }),
+      withdraw('w', 'acc', 10),
+      withdraw('wb', 'acc', 30, { requestId: 'b' }),
+    ]);
+    const s = p.apply(tick(5_000), 5);
+    t.strictSame(s.docs.map((d) => [d.requestId, d.amount]), [['a', 20]]);
+    t.strictSame(s.changed.map((o) => [o.id, o.status]), [['a', 'expired']]);
+    t.equal(p.apply(request('b', 'acc', 30), 6).outcome?.status, 'approved', 'settled, not expired');
+  });
+  t.test('a stale cancel or capture of a lapsed hold changes nothing', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 30, { expiresAt: 5_000 }), tick(5_000)]);
+    const s = p.apply(cancel('c', 'acc', 'r', { receivedAt: 5_000 }), 3);
+    t.equal(s.outcome?.status, 'not_found');
+    t.strictSame(s.changed, []);
+    t.strictSame(p.account('acc'), { balance: 100, reserved: 0, updatedAt: 5_000, holds: [] });
+    t.equal(p.apply(request('r', 'acc', 30), 4).outcome?.status, 'expired', 'still expired, not cancelled');
+  });
+});
+
+t.test('cancel', async (t) => {
+  t.test('then the request repeated answers cancelled', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    const [, req] = run(p, [deposit('d', 'acc', 100), request('r', 'acc', 60)]);
+    const c = p.apply(cancel('c', 'acc', 'r'), 2);
+    t.equal(c.outcome?.status, 'applied');
+    t.strictSame(c.changed, [{ ...req!.outcome, status: 'cancelled' }], 'the request remembered as cancelled');
+    t.strictSame([p.account('acc')?.balance, p.account('acc')?.reserved], [100, 0]);
+    const again = p.apply(request('r', 'acc', 60), 3);
+    t.strictSame(again.outcome, { ...req!.outcome, status: 'cancelled', replayed: true });
+    t.strictSame(again.docs, []);
+    t.equal(req!.outcome?.status, 'approved', 'the outcome handed out first is not rewritten');
+
+    const c2 = p.apply(cancel('c', 'acc', 'r'), 4);
+    t.equal(c2.outcome?.status, 'applied', 'the cancel repeated answers its first outcome');
+    t.equal(c2.outcome?.replayed, true);
+    t.strictSame(c2.changed, [], 'a repeat changes nothing');
+    t.equal(p.apply(cancel('c-bis', 'acc', 'r'), 5).outcome?.status, 'not_found', 'a second cancel finds nothing');
+    t.equal(p.apply(withdraw('w', 'acc', 10, { requestId: 'r' }), 6).outcome?.reason, 'request_not_held');
+  });
+  t.test('of a denied request: not_found, the request still answers denied', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 10), request('r', 'acc', 60)]);
+    const c = p.apply(cancel('c', 'acc', 'r'), 2);
+    t.equal(c.outcome?.status, 'not_found');
+    t.strictSame(c.changed, []);
+    t.equal(p.apply(request('r', 'acc', 60), 3).outcome?.status, 'denied');
+  });
+  t.test('of a request settled by a capture: not_found, the request still answers approved', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 60), withdraw('w', 'acc', 60, { requestId: 'r' })]);
+    t.equal(p.apply(cancel('c', 'acc', 'r'), 3).outcome?.status, 'not_found');
+    t.equal(p.apply(request('r', 'acc', 60), 4).outcome?.status, 'approved');
+    t.strictSame([p.account('acc')?.balance, p.account('acc')?.reserved], [40, 0]);
+  });
+});
+
+t.test('the clock never goes backwards', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  run(p, [deposit('d', 'acc', 100, { receivedAt: 10_000 }), request('r', 'acc', 50, { receivedAt: 10_000, expiresAt: 12_000 })]);
+  let s = p.apply(deposit('late', 'acc', 1, { receivedAt: 9_000 }), 2);
+  t.equal(p.clock, 10_000);
+  t.equal(s.outcome?.decidedAt, 10_000, 'decided at the log clock');
+  t.equal(s.docs[0]?.receivedAt, 9_000, 'the doc keeps the message own receivedAt');
+  t.equal(p.account('acc')?.updatedAt, 10_000);
+
+  s = p.apply(deposit('jump', 'acc', 1, { receivedAt: 12_500 }), 3);
+  t.strictSame(s.docs.map((d) => d.type), ['expire', 'deposit']);
+  s = p.apply(request('r2', 'acc', 10, { receivedAt: 11_000, expiresAt: 12_400 }), 4);
+  t.equal(p.clock, 12_500);
+  t.equal(s.outcome?.decidedAt, 12_500);
+  // Approved although already due by the log clock: it lapses at the next message.
+  t.equal(s.outcome?.status, 'approved');
+  s = p.apply(tick(1), 5);
+  t.equal(p.clock, 12_500, 'an old tick does not move the clock back either');
+  t.strictSame(s.docs.map((d) => d.requestId), ['r2']);
+});
+
+t.test('snapshot and restore', async (t) => {
+  // A prefix leaving open holds (one due later), cancelled and expired requests, remembered ids.
+  const prefix: LogMessage[] = [
+    deposit('d1', 'a', 100, { receivedAt: 1_000 }),
+    deposit('d2', 'b', 50, { receivedAt: 1_100 }),
+    request('r1', 'a', 30, { receivedAt: 1_200, expiresAt: 4_000 }),
+    request('r2', 'a', 20, { receivedAt: 1_300 }),
+    request('r3', 'b', 50, { receivedAt: 1_400, expiresAt: 1_500 }),
+    request('r4', 'b', 10, { receivedAt: 1_450 }),
+    tick(1_600),
+    request('r5', 'a', 10, { receivedAt: 1_700 }),
+    cancel('c5', 'a', 'r5', { receivedAt: 1_710 }),
+    withdraw('w1', 'a', 5, { receivedAt: 1_800 }),
+  ];
+  const suffix: LogMessage[] = [
+    request('r1', 'a', 30, { receivedAt: 2_000 }),
+    request('r3', 'b', 50, { receivedAt: 2_000 }),
+    request('r5', 'a', 10, { receivedAt: 2_000 }),
+    deposit('d1', 'a', 999, { receivedAt: 2_000 }),
+    deposit('d1', 'a', 100, { receivedAt: 2_001 }),
+    tick(4_000),
+    request('r1', 'a', 30, { receivedAt: 4_100 }),
+    withdraw('w2', 'a', 80, { receivedAt: 4_200 }),
+    deposit('d2', 'b', 50, { receivedAt: 1_100 + 5_000 }),
+    deposit('d3', 'b', 1, { receivedAt: 7_000 }),
+    deposit('d2', 'b', 50, { receivedAt: 7_000 }),
+  ];
+
+  t.test('JSON round trip, then identical behaviour', async (t) => {
+    const original = new PartitionLedger(4, 5_000);
+    run(original, prefix);
+    const snap = original.snapshot(prefix.length);
+    t.equal(snap.partition, 4);
+    t.equal(snap.offset, prefix.length);
+    t.equal(snap.clock, 1_800);
+    const restored = PartitionLedger.restore(JSON.parse(JSON.stringify(snap)) as PartitionSnapshot, 5_000);
+    t.equal(restored.partition, 4);
+    t.equal(restored.clock, 1_800);
+    t.strictSame(state(restored, 10), state(original, 10), 'same state');
+
+    const a = run(original, suffix, prefix.length);
+    const b = run(restored, suffix, prefix.length);
+    t.strictSame(b, a, 'same outcomes, docs and touched accounts, step by step');
+    t.strictSame(state(restored), state(original), 'same final state');
+    // The suffix exercised what a snapshot must carry: seen ids, marks, holds to lapse, the window.
+    t.strictSame(
+      a.map((s) => s.outcome?.status ?? 'tick'),
+      ['approved', 'expired', 'cancelled', 'conflict', 'applied', 'tick', 'expired', 'applied', 'applied', 'applied', 'applied'],
+    );
+    t.strictSame(
+      a.map((s) => s.outcome?.replayed ?? false),
+      [true, true, true, false, true, false, true, false, true, false, false],
+    );
+    t.equal(original.account('b')?.balance, 101, 'd2 forgotten by the window and applied again');
+  });
+
+  t.test('a snapshot is a value: what happens later does not change it', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 60), request('q', 'acc', 10, { expiresAt: 5_000 })]);
+    const snap = p.snapshot(3);
+    const taken = JSON.stringify(snap);
+    run(p, [cancel('c', 'acc', 'r'), tick(5_000), deposit('d2', 'acc', 1)], 3);
+    t.equal(JSON.stringify(snap), taken, 'a snapshot written out later still says what it was taken at');
+
+    // Restored straight from the object (no serialization): the two ledgers share nothing.
+    const q = new PartitionLedger(0, DAY);
+    run(q, [deposit('d', 'acc', 100), request('r', 'acc', 60)]);
+    const qs = q.snapshot(2);
+    const q2 = PartitionLedger.restore(qs, DAY);
+    q2.apply(cancel('c', 'acc', 'r'), 2);
+    t.equal(q.apply(request('r', 'acc', 60), 3).outcome?.status, 'approved', 'the original is not affected by its copy');
+  });
+
+  t.test('restore carries the lapse schedule', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 100), request('r', 'acc', 60, { expiresAt: 3_000 })]);
+    const r = PartitionLedger.restore(JSON.parse(JSON.stringify(p.snapshot(2))) as PartitionSnapshot, DAY);
+    t.strictSame(r.apply(tick(3_000), 2).docs.map((d) => d._id), ['acc/r~expired']);
+  });
+
+  t.test('an empty partition', async (t) => {
+    const p = new PartitionLedger(1, DAY);
+    const s = p.snapshot(0);
+    t.strictSame(JSON.parse(JSON.stringify(s)), { partition: 1, offset: 0, clock: 0, accounts: [], seen: [] });
+    const r = PartitionLedger.restore(s, DAY);
+    t.equal(r.size, 0);
+    t.strictSame(r.apply(tick(1_000), 0), { docs: [], touched: [], changed: [] });
+  });
+});
+
+t.test('account and transaction ids that are special words in JavaScript', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  run(p, [
+    deposit('__proto__', '__proto__', 10),
+    deposit('constructor', 'constructor', 20),
+    request('toString', '__proto__', 5),
+    deposit('__proto__', '__proto__', 10),
+  ]);
+  t.strictSame([p.account('__proto__')?.balance, p.account('__proto__')?.reserved], [10, 5]);
+  t.equal(p.account('constructor')?.balance, 20);
+  t.equal(p.account('hasOwnProperty'), undefined);
+  t.equal(({} as { polluted?: unknown }).polluted, undefined);
+  const r = PartitionLedger.restore(JSON.parse(JSON.stringify(p.snapshot(4))) as PartitionSnapshot, DAY);
+  t.equal(r.account('__proto__')?.balance, 10);
+  t.equal(r.apply(deposit('__proto__', '__proto__', 10), 4).outcome?.replayed, true);
+});
