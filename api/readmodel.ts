@@ -26,10 +26,11 @@ export class ReadModel {
     } catch {
       throw unavailable();
     }
-    const [b, r, u] = fields;
-    if (b !== null && b !== undefined) return { accountId, balance: Number(b), reserved: Number(r ?? 0), updatedAt: Number(u ?? 0) };
+    // Without the marker, even a present account may be older than what a client was told.
     if (ready !== 1) throw unavailable();
-    return null;
+    const [b, r, u] = fields;
+    if (b === null || b === undefined) return null;
+    return { accountId, balance: Number(b), reserved: Number(r ?? 0), updatedAt: Number(u ?? 0) };
   }
 }
 

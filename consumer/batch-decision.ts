@@ -1,0 +1,54 @@
+// Deciding a whole partition batch in memory: parse each record, apply it to
+// the partition's state machine, and gather what the edges must write. No I/O.
+import { parseMessage } from '../common/message.js';
+import type { LedgerDoc, Outcome } from '../common/types.js';
+import type { PartitionLedger } from './partition.js';
+import type { AccountWrite, Announcement } from './read-model-writer.js';
+
+export interface RawRecord {
+  offset: string;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers?: Record<string, unknown>;
+}
+
+export interface DeadLetter {
+  record: RawRecord;
+  reason: string;
+}
+
+export interface BatchDecision {
+  docs: LedgerDoc[];
+  accounts: AccountWrite[];
+  /** First decisions and changed ones, kept for status lookups. */
+  stored: Outcome[];
+  announced: Announcement[];
+  deadLetters: DeadLetter[];
+  applied: number;
+}
+
+export function decideBatch(ledger: PartitionLedger, records: RawRecord[]): BatchDecision {
+  const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], applied: 0 };
+  const lastChange = new Map<string, number>();
+  for (const record of records) {
+    const offset = Number(record.offset);
+    const parsed = parseMessage(record.value);
+    if (!parsed.ok) {
+      out.deadLetters.push({ record, reason: parsed.reason });
+      continue;
+    }
+    const step = ledger.apply(parsed.msg, offset);
+    out.applied++;
+    for (const d of step.docs) out.docs.push(d);
+    for (const a of step.touched) lastChange.set(a, offset);
+    for (const o of step.changed) out.stored.push(o);
+    if (step.outcome) {
+      if (!step.outcome.replayed && step.outcome.status !== 'conflict') out.stored.push(step.outcome);
+      if (parsed.msg.type !== 'tick') out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo });
+    }
+  }
+  for (const [accountId, offset] of lastChange) {
+    out.accounts.push({ accountId, offset, account: ledger.account(accountId)! });
+  }
+  return out;
+}

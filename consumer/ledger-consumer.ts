@@ -1,0 +1,215 @@
+// The Kafka wiring of the ledger: a consumer group member that owns some
+// partitions. Per batch, in offset order: decide every message in memory,
+// write the read model and announce the outcomes, insert the ledger documents
+// (grouped with other partitions' batches), and only then commit lastOffset+1.
+//
+// On every assignment the state of each owned partition is rebuilt from its
+// newest snapshot, and the consumer is sent back to the snapshot's offset, so
+// a partition's state always equals a replay of its log: a new owner, a
+// restarted one and one that woke from a stall all converge on the same ledger.
+import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
+import type { Logger } from 'pino';
+import { decideBatch } from './batch-decision.js';
+import type { DeadLetterPublisher } from './dead-letter.js';
+import type { LedgerWriter } from './ledger-writer.js';
+import { PartitionOwner } from './owner.js';
+import type { ReadModelWriter } from './read-model-writer.js';
+import type { SnapshotStore } from './snapshots.js';
+
+export interface LedgerConsumerOptions {
+  topic: string;
+  consumerId: string;
+  idWindowMs: number;
+  snapshotIntervalMs: number;
+  /** Partitions decided concurrently; all of them should share an insert group. */
+  concurrency: number;
+}
+
+export interface LedgerConsumerDeps {
+  consumer: Consumer;
+  admin: Admin;
+  writer: LedgerWriter;
+  readModel: ReadModelWriter;
+  snapshots: SnapshotStore;
+  deadLetters: DeadLetterPublisher;
+  log: Logger;
+}
+
+export interface ConsumerStats {
+  applied: number;
+  deadLettered: number;
+  lag: Map<number, number>;
+}
+
+export class LedgerConsumer {
+  private owners = new Map<number, Promise<PartitionOwner>>();
+  private readModelTimer: NodeJS.Timeout | undefined;
+  private stopping = false;
+  readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
+
+  constructor(
+    private readonly d: LedgerConsumerDeps,
+    private readonly o: LedgerConsumerOptions,
+  ) {}
+
+  async start(): Promise<void> {
+    const { consumer } = this.d;
+    consumer.on(consumer.events.GROUP_JOIN, (e) => this.onAssignment(e.payload.memberAssignment[this.o.topic] ?? []));
+    await consumer.connect();
+    await this.d.admin.connect();
+    await consumer.subscribe({ topic: this.o.topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      // Offsets are resolved by hand once a batch is written and committed; see onBatch.
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: this.o.concurrency,
+      eachBatch: (payload) => this.onBatch(payload),
+    });
+    this.readModelTimer = setInterval(() => void this.restoreReadModels(), 1000);
+  }
+
+  async stop(): Promise<void> {
+    this.stopping = true;
+    clearInterval(this.readModelTimer);
+    // kafkajs waits for the batches in flight, then leaves the group.
+    await this.d.consumer.disconnect();
+    await this.d.admin.disconnect();
+  }
+
+  /** Runs synchronously inside kafkajs's join, before any batch of the new generation. */
+  private onAssignment(partitions: number[]): void {
+    this.d.log.info({ partitions }, 'partitions assigned');
+    this.owners = new Map(partitions.map((p) => [p, this.load(p)]));
+  }
+
+  private async load(partition: number): Promise<PartitionOwner> {
+    for (let delay = 200; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        const snapshot = await this.d.snapshots.load(partition);
+        const owner = PartitionOwner.fromSnapshot(partition, snapshot, this.o.idWindowMs);
+        this.d.log.info({ partition, offset: owner.nextOffset, accounts: owner.ledger.size }, 'partition state loaded');
+        return owner;
+      } catch (err) {
+        this.d.log.warn({ partition, err: (err as Error).message, retryInMs: delay }, 'could not load the snapshot; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+
+  private async onBatch({ batch, resolveOffset, heartbeat, isStale, commitOffsetsIfNecessary }: EachBatchPayload): Promise<void> {
+    const { partition } = batch;
+    const pending = this.owners.get(partition);
+    if (!pending || batch.isEmpty()) return;
+    const owner = await pending;
+    if (isStale() || this.owners.get(partition) !== pending || this.stopping) return;
+
+    const first = Number(batch.firstOffset());
+    if (first !== owner.nextOffset) {
+      if (!owner.positioned) {
+        // The fetch started at the committed offset; the state stands at its snapshot's.
+        owner.positioned = true;
+        this.d.consumer.seek({ topic: this.o.topic, partition, offset: String(owner.nextOffset) });
+        return;
+      }
+      // Records before `first` are gone from the log (retention): nothing left to replay.
+      this.d.log.error({ partition, expected: owner.nextOffset, first }, 'gap in the log; continuing from the first record present');
+    }
+    owner.positioned = true;
+
+    const decision = decideBatch(owner.ledger, batch.messages);
+    const last = Number(batch.lastOffset());
+    owner.nextOffset = last + 1;
+    owner.appliedSinceSnapshot += decision.applied;
+
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
+    try {
+      await this.retry('dead-letter', () => this.d.deadLetters.publish(this.o.topic, partition, decision.deadLetters));
+      try {
+        const whole = await this.d.readModel.apply(partition, decision.accounts, decision.stored, decision.announced);
+        if (!whole) owner.readModelWhole = false;
+      } catch (err) {
+        // Redis is down: callers get 202 instead of the decision; the read model is written back later.
+        owner.readModelWhole = false;
+        this.d.log.warn({ partition, err: (err as Error).message }, 'read model not written');
+      }
+      await this.d.writer.write(decision.docs);
+      await commitOffsetsIfNecessary({ topics: [{ topic: this.o.topic, partitions: [{ partition, offset: String(last + 1) }] }] });
+    } finally {
+      clearInterval(beat);
+    }
+    resolveOffset(batch.lastOffset());
+    this.stats.applied += decision.applied;
+    this.stats.deadLettered += decision.deadLetters.length;
+    this.stats.lag.set(partition, Math.max(0, Number(batch.highWatermark) - last - 1));
+    if (owner.snapshotDue(this.o.snapshotIntervalMs)) this.snapshot(owner);
+  }
+
+  /** Snapshots are taken after the batch's insert and commit, so they are never ahead of the ledger. */
+  private snapshot(owner: PartitionOwner): void {
+    const snap = owner.ledger.snapshot(owner.nextOffset);
+    owner.snapshotting = true;
+    owner.appliedSinceSnapshot = 0;
+    this.d.snapshots
+      .save(snap)
+      .then(() => {
+        owner.lastSnapshotAt = Date.now();
+      })
+      .catch((err) => this.d.log.warn({ partition: snap.partition, err: (err as Error).message }, 'snapshot failed'))
+      .finally(() => {
+        owner.snapshotting = false;
+      });
+  }
+
+  /**
+   * Once a partition's state has caught up with its log, makes sure Redis
+   * holds all of it: after Redis restarted empty, every account is written
+   * back before reads of the partition are answered again.
+   */
+  private async restoreReadModels(): Promise<void> {
+    const owners = [...this.owners];
+    if (owners.length === 0 || this.stopping) return;
+    try {
+      const offsets = await this.d.admin.fetchTopicOffsets(this.o.topic);
+      const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+      for (const [partition, pending] of owners) {
+        const owner = await pending;
+        if (owner.readModelWhole || owner.nextOffset < (high.get(partition) ?? 0)) continue;
+        await this.writeWholeReadModel(partition, owner);
+      }
+    } catch (err) {
+      this.d.log.debug({ err: (err as Error).message }, 'read model check failed; will try again');
+    }
+  }
+
+  private async writeWholeReadModel(partition: number, owner: PartitionOwner): Promise<void> {
+    if (await this.d.readModel.isReady(partition)) {
+      owner.readModelWhole = true;
+      return;
+    }
+    const offset = owner.nextOffset - 1;
+    let accounts = [];
+    for (const accountId of owner.ledger.accountIds()) {
+      accounts.push({ accountId, offset, account: owner.ledger.account(accountId)! });
+      if (accounts.length === 1000) {
+        await this.d.readModel.apply(partition, accounts, [], []);
+        accounts = [];
+      }
+    }
+    await this.d.readModel.apply(partition, accounts, [], []);
+    await this.d.readModel.markReady(partition, this.o.consumerId);
+    owner.readModelWhole = true;
+    this.d.log.info({ partition, accounts: owner.ledger.size }, 'read model of the partition written whole');
+  }
+
+  private async retry(what: string, fn: () => Promise<void>): Promise<void> {
+    for (let delay = 100; ; delay = Math.min(delay * 2, 5000)) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (this.stopping) throw err;
+        this.d.log.warn({ what, err: (err as Error).message, retryInMs: delay }, 'write failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}

@@ -1,0 +1,119 @@
+// Inserts ledger documents, grouping the batches that every partition of this
+// process decided in the last few ms into one insertMany({ordered: false}):
+// small inserts cost the embedded server several times more per document.
+// Duplicates (a replay re-inserting what an earlier owner wrote) are expected
+// and ignored; any other failure is retried with backoff until it succeeds or
+// the writer stops, and the caller commits nothing until then.
+import { MongoBulkWriteError, type Collection } from 'mongodb';
+import type { Logger } from 'pino';
+import type { LedgerDoc } from '../common/types.js';
+
+const DUPLICATE_KEY = 11000;
+const MAX_DOCS_PER_INSERT = 5000;
+
+interface Waiter {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+export class WriterStoppedError extends Error {
+  constructor() {
+    super('ledger writer stopped before the insert succeeded');
+    this.name = 'WriterStoppedError';
+  }
+}
+
+export class LedgerWriter {
+  private docs: LedgerDoc[] = [];
+  private waiters: Waiter[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = false;
+  /** Called after each successful insert with the number of documents and ms taken. */
+  onInsert: ((docs: number, ms: number) => void) | undefined;
+
+  constructor(
+    private readonly collection: Collection<LedgerDoc>,
+    private readonly groupMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  /** Resolves once `docs` are in the ledger (inserted now or before). */
+  write(docs: LedgerDoc[]): Promise<void> {
+    if (this.stopped) return Promise.reject(new WriterStoppedError());
+    return new Promise<void>((resolve, reject) => {
+      for (const d of docs) this.docs.push(d);
+      this.waiters.push({ resolve, reject });
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        // One group at a time, so a slow database gets bigger groups rather than more of them.
+        this.running = this.running.then(() => this.flush());
+      }, this.groupMs);
+    });
+  }
+
+  /** Waits for the inserts under way and the group being formed, then refuses more. */
+  async close(): Promise<void> {
+    if (this.timer) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+      this.running = this.running.then(() => this.flush());
+    }
+    await this.running;
+    this.stop();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    this.timer = undefined;
+    const waiters = this.waiters;
+    this.waiters = [];
+    this.docs = [];
+    for (const w of waiters) w.reject(new WriterStoppedError());
+  }
+
+  private async flush(): Promise<void> {
+    const docs = this.docs;
+    const waiters = this.waiters;
+    this.docs = [];
+    this.waiters = [];
+    if (waiters.length === 0) return;
+    const started = Date.now();
+    try {
+      for (let i = 0; i < docs.length; i += MAX_DOCS_PER_INSERT) await this.insertUntilDone(docs.slice(i, i + MAX_DOCS_PER_INSERT));
+    } catch (err) {
+      for (const w of waiters) w.reject(err as Error);
+      return;
+    }
+    this.onInsert?.(docs.length, Date.now() - started);
+    for (const w of waiters) w.resolve();
+  }
+
+  private async insertUntilDone(docs: LedgerDoc[]): Promise<void> {
+    for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+      if (this.stopped) throw new WriterStoppedError();
+      try {
+        await this.collection.insertMany(docs, { ordered: false });
+        return;
+      } catch (err) {
+        if (onlyDuplicates(err)) return;
+        this.log.warn({ err: (err as Error).message, docs: docs.length, attempt, retryInMs: delay }, 'ledger insert failed; retrying');
+        await new Promise((r) => setTimeout(r, delay));
+      }
+    }
+  }
+}
+
+/**
+ * True when every document that failed did so because it is already there.
+ * With ordered: false the driver attempts every document and reports each
+ * failure in writeErrors (one or many); a write concern error, or an error
+ * with no write errors (network, timeout), means the insert must be retried.
+ */
+export function onlyDuplicates(err: unknown): boolean {
+  if (!(err instanceof MongoBulkWriteError) || err.err) return false;
+  const writeErrors = Array.isArray(err.writeErrors) ? err.writeErrors : [err.writeErrors];
+  if (err.result.getWriteConcernError()) return false;
+  return writeErrors.length > 0 && writeErrors.every((e) => e.code === DUPLICATE_KEY);
+}

@@ -1,0 +1,87 @@
+// A ledger consumer process: a member of the consumer group that owns some partitions.
+import { MongoClient } from 'mongodb';
+import { Redis } from 'ioredis';
+import { Partitioners } from 'kafkajs';
+import { pino } from 'pino';
+import { loadConfigOrExit } from '../common/config.js';
+import { createKafka } from '../common/kafka.js';
+import { DeadLetterPublisher } from './dead-letter.js';
+import { LedgerConsumer } from './ledger-consumer.js';
+import { LedgerWriter } from './ledger-writer.js';
+import { collections, ensureIndexes } from './mongo.js';
+import { ReadModelWriter } from './read-model-writer.js';
+import { SnapshotStore } from './snapshots.js';
+
+const config = loadConfigOrExit();
+const log = pino({ level: config.logLevel, base: { service: 'consumer', consumer: config.consumerId } });
+process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
+
+const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 5000 });
+const db = mongo.db(config.mongoDb);
+const { transactions, snapshots } = collections(db);
+// Offline queue off: while Redis is down a write fails at once and the batch goes on without it.
+const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+redis.on('error', (err) => log.debug({ err: err.message }, 'redis error'));
+
+const kafka = createKafka(config, `teller-${config.consumerId}`, log);
+const consumer = kafka.consumer({
+  groupId: config.groupId,
+  sessionTimeout: config.sessionTimeoutMs,
+  heartbeatInterval: Math.floor(config.sessionTimeoutMs / 4),
+  maxWaitTimeInMs: 100,
+  maxBytesPerPartition: 4 * 1024 * 1024,
+  retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
+});
+const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+
+const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
+const ledger = new LedgerConsumer(
+  {
+    consumer,
+    admin: kafka.admin(),
+    writer,
+    readModel: new ReadModelWriter(redis, config.idWindowSeconds),
+    snapshots: new SnapshotStore(snapshots, config.snapshotKeep),
+    deadLetters: new DeadLetterPublisher(dlqProducer, config.dlqTopic),
+    log,
+  },
+  {
+    topic: config.topic,
+    consumerId: config.consumerId,
+    idWindowMs: config.idWindowSeconds * 1000,
+    snapshotIntervalMs: config.snapshotIntervalMs,
+    concurrency: config.partitions,
+  },
+);
+
+async function connectMongo(): Promise<void> {
+  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
+    try {
+      await mongo.connect();
+      await ensureIndexes(db);
+      return;
+    } catch (err) {
+      log.warn({ err: (err as Error).message, retryInMs: delay }, 'mongodb not reachable yet');
+      await new Promise((r) => setTimeout(r, delay));
+    }
+  }
+}
+
+await connectMongo();
+await dlqProducer.connect();
+await ledger.start();
+log.info('consumer started');
+
+let stopping = false;
+async function shutdown(signal: string): Promise<void> {
+  if (stopping) return;
+  stopping = true;
+  log.info({ signal }, 'stopping: finishing batches in flight, then leaving the group');
+  await ledger.stop();
+  await writer.close();
+  await Promise.allSettled([dlqProducer.disconnect(), redis.quit(), mongo.close()]);
+  log.info({ applied: ledger.stats.applied }, 'stopped');
+  process.exit(0);
+}
+process.once('SIGTERM', () => void shutdown('SIGTERM'));
+process.once('SIGINT', () => void shutdown('SIGINT'));
