@@ -27,12 +27,20 @@ export interface BatchDecision {
   applied: number;
 }
 
-export function decideBatch(ledger: PartitionLedger, records: RawRecord[]): BatchDecision {
+/**
+ * Records before `writtenBefore` were decided, written and committed by an
+ * earlier owner: they are applied to the state only, with nothing to write.
+ */
+export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writtenBefore = 0): BatchDecision {
   const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], applied: 0 };
   const lastChange = new Map<string, number>();
   for (const record of records) {
     const offset = Number(record.offset);
     const parsed = parseMessage(record.value);
+    if (offset < writtenBefore) {
+      if (parsed.ok) ledger.apply(parsed.msg, offset);
+      continue;
+    }
     if (!parsed.ok) {
       out.deadLetters.push({ record, reason: parsed.reason });
       continue;

@@ -104,22 +104,27 @@ export class LedgerConsumer {
     if (isStale() || this.owners.get(partition) !== pending || this.stopping) return;
 
     const first = Number(batch.firstOffset());
-    if (first !== owner.nextOffset) {
-      if (!owner.positioned) {
-        // The fetch started at the committed offset; the state stands at its snapshot's.
-        owner.positioned = true;
+    if (!owner.positioned) {
+      // kafkajs starts at the committed offset; the state stands at its snapshot's.
+      owner.positioned = true;
+      owner.writtenBefore = first;
+      if (first !== owner.nextOffset) {
         this.d.consumer.seek({ topic: this.o.topic, partition, offset: String(owner.nextOffset) });
         return;
       }
+    } else if (first !== owner.nextOffset) {
       // Records before `first` are gone from the log (retention): nothing left to replay.
       this.d.log.error({ partition, expected: owner.nextOffset, first }, 'gap in the log; continuing from the first record present');
     }
-    owner.positioned = true;
 
-    const decision = decideBatch(owner.ledger, batch.messages);
+    const decision = decideBatch(owner.ledger, batch.messages, owner.writtenBefore);
     const last = Number(batch.lastOffset());
     owner.nextOffset = last + 1;
     owner.appliedSinceSnapshot += decision.applied;
+    if (last < owner.writtenBefore) {
+      resolveOffset(batch.lastOffset());
+      return;
+    }
 
     const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
     try {
@@ -151,11 +156,10 @@ export class LedgerConsumer {
     owner.appliedSinceSnapshot = 0;
     this.d.snapshots
       .save(snap)
-      .then(() => {
-        owner.lastSnapshotAt = Date.now();
-      })
       .catch((err) => this.d.log.warn({ partition: snap.partition, err: (err as Error).message }, 'snapshot failed'))
       .finally(() => {
+        // After a failure too: the next try waits a whole interval rather than hammering the database.
+        owner.lastSnapshotAt = Date.now();
         owner.snapshotting = false;
       });
   }

@@ -18,7 +18,7 @@ process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejectio
 
 const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 5000 });
 const db = mongo.db(config.mongoDb);
-const { transactions, snapshots } = collections(db);
+const { transactions } = collections(db);
 // Offline queue off: while Redis is down a write fails at once and the batch goes on without it.
 const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
 redis.on('error', (err) => log.debug({ err: err.message }, 'redis error'));
@@ -41,7 +41,7 @@ const ledger = new LedgerConsumer(
     admin: kafka.admin(),
     writer,
     readModel: new ReadModelWriter(redis, config.idWindowSeconds),
-    snapshots: new SnapshotStore(snapshots, config.snapshotKeep),
+    snapshots: new SnapshotStore(db, config.snapshotKeep),
     deadLetters: new DeadLetterPublisher(dlqProducer, config.dlqTopic),
     log,
   },

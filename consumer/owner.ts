@@ -8,6 +8,8 @@ export class PartitionOwner {
   nextOffset: number;
   /** Whether the consumer was already sent to `nextOffset` once (a replay or a skip). */
   positioned = false;
+  /** The group's committed offset when this owner took over: what lies before it is already written. */
+  writtenBefore = 0;
   /** Whether Redis is known to hold this partition's whole state. */
   readModelWhole = false;
   lastSnapshotAt: number;
