@@ -12,7 +12,9 @@ import type { Logger } from 'pino';
 import { decideBatch } from './batch-decision.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import type { LedgerWriter } from './ledger-writer.js';
+import { OffsetCommitter } from './committer.js';
 import { PartitionOwner } from './owner.js';
+import type { PartitionSnapshot } from './partition.js';
 import type { ReadModelWriter } from './read-model-writer.js';
 import type { SnapshotStore } from './snapshots.js';
 
@@ -41,7 +43,12 @@ export interface ConsumerStats {
   lag: Map<number, number>;
 }
 
+/** Ledger documents the consumer may decide ahead of the database before it waits. */
+const MAX_BACKLOG = 50_000;
+
 export class LedgerConsumer {
+  private readonly committer: OffsetCommitter;
+  private inFlight = 0;
   private owners = new Map<number, Promise<PartitionOwner>>();
   private readModelTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -50,7 +57,13 @@ export class LedgerConsumer {
   constructor(
     private readonly d: LedgerConsumerDeps,
     private readonly o: LedgerConsumerOptions,
-  ) {}
+  ) {
+    const topic = o.topic;
+    this.committer = new OffsetCommitter(
+      (offsets) => d.consumer.commitOffsets(offsets.map((x) => ({ topic, partition: x.partition, offset: String(x.offset) }))),
+      d.log,
+    );
+  }
 
   async start(): Promise<void> {
     const { consumer } = this.d;
@@ -63,15 +76,26 @@ export class LedgerConsumer {
       // Offsets are resolved by hand once a batch is written and committed; see onBatch.
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: this.o.concurrency,
-      eachBatch: (payload) => this.onBatch(payload),
+      eachBatch: async (payload) => {
+        this.inFlight++;
+        try {
+          await this.onBatch(payload);
+        } finally {
+          this.inFlight--;
+        }
+      },
     });
     this.readModelTimer = setInterval(() => void this.restoreReadModels(), 1000);
   }
 
+  /** Finishes what was decided (insert, commit) while still a member, then leaves the group. */
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.readModelTimer);
-    // kafkajs waits for the batches in flight, then leaves the group.
+    this.d.consumer.pause([{ topic: this.o.topic }]);
+    while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
+    await this.d.writer.close();
+    await this.committer.flush();
     await this.d.consumer.disconnect();
     await this.d.admin.disconnect();
   }
@@ -126,34 +150,47 @@ export class LedgerConsumer {
       return;
     }
 
-    const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
+    await this.retry('dead-letter', () => this.d.deadLetters.publish(this.o.topic, partition, decision.deadLetters));
     try {
-      await this.retry('dead-letter', () => this.d.deadLetters.publish(this.o.topic, partition, decision.deadLetters));
-      try {
-        const whole = await this.d.readModel.apply(partition, decision.accounts, decision.stored, decision.announced);
-        if (!whole) owner.readModelWhole = false;
-      } catch (err) {
-        // Redis is down: callers get 202 instead of the decision; the read model is written back later.
-        owner.readModelWhole = false;
-        this.d.log.warn({ partition, err: (err as Error).message }, 'read model not written');
-      }
-      await this.d.writer.write(decision.docs);
-      await commitOffsetsIfNecessary({ topics: [{ topic: this.o.topic, partitions: [{ partition, offset: String(last + 1) }] }] });
-    } finally {
-      clearInterval(beat);
+      const whole = await this.d.readModel.apply(partition, decision.accounts, decision.stored, decision.announced);
+      if (!whole) owner.readModelWhole = false;
+    } catch (err) {
+      // Redis is down: callers get 202 instead of the decision; the read model is written back later.
+      owner.readModelWhole = false;
+      this.d.log.warn({ partition, err: (err as Error).message }, 'read model not written');
     }
+    // The insert and the commit after it go on while kafkajs fetches the next batch: the
+    // answers are out already, and the writer inserts groups in order, so commits stay in order.
+    const snapshot = owner.snapshotDue(this.o.snapshotIntervalMs) ? this.takeSnapshot(owner) : undefined;
+    const written = this.d.writer.write(decision.docs).then(() => {
+      this.committer.mark(partition, last + 1);
+      if (snapshot) this.saveSnapshot(owner, snapshot);
+    });
+    written.catch((err) => this.d.log.warn({ partition, err: (err as Error).message }, 'ledger insert abandoned'));
     resolveOffset(batch.lastOffset());
     this.stats.applied += decision.applied;
     this.stats.deadLettered += decision.deadLetters.length;
     this.stats.lag.set(partition, Math.max(0, Number(batch.highWatermark) - last - 1));
-    if (owner.snapshotDue(this.o.snapshotIntervalMs)) this.snapshot(owner);
+    if (this.d.writer.backlog > MAX_BACKLOG) await this.whileBeating(written, heartbeat);
   }
 
-  /** Snapshots are taken after the batch's insert and commit, so they are never ahead of the ledger. */
-  private snapshot(owner: PartitionOwner): void {
-    const snap = owner.ledger.snapshot(owner.nextOffset);
+  private async whileBeating(p: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
+    const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
+    try {
+      await p.catch(() => undefined);
+    } finally {
+      clearInterval(beat);
+    }
+  }
+
+  private takeSnapshot(owner: PartitionOwner): PartitionSnapshot {
     owner.snapshotting = true;
     owner.appliedSinceSnapshot = 0;
+    return owner.ledger.snapshot(owner.nextOffset);
+  }
+
+  /** Saved once the ledger holds everything before its offset, so it is never ahead of the ledger. */
+  private saveSnapshot(owner: PartitionOwner, snap: PartitionSnapshot): void {
     this.d.snapshots
       .save(snap)
       .catch((err) => this.d.log.warn({ partition: snap.partition, err: (err as Error).message }, 'snapshot failed'))

@@ -38,9 +38,17 @@ export class LedgerWriter {
     private readonly log: Logger,
   ) {}
 
-  /** Resolves once `docs` are in the ledger (inserted now or before). */
+  private inFlight = 0;
+
+  /** Documents handed in and not yet inserted: what the consumer may get ahead by. */
+  get backlog(): number {
+    return this.inFlight;
+  }
+
+  /** Resolves once `docs` are in the ledger (inserted now or before). Groups are inserted in order. */
   write(docs: LedgerDoc[]): Promise<void> {
     if (this.stopped) return Promise.reject(new WriterStoppedError());
+    this.inFlight += docs.length;
     return new Promise<void>((resolve, reject) => {
       for (const d of docs) this.docs.push(d);
       this.waiters.push({ resolve, reject });
@@ -70,6 +78,7 @@ export class LedgerWriter {
     const waiters = this.waiters;
     this.waiters = [];
     this.docs = [];
+    this.inFlight = 0;
     for (const w of waiters) w.reject(new WriterStoppedError());
   }
 
@@ -85,6 +94,8 @@ export class LedgerWriter {
     } catch (err) {
       for (const w of waiters) w.reject(err as Error);
       return;
+    } finally {
+      this.inFlight -= docs.length;
     }
     this.onInsert?.(docs.length, Date.now() - started);
     for (const w of waiters) w.resolve();

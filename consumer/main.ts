@@ -78,7 +78,6 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping: finishing batches in flight, then leaving the group');
   await ledger.stop();
-  await writer.close();
   await Promise.allSettled([dlqProducer.disconnect(), redis.quit(), mongo.close()]);
   log.info({ applied: ledger.stats.applied }, 'stopped');
   process.exit(0);
