@@ -1,0 +1,82 @@
+// Command teller-ferretdb runs FerretDB embedded, on its SQLite backend, as the
+// MongoDB-compatible server of a local Teller stack. It listens on loopback
+// only and stops cleanly on SIGTERM or SIGINT.
+//
+// The upstream cmd/ferretdb binary built with a plain `go install` panics at
+// start, so Teller embeds the library instead.
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"path/filepath"
+	"strconv"
+	"syscall"
+
+	"github.com/FerretDB/FerretDB/ferretdb"
+)
+
+func main() {
+	port := flag.Int("port", envInt("FERRETDB_PORT", 27117), "TCP port on 127.0.0.1 (env FERRETDB_PORT)")
+	dataDir := flag.String("data", envStr("FERRETDB_DATA_DIR", ".data/ferretdb"), "SQLite data directory (env FERRETDB_DATA_DIR)")
+	level := flag.String("log-level", envStr("FERRETDB_LOG_LEVEL", "warn"), "debug, info, warn or error (env FERRETDB_LOG_LEVEL)")
+	flag.Parse()
+
+	if err := run(*port, *dataDir, *level); err != nil {
+		fmt.Fprintf(os.Stderr, "teller-ferretdb: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+func run(port int, dataDir, level string) error {
+	var lvl slog.Level
+	if err := lvl.UnmarshalText([]byte(level)); err != nil {
+		return fmt.Errorf("bad log level %q: %w", level, err)
+	}
+	logger := slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl}))
+
+	abs, err := filepath.Abs(dataDir)
+	if err != nil {
+		return err
+	}
+	// FerretDB expects the SQLite directory to exist already.
+	if err := os.MkdirAll(abs, 0o755); err != nil {
+		return err
+	}
+
+	f, err := ferretdb.New(&ferretdb.Config{
+		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
+		Logger:    logger,
+		Handler:   "sqlite",
+		SQLiteURL: "file:" + abs + "/",
+	})
+	if err != nil {
+		return err
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
+	defer stop()
+
+	logger.Warn("listening", "addr", fmt.Sprintf("127.0.0.1:%d", port), "data", abs)
+	return f.Run(ctx)
+}
+
+func envStr(name, def string) string {
+	if v := os.Getenv(name); v != "" {
+		return v
+	}
+	return def
+}
+
+func envInt(name string, def int) int {
+	if v := os.Getenv(name); v != "" {
+		if n, err := strconv.Atoi(v); err == nil {
+			return n
+		}
+	}
+	return def
+}
