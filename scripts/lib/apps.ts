@@ -1,0 +1,47 @@
+// The api replicas and the ledger consumers: Teller's own processes.
+import { join } from 'node:path';
+import type { Config } from '../../common/config.js';
+import { apiPorts } from './nginx.js';
+import type { Paths } from './paths.js';
+import type { ComponentSpec } from './supervisor.js';
+
+/** The services every child is pointed at, resolved once by the supervisor. */
+export interface Endpoints {
+  kafkaBrokers: string[];
+  mongoUri: string;
+  redisUrl: string;
+}
+
+function endpointEnv(e: Endpoints): Record<string, string> {
+  return { KAFKA_BROKERS: e.kafkaBrokers.join(','), MONGODB_URI: e.mongoUri, REDIS_URL: e.redisUrl };
+}
+
+function nodeSpec(paths: Paths, name: string, main: string, env: Record<string, string>, port?: number): ComponentSpec {
+  return {
+    name,
+    command: process.execPath,
+    args: [join(paths.root, 'dist', main)],
+    env,
+    cwd: paths.root,
+    logFile: join(paths.logs, `${name}.log`),
+    pidFile: join(paths.pids, `${name}.pid`),
+    port,
+    // A replica finishes its calls in flight (each within the decision deadline) and flushes its producer.
+    stopTimeoutMs: 15_000,
+    restart: true,
+  };
+}
+
+export function apiSpecs(config: Config, paths: Paths, e: Endpoints): ComponentSpec[] {
+  return apiPorts(config).map((port, i) => {
+    const name = `api-${i + 1}`;
+    return nodeSpec(paths, name, 'api/main.js', { ...endpointEnv(e), API_PORT: String(port), REPLICA_ID: name }, port);
+  });
+}
+
+export function consumerSpecs(config: Config, paths: Paths, e: Endpoints): ComponentSpec[] {
+  return Array.from({ length: config.consumers }, (_, i) => {
+    const name = `consumer-${i + 1}`;
+    return nodeSpec(paths, name, 'consumer/main.js', { ...endpointEnv(e), CONSUMER_ID: name });
+  });
+}

@@ -1,0 +1,54 @@
+// Redis with a config file of our own (no system service), its append-only
+// file under .data/redis: the read model survives a restart of the stack.
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import type { Config } from '../../common/config.js';
+import { ensureDir, type Paths } from './paths.js';
+import type { ComponentSpec } from './supervisor.js';
+
+function redisConf(config: Config, dir: string): string {
+  return [
+    '# Rendered by scripts/start.ts on every start; edit the script, not this file.',
+    'bind 127.0.0.1',
+    'protected-mode yes',
+    `port ${config.redisPort}`,
+    'daemonize no',
+    // Logs go to stdout, which the supervisor sends to .run/logs/redis.log.
+    'logfile ""',
+    `dir ${dir}`,
+    // Durability from the append-only file alone; no RDB snapshots competing for the CPU.
+    'appendonly yes',
+    'appendfsync everysec',
+    'save ""',
+    '',
+  ].join('\n');
+}
+
+export function redisSpec(config: Config, paths: Paths): ComponentSpec {
+  const dir = ensureDir(join(paths.data, 'redis'));
+  const confFile = join(dir, 'redis.conf');
+  writeFileSync(confFile, redisConf(config, dir));
+  return {
+    name: 'redis',
+    command: 'redis-server',
+    args: [confFile],
+    cwd: paths.root,
+    logFile: join(paths.logs, 'redis.log'),
+    pidFile: join(paths.pids, 'redis.pid'),
+    port: config.redisPort,
+    stopTimeoutMs: 10_000,
+    restart: true,
+  };
+}
+
+export async function redisAnswers(url: string): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    return (await redis.ping()) === 'PONG';
+  } finally {
+    redis.disconnect();
+  }
+}
