@@ -1,12 +1,19 @@
 // Where the local stack keeps its files. Relative settings are taken from the
 // project root, so the scripts behave the same from any working directory.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Config } from '../../common/config.js';
 
-/** The project root: this file is compiled to dist/scripts/lib/paths.js. */
-export const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The project root: the nearest folder above this file with a package.json (from scripts/lib or dist/scripts/lib alike). */
+function findRoot(from: string): string {
+  for (let dir = from; ; dir = dirname(dir)) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    if (dirname(dir) === dir) throw new Error(`no package.json above ${from}`);
+  }
+}
+
+export const root = findRoot(dirname(fileURLToPath(import.meta.url)));
 
 export interface Paths {
   root: string;

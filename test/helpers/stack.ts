@@ -1,0 +1,67 @@
+// What the tests know of the running stack: its URL, its components and their
+// pids (from .run/stack.json, written by scripts/start.ts once it is ready),
+// and ways to hurt a component and wait for the supervisor to bring it back.
+import { readConfig } from '../../common/config.js';
+import { pathsFor } from '../../scripts/lib/paths.js';
+import { isAlive, readPid } from '../../scripts/lib/pids.js';
+import { readStack as readStackFile, type ComponentInfo, type StackInfo } from '../../scripts/lib/stackfile.js';
+import { waitFor } from '../../scripts/lib/wait.js';
+
+export { isAlive } from '../../scripts/lib/pids.js';
+export { waitFor, type WaitOptions } from '../../scripts/lib/wait.js';
+export type { ComponentInfo, StackInfo };
+
+export const config = readConfig();
+export const paths = pathsFor(config);
+
+/** The stack as start.ts described it; throws when no stack is up. */
+export function readStack(): StackInfo {
+  const stack = readStackFile(paths);
+  if (!stack) throw new Error(`no ${paths.stackJson}: is the stack running (npm start)?`);
+  return stack;
+}
+
+/** NGINX's URL: the running stack's, else the one the configuration gives. */
+export const baseUrl = readStackFile(paths)?.url ?? `http://${config.host}:${config.port}`;
+
+export function component(name: string): ComponentInfo {
+  const c = readStack().components.find((x) => x.name === name);
+  if (!c) throw new Error(`the stack has no component ${name}`);
+  return c;
+}
+
+/** The pid in the component's pid file (rewritten on each restart), if any. */
+export function pidOf(name: string): number | undefined {
+  return readPid(component(name).pidFile);
+}
+
+/** Signals the component's current process by pid; returns that pid. */
+export function killComponent(name: string, signal: NodeJS.Signals): number {
+  const pid = pidOf(name);
+  if (pid === undefined || !isAlive(pid)) throw new Error(`${name} is not running`);
+  process.kill(pid, signal);
+  return pid;
+}
+
+/** Waits until `name` runs again under a pid other than `oldPid`; returns the new pid. */
+export function waitRestarted(name: string, oldPid: number, timeoutMs = 30_000): Promise<number> {
+  return waitFor(
+    () => {
+      const pid = pidOf(name);
+      return pid !== undefined && pid !== oldPid && isAlive(pid) ? pid : undefined;
+    },
+    { timeoutMs, intervalMs: 100, what: `${name} restarted` },
+  );
+}
+
+/** Resolves once GET `url` answers 200. */
+export function waitHttpOk(url: string, timeoutMs = 30_000): Promise<true> {
+  return waitFor(
+    async () => {
+      const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
+      await res.arrayBuffer();
+      return res.status === 200 || undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `GET ${url}` },
+  );
+}
