@@ -166,7 +166,10 @@ export class LedgerConsumer {
       this.committer.mark(partition, last + 1);
       if (snapshot) this.saveSnapshot(owner, snapshot);
     });
-    written.catch((err) => this.d.log.warn({ partition, err: (err as Error).message }, 'ledger insert abandoned'));
+    written.catch((err) => {
+      if (snapshot) owner.snapshotting = false;
+      this.d.log.warn({ partition, err: (err as Error).message }, 'ledger insert abandoned');
+    });
     resolveOffset(batch.lastOffset());
     this.stats.applied += decision.applied;
     this.stats.deadLettered += decision.deadLetters.length;
