@@ -44,24 +44,21 @@ t.test('a consumer killed with SIGKILL mid-flow applies nothing twice and loses 
   const ids: string[] = [];
   let sent = 0;
   const total = 400;
-  let killed = false;
+  let killed: number | undefined;
   const worker = async () => {
     while (sent < total) {
       const n = sent++;
       const a = accounts[n % accounts.length]!;
       const id = `${a}-${n}`;
       ids.push(id);
-      if (n === 120 && !killed) {
-        killed = true;
-        await killComponent('consumer-1', 'SIGKILL');
-      }
+      if (n === 120 && killed === undefined) killed = killComponent('consumer-1', 'SIGKILL');
       await until2xx(id, 'deposit', 3, a);
       expected.set(a, expected.get(a)! + 3);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
   t.ok(killed, 'the consumer was killed under load');
-  await waitRestarted('consumer-1');
+  await waitRestarted('consumer-1', killed!);
 
   for (const a of accounts) {
     await waitFor(async () => (await balanceOf(a).catch(() => -1)) === expected.get(a), {
@@ -146,10 +143,10 @@ t.test('a partition taken over from a snapshot plus a replay has the same state'
   // Calls after the snapshot, which only a replay of the log can bring back.
   for (const a of accounts) t.equal((await tx(`${a}-d2`, 'deposit', 5, a)).status, 200);
 
-  await killComponent('consumer-1', 'SIGKILL');
-  await killComponent('consumer-2', 'SIGKILL');
-  await waitRestarted('consumer-1');
-  await waitRestarted('consumer-2');
+  const old1 = killComponent('consumer-1', 'SIGKILL');
+  const old2 = killComponent('consumer-2', 'SIGKILL');
+  await waitRestarted('consumer-1', old1);
+  await waitRestarted('consumer-2', old2);
 
   for (const a of accounts) {
     // Retried until decided (a 202 during the takeover becomes a replayed 200 once the owner is back).
