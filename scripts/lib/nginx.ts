@@ -29,6 +29,7 @@ export function renderNginxConf(config: Config, paths: Paths): string {
   return render(template, {
     RUN_DIR: paths.run,
     LOG_DIR: paths.logs,
+    NGINX_DIR: join(paths.root, 'nginx'),
     TELLER_HOST: config.host,
     TELLER_PORT: String(config.port),
     UPSTREAM_SERVERS: servers,
