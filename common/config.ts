@@ -64,21 +64,22 @@ export function readConfig(env: Source = process.env) {
     replicaId: r.str('REPLICA_ID', `api-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
     consumers: r.int('CONSUMERS', 2, 1, 64),
     consumerId: r.str('CONSUMER_ID', `consumer-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
-    kafkaBrokers: r.str('KAFKA_BROKERS', '127.0.0.1:9092').split(',').map((s) => s.trim()).filter(Boolean),
-    kafkaExternal: env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '',
     kafkaPort: r.int('KAFKA_PORT', 9092, 1, 65535),
+    // The local services' URLs follow their ports unless the service is external.
+    kafkaBrokers: [] as string[],
+    kafkaExternal: env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '',
     topic: r.str('KAFKA_TOPIC', 'teller.transactions', TOPIC),
     dlqTopic: r.str('KAFKA_DLQ_TOPIC', 'teller.transactions.dlq', TOPIC),
     partitions: r.int('KAFKA_PARTITIONS', 12, 1, 1024),
     groupId: r.str('KAFKA_GROUP', 'teller-ledger', TOPIC),
     sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 10000, 3000, 300000),
-    mongoUri: r.str('MONGODB_URI', 'mongodb://127.0.0.1:27117/teller'),
-    mongoExternal: env.MONGODB_URI !== undefined && env.MONGODB_URI !== '',
     mongoPort: r.int('FERRETDB_PORT', 27117, 1, 65535),
+    mongoUri: '',
+    mongoExternal: env.MONGODB_URI !== undefined && env.MONGODB_URI !== '',
     mongoDb: r.str('MONGODB_DB', 'teller', /^[A-Za-z0-9_-]{1,64}$/),
-    redisUrl: r.str('REDIS_URL', 'redis://127.0.0.1:6479'),
-    redisExternal: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     redisPort: r.int('REDIS_PORT', 6479, 1, 65535),
+    redisUrl: '',
+    redisExternal: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 3000, 50, 60000),
     idWindowSeconds: r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
@@ -95,6 +96,13 @@ export function readConfig(env: Source = process.env) {
     runDir: r.str('TELLER_RUN_DIR', '.run'),
     apiKeys: r.optional('API_KEYS'),
   };
+  config.kafkaBrokers = r
+    .str('KAFKA_BROKERS', `127.0.0.1:${config.kafkaPort}`)
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+  config.mongoUri = r.str('MONGODB_URI', `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`, /^mongodb(\+srv)?:\/\//);
+  config.redisUrl = r.str('REDIS_URL', `redis://127.0.0.1:${config.redisPort}`, /^rediss?:\/\//);
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
 }
