@@ -85,7 +85,10 @@ export class LedgerConsumer {
         }
       },
     });
-    this.readModelTimer = setInterval(() => void this.restoreReadModels(), 1000);
+    this.readModelTimer = setInterval(() => {
+      void this.restoreReadModels();
+      void this.snapshotQuietPartitions();
+    }, 1000);
   }
 
   /** Finishes what was decided (insert, commit) while still a member, then leaves the group. */
@@ -163,6 +166,7 @@ export class LedgerConsumer {
     // answers are out already, and the writer inserts groups in order, so commits stay in order.
     const snapshot = owner.snapshotDue(this.o.snapshotIntervalMs) ? this.takeSnapshot(owner) : undefined;
     const written = this.d.writer.write(decision.docs).then(() => {
+      owner.insertedBefore = last + 1;
       this.committer.mark(partition, last + 1);
       if (snapshot) this.saveSnapshot(owner, snapshot);
     });
@@ -190,6 +194,16 @@ export class LedgerConsumer {
     owner.snapshotting = true;
     owner.appliedSinceSnapshot = 0;
     return owner.ledger.snapshot(owner.nextOffset);
+  }
+
+  /** A partition with no batch since its snapshot fell due is snapshotted here, once all of it is written. */
+  private async snapshotQuietPartitions(): Promise<void> {
+    for (const [, pending] of this.owners) {
+      const owner = await pending;
+      if (!this.stopping && owner.snapshotDue(this.o.snapshotIntervalMs) && owner.insertedBefore === owner.nextOffset) {
+        this.saveSnapshot(owner, this.takeSnapshot(owner));
+      }
+    }
   }
 
   /** Saved once the ledger holds everything before its offset, so it is never ahead of the ledger. */

@@ -10,6 +10,8 @@ export class PartitionOwner {
   positioned = false;
   /** The group's committed offset when this owner took over: what lies before it is already written. */
   writtenBefore = 0;
+  /** Every ledger document before this offset is inserted. */
+  insertedBefore = 0;
   /** Whether Redis is known to hold this partition's whole state. */
   readModelWhole = false;
   lastSnapshotAt: number;
