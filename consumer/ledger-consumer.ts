@@ -149,6 +149,7 @@ export class LedgerConsumer {
     owner.nextOffset = last + 1;
     owner.appliedSinceSnapshot += decision.applied;
     if (last < owner.writtenBefore) {
+      owner.insertedBefore = last + 1;
       resolveOffset(batch.lastOffset());
       return;
     }

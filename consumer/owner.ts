@@ -23,6 +23,7 @@ export class PartitionOwner {
     snapshotOffset: number,
   ) {
     this.nextOffset = snapshotOffset;
+    this.insertedBefore = snapshotOffset;
     this.lastSnapshotAt = Date.now();
   }
 
