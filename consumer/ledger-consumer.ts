@@ -232,7 +232,8 @@ export class LedgerConsumer {
       const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
       for (const [partition, pending] of owners) {
         const owner = await pending;
-        if (owner.readModelWhole || owner.nextOffset < (high.get(partition) ?? 0)) continue;
+        // Checked even when believed whole: Redis may have restarted empty while the partition was quiet.
+        if (owner.nextOffset < (high.get(partition) ?? 0)) continue;
         await this.writeWholeReadModel(partition, owner);
       }
     } catch (err) {
@@ -255,6 +256,15 @@ export class LedgerConsumer {
       }
     }
     await this.d.readModel.apply(partition, accounts, [], []);
+    let outcomes = [];
+    for (const outcome of owner.ledger.outcomes()) {
+      outcomes.push(outcome);
+      if (outcomes.length === 5000) {
+        await this.d.readModel.restoreOutcomes(outcomes, this.o.idWindowMs / 1000);
+        outcomes = [];
+      }
+    }
+    await this.d.readModel.restoreOutcomes(outcomes, this.o.idWindowMs / 1000);
     await this.d.readModel.markReady(partition, this.o.consumerId);
     owner.readModelWhole = true;
     this.d.log.info({ partition, accounts: owner.ledger.size }, 'read model of the partition written whole');

@@ -53,6 +53,11 @@ export class PartitionLedger {
     return this.accounts.keys();
   }
 
+  /** Every remembered decision, first-seen order. */
+  *outcomes(): IterableIterator<Outcome> {
+    for (const s of this.seen.values()) yield s.outcome;
+  }
+
   get size(): number {
     return this.accounts.size;
   }

@@ -82,6 +82,18 @@ export class ReadModelWriter {
     return (await this.redis.tellerApply(...args)) === 1;
   }
 
+  /** Writes remembered outcomes and their ids back into the registry, after Redis lost them. */
+  async restoreOutcomes(outcomes: Outcome[], registryTtlSeconds: number): Promise<void> {
+    const pipeline = this.redis.pipeline();
+    for (const o of outcomes) {
+      pipeline.set(keys.outcome(o.accountId, o.id), JSON.stringify(o), 'EX', this.outcomeTtlSeconds);
+      if (!o.id.includes('~')) pipeline.set(keys.txId(o.id), o.accountId, 'EX', registryTtlSeconds);
+    }
+    const results = (await pipeline.exec()) ?? [];
+    const failed = results.find(([err]) => err);
+    if (failed) throw failed[0];
+  }
+
   async isReady(partition: number): Promise<boolean> {
     return (await this.redis.exists(keys.ready(partition))) === 1;
   }

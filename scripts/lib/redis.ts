@@ -1,5 +1,8 @@
-// Redis with a config file of our own (no system service), its append-only
-// file under .data/redis: the read model survives a restart of the stack.
+// Redis with a config file of our own (no system service). It holds only what
+// the partition owners can write again from their state (read model, outcomes,
+// the id registry), so it keeps nothing on disk: a restart always comes back
+// empty, and the owners write their whole state back before reads are trusted.
+// A persisted copy could come back a second stale and still look whole.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -17,9 +20,7 @@ function redisConf(config: Config, dir: string): string {
     // Logs go to stdout, which the supervisor sends to .run/logs/redis.log.
     'logfile ""',
     `dir ${dir}`,
-    // Durability from the append-only file alone; no RDB snapshots competing for the CPU.
-    'appendonly yes',
-    'appendfsync everysec',
+    'appendonly no',
     'save ""',
     '',
   ].join('\n');
