@@ -232,8 +232,10 @@ export class LedgerConsumer {
       const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
       for (const [partition, pending] of owners) {
         const owner = await pending;
+        // Caught up: nothing left in the log, or past everything acknowledged before this owner took over.
+        const caughtUp = owner.nextOffset >= (high.get(partition) ?? 0) || (owner.positioned && owner.nextOffset >= owner.writtenBefore);
         // Checked even when believed whole: Redis may have restarted empty while the partition was quiet.
-        if (owner.nextOffset < (high.get(partition) ?? 0)) continue;
+        if (!caughtUp) continue;
         await this.writeWholeReadModel(partition, owner);
       }
     } catch (err) {
