@@ -90,14 +90,6 @@ class Stack {
   }
 }
 
-function endpoints(config: Config): Endpoints {
-  return {
-    kafkaBrokers: config.kafkaExternal ? config.kafkaBrokers : [`127.0.0.1:${config.kafkaPort}`],
-    mongoUri: config.mongoExternal ? config.mongoUri : `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`,
-    redisUrl: config.redisExternal ? config.redisUrl : `redis://127.0.0.1:${config.redisPort}`,
-  };
-}
-
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
   await res.arrayBuffer();
@@ -114,7 +106,8 @@ async function install(config: Config, paths: Paths): Promise<void> {
 }
 
 async function startStack(config: Config, paths: Paths, stack: Stack, log: Logger): Promise<string> {
-  const e = endpoints(config);
+  // The configuration's URLs: given ones for external services, else those of the local ones (they follow the ports).
+  const e: Endpoints = { kafkaBrokers: config.kafkaBrokers, mongoUri: config.mongoUri, redisUrl: config.redisUrl };
 
   // The stores first, side by side: Kafka takes the longest.
   const waits: Promise<void>[] = [];
