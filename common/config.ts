@@ -95,6 +95,14 @@ export function readConfig(env: Source = process.env) {
     cacheDir: r.str('TELLER_CACHE_DIR', '.cache'),
     runDir: r.str('TELLER_RUN_DIR', '.run'),
     apiKeys: r.optional('API_KEYS'),
+    // Each consumer publishes a tick to its partitions this often, so quiet partitions lapse their holds.
+    tickIntervalMs: r.int('TICK_INTERVAL_MS', 60_000, 100, 24 * 3600 * 1000),
+    // Consumers serve Prometheus metrics on their own port: the supervisor gives consumer i base + i - 1; 0 turns it off.
+    consumerMetricsBasePort: r.int('CONSUMER_METRICS_BASE_PORT', 3201, 1, 65000),
+    consumerMetricsPort: r.int('CONSUMER_METRICS_PORT', 0, 0, 65535),
+    // NGINX's limit per client address, in requests a second (0: no limit) and a burst above it.
+    rateLimitRps: r.int('RATE_LIMIT_RPS', 0, 0, 1_000_000),
+    rateLimitBurst: r.int('RATE_LIMIT_BURST', 100, 0, 1_000_000),
   };
   config.kafkaBrokers = r
     .str('KAFKA_BROKERS', `127.0.0.1:${config.kafkaPort}`)
