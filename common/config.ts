@@ -72,7 +72,8 @@ export function readConfig(env: Source = process.env) {
     dlqTopic: r.str('KAFKA_DLQ_TOPIC', 'teller.transactions.dlq', TOPIC),
     partitions: r.int('KAFKA_PARTITIONS', 12, 1, 1024),
     groupId: r.str('KAFKA_GROUP', 'teller-ledger', TOPIC),
-    sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 10000, 3000, 300000),
+    // 6 s is the broker's minimum (group.min.session.timeout.ms): a dead consumer's partitions move soonest.
+    sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 6000, 3000, 300000),
     mongoPort: r.int('FERRETDB_PORT', 27117, 1, 65535),
     mongoUri: '',
     mongoExternal: env.MONGODB_URI !== undefined && env.MONGODB_URI !== '',

@@ -64,11 +64,14 @@ export async function runCase(fault: Fault, o: CaseOptions): Promise<CaseReport>
   const running = load.run();
 
   await new Promise((r) => setTimeout(r, o.durationMs / 4));
-  const faultAt = Date.now();
-  await fault.inject(o.stack, o.config);
-  const faultSeconds = (Date.now() - faultAt) / 1000;
   const probes = probeAccounts(`${runId}-probe`, o.partitions);
-  const recoveryMs = await timeUntilServed(o.stack.url, probes, faultAt, runId, 120_000).catch(() => null);
+  const faultAt = Date.now();
+  const injected = fault.inject(o.stack, o.config);
+  // Probing starts with the fault (every fault bites at once), so a stall's recovery is not hidden by its length.
+  const recovered = timeUntilServed(o.stack.url, probes, faultAt, runId, 120_000).catch(() => null);
+  await injected;
+  const faultSeconds = (Date.now() - faultAt) / 1000;
+  const recoveryMs = await recovered;
   const { books, unresolved } = await running;
 
   const mismatched = await compareBooks(o.stack.url, books.balances, accounts, 60_000);
