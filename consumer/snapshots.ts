@@ -33,6 +33,9 @@ export function snapshotCollectionName(partition: number, offset: number): strin
 }
 
 export class SnapshotStore {
+  /** Called once a snapshot is saved whole (metrics). */
+  onSaved: ((partition: number, offset: number) => void) | undefined;
+
   constructor(
     private readonly db: Db,
     private readonly keep: number,
@@ -59,6 +62,7 @@ export class SnapshotStore {
       // Another owner (a replay, or a stale one) wrote the same snapshot: it is identical.
       if ((err as { code?: number }).code !== 11000) throw err;
     }
+    this.onSaved?.(s.partition, s.offset);
     await this.prune(s.partition);
   }
 

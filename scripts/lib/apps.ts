@@ -42,6 +42,8 @@ export function apiSpecs(config: Config, paths: Paths, e: Endpoints): ComponentS
 export function consumerSpecs(config: Config, paths: Paths, e: Endpoints): ComponentSpec[] {
   return Array.from({ length: config.consumers }, (_, i) => {
     const name = `consumer-${i + 1}`;
-    return nodeSpec(paths, name, 'consumer/main.js', { ...endpointEnv(e), CONSUMER_ID: name });
+    // Each consumer serves its own metrics (its partitions are its own); the port is its component's port.
+    const metricsPort = config.consumerMetricsBasePort + i;
+    return nodeSpec(paths, name, 'consumer/main.js', { ...endpointEnv(e), CONSUMER_ID: name, CONSUMER_METRICS_PORT: String(metricsPort) }, metricsPort);
   });
 }

@@ -1,0 +1,151 @@
+// Prometheus metrics of one ledger consumer, served on a port of its own
+// (CONSUMER_METRICS_PORT): a consumer owns a different set of partitions than
+// its peers, so its numbers cannot be folded into an api replica's /metrics.
+// Everything is observed through hooks on the components (no polling of
+// Kafka): decided batches, ledger inserts, snapshots and ticks.
+import { createServer, type Server } from 'node:http';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import type { BatchDecision } from './batch-decision.js';
+
+export class ConsumerMetrics {
+  readonly registry = new Registry();
+  private readonly applied: Counter<'partition'>;
+  private readonly lag: Gauge<'partition'>;
+  private readonly outcomes: Counter<'type' | 'status'>;
+  private readonly replays: Counter;
+  private readonly overdrafts: Counter;
+  private readonly expired: Counter;
+  private readonly deadLetters: Counter<'partition'>;
+  private readonly snapshotAge: Gauge<'partition'>;
+  private readonly ticks: Counter;
+  private readonly insertDocs: Histogram;
+  private readonly insertSeconds: Histogram;
+  private readonly lagOf = new Map<number, number>();
+  private readonly snapshotAt = new Map<number, number>();
+  private server: Server | undefined;
+
+  /** `owned()` gives the partitions this consumer owns now: only those are reported per partition. */
+  constructor(
+    consumerId: string,
+    private readonly owned: () => number[],
+    private readonly now: () => number = Date.now,
+  ) {
+    const r = this.registry;
+    r.setDefaultLabels({ consumer: consumerId });
+    collectDefaultMetrics({ register: r });
+    this.applied = new Counter({
+      name: 'teller_consumer_messages_applied_total',
+      help: 'Messages decided by this consumer, by partition (rate() gives the apply rate)',
+      labelNames: ['partition'],
+      registers: [r],
+    });
+    const self = this;
+    this.lag = new Gauge({
+      name: 'teller_consumer_lag_messages',
+      help: "Messages behind the partition's high watermark after the last decided batch",
+      labelNames: ['partition'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const p of self.owned()) this.set({ partition: String(p) }, self.lagOf.get(p) ?? 0);
+      },
+    });
+    this.outcomes = new Counter({
+      name: 'teller_consumer_outcomes_total',
+      help: 'First decisions by transaction type and outcome status (conflicts included)',
+      labelNames: ['type', 'status'],
+      registers: [r],
+    });
+    this.replays = new Counter({ name: 'teller_consumer_replays_total', help: 'Repeats of an id already decided, answered with the first outcome', registers: [r] });
+    this.overdrafts = new Counter({ name: 'teller_consumer_overdrafts_total', help: 'Withdrawals that took a balance below zero', registers: [r] });
+    this.expired = new Counter({ name: 'teller_consumer_holds_expired_total', help: 'Withdrawal-request holds released at their time to live', registers: [r] });
+    this.deadLetters = new Counter({
+      name: 'teller_consumer_dead_letters_total',
+      help: 'Records sent to the dead-letter topic (unparseable or off-schema), by partition',
+      labelNames: ['partition'],
+      registers: [r],
+    });
+    this.snapshotAge = new Gauge({
+      name: 'teller_consumer_snapshot_age_seconds',
+      help: 'Seconds since this consumer last saved a snapshot of the partition (or took it over, if none since)',
+      labelNames: ['partition'],
+      registers: [r],
+      collect() {
+        this.reset();
+        const t = self.now();
+        for (const p of self.owned()) {
+          if (!self.snapshotAt.has(p)) self.snapshotAt.set(p, t);
+          this.set({ partition: String(p) }, (t - self.snapshotAt.get(p)!) / 1000);
+        }
+      },
+    });
+    this.ticks = new Counter({ name: 'teller_consumer_ticks_total', help: 'Tick messages published to owned partitions', registers: [r] });
+    this.insertDocs = new Histogram({
+      name: 'teller_consumer_ledger_insert_documents',
+      help: 'Documents per grouped ledger insert',
+      buckets: [1, 10, 50, 100, 250, 500, 1000, 2500, 5000, 10000],
+      registers: [r],
+    });
+    this.insertSeconds = new Histogram({
+      name: 'teller_consumer_ledger_insert_seconds',
+      help: 'Duration of a grouped ledger insert, retries included',
+      buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
+      registers: [r],
+    });
+  }
+
+  /** A partition batch was decided (LedgerConsumer.onDecided). */
+  decided(partition: number, d: BatchDecision, lag: number): void {
+    const p = String(partition);
+    if (d.applied > 0) this.applied.inc({ partition: p }, d.applied);
+    if (d.deadLetters.length > 0) this.deadLetters.inc({ partition: p }, d.deadLetters.length);
+    this.lagOf.set(partition, lag);
+    for (const { outcome } of d.announced) {
+      if (outcome.replayed) this.replays.inc();
+      else this.outcomes.inc({ type: outcome.type, status: outcome.status });
+    }
+    for (const doc of d.docs) {
+      if (doc.overdraft) this.overdrafts.inc();
+      if (doc.type === 'expire') this.expired.inc();
+    }
+  }
+
+  inserted(docs: number, ms: number): void {
+    this.insertDocs.observe(docs);
+    this.insertSeconds.observe(ms / 1000);
+  }
+
+  snapshotSaved(partition: number): void {
+    this.snapshotAt.set(partition, this.now());
+  }
+
+  ticked(partitions: number[]): void {
+    this.ticks.inc(partitions.length);
+  }
+
+  /** Serves GET /metrics on `port` (loopback by default). */
+  async listen(port: number, host: string): Promise<void> {
+    const server = createServer((req, res) => {
+      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+        return;
+      }
+      this.registry.metrics().then(
+        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
+        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+      );
+    });
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(port, host, () => resolve());
+    });
+    this.server = server;
+  }
+
+  async close(): Promise<void> {
+    const server = this.server;
+    if (!server) return;
+    server.closeAllConnections();
+    await new Promise<void>((resolve) => server.close(() => resolve()));
+  }
+}

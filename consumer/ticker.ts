@@ -1,0 +1,64 @@
+// The log's clock for quiet partitions. Holds lapse by the partition's log
+// clock (the newest `receivedAt` it has read), which moves only when a message
+// arrives: a partition nobody writes to would hold expired funds forever. So
+// every owner publishes a tick, `{v: 1, type: 'tick', receivedAt}`, to each
+// partition it owns at a fixed interval. The tick is in the log like any other
+// message, so a replay meets the same clock at the same offset and lapses the
+// same holds: expiry stays a pure function of the log.
+//
+// Two owners ticking the same partition during a rebalance is harmless: a tick
+// only moves the clock forward, and the clock never goes back.
+import type { Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { encodeMessage } from '../common/message.js';
+import type { TickMessage } from '../common/types.js';
+
+export class Ticker {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> = Promise.resolve();
+  private stopped = true;
+  /** Called after each published round with the partitions ticked (metrics). */
+  onTick: ((partitions: number[]) => void) | undefined;
+
+  constructor(
+    private readonly producer: Pick<Producer, 'send'>,
+    private readonly topic: string,
+    private readonly intervalMs: number,
+    private readonly log: Logger,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  /** Ticks the partitions `owned()` returns at each interval, until stop(). */
+  start(owned: () => number[]): void {
+    this.stopped = false;
+    const loop = () => {
+      this.timer = setTimeout(() => {
+        this.running = this.tick(owned()).finally(() => {
+          if (!this.stopped) loop();
+        });
+      }, this.intervalMs);
+      this.timer.unref();
+    };
+    loop();
+  }
+
+  /** Stops ticking and waits for a round under way, so the producer can be closed after it. */
+  async stop(): Promise<void> {
+    this.stopped = true;
+    clearTimeout(this.timer);
+    await this.running;
+  }
+
+  /** One round: a tick to each partition, in one send. A failed round is logged; the next one follows. */
+  async tick(partitions: number[]): Promise<void> {
+    if (partitions.length === 0) return;
+    const tick: TickMessage = { v: 1, type: 'tick', receivedAt: this.now() };
+    const value = encodeMessage(tick);
+    try {
+      await this.producer.send({ topic: this.topic, acks: -1, messages: partitions.map((partition) => ({ partition, key: null, value })) });
+      this.onTick?.(partitions);
+    } catch (err) {
+      this.log.warn({ err: (err as Error).message, partitions }, 'tick not published; holds of quiet partitions lapse at the next one');
+    }
+  }
+}
