@@ -9,7 +9,7 @@
 // restarted one and one that woke from a stall all converge on the same ledger.
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
-import { decideBatch } from './batch-decision.js';
+import { decideBatch, type BatchDecision } from './batch-decision.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { OffsetCommitter } from './committer.js';
@@ -17,6 +17,7 @@ import { PartitionOwner } from './owner.js';
 import type { PartitionSnapshot } from './partition.js';
 import type { ReadModelWriter } from './read-model-writer.js';
 import type { SnapshotStore } from './snapshots.js';
+import type { Ticker } from './ticker.js';
 
 export interface LedgerConsumerOptions {
   topic: string;
@@ -35,6 +36,8 @@ export interface LedgerConsumerDeps {
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;
   log: Logger;
+  /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them). */
+  ticker?: Ticker;
 }
 
 export interface ConsumerStats {
@@ -53,6 +56,8 @@ export class LedgerConsumer {
   private readModelTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
+  /** Called after each partition batch is decided, with the partition's lag behind its high watermark (metrics). */
+  onDecided: ((partition: number, decision: BatchDecision, lag: number) => void) | undefined;
 
   constructor(
     private readonly d: LedgerConsumerDeps,
@@ -85,6 +90,7 @@ export class LedgerConsumer {
         }
       },
     });
+    this.d.ticker?.start(() => this.partitions);
     this.readModelTimer = setInterval(() => {
       void this.restoreReadModels();
       void this.snapshotQuietPartitions();
@@ -95,12 +101,18 @@ export class LedgerConsumer {
   async stop(): Promise<void> {
     this.stopping = true;
     clearInterval(this.readModelTimer);
+    await this.d.ticker?.stop();
     this.d.consumer.pause([{ topic: this.o.topic }]);
     while (this.inFlight > 0) await new Promise((r) => setTimeout(r, 20));
     await this.d.writer.close();
     await this.committer.flush();
     await this.d.consumer.disconnect();
     await this.d.admin.disconnect();
+  }
+
+  /** The partitions this member owns now. */
+  get partitions(): number[] {
+    return [...this.owners.keys()];
   }
 
   /** Runs synchronously inside kafkajs's join, before any batch of the new generation. */
@@ -178,7 +190,9 @@ export class LedgerConsumer {
     resolveOffset(batch.lastOffset());
     this.stats.applied += decision.applied;
     this.stats.deadLettered += decision.deadLetters.length;
-    this.stats.lag.set(partition, Math.max(0, Number(batch.highWatermark) - last - 1));
+    const lag = Math.max(0, Number(batch.highWatermark) - last - 1);
+    this.stats.lag.set(partition, lag);
+    this.onDecided?.(partition, decision, lag);
     if (this.d.writer.backlog > MAX_BACKLOG) await this.whileBeating(written, heartbeat);
   }
 
