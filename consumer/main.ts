@@ -8,9 +8,11 @@ import { createKafka } from '../common/kafka.js';
 import { DeadLetterPublisher } from './dead-letter.js';
 import { LedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
+import { ConsumerMetrics } from './metrics.js';
 import { collections, ensureIndexes } from './mongo.js';
 import { ReadModelWriter } from './read-model-writer.js';
 import { SnapshotStore } from './snapshots.js';
+import { Ticker } from './ticker.js';
 
 const config = loadConfigOrExit();
 const log = pino({ level: config.logLevel, base: { service: 'consumer', consumer: config.consumerId } });
@@ -35,15 +37,19 @@ const consumer = kafka.consumer({
 const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
+const snapshots = new SnapshotStore(db, config.snapshotKeep);
+// The dead-letter producer also carries the ticks: both are rare, and it is already idempotent with acks=all.
+const ticker = new Ticker(dlqProducer, config.topic, config.tickIntervalMs, log.child({ component: 'ticker' }));
 const ledger = new LedgerConsumer(
   {
     consumer,
     admin: kafka.admin(),
     writer,
     readModel: new ReadModelWriter(redis, config.idWindowSeconds),
-    snapshots: new SnapshotStore(db, config.snapshotKeep),
+    snapshots,
     deadLetters: new DeadLetterPublisher(dlqProducer, config.dlqTopic),
     log,
+    ticker,
   },
   {
     topic: config.topic,
@@ -67,6 +73,18 @@ async function connectMongo(): Promise<void> {
   }
 }
 
+const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);
+ledger.onDecided = (partition, decision, lag) => metrics.decided(partition, decision, lag);
+writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);
+snapshots.onSaved = (partition) => metrics.snapshotSaved(partition);
+ticker.onTick = (partitions) => metrics.ticked(partitions);
+if (config.consumerMetricsPort > 0) {
+  await metrics.listen(config.consumerMetricsPort, config.host).catch((err: Error) => {
+    // Metrics are not worth a consumer that cannot start: the ledger goes on without them.
+    log.error({ err: err.message, port: config.consumerMetricsPort }, 'metrics port unavailable');
+  });
+}
+
 await connectMongo();
 await dlqProducer.connect();
 await ledger.start();
@@ -78,7 +96,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping: finishing batches in flight, then leaving the group');
   await ledger.stop();
-  await Promise.allSettled([dlqProducer.disconnect(), redis.quit(), mongo.close()]);
+  await Promise.allSettled([dlqProducer.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
   log.info({ applied: ledger.stats.applied }, 'stopped');
   process.exit(0);
 }
