@@ -23,7 +23,8 @@ import (
 func main() {
 	port := flag.Int("port", envInt("FERRETDB_PORT", 27117), "TCP port on 127.0.0.1 (env FERRETDB_PORT)")
 	dataDir := flag.String("data", envStr("FERRETDB_DATA_DIR", ".data/ferretdb"), "SQLite data directory (env FERRETDB_DATA_DIR)")
-	level := flag.String("log-level", envStr("FERRETDB_LOG_LEVEL", "warn"), "debug, info, warn or error (env FERRETDB_LOG_LEVEL)")
+	// At warn FerretDB logs every client's endSessions (a command it lacks) and every closed connection.
+	level := flag.String("log-level", envStr("FERRETDB_LOG_LEVEL", "error"), "debug, info, warn or error (env FERRETDB_LOG_LEVEL)")
 	flag.Parse()
 
 	if err := run(*port, *dataDir, *level); err != nil {
@@ -61,7 +62,7 @@ func run(port int, dataDir, level string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	logger.Warn("listening", "addr", fmt.Sprintf("127.0.0.1:%d", port), "data", abs)
+	fmt.Fprintf(os.Stderr, "teller-ferretdb: FerretDB 1.24.2 (SQLite) on 127.0.0.1:%d, data in %s\n", port, abs)
 	return f.Run(ctx)
 }
 

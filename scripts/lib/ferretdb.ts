@@ -22,7 +22,7 @@ export function ferretdbSpec(config: Config, paths: Paths): ComponentSpec {
   return {
     name: 'ferretdb',
     command: ferretdbBinary(paths),
-    args: ['-port', String(config.mongoPort), '-data', dataDir, '-log-level', 'warn'],
+    args: ['-port', String(config.mongoPort), '-data', dataDir],
     cwd: paths.root,
     logFile: join(paths.logs, 'ferretdb.log'),
     pidFile: join(paths.pids, 'ferretdb.pid'),
