@@ -143,6 +143,28 @@ t.test('ids are forgotten after the window, by the log clock', async (t) => {
   t.equal(p.clock, 11_001, 'an old receivedAt does not move the clock back');
 });
 
+// Known issue, reported: the two assertions marked todo fail today.
+const SAME_ID = { todo: 'known issue: the _id repeats an earlier document, so insertMany drops it as a duplicate (E11000)' };
+t.test(
+  'an id decided anew after the window gets a document the ledger can store',
+  async (t) => {
+    const p = new PartitionLedger(0, 1_000);
+    const first = p.apply(deposit('d', 'acc', 100, { receivedAt: 0 }), 0);
+    const again = p.apply(deposit('d', 'acc', 100, { receivedAt: 5_000 }), 1);
+    t.equal(p.account('acc')?.balance, 200, 'applied again, as the window allows');
+    t.not(again.docs[0]?._id, first.docs[0]?._id, 'yet its document needs an _id of its own', SAME_ID);
+    // A request re-sent while its first hold is open: two holds with one id, lapsing into two
+    // expire documents with one _id at the same offset.
+    const q = new PartitionLedger(0, 1_000);
+    q.apply(deposit('d', 'acc', 100, { receivedAt: 0 }), 0);
+    q.apply(request('r', 'acc', 10, { receivedAt: 0, expiresAt: 9_000 }), 1);
+    q.apply(request('r', 'acc', 10, { receivedAt: 2_000, expiresAt: 9_000 }), 2);
+    const lapsed = q.apply(tick(9_000), 3).docs.map((d) => d._id);
+    t.equal(lapsed.length, 2, 'both holds lapse');
+    t.equal(new Set(lapsed).size, lapsed.length, `distinct _ids: ${lapsed.join(', ')}`, SAME_ID);
+  },
+);
+
 t.test('the window keeps younger ids while older ones go', async (t) => {
   const p = new PartitionLedger(0, 1_000);
   run(p, [deposit('old', 'acc', 1, { receivedAt: 1_000 }), deposit('young', 'acc', 2, { receivedAt: 1_800 })]);

@@ -1,0 +1,256 @@
+// A small reference model of one partition, at the level of SPEC section 2,
+// for the replay property test. It follows every account from the ledger
+// documents alone (what an audit sees), keeps the client-facing idempotency
+// contract (first outcome, replayed; conflict on another body), and checks
+// each step of the PartitionLedger against both. It keeps its own log clock
+// and its own id window.
+import { deepStrictEqual } from 'node:assert/strict';
+import type { LedgerDoc, LogMessage, Outcome, TxMessage, TxStatus } from '../../common/types.js';
+import type { PartitionLedger, Step } from '../../consumer/partition.js';
+
+export interface ModelHold {
+  id: string;
+  amount: number;
+  expiresAt: number;
+}
+
+interface ModelAccount {
+  balance: number;
+  holds: ModelHold[];
+  /** The document that took the balance from >= 0 to below zero, while it stays there. */
+  wentNegative?: LedgerDoc;
+}
+
+interface Remembered {
+  body: string;
+  /** Log clock when first decided. */
+  at: number;
+  outcome: Outcome;
+  /** What became of it: an approved request later cancelled or expired. */
+  status: TxStatus;
+}
+
+const NEVER = Number.MAX_SAFE_INTEGER;
+const body = (m: TxMessage) => JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null]);
+const reserved = (a: ModelAccount) => a.holds.reduce((s, h) => s + h.amount, 0);
+
+function fail(what: string, offset: number, detail?: unknown): never {
+  throw new Error(`offset ${offset}: ${what}${detail === undefined ? '' : ` ${JSON.stringify(detail)}`}`);
+}
+
+export class LedgerModel {
+  readonly accounts = new Map<string, ModelAccount>();
+  readonly docIds = new Set<string>();
+  deposited = 0;
+  withdrawn = 0;
+  clock = 0;
+  /** Documents whose _id repeated one of an id decided anew after the window (the known issue). */
+  reusedIds = 0;
+  private remembered = new Map<string, Remembered>();
+  /** Keys that fell out of the window: the only ones whose _id may come back. */
+  private forgotten = new Set<string>();
+
+  constructor(
+    readonly partition: number,
+    readonly windowMs = Infinity,
+  ) {}
+
+  private account(id: string): ModelAccount {
+    let a = this.accounts.get(id);
+    if (!a) this.accounts.set(id, (a = { balance: 0, holds: [] }));
+    return a;
+  }
+
+  /** Checks what the ledger did with `msg` at `offset`, then compares the ledger's state with the model's. */
+  check(ledger: PartitionLedger, msg: LogMessage, offset: number, step: Step): void {
+    // The log clock: the latest receivedAt so far, never back.
+    const clock = (this.clock = Math.max(this.clock, msg.receivedAt));
+    if (ledger.clock !== clock) fail('log clock', offset, { ledger: ledger.clock, model: clock });
+    const expires = step.docs.filter((d) => d.type === 'expire');
+    const decisions = step.docs.slice(expires.length);
+    if (decisions.some((d) => d.type === 'expire')) fail('lapses must come before the decision', offset, step.docs);
+    if (decisions.length > 1) fail('more than one decision document', offset, decisions);
+    const changed: [string, TxStatus][] = [];
+
+    // Lapses: each an open hold, due by the log clock, released whole.
+    for (const d of expires) {
+      const a = this.account(d.accountId);
+      // (Two holds share an id only when a request id came back after the window: the due one lapses.)
+      const h = a.holds.find((x) => x.id === d.requestId && x.expiresAt <= clock);
+      if (!h) fail('expire of a hold not held, or not yet due', offset, { d, holds: a.holds, clock });
+      a.holds = a.holds.filter((x) => x !== h);
+      deepStrictEqual(d, {
+        _id: `${d.accountId}/${h.id}~expired`,
+        id: `${h.id}~expired`,
+        accountId: d.accountId,
+        type: 'expire',
+        amount: h.amount,
+        requestId: h.id,
+        status: 'applied',
+        balanceAfter: a.balance,
+        reservedAfter: reserved(a),
+        partition: this.partition,
+        offset,
+        receivedAt: clock,
+      });
+      if (this.mark(d.accountId, h.id, 'expired')) changed.push([h.id, 'expired']);
+    }
+    for (const [id, a] of this.accounts) {
+      for (const h of a.holds) if (h.expiresAt <= clock) fail('a due hold did not lapse', offset, { id, h, clock });
+    }
+    // Ids are remembered while first decided no earlier than clock - window.
+    for (const [key, r] of this.remembered) {
+      if (r.at < clock - this.windowMs) {
+        this.remembered.delete(key);
+        this.forgotten.add(key);
+      }
+    }
+    for (const d of step.docs) {
+      if (this.docIds.has(d._id)) {
+        const key = d.type === 'expire' ? `${d.accountId}/${d.requestId}` : d._id;
+        if (!this.forgotten.has(key)) fail('duplicate document _id', offset, d._id);
+        this.reusedIds++;
+      }
+      this.docIds.add(d._id);
+      if (d.partition !== this.partition || d.offset !== offset) fail('document position', offset, d);
+      if (d.overdraft !== undefined && (d.overdraft !== true || d.type !== 'withdraw')) fail('overdraft flag on', offset, d);
+    }
+
+    if (msg.type === 'tick') {
+      if (step.outcome !== undefined || decisions.length > 0) fail('a tick decides nothing', offset, step);
+    } else {
+      const key = `${msg.accountId}/${msg.id}`;
+      const seen = this.remembered.get(key);
+      const out = step.outcome;
+      if (!out) fail('no outcome', offset);
+      if (seen) {
+        if (decisions.length > 0) fail('a repeat wrote a document', offset, decisions);
+        const a = this.account(msg.accountId);
+        if (seen.body === body(msg)) {
+          deepStrictEqual(out, { ...seen.outcome, status: seen.status, replayed: true }, `offset ${offset}: repeat`);
+        } else {
+          deepStrictEqual(
+            [out.status, out.reason, out.balance, out.reserved, out.decidedAt],
+            ['conflict', 'id_reused', a.balance, reserved(a), clock],
+            `offset ${offset}: conflict`,
+          );
+        }
+      } else {
+        const d = decisions[0];
+        if (!d) fail('a new id without a document', offset, out);
+        if (d._id !== key || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
+        if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
+        if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
+        deepStrictEqual(
+          [out.status, out.reason, out.overdraft, out.balance, out.reserved, out.decidedAt],
+          [d.status, d.reason, d.overdraft, d.balanceAfter, d.reservedAfter, clock],
+          `offset ${offset}: outcome and document agree`,
+        );
+        this.rule(msg, d, offset, changed);
+        this.remembered.set(key, { body: body(msg), at: clock, outcome: out, status: out.status });
+      }
+    }
+
+    deepStrictEqual(
+      step.changed.map((o) => [o.id, o.status]),
+      changed,
+      `offset ${offset}: remembered outcomes changed`,
+    );
+    const docAccounts = new Set(step.docs.map((d) => d.accountId));
+    deepStrictEqual(new Set(step.touched), docAccounts, `offset ${offset}: touched accounts`);
+    this.compare(ledger, offset);
+  }
+
+  /** One decision document against the rule of its type (SPEC section 2 table). */
+  private rule(msg: TxMessage, d: LedgerDoc, offset: number, changed: [string, TxStatus][]): void {
+    const a = this.account(msg.accountId);
+    const b = a.balance;
+    const r = reserved(a);
+    const amount = msg.amount ?? 0;
+    const expect = (status: TxStatus, reason?: string) => {
+      if (d.status !== status || d.reason !== reason) fail(`expected ${status}/${reason}`, offset, { d, b, r });
+    };
+    switch (msg.type) {
+      case 'deposit':
+        expect('applied');
+        a.balance += amount;
+        this.deposited += amount;
+        break;
+      case 'withdraw_request':
+        if (b - r >= amount) {
+          expect('approved');
+          a.holds.push({ id: msg.id, amount, expiresAt: msg.expiresAt ?? NEVER });
+        } else {
+          expect('denied', 'insufficient_funds');
+        }
+        break;
+      case 'withdraw': {
+        const named = msg.requestId === undefined ? undefined : a.holds.find((h) => h.id === msg.requestId);
+        if (msg.requestId !== undefined && !named) expect('applied', 'request_not_held');
+        else expect('applied');
+        if (named) {
+          a.holds = a.holds.filter((h) => h !== named);
+        } else if (msg.requestId === undefined) {
+          let left = amount; // oldest holds first, partially
+          for (const h of a.holds) {
+            const take = Math.min(left, h.amount);
+            h.amount -= take;
+            left -= take;
+          }
+          a.holds = a.holds.filter((h) => h.amount > 0);
+          if (reserved(a) !== r - Math.min(r, amount)) fail('reserved -= min(reserved, amount)', offset);
+        }
+        a.balance -= amount;
+        this.withdrawn += amount;
+        if ((d.overdraft === true) !== a.balance < 0) fail('overdraft iff the balance goes below zero', offset, d);
+        break;
+      }
+      case 'cancel': {
+        const held = a.holds.find((h) => h.id === msg.requestId);
+        if (held) {
+          expect('applied');
+          a.holds = a.holds.filter((h) => h !== held);
+          if (this.mark(msg.accountId, held.id, 'cancelled')) changed.push([held.id, 'cancelled']);
+        } else {
+          expect('not_found', 'request_not_held');
+        }
+        break;
+      }
+    }
+    if (b >= 0 && a.balance < 0) a.wentNegative = d;
+    if (a.balance >= 0) delete a.wentNegative;
+    if (d.balanceAfter !== a.balance || d.reservedAfter !== reserved(a)) fail('balanceAfter/reservedAfter', offset, { d, a });
+    if (d.status === 'approved' && d.balanceAfter - d.reservedAfter < 0) fail('an approval left available < 0', offset, d);
+  }
+
+  private mark(accountId: string, requestId: string, status: TxStatus): boolean {
+    const r = this.remembered.get(`${accountId}/${requestId}`);
+    if (!r || r.outcome.type !== 'withdraw_request' || r.status !== 'approved') return false;
+    r.status = status;
+    return true;
+  }
+
+  /** The ledger's accounts against the model's, and the invariants of SPEC section 2. */
+  private compare(ledger: PartitionLedger, offset: number): void {
+    let total = 0;
+    for (const id of ledger.accountIds()) {
+      const acc = ledger.account(id)!;
+      const m = this.accounts.get(id);
+      if (!m) fail('an account the documents never mention', offset, id);
+      total += acc.balance;
+      if (acc.reserved < 0) fail('reserved < 0', offset, { id, acc });
+      if (acc.reserved !== acc.holds.reduce((s, h) => s + h.amount, 0)) fail('reserved != sum of holds', offset, { id, acc });
+      if (acc.balance !== m.balance) fail('balance != deposits - withdrawals in the documents', offset, { id, acc, m });
+      deepStrictEqual(
+        acc.holds.map((h) => ({ id: h.id, amount: h.amount, expiresAt: h.expiresAt })),
+        m.holds,
+        `offset ${offset}: holds of ${id}`,
+      );
+      if (acc.balance < 0 && m.wentNegative?.overdraft !== true) fail('below zero other than by an overdraft', offset, { id, acc, m });
+    }
+    for (const [id, m] of this.accounts) {
+      if (ledger.account(id) === undefined && (m.balance !== 0 || m.holds.length > 0)) fail('an account went missing', offset, id);
+    }
+    if (total !== this.deposited - this.withdrawn) fail('sum of balances != deposits - withdrawals', offset);
+  }
+}

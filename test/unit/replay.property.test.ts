@@ -1,0 +1,294 @@
+// Property-based replay tests of the partition state machine: random logs over
+// a few accounts (deposits, requests, withdrawals with and without requestId,
+// cancels, ticks, retries with the same and with another body, a jittery clock,
+// holds with and without expiry), then
+//  (a) the invariants of SPEC section 2 and the reference model after every step;
+//  (b) determinism: the same log from scratch gives the same everything;
+//  (c) redelivery as the consumer does it: crash, restore the snapshot taken at an
+//      earlier offset, re-read the log from there: same final state, same documents;
+//  (d) restarts from a JSON round-tripped snapshot every k offsets: same final state.
+import t from 'tap';
+import fc from 'fast-check';
+import { deepStrictEqual } from 'node:assert/strict';
+import { PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import type { LedgerDoc, LogMessage, TxMessage } from '../../common/types.js';
+import { LedgerModel } from '../helpers/ledger-model.js';
+
+const PARTITION = 7;
+const ACCOUNTS = ['acc-a', 'acc-b', '__proto__'];
+const FOREVER = 1e12;
+const RUNS = Number(process.env.REPLAY_RUNS ?? 300);
+
+// ---- log generation -------------------------------------------------------
+
+type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse';
+
+interface Op {
+  kind: Kind;
+  acct: number;
+  amount: number;
+  /** Hold lifetime relative to receivedAt (sometimes already past); undefined: no expiry. */
+  ttl: number | undefined;
+  /** Picks an earlier message or request. */
+  ref: number;
+  /** For capture and cancel: an earlier request, or an id never requested. */
+  known: boolean;
+  /** Step of the clock: mostly forward, sometimes back (jitter), sometimes a jump. */
+  dt: number;
+  variant: number;
+}
+
+const opArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.oneof(
+    { weight: 3, arbitrary: fc.constant<Kind>('deposit') },
+    { weight: 4, arbitrary: fc.constant<Kind>('request') },
+    { weight: 2, arbitrary: fc.constant<Kind>('withdraw') },
+    { weight: 2, arbitrary: fc.constant<Kind>('capture') },
+    { weight: 2, arbitrary: fc.constant<Kind>('cancel') },
+    { weight: 1, arbitrary: fc.constant<Kind>('tick') },
+    { weight: 3, arbitrary: fc.constant<Kind>('retry') },
+    { weight: 1, arbitrary: fc.constant<Kind>('reuse') },
+  ),
+  acct: fc.nat(ACCOUNTS.length - 1),
+  // Round amounts make "available exactly equal to the request" common.
+  amount: fc.oneof(fc.constantFrom(10, 20, 25, 50, 100), fc.integer({ min: 1, max: 120 })),
+  ttl: fc.option(fc.integer({ min: -50, max: 800 }), { nil: undefined, freq: 2 }),
+  ref: fc.nat(),
+  known: fc.boolean(),
+  dt: fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: 150 }) },
+    { weight: 2, arbitrary: fc.integer({ min: -120, max: -1 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 500, max: 2_000 }) },
+  ),
+  variant: fc.nat(3),
+});
+
+function buildLog(ops: Op[]): LogMessage[] {
+  let now = 1_000_000;
+  const log: LogMessage[] = [];
+  const txs: TxMessage[] = [];
+  const requests: TxMessage[] = [];
+  const add = (m: LogMessage) => {
+    log.push(m);
+    if (m.type !== 'tick') txs.push(m);
+    if (m.type === 'withdraw_request') requests.push(m);
+  };
+  ops.forEach((op, i) => {
+    now += op.dt;
+    const accountId = ACCOUNTS[op.acct]!;
+    const base = { v: 1 as const, id: `t${i}`, accountId, receivedAt: now };
+    const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
+    switch (op.kind) {
+      case 'deposit':
+        // Larger than the rest, so that requests are approved about as often as denied.
+        return add({ ...base, type: 'deposit', amount: op.amount * 3 });
+      case 'withdraw':
+        return add({ ...base, type: 'withdraw', amount: op.amount });
+      case 'request': {
+        const m: TxMessage = { ...base, type: 'withdraw_request', amount: op.amount };
+        if (op.ttl !== undefined) m.expiresAt = now + op.ttl;
+        return add(m);
+      }
+      case 'capture': {
+        // Mostly on the request's own account; a request of another account is not held here.
+        const rid = requestId();
+        const owner = requests.find((r) => r.id === rid)?.accountId;
+        return add({ ...base, accountId: op.variant > 0 && owner ? owner : accountId, type: 'withdraw', amount: op.amount, requestId: rid });
+      }
+      case 'cancel': {
+        const rid = requestId();
+        const owner = requests.find((r) => r.id === rid)?.accountId;
+        return add({ ...base, accountId: op.variant > 0 && owner ? owner : accountId, type: 'cancel', requestId: rid });
+      }
+      case 'tick':
+        return add({ v: 1, type: 'tick', receivedAt: now });
+      case 'retry': {
+        // The same body again, later, with new transport fields; often a request, whose answer
+        // may have become cancelled or expired meanwhile.
+        const pool = op.variant < 2 && requests.length > 0 ? requests : txs;
+        const first = pool[op.ref % Math.max(1, pool.length)];
+        if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
+        const m: TxMessage = { ...first, receivedAt: now, replyTo: `api-${op.variant}` };
+        if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = now + op.ttl;
+        return add(m);
+      }
+      case 'reuse': {
+        // The same id with another body.
+        const first = txs[op.ref % Math.max(1, txs.length)];
+        if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
+        const m: TxMessage = { ...first, receivedAt: now };
+        if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
+        else if (op.variant === 0) m.amount = first.amount! + 1;
+        else if (op.variant === 1) m.type = first.type === 'deposit' ? 'withdraw' : 'deposit';
+        else if (first.requestId === undefined) m.requestId = `r${op.ref}`;
+        else delete m.requestId;
+        if (m.type !== 'withdraw_request') delete m.expiresAt;
+        return add(m);
+      }
+    }
+  });
+  return log;
+}
+
+const logArb = (max: number) => fc.array(opArb, { minLength: 1, maxLength: max, size: 'max' }).map(buildLog);
+const windowArb = fc.constantFrom(FOREVER, 300, 1_000, 5_000);
+
+// ---- running --------------------------------------------------------------
+
+const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
+
+function runAll(log: LogMessage[], windowMs: number): { steps: Step[]; final: PartitionSnapshot } {
+  const p = new PartitionLedger(PARTITION, windowMs);
+  const steps = log.map((m, i) => p.apply(m, i));
+  return { steps, final: json(p.snapshot(log.length)) };
+}
+
+/**
+ * Documents keyed as MongoDB keys them, by _id (a duplicate insert changes nothing). With an id
+ * window shorter than the log, an id re-sent after the window is decided anew under the same _id
+ * (a known issue, see the todo in partition.test.ts), so there they are keyed by position.
+ */
+const docKeyer = (windowMs: number) =>
+  windowMs === FOREVER ? (d: LedgerDoc) => d._id : (d: LedgerDoc, i: number) => `${d._id}@${d.offset}#${i}`;
+
+// ---- properties -----------------------------------------------------------
+
+t.test('(a) invariants and the reference model hold after every step', async (t) => {
+  const statuses = new Map<string, number>();
+  let reusedIds = 0;
+  fc.assert(
+    fc.property(logArb(80), windowArb, (log, windowMs) => {
+      const p = new PartitionLedger(PARTITION, windowMs);
+      const model = new LedgerModel(PARTITION, windowMs === FOREVER ? Infinity : windowMs);
+      log.forEach((m, offset) => {
+        const before = new Map([...p.accountIds()].map((id) => [id, p.account(id)]));
+        const step = p.apply(m, offset);
+        model.check(p, m, offset, step);
+        // Accounts this message did not touch are the very same objects.
+        for (const [id, acc] of before) if (!step.touched.includes(id) && p.account(id) !== acc) throw new Error(`${id} changed untouched`);
+        const o = step.outcome;
+        const s = o
+          ? [o.type, o.status, o.reason, o.replayed && 'replayed', o.overdraft && 'overdraft', o.type === 'withdraw' && o.requestId && !o.reason && 'capture']
+              .filter(Boolean)
+              .join(':')
+          : 'tick';
+        statuses.set(s, (statuses.get(s) ?? 0) + 1);
+        for (const d of step.docs) if (d.type === 'expire') statuses.set('expire', (statuses.get('expire') ?? 0) + 1);
+      });
+      if (windowMs === FOREVER && model.reusedIds > 0) throw new Error('an _id repeated within the window');
+      reusedIds += model.reusedIds;
+    }),
+    { numRuns: RUNS },
+  );
+  // The generator must reach every branch, or the property proves little.
+  for (const s of [
+    'deposit:applied',
+    'deposit:applied:replayed',
+    'deposit:conflict:id_reused',
+    'withdraw_request:approved',
+    'withdraw_request:denied:insufficient_funds',
+    'withdraw_request:approved:replayed',
+    'withdraw_request:cancelled:replayed',
+    'withdraw_request:expired:replayed',
+    'withdraw:applied',
+    'withdraw:applied:overdraft',
+    'withdraw:applied:capture',
+    'withdraw:applied:request_not_held',
+    'cancel:applied',
+    'cancel:not_found:request_not_held',
+    'cancel:conflict:id_reused',
+    'tick',
+    'expire',
+  ]) {
+    t.ok((statuses.get(s) ?? 0) > 0, `generated: ${s} (${statuses.get(s) ?? 0})`);
+  }
+  t.ok(reusedIds > 0, `generated: ids decided anew after the window under an earlier _id (${reusedIds})`);
+});
+
+t.test('(b) the same log from scratch gives the same outcomes, documents and state', async (t) => {
+  fc.assert(
+    fc.property(logArb(80), windowArb, (log, windowMs) => {
+      const a = runAll(log, windowMs);
+      const b = runAll(json(log), windowMs);
+      deepStrictEqual(b.steps, a.steps);
+      deepStrictEqual(b.final, a.final);
+    }),
+    { numRuns: RUNS },
+  );
+  t.pass('deterministic');
+});
+
+t.test('(c) crash and redelivery from an earlier snapshot: same final state, same documents', async (t) => {
+  const scenario = fc
+    .tuple(logArb(80), windowArb)
+    .chain(([log, windowMs]) =>
+      fc.record({
+        log: fc.constant(log),
+        windowMs: fc.constant(windowMs),
+        // Offsets after which the owner takes a snapshot (kept as an object, written out later).
+        snapshotAt: fc.uniqueArray(fc.integer({ min: 1, max: log.length }), { maxLength: 6 }),
+        // Offsets after which the owner crashes, and which of the snapshots it then finds.
+        crashes: fc.array(fc.tuple(fc.integer({ min: 1, max: log.length }), fc.nat()), { maxLength: 4 }),
+      }),
+    );
+  let redelivered = 0;
+  fc.assert(
+    fc.property(scenario, ({ log, windowMs, snapshotAt, crashes }) => {
+      const reference = runAll(log, windowMs);
+      const docKey = docKeyer(windowMs);
+      const refDocs = new Map(reference.steps.flatMap((s) => s.docs.map((d, i) => [docKey(d, i), d] as const)));
+      if (windowMs === FOREVER) deepStrictEqual(refDocs.size, reference.steps.reduce((n, s) => n + s.docs.length, 0), 'unique _ids');
+      const pending = new Map(crashes.map(([at, pick]) => [at, pick]));
+      const snapshots: PartitionSnapshot[] = [new PartitionLedger(PARTITION, windowMs).snapshot(0)];
+      const written = new Map<string, LedgerDoc>();
+      let p = new PartitionLedger(PARTITION, windowMs);
+      let offset = 0;
+      while (offset < log.length) {
+        const step = p.apply(log[offset]!, offset);
+        // Every answer, first time or redelivered, is the one the uninterrupted run gave.
+        deepStrictEqual(step, reference.steps[offset], `offset ${offset}`);
+        step.docs.forEach((d, i) => {
+          const prior = written.get(docKey(d, i));
+          if (prior) deepStrictEqual(d, prior, 'a recomputed document differs from the one written');
+          else written.set(docKey(d, i), d);
+        });
+        offset++;
+        if (snapshotAt.includes(offset)) snapshots.push(p.snapshot(offset));
+        const pick = pending.get(offset);
+        if (pick !== undefined) {
+          pending.delete(offset);
+          // The owner dies; a new one loads a snapshot at or before the committed offset
+          // (stored as JSON now, whatever happened to the live state since) and re-reads from there.
+          const usable = snapshots.filter((s) => s.offset <= offset);
+          const snap = usable[pick % usable.length]!;
+          p = PartitionLedger.restore(json(snap), windowMs);
+          redelivered += offset - snap.offset;
+          offset = snap.offset;
+        }
+      }
+      deepStrictEqual(json(p.snapshot(log.length)), reference.final, 'final state');
+      deepStrictEqual([...written.keys()].sort(), [...refDocs.keys()].sort(), 'the same set of documents');
+      for (const [k, d] of written) deepStrictEqual(d, refDocs.get(k));
+    }),
+    { numRuns: RUNS },
+  );
+  t.ok(redelivered > 0, `messages redelivered in all: ${redelivered}`);
+});
+
+t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninterrupted run does', async (t) => {
+  fc.assert(
+    fc.property(logArb(80), windowArb, fc.integer({ min: 1, max: 10 }), (log, windowMs, k) => {
+      const reference = runAll(log, windowMs);
+      let p = new PartitionLedger(PARTITION, windowMs);
+      const steps: Step[] = [];
+      log.forEach((m, offset) => {
+        steps.push(p.apply(m, offset));
+        if ((offset + 1) % k === 0) p = PartitionLedger.restore(json(p.snapshot(offset + 1)), windowMs);
+      });
+      deepStrictEqual(steps, reference.steps, 'the same steps');
+      deepStrictEqual(json(p.snapshot(log.length)), reference.final, 'the same final snapshot');
+    }),
+    { numRuns: RUNS },
+  );
+  t.pass('restarts are invisible');
+});
