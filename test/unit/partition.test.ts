@@ -304,6 +304,23 @@ t.test('cancel', async (t) => {
   });
 });
 
+t.test('outcomes(): every remembered decision, first-seen order, as repeats would answer', async (t) => {
+  const p = new PartitionLedger(0, 1_000);
+  run(p, [
+    deposit('d', 'acc', 100, { receivedAt: 1_000 }),
+    request('r', 'acc', 60, { receivedAt: 1_500, expiresAt: 2_400 }),
+    request('q', 'acc', 40, { receivedAt: 1_600 }),
+    cancel('c', 'acc', 'q', { receivedAt: 1_700 }),
+    deposit('d', 'acc', 100, { receivedAt: 1_800 }),
+    tick(2_400),
+  ]);
+  t.strictSame(
+    [...p.outcomes()].map((o) => [o.id, o.status, o.replayed]),
+    [['r', 'expired', undefined], ['q', 'cancelled', undefined], ['c', 'applied', undefined]],
+    'd forgotten by the window; r expired, q cancelled; no replayed marks',
+  );
+});
+
 t.test('the clock never goes backwards', async (t) => {
   const p = new PartitionLedger(0, DAY);
   run(p, [deposit('d', 'acc', 100, { receivedAt: 10_000 }), request('r', 'acc', 50, { receivedAt: 10_000, expiresAt: 12_000 })]);
