@@ -166,3 +166,29 @@ t.test('a partition taken over from a snapshot plus a replay has the same state'
     t.equal((await get(`/account/${a}`)).body.balance, 106);
   }
 });
+
+t.test('a withdrawal request not decided in time is denied, and its hold is released', async (t) => {
+  const a = uniq('late');
+  t.equal((await tx(`${a}-d`, 'deposit', 100, a)).status, 200);
+  // Both owners stall for less than the session timeout: no takeover, just a late decision.
+  const stalled = ['consumer-1', 'consumer-2'].map((name) => killComponent(name, 'SIGSTOP'));
+  let late;
+  try {
+    late = await tx(`${a}-r`, 'withdraw_request', 100, a);
+  } finally {
+    for (const pid of stalled) process.kill(pid, 'SIGCONT');
+  }
+  t.equal(late.status, 402, 'not decided within the deadline -> 402');
+  t.match(late.body, { status: 'denied', reason: 'timeout' });
+
+  // The request is decided late (approved), then the cancel published after the timeout releases it.
+  await waitFor(async () => (await tx(`${a}-r2`, 'withdraw_request', 100, a)).status === 201, {
+    timeoutMs: 30_000,
+    intervalMs: 250,
+    what: 'the whole balance can be held again',
+  });
+  const retry = await tx(`${a}-r`, 'withdraw_request', 100, a);
+  t.equal(retry.status, 402, 'a retry of the timed-out request stays denied');
+  t.match(retry.body, { status: 'cancelled', replayed: true });
+  t.equal(await balanceOf(a), 100, 'no money moved');
+});
