@@ -182,7 +182,8 @@ t.test('a withdrawal request not decided in time is denied, and its hold is rele
   t.match(late.body, { status: 'denied', reason: 'timeout' });
 
   // The request is decided late (approved), then the cancel published after the timeout releases it.
-  await waitFor(async () => (await tx(`${a}-r2`, 'withdraw_request', 100, a)).status === 201, {
+  let attempt = 0;
+  await waitFor(async () => (await tx(`${a}-r2-${attempt++}`, 'withdraw_request', 100, a)).status === 201, {
     timeoutMs: 30_000,
     intervalMs: 250,
     what: 'the whole balance can be held again',
