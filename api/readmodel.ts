@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
 import { keys } from '../common/redis-keys.js';
-import type { AccountView } from '../common/types.js';
+import type { AccountView, Outcome } from '../common/types.js';
 import { HttpProblem } from './problem.js';
 
 export class ReadModel {
@@ -32,6 +32,27 @@ export class ReadModel {
     if (b === null || b === undefined) return null;
     return { accountId, balance: Number(b), reserved: Number(r ?? 0), updatedAt: Number(u ?? 0) };
   }
+
+  /**
+   * A transaction by id: the registry gives its account, and the account's
+   * owner stored its outcome. Registered but not yet decided: no outcome.
+   */
+  async transaction(id: string): Promise<TransactionView | null> {
+    try {
+      const accountId = await this.redis.get(keys.txId(id));
+      if (accountId === null) return null;
+      const raw = await this.redis.get(keys.outcome(accountId, id));
+      return raw === null ? { accountId } : { accountId, outcome: JSON.parse(raw) as Outcome };
+    } catch {
+      throw unavailable();
+    }
+  }
+}
+
+export interface TransactionView {
+  accountId: string;
+  /** Absent while the id is registered but not yet decided. */
+  outcome?: Outcome;
 }
 
 function unavailable(): HttpProblem {

@@ -9,12 +9,23 @@ export { amountSchema };
 export const problemSchema = {
   type: 'object',
   required: ['type', 'title', 'status', 'detail'],
+  // Extensions (retryAfter, checks) are part of the problem; the serializer would drop undeclared ones.
+  additionalProperties: true,
   properties: {
     type: { type: 'string' },
     title: { type: 'string' },
     status: { type: 'integer' },
     detail: { type: 'string' },
     errors: { type: 'array', items: { type: 'object', properties: { path: { type: 'string' }, message: { type: 'string' } } } },
+  },
+} as const;
+
+/** Error responses of every route: problem+json, so the OpenAPI document names the media type. */
+export const problemResponses = {
+  '4xx': { description: 'Refused; nothing was applied (RFC 9457 problem)', content: { 'application/problem+json': { schema: problemSchema } } },
+  '5xx': {
+    description: 'Unavailable; nothing was applied and a retry with the same id is safe (RFC 9457 problem)',
+    content: { 'application/problem+json': { schema: problemSchema } },
   },
 } as const;
 

@@ -1,6 +1,6 @@
 // The compatibility contract's read: GET /account/:accountId -> {accountId, balance}.
 import type { FastifyPluginAsync } from 'fastify';
-import { accountIdSchema, problemSchema } from '../schemas.js';
+import { accountIdSchema, problemResponses } from '../schemas.js';
 import type { ReadModel } from '../readmodel.js';
 
 export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async (app, { readModel }) => {
@@ -8,15 +8,17 @@ export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async
     '/account/:accountId',
     {
       schema: {
+        tags: ['compatibility'],
+        summary: "An account's balance (0 for an account never seen; the original contract)",
         params: { type: 'object', additionalProperties: false, required: ['accountId'], properties: { accountId: accountIdSchema } },
         response: {
           200: {
+            description: 'The balance',
             type: 'object',
             required: ['accountId', 'balance'],
             properties: { accountId: { type: 'string' }, balance: { type: 'integer' } },
           },
-          '4xx': problemSchema,
-          '5xx': problemSchema,
+          ...problemResponses,
         },
       },
     },

@@ -1,6 +1,6 @@
 // The compatibility contract: POST /transaction, as stress tools and existing clients call it.
 import type { FastifyPluginAsync } from 'fastify';
-import { idSchema, accountIdSchema, amountSchema, problemSchema, outcomeBodySchema } from '../schemas.js';
+import { idSchema, accountIdSchema, amountSchema, problemResponses, outcomeBodySchema } from '../schemas.js';
 import { sendResult } from '../reply.js';
 import type { TransactionSubmitter, TxRequest } from '../submit.js';
 
@@ -31,14 +31,15 @@ export const transactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmi
     '/transaction',
     {
       schema: {
+        tags: ['compatibility'],
+        summary: 'A deposit, withdrawal request or withdrawal (the original contract)',
         body: bodySchema,
         response: {
-          200: outcomeBodySchema,
-          201: outcomeBodySchema,
-          202: outcomeBodySchema,
-          402: outcomeBodySchema,
-          '4xx': problemSchema,
-          '5xx': problemSchema,
+          200: { description: 'Deposit or withdrawal applied', ...outcomeBodySchema },
+          201: { description: 'Withdrawal request approved', ...outcomeBodySchema },
+          202: { description: 'Accepted: durable in the transaction log, the decision follows', ...outcomeBodySchema },
+          402: { description: 'Withdrawal request denied (insufficient funds, or not decided in time)', ...outcomeBodySchema },
+          ...problemResponses,
         },
       },
     },

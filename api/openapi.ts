@@ -1,0 +1,46 @@
+// The OpenAPI 3 document, generated from the route schemas (the one source of
+// truth: what Fastify validates is what the document says), served at
+// /openapi.json, and Swagger UI at /docs. The UI's assets are served from the
+// @fastify/swagger-ui package itself, so the page works with no network.
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { FastifyInstance } from 'fastify';
+
+export interface OpenApiOptions {
+  /** API keys are configured: every route but the public ones needs a bearer key. */
+  secured: boolean;
+}
+
+export async function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): Promise<void> {
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'Teller',
+        // The version of the API (v1 and the compatibility contract), not of the package.
+        version: '1.0.0',
+        description:
+          'A banking transaction API. Amounts are integers in minor units. Every write carries a client transaction id and is applied at most once. Errors are RFC 9457 problems (application/problem+json).',
+      },
+      tags: [
+        { name: 'transactions', description: 'Deposits, withdrawal requests (holds), withdrawals, cancels; a transaction by id' },
+        { name: 'accounts', description: 'Account state and statement' },
+        { name: 'compatibility', description: 'The original contract, kept for existing clients and stress tools' },
+        { name: 'operations', description: 'Health, readiness, metrics' },
+      ],
+      components: {
+        securitySchemes: {
+          bearerAuth: { type: 'http', scheme: 'bearer', description: 'An API key: `Authorization: Bearer <key>`' },
+        },
+      },
+      ...(o.secured ? { security: [{ bearerAuth: [] }] } : {}),
+    },
+  });
+  await app.register(swaggerUi, {
+    routePrefix: '/docs',
+    // No call to the public validator service: the page must work offline.
+    uiConfig: { validatorUrl: null, deepLinking: true },
+    staticCSP: true,
+  });
+  app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+}

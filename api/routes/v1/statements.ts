@@ -1,0 +1,103 @@
+// GET /v1/accounts/:accountId/transactions?limit=&after=: the account's
+// statement from the ledger, newest first, in pages (see api/statement.ts).
+import { Ajv } from 'ajv';
+import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
+import { HttpProblem } from '../../problem.js';
+import type { ReadModel } from '../../readmodel.js';
+import { ajvOptions, problemResponses } from '../../schemas.js';
+import { decodeCursor, type Statements } from '../../statement.js';
+import { accountParams } from './schemas.js';
+
+// Query strings are text: this route alone coerces `limit=20` to a number (the
+// api's bodies never coerce) and fills the default.
+const coercing = new Ajv({ ...ajvOptions, coerceTypes: true, useDefaults: true });
+const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema }) => coercing.compile(schema as object);
+
+const entrySchema = {
+  type: 'object',
+  required: ['id', 'type', 'status', 'balanceAfter', 'reservedAfter', 'createdAt'],
+  properties: {
+    id: { type: 'string', description: 'The transaction id (`<requestId>~expired` for a lapsed hold).' },
+    type: { type: 'string', enum: ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'expire'] },
+    amount: { type: 'integer', description: 'Absent for a cancel, which moves no money itself.' },
+    requestId: { type: 'string' },
+    status: { type: 'string', enum: ['applied', 'approved', 'denied', 'not_found'] },
+    reason: { type: 'string' },
+    overdraft: { type: 'boolean' },
+    balanceAfter: { type: 'integer' },
+    reservedAfter: { type: 'integer' },
+    createdAt: { type: 'string', format: 'date-time', description: 'When the api accepted the call (for a lapse: the log clock that lapsed it).' },
+  },
+} as const;
+
+interface Route {
+  Params: { accountId: string };
+  Querystring: { limit: number; after?: string };
+}
+
+export const statementRoutes: FastifyPluginAsync<{ statements: Statements; readModel: ReadModel }> = async (app, { statements, readModel }) => {
+  app.get<Route>(
+    '/accounts/:accountId/transactions',
+    {
+      validatorCompiler,
+      schema: {
+        tags: ['accounts'],
+        summary: "An account's statement",
+        description:
+          'Ledger entries, newest first. Pass `nextCursor` as `after` for the next page; pages stay stable while new transactions arrive. The ledger follows the answers by a few milliseconds.',
+        params: accountParams,
+        querystring: {
+          type: 'object',
+          additionalProperties: false,
+          properties: {
+            limit: { type: 'integer', minimum: 1, maximum: 100, default: 25, description: 'Entries per page.' },
+            after: { type: 'string', minLength: 1, maxLength: 64, description: 'The `nextCursor` of the previous page.' },
+          },
+        },
+        response: {
+          200: {
+            description: 'A page of the statement',
+            type: 'object',
+            required: ['accountId', 'data', 'hasMore'],
+            properties: {
+              accountId: { type: 'string' },
+              data: { type: 'array', items: entrySchema },
+              hasMore: { type: 'boolean' },
+              nextCursor: { type: 'string', description: 'Present when hasMore.' },
+            },
+          },
+          ...problemResponses,
+        },
+      },
+    },
+    async (request, reply) => {
+      const { accountId } = request.params;
+      const { limit, after } = request.query;
+      const page = await statements.page(accountId, limit, after === undefined ? undefined : decodeCursor(after));
+      if (page.entries.length === 0 && after === undefined && !(await readModel.account(accountId))) {
+        throw new HttpProblem(404, `account ${accountId} has no transactions`, 'account-not-found');
+      }
+      if (page.next !== undefined) {
+        const next = `/v1/accounts/${encodeURIComponent(accountId)}/transactions?limit=${limit}&after=${page.next}`;
+        reply.header('link', `<${next}>; rel="next"`);
+      }
+      return {
+        accountId,
+        data: page.entries.map((d) => ({
+          id: d.id,
+          type: d.type,
+          amount: d.type === 'cancel' ? undefined : d.amount,
+          requestId: d.requestId,
+          status: d.status,
+          reason: d.reason,
+          overdraft: d.overdraft,
+          balanceAfter: d.balanceAfter,
+          reservedAfter: d.reservedAfter,
+          createdAt: new Date(d.receivedAt).toISOString(),
+        })),
+        hasMore: page.next !== undefined,
+        nextCursor: page.next,
+      };
+    },
+  );
+};

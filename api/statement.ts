@@ -1,0 +1,85 @@
+// An account's statement, read from the ledger (MongoDB `transactions`), the
+// system of record: newest first, in pages. The cursor is the ledger offset
+// of the last entry of a page, and the next page is what lies strictly before
+// it. An account lives in one partition, whose offsets only grow, so a write
+// that lands while a client pages lands above its cursor and cannot shift or
+// repeat an entry: pagination is stable under concurrent writes.
+//
+// Entries share an offset when a message lapsed holds before its own decision
+// (the `expire` documents carry the offset of the message that advanced the
+// clock), so a page never ends inside an offset: it takes the whole group.
+//
+// On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
+// the collection (SPEC section 5), which is accepted for statements.
+import type { Collection } from 'mongodb';
+import type { LedgerDoc } from '../common/types.js';
+import { HttpProblem } from './problem.js';
+
+export interface StatementPage {
+  entries: LedgerDoc[];
+  /** The cursor of the next page, when there is one. */
+  next?: string;
+}
+
+const CURSOR = /^o(\d{1,16})$/;
+
+/** Opaque to clients: base64url of `o<offset>`. */
+export function encodeCursor(offset: number): string {
+  return Buffer.from(`o${offset}`).toString('base64url');
+}
+
+/** The offset in a cursor, or a 400 when the cursor is not one of ours. */
+export function decodeCursor(cursor: string): number {
+  const m = /^[A-Za-z0-9_-]{1,32}$/.test(cursor) ? CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1')) : null;
+  const offset = m ? Number(m[1]) : NaN;
+  if (!Number.isSafeInteger(offset)) throw new HttpProblem(400, 'the cursor `after` is not one this api returned', 'invalid-cursor');
+  return offset;
+}
+
+/** Within one offset the decision is the newest entry, the lapses it triggered come just before it. */
+function newestFirst(a: LedgerDoc, b: LedgerDoc): number {
+  if (a.offset !== b.offset) return b.offset - a.offset;
+  const ea = a.type === 'expire' ? 1 : 0;
+  const eb = b.type === 'expire' ? 1 : 0;
+  if (ea !== eb) return ea - eb;
+  return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
+}
+
+export class Statements {
+  constructor(
+    private readonly ledger: Collection<LedgerDoc>,
+    private readonly timeoutMs = 5000,
+  ) {}
+
+  async page(accountId: string, limit: number, before?: number): Promise<StatementPage> {
+    try {
+      return await this.read(accountId, limit, before);
+    } catch (err) {
+      if (err instanceof HttpProblem) throw err;
+      throw new HttpProblem(503, 'the ledger cannot be read now; retry shortly', 'ledger-unavailable', { retryAfter: 1 });
+    }
+  }
+
+  private async read(accountId: string, limit: number, before?: number): Promise<StatementPage> {
+    const filter = before === undefined ? { accountId } : { accountId, offset: { $lt: before } };
+    const docs = await this.find(filter, limit + 1);
+    if (docs.length <= limit) return { entries: docs };
+    const last = docs[limit - 1]!.offset;
+    let entries = docs.slice(0, limit);
+    let more = true;
+    if (docs[limit]!.offset === last) {
+      // The page would end inside an offset: take the whole group, then see whether anything is older.
+      const group = await this.find({ accountId, offset: last }, 0);
+      entries = [...entries.filter((d) => d.offset !== last), ...group].sort(newestFirst);
+      more = (await this.find({ accountId, offset: { $lt: last } }, 1)).length > 0;
+    }
+    return more ? { entries, next: encodeCursor(last) } : { entries };
+  }
+
+  private async find(filter: object, limit: number): Promise<LedgerDoc[]> {
+    const docs = await this.ledger
+      .find(filter, { sort: { offset: -1 }, limit, maxTimeMS: this.timeoutMs, projection: { partition: 0 } })
+      .toArray();
+    return docs.sort(newestFirst);
+  }
+}
