@@ -36,12 +36,20 @@ export interface SubmitDeps {
   decisionTimeoutMs: number;
   idWindowSeconds: number;
   requestTtlSeconds: number;
+  /** Told what became of every call taken (metrics). */
+  onResult?: (tx: TxRequest, result: SubmitResult) => void;
 }
 
 export class TransactionSubmitter {
   constructor(private readonly d: SubmitDeps) {}
 
   async submit(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
+    const result = await this.take(tx, opts);
+    this.d.onResult?.(tx, result);
+    return result;
+  }
+
+  private async take(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
     await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.d.waiter.listening ? this.d.waiter.wait(tx.accountId, tx.id, this.d.decisionTimeoutMs) : undefined;
