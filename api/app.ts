@@ -3,14 +3,19 @@
 // against the real services they start.
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { ApiKeyAuth } from './auth.js';
+import type { ApiMetrics } from './metrics.js';
+import { registerOpenApi } from './openapi.js';
 import { installProblemHandlers } from './problem.js';
 import { ajvOptions } from './schemas.js';
 import type { ReadinessProbe } from './health.js';
 import type { ReadModel } from './readmodel.js';
+import type { Statements } from './statement.js';
 import type { TransactionSubmitter } from './submit.js';
 import { accountRoutes } from './routes/account.js';
 import { healthRoutes } from './routes/health.js';
 import { transactionRoutes } from './routes/transaction.js';
+import { v1Routes } from './routes/v1/index.js';
 
 export interface AppDeps {
   log: Logger;
@@ -18,6 +23,10 @@ export interface AppDeps {
   submitter: TransactionSubmitter;
   readModel: ReadModel;
   probe: ReadinessProbe;
+  statements: Statements;
+  metrics?: ApiMetrics;
+  /** Present when API keys are configured. */
+  auth?: ApiKeyAuth;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -36,8 +45,20 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only application/json is a transaction; Fastify would also parse text/plain.
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
+  // Hooks on the root instance apply to every route, the 404 handler included.
+  deps.auth?.install(app);
+  // Before any route: the document is collected from the routes as they are added.
+  await registerOpenApi(app, { secured: deps.auth !== undefined });
+  deps.metrics?.install(app);
   await app.register(healthRoutes, { probe: deps.probe });
   await app.register(transactionRoutes, { submitter: deps.submitter });
   await app.register(accountRoutes, { readModel: deps.readModel });
+  await app.register(v1Routes, {
+    prefix: '/v1',
+    submitter: deps.submitter,
+    readModel: deps.readModel,
+    statements: deps.statements,
+    mayAccess: ApiKeyAuth.mayAccess,
+  });
   return app;
 }
