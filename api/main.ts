@@ -6,9 +6,13 @@ import { pino } from 'pino';
 import { loadConfigOrExit } from '../common/config.js';
 import { createKafka } from '../common/kafka.js';
 import { Batcher } from '../producer/batcher.js';
+import type { LedgerDoc } from '../common/types.js';
 import { buildApp } from './app.js';
+import { ApiKeyAuth, parseApiKeys } from './auth.js';
 import { ReadinessProbe } from './health.js';
+import { ApiMetrics } from './metrics.js';
 import { ReadModel } from './readmodel.js';
+import { Statements } from './statement.js';
 import { TransactionSubmitter } from './submit.js';
 import { OutcomeWaiter } from './waiter.js';
 
@@ -52,6 +56,15 @@ let partitions = config.partitions;
 let kafkaConnected = false;
 
 const waiter = new OutcomeWaiter(subscriber, config.replicaId, log);
+const metrics = new ApiMetrics({ replicaId: config.replicaId, producer: () => batcher.stats(), waiting: () => waiter.pending });
+batcher.onBatch = (size, ms) => metrics.batch(size, ms);
+let auth: ApiKeyAuth | undefined;
+try {
+  auth = config.apiKeys === undefined ? undefined : new ApiKeyAuth(parseApiKeys(config.apiKeys));
+} catch (err) {
+  process.stderr.write(`${(err as Error).message}\n`);
+  process.exit(2);
+}
 const submitter = new TransactionSubmitter({
   batcher,
   waiter,
@@ -62,6 +75,7 @@ const submitter = new TransactionSubmitter({
   decisionTimeoutMs: config.decisionTimeoutMs,
   idWindowSeconds: config.idWindowSeconds,
   requestTtlSeconds: config.requestTtlSeconds,
+  onResult: (tx, result) => metrics.result(tx, result),
 });
 const probe = new ReadinessProbe(
   {
@@ -74,7 +88,16 @@ const probe = new ReadinessProbe(
   },
   log,
 );
-const app = await buildApp({ log, bodyLimit: config.bodyLimit, submitter, readModel: new ReadModel(redis, () => partitions), probe });
+const app = await buildApp({
+  log,
+  bodyLimit: config.bodyLimit,
+  submitter,
+  readModel: new ReadModel(redis, () => partitions),
+  probe,
+  statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions')),
+  metrics,
+  ...(auth ? { auth } : {}),
+});
 
 /** Connects to Kafka in the background until it answers; meanwhile calls get 503. */
 async function connectKafka(): Promise<void> {
