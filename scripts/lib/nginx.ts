@@ -26,6 +26,7 @@ export function renderNginxConf(config: Config, paths: Paths): string {
   const servers = apiPorts(config)
     .map((port) => `    server 127.0.0.1:${port} max_fails=1 fail_timeout=2s;`)
     .join('\n');
+  const limited = config.rateLimitRps > 0;
   return render(template, {
     RUN_DIR: paths.run,
     LOG_DIR: paths.logs,
@@ -33,6 +34,11 @@ export function renderNginxConf(config: Config, paths: Paths): string {
     TELLER_HOST: config.host,
     TELLER_PORT: String(config.port),
     UPSTREAM_SERVERS: servers,
+    RATE_LIMIT_ZONE: limited ? `  limit_req_zone $binary_remote_addr zone=teller_clients:10m rate=${config.rateLimitRps}r/s;` : '  # (off: RATE_LIMIT_RPS=0)',
+    // Refusals are logged at info, below error_log's level: a flood must not flood the log too.
+    RATE_LIMIT: limited
+      ? `    limit_req zone=teller_clients${config.rateLimitBurst > 0 ? ` burst=${config.rateLimitBurst}` : ''} nodelay;\n    limit_req_status 429;\n    limit_req_log_level info;`
+      : '',
   });
 }
 
