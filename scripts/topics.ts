@@ -1,8 +1,11 @@
 // Creates Teller's topics with the configured partition count, idempotently,
-// and describes them. Also a command line: node dist/scripts/topics.js create|describe
+// and describes them. Also a command line:
+//   node dist/scripts/topics.js create | describe | add-partitions N [--force]
+// (add-partitions refuses without --force: see scripts/lib/add-partitions.ts).
 import { pathToFileURL } from 'node:url';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { loadConfigOrExit, type Config } from '../common/config.js';
+import { ADD_PARTITIONS_WARNING, addPartitions } from './lib/add-partitions.js';
 
 export interface TopicState {
   topic: string;
@@ -72,18 +75,22 @@ export async function describeTopics(config: Config, brokers: string[] = config.
   });
 }
 
-async function cli(command: string | undefined): Promise<void> {
+async function cli(command: string | undefined, args: string[]): Promise<void> {
   const config = loadConfigOrExit();
   if (command === 'create') console.log(JSON.stringify(await createTopics(config), null, 2));
   else if (command === 'describe') console.log(JSON.stringify(await describeTopics(config), null, 2));
-  else {
-    console.error('usage: node dist/scripts/topics.js create|describe');
+  else if (command === 'add-partitions' && args[0] !== undefined) {
+    const result = await addPartitions(config, Number(args[0]), args.includes('--force'));
+    console.error(`WARNING: ${ADD_PARTITIONS_WARNING}`);
+    console.log(JSON.stringify(result, null, 2));
+  } else {
+    console.error('usage: node dist/scripts/topics.js create | describe | add-partitions N [--force]');
     process.exit(2);
   }
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
-  cli(process.argv[2]).catch((err: Error) => {
+  cli(process.argv[2], process.argv.slice(3)).catch((err: Error) => {
     console.error(`topics: ${err.message}`);
     process.exit(1);
   });
