@@ -1,0 +1,94 @@
+// The results rendered as markdown and as an SVG chart.
+import t from 'tap';
+import { renderMarkdown, phaseRow } from '../../scripts/lib/bench/markdown.js';
+import { emptyPhase, type BenchResult, type PhaseResult } from '../../scripts/lib/bench/result.js';
+import { escapeXml, niceMax, renderSvg } from '../../scripts/lib/bench/svg.js';
+
+function phase(name: string, over: Partial<PhaseResult>): PhaseResult {
+  return { ...emptyPhase(name, `${name} phase`), ...over };
+}
+
+const result: BenchResult = {
+  version: 1,
+  started_at: '2026-11-23T20:00:00.000Z',
+  finished_at: '2026-11-23T20:10:00.000Z',
+  command: 'npm run bench -- --quick',
+  git: { commit: '0123456789abcdef0123', dirty: false },
+  machine: { cores: 2, cpu_model: 'Test CPU', memory_gib: 23.5, kernel: '6.1', node: 'v20', load_avg_at_start: [1, 0.5, 0.25] },
+  config: { apiReplicas: 2, consumers: 2, partitions: 12 },
+  options: { connections: 150 },
+  stack: { url: 'http://127.0.0.1:8080', started_by_bench: false },
+  phases: {
+    ceiling: phase('ceiling', { rps: 12000, p50_ms: 10, p90_ms: 15, p99_ms: 28, max_ms: 120, status: { 200: 100 }, timeline: [5000, 12000, 12000], warmup_s: 1, cpu_seconds: { loadgen: 5, 'ceiling-api': 8, total: 13 }, cpu_wall_s: 10 }),
+    'ceiling-ab': phase('ceiling-ab', { rps: 3000, p99_ms: 80, p50_ms: 40, p90_ms: 60, ab: { rps: 5600, complete: 1, failed: 0, non2xx: 0, p50_ms: 20, p90_ms: 30, p99_ms: 44, max_ms: 90 } }),
+    contract: phase('contract', {
+      rps: 4000.4,
+      ratio: 0.333,
+      ratio_of: 'ceiling',
+      p50_ms: 34,
+      p90_ms: 60,
+      p99_ms: 99.5,
+      max_ms: 300,
+      errors: 1,
+      timeouts: 2,
+      status: { 200: 50, 201: 20, 202: 3, 402: 7 },
+      peak_lag: 140,
+      audit: { ok: true, violations: 0, checks: [], documents: 10, seconds: 1 },
+      timeline: [100, 4000, 4000, 4000],
+      warmup_s: 1,
+      cpu_seconds: { api: 6, consumer: 4, kafka: 2, ferretdb: 3.5, redis: 0.2, nginx: 2, loadgen: 2.5, total: 20.2 },
+      cpu_wall_s: 10,
+    }),
+    accept: phase('accept', { skipped: true, reason: 'the route does not exist yet' }),
+    drain: phase('drain', { tps: 21000, rps: 21000, messages: 1_000_000, seconds: 47.6, produce_rate: 60000, first_commit_s: 2, tps_after_first_commit: 22000, peak_lag: 1_000_000, timeline: [0, 20000, 22000] }),
+    takeover: phase('takeover', { rps: 3000, seconds: 7.25, killed: { name: 'consumer-1', pid: 123 }, audit: { ok: false, violations: 2, checks: [{ check: 'acknowledged', detail: 'x', ids: ['a'] }], documents: 1, seconds: 1 } }),
+  },
+};
+
+t.test('markdown: a row per phase, the drain and takeover figures, the CPU table', async (t) => {
+  const md = renderMarkdown(result);
+  t.match(md, /^# Teller benchmark, 2026-11-23T20:00:00.000Z/);
+  t.match(md, /`npm run bench -- --quick` at 0123456789ab;/);
+  t.match(md, /\| contract \| 4,000 \| 33\.3% of ceiling \| 34\.0 \| 60\.0 \| 99\.5 \| 300 \| 1 \| 2 \| 202: 3, 402: 7 \| 140 \| ok \|/);
+  t.match(md, /\| ceiling \| 12,000 \| - \| 10\.0 \| 15\.0 \| 28\.0 \| 120 \| 0 \| 0 \| - \| - \| - \|/);
+  t.match(md, /\| accept \| skipped: the route does not exist yet \|/);
+  t.match(md, /\| drain \| 21,000 tx\/s \|/);
+  t.match(md, /\| takeover \| 3,000 .*\| 2 violations \(acknowledged\) \|/);
+  t.match(md, /\*\*21,000 transactions\/s\*\*/);
+  t.match(md, /every partition served again \(decided 200s\) after \*\*7\.25 s\*\*/);
+  t.match(md, /ApacheBench measures it: 5,600 calls\/s, p99 44\.0 ms/);
+  t.match(md, /\| phase \| wall s \| api \| consumer \| kafka \| ferretdb \| redis \| nginx \| loadgen \| ceiling-api \| total \|/);
+  t.match(md, /\| contract \| 10\.0 \| 6\.0 \(60%\) \| 4\.0 \(40%\) \| 2\.0 \(20%\) \| 3\.5 \(35%\) \| 0\.2 \(2%\) \| 2\.0 \(20%\) \| 2\.5 \(25%\) \| - \| 20\.2 \(202%\) \|/);
+  // every table row has the header's column count
+  for (const line of md.split('\n').filter((l) => l.startsWith('| ') && !l.includes('skipped'))) {
+    const header = md.split('\n').find((l) => l.startsWith('| phase |') && (l.includes('calls/s') === line.includes('calls/s') || true));
+    t.ok(header);
+  }
+  const row = phaseRow(phase('x', { error: 'boom' }));
+  t.match(row, /^\| x \(failed: boom\) \| - \|/);
+});
+
+t.test('svg: one line per phase with a timeline, bars per phase with latencies, escaped text', async (t) => {
+  const svg = renderSvg(result);
+  t.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
+  t.match(svg, /<\/svg>\n$/);
+  t.equal((svg.match(/<polyline /g) ?? []).length, 3, 'ceiling, contract and drain have timelines');
+  t.match(svg, />contract<\/text>/);
+  t.notMatch(svg, />accept</, 'skipped phases are not drawn');
+  t.equal((svg.match(/<rect [^>]*><title>/g) ?? []).length, 3 * 3, 'p50/p90/p99 bars for the 3 phases with latencies');
+  t.match(svg, /<title>contract p99: 99\.5 ms<\/title>/);
+  t.notMatch(svg, /NaN|undefined/);
+  // balanced tags (a cheap well-formedness check)
+  t.equal((svg.match(/<text /g) ?? []).length, (svg.match(/<\/text>/g) ?? []).length);
+  t.equal(escapeXml(`a<b & "c" 'd'>`), 'a&lt;b &amp; &quot;c&quot; &apos;d&apos;&gt;');
+});
+
+t.test('axis maxima are round', async (t) => {
+  t.equal(niceMax(0), 1);
+  t.equal(niceMax(7), 10);
+  t.equal(niceMax(12000), 20000);
+  t.equal(niceMax(99.5), 100);
+  t.equal(niceMax(101), 200);
+  t.equal(niceMax(450), 500);
+  t.equal(niceMax(0.3), 0.5);
+});
