@@ -1,0 +1,99 @@
+// The benchmark's options, from flags first and the environment second:
+//   --quick                short phases and a 20k drain (a smoke run)
+//   --phases a,b           some of: ceiling, contract, contract-ab, accept, drain, takeover
+//   --duration S           measured seconds per load phase (BENCH_DURATION_S, default 30)
+//   --warmup S             uncounted seconds before each (BENCH_WARMUP_S, default 5)
+//   --connections N        concurrent clients (BENCH_CONNECTIONS, default 150)
+//   --drain-messages N     backlog of the drain (BENCH_DRAIN_MESSAGES, default 1,000,000)
+//   --no-audit             skip the audit after each phase
+//   --keep-stack           leave a stack the benchmark started running
+export const PHASES = ['ceiling', 'contract', 'contract-ab', 'accept', 'drain', 'takeover'] as const;
+export type PhaseName = (typeof PHASES)[number];
+
+export interface BenchOptions {
+  phases: PhaseName[];
+  quick: boolean;
+  durationS: number;
+  warmupS: number;
+  connections: number;
+  accounts: number;
+  drainMessages: number;
+  drainTimeoutS: number;
+  /** Load before the kill, and the longest wait for the takeover after it. */
+  takeoverLeadS: number;
+  takeoverMaxS: number;
+  audit: boolean;
+  keepStack: boolean;
+  /** Ports of the ceiling's NGINX and of its first replica. */
+  ceilingPort: number | undefined;
+  ceilingApiBasePort: number | undefined;
+  /** Redis logical database of the drain's consumers (the live read model is in database 0). */
+  drainRedisDb: number;
+}
+
+export class UsageError extends Error {}
+
+function positiveInt(name: string, raw: string | undefined, min = 1): number | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const n = Number(raw.replace(/_/g, ''));
+  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, not ${JSON.stringify(raw)}`);
+  return n;
+}
+
+export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
+  const switches = ['quick', 'no-audit', 'keep-stack', 'help'];
+  const known = [...switches, 'phases', 'duration', 'warmup', 'connections', 'drain-messages'];
+  const flags = new Map<string, string | true>();
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if (!a.startsWith('--')) throw new UsageError(`unexpected argument ${a}`);
+    const eq = a.indexOf('=');
+    const name = eq > 0 ? a.slice(2, eq) : a.slice(2);
+    if (!known.includes(name)) throw new UsageError(`unknown flag --${name}`);
+    if (eq > 0) flags.set(name, a.slice(eq + 1));
+    else if (switches.includes(name)) flags.set(name, true);
+    else {
+      const v = argv[i + 1];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`${a} needs a value`);
+      flags.set(a.slice(2), v);
+      i++;
+    }
+  }
+  if (flags.has('help')) throw new UsageError('help');
+
+  const str = (k: string) => {
+    const v = flags.get(k);
+    return typeof v === 'string' ? v : undefined;
+  };
+  const quick = flags.get('quick') === true;
+  let phases: PhaseName[] = [...PHASES];
+  const list = str('phases') ?? env.BENCH_PHASES;
+  if (list) {
+    const names = list
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+    for (const n of names) if (!(PHASES as readonly string[]).includes(n)) throw new UsageError(`unknown phase ${n}; phases: ${PHASES.join(', ')}`);
+    phases = PHASES.filter((p) => names.includes(p));
+  }
+  return {
+    phases,
+    quick,
+    durationS: positiveInt('--duration', str('duration') ?? env.BENCH_DURATION_S) ?? (quick ? 5 : 30),
+    warmupS: positiveInt('--warmup', str('warmup') ?? env.BENCH_WARMUP_S, 0) ?? (quick ? 2 : 5),
+    connections: positiveInt('--connections', str('connections') ?? env.BENCH_CONNECTIONS) ?? 150,
+    accounts: positiveInt('BENCH_ACCOUNTS', env.BENCH_ACCOUNTS) ?? 10_000,
+    drainMessages: positiveInt('--drain-messages', str('drain-messages') ?? env.BENCH_DRAIN_MESSAGES) ?? (quick ? 20_000 : 1_000_000),
+    drainTimeoutS: positiveInt('BENCH_DRAIN_TIMEOUT_S', env.BENCH_DRAIN_TIMEOUT_S) ?? 900,
+    takeoverLeadS: quick ? 3 : 5,
+    takeoverMaxS: positiveInt('BENCH_TAKEOVER_MAX_S', env.BENCH_TAKEOVER_MAX_S) ?? 60,
+    audit: flags.get('no-audit') !== true,
+    keepStack: flags.get('keep-stack') === true,
+    ceilingPort: positiveInt('BENCH_CEILING_PORT', env.BENCH_CEILING_PORT),
+    ceilingApiBasePort: positiveInt('BENCH_CEILING_API_BASE_PORT', env.BENCH_CEILING_API_BASE_PORT),
+    drainRedisDb: positiveInt('BENCH_DRAIN_REDIS_DB', env.BENCH_DRAIN_REDIS_DB, 1) ?? 9,
+  };
+}
+
+export const USAGE = `usage: npm run bench -- [--quick] [--phases ${PHASES.join(',')}] [--duration S] [--warmup S]
+                        [--connections N] [--drain-messages N] [--no-audit] [--keep-stack]`;

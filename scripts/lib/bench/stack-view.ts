@@ -1,0 +1,53 @@
+// The live stack as the benchmark sees it: started in the background if none
+// runs (the way the tests' setup does it), and its components' current pids
+// from their pid files, for CPU accounting and for the takeover's kill.
+import { join } from 'node:path';
+import { startStackInBackground, waitStackReady } from '../background-stack.js';
+import type { Paths } from '../paths.js';
+import { isAlive, readPid, waitExit } from '../pids.js';
+import { readStack, runningStackPid, type StackInfo } from '../stackfile.js';
+import type { Tracked } from './proc.js';
+
+const START_TIMEOUT_MS = 600_000;
+
+export interface BenchStack {
+  info: StackInfo;
+  /** Set when the benchmark started the stack (it stops it at the end unless told to keep it). */
+  startedPid: number | undefined;
+}
+
+export async function ensureStack(paths: Paths, note: (line: string) => void): Promise<BenchStack> {
+  const running = runningStackPid(paths);
+  let startedPid: number | undefined;
+  const pid =
+    running ??
+    (() => {
+      const outFile = join(paths.logs, 'start.out');
+      note(`no stack running from ${paths.root}: starting one (output in ${outFile})`);
+      startedPid = startStackInBackground(paths, outFile);
+      return startedPid;
+    })();
+  await waitStackReady(paths, pid, START_TIMEOUT_MS);
+  const info = readStack(paths);
+  if (!info) throw new Error(`${paths.stackJson} vanished`);
+  return { info, startedPid };
+}
+
+export async function stopStartedStack(pid: number): Promise<boolean> {
+  if (!isAlive(pid)) return true;
+  process.kill(pid, 'SIGTERM');
+  return waitExit(pid, 120_000);
+}
+
+/** The stack's components (each a process group) and this process as the load generator. */
+export function stackTracked(info: StackInfo): Tracked[] {
+  return [
+    ...info.components.map((c) => ({ name: c.name, kind: c.kind, pid: readPid(c.pidFile), group: true })),
+    { name: 'loadgen', kind: 'loadgen', pid: process.pid, group: false },
+  ];
+}
+
+export function componentPid(info: StackInfo, name: string): number | undefined {
+  const c = info.components.find((x) => x.name === name);
+  return c ? readPid(c.pidFile) : undefined;
+}
