@@ -44,7 +44,8 @@ export async function createTopics(config: Config, brokers: string[] = config.ka
     const missing = wanted.filter((t) => !existing.has(t.topic));
     if (missing.length > 0) {
       await admin
-        .createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: 1 })), waitForLeaders: true })
+        // One replica on the local single node; an external cluster's own default replication elsewhere (-1).
+        .createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: config.kafkaExternal ? -1 : 1 })), waitForLeaders: true })
         .catch((err: { type?: string }) => {
           // Another process created it in the meantime: that is the state we wanted.
           if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
