@@ -34,8 +34,28 @@ export interface Decision {
   doc: LedgerDoc;
 }
 
+/** The identity of a transaction: ids are per account. The key of the ids a partition has seen. */
 export function ledgerId(accountId: string, id: string): string {
   return `${accountId}/${id}`;
+}
+
+/**
+ * The `_id` of the decision document of the message at `pos`: its place in the log, which no
+ * other message shares, while a replay of the log gives it again (a redelivered batch then
+ * inserts duplicates, which change nothing). Not the transaction id: an id re-sent after the id
+ * window is a new transaction, and its document must not collide with the first one's.
+ */
+export function decisionDocId(pos: Position): string {
+  return `${pos.partition}:${pos.offset}`;
+}
+
+/**
+ * The `_id` of the `n`th hold (from 0) to lapse while the message at `pos` is applied. Several
+ * holds may lapse at one offset, two of them even with one id (on two accounts, or a request id
+ * re-sent after the window while its first hold was still open): the ordinal keeps them apart.
+ */
+export function expiryDocId(pos: Position, n: number, holdId: string): string {
+  return `${pos.partition}:${pos.offset}:${n}:${holdId}~expired`;
 }
 
 /** Decides one new (never seen) transaction against its account. */
@@ -87,11 +107,15 @@ function cancel(account: Account, msg: TxMessage, pos: Position): Decision {
   return settle(msg, pos, { ...account, reserved: account.reserved - held.amount, holds }, 'applied');
 }
 
-/** Releases holds whose time has come by the log's clock; one document per lapsed hold. */
+/**
+ * Releases holds whose time has come by the log's clock; one document per lapsed hold.
+ * `already`: how many holds (of other accounts) lapsed before these at the same offset.
+ */
 export function lapseHolds(
   accountId: string,
   account: Account,
   pos: Position,
+  already = 0,
 ): { account: Account; docs: LedgerDoc[]; lapsed: Hold[] } {
   const lapsed = account.holds.filter((h) => h.expiresAt <= pos.clock);
   if (lapsed.length === 0) return { account, docs: [], lapsed };
@@ -101,7 +125,7 @@ export function lapseHolds(
     const holds = current.holds.filter((h) => h !== hold);
     current = { ...current, reserved: current.reserved - hold.amount, holds, updatedAt: pos.clock };
     docs.push({
-      _id: ledgerId(accountId, `${hold.id}~expired`),
+      _id: expiryDocId(pos, already + docs.length, hold.id),
       id: `${hold.id}~expired`,
       accountId,
       type: 'expire',
@@ -152,7 +176,7 @@ function settle(
     decidedAt: pos.clock,
   };
   const doc: LedgerDoc = {
-    _id: ledgerId(msg.accountId, msg.id),
+    _id: decisionDocId(pos),
     id: msg.id,
     accountId: msg.accountId,
     type: msg.type,

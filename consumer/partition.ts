@@ -76,8 +76,12 @@ export class PartitionLedger {
       step.outcome = seen.fp === fingerprint(msg) ? { ...seen.outcome, replayed: true } : this.conflict(msg, pos);
       return step;
     }
-    const d = decide(this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT, msg, pos);
-    this.accounts.set(msg.accountId, d.account);
+    const existing = this.accounts.get(msg.accountId);
+    const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos);
+    // Accounts come into being with a change (SPEC section 2): a denied request or a cancel that
+    // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
+    const stored = existing !== undefined || !isEmpty(d.account);
+    if (stored) this.accounts.set(msg.accountId, d.account);
     this.seen.set(key, { fp: fingerprint(msg), outcome: d.outcome, at: this.clock });
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
       this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
@@ -85,7 +89,7 @@ export class PartitionLedger {
     if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', step);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
-    step.touched.push(msg.accountId);
+    if (stored) step.touched.push(msg.accountId);
     return step;
   }
 
@@ -122,7 +126,7 @@ export class PartitionLedger {
     let next = Number.MAX_SAFE_INTEGER;
     for (const [accountId, account] of this.accounts) {
       if (account.holds.length === 0) continue;
-      const r = lapseHolds(accountId, account, pos);
+      const r = lapseHolds(accountId, account, pos, step.docs.length);
       if (r.lapsed.length > 0) {
         this.accounts.set(accountId, r.account);
         step.docs.push(...r.docs);
@@ -163,4 +167,9 @@ export class PartitionLedger {
     p.nextLapse = next;
     return p;
   }
+}
+
+/** What an unknown account is: nothing to store for it. */
+function isEmpty(a: Account): boolean {
+  return a.balance === 0 && a.reserved === 0 && a.holds.length === 0;
 }

@@ -114,7 +114,7 @@ export async function audit(config: Config, ackedFile?: string): Promise<AuditRe
     await admin.connect();
     const high = await waitQuiescent(admin, config, 120_000);
     const docs = await mongo.db(config.mongoDb).collection<LedgerDoc>('transactions').find({}).toArray();
-    const violations = checkInvariants(docs);
+    const violations = checkInvariants(docs, config.idWindowSeconds * 1000);
     if (ackedFile) {
       const acked = readFileSync(ackedFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; accountId: string });
       violations.push(...checkAcknowledged(docs, acked));

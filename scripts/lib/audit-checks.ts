@@ -14,10 +14,18 @@ export interface AccountState {
   reserved: number;
 }
 
-/** Ledger documents of one partition, in offset order, give each account's newest state. */
+/**
+ * Ledger documents, in log order, give each account's newest state. An account comes into
+ * being with its first change: a decision that leaves an unknown account empty (a denied
+ * request, a cancel that finds nothing) is in the ledger, but the account is not in the read
+ * model, so it is not listed here either.
+ */
 export function newestStates(docs: LedgerDoc[]): Map<string, AccountState> {
   const states = new Map<string, AccountState>();
-  for (const d of sortByLog(docs)) states.set(d.accountId, { balance: d.balanceAfter, reserved: d.reservedAfter });
+  for (const d of sortByLog(docs)) {
+    if (!states.has(d.accountId) && d.balanceAfter === 0 && d.reservedAfter === 0) continue;
+    states.set(d.accountId, { balance: d.balanceAfter, reserved: d.reservedAfter });
+  }
   return states;
 }
 
@@ -25,12 +33,19 @@ export function sortByLog(docs: LedgerDoc[]): LedgerDoc[] {
   return [...docs].sort((a, b) => a.partition - b.partition || a.offset - b.offset || (a.type === 'expire' ? -1 : 0) - (b.type === 'expire' ? -1 : 0));
 }
 
-export function checkInvariants(docs: LedgerDoc[]): Violation[] {
+/**
+ * The invariants of SPEC section 2 over ledger documents. `idWindowMs`: how long the owners
+ * remember ids. An id re-sent after the window is a new transaction with a document of its own,
+ * so `each-id-once` flags only a repeat that came within the window of the id's previous decision
+ * (judged by receivedAt, close to the log clock that the owners judge by; the comparison with a
+ * replay of the log is exact). Without it, any repeat is flagged.
+ */
+export function checkInvariants(docs: LedgerDoc[], idWindowMs = Infinity): Violation[] {
   const violations: Violation[] = [];
   const add = (check: string, detail: string, ids: string[]) => violations.push({ check, detail, ids });
   const flow = new Map<string, number>();
   const previous = new Map<string, AccountState>();
-  const byId = new Map<string, string[]>();
+  const byId = new Map<string, { accountId: string; receivedAt: number }[]>();
 
   for (const d of sortByLog(docs)) {
     const before = previous.get(d.accountId) ?? { balance: 0, reserved: 0 };
@@ -51,14 +66,20 @@ export function checkInvariants(docs: LedgerDoc[]): Violation[] {
       add('overdraft-flag-correct', `${d.accountId} withdrawal to ${d.balanceAfter} flagged ${Boolean(d.overdraft)}`, [d.id]);
     }
     if (d.type !== 'expire') {
-      const accounts = byId.get(d.id) ?? [];
-      accounts.push(d.accountId);
-      byId.set(d.id, accounts);
+      const decisions = byId.get(d.id) ?? [];
+      decisions.push({ accountId: d.accountId, receivedAt: d.receivedAt });
+      byId.set(d.id, decisions);
     }
     previous.set(d.accountId, { balance: d.balanceAfter, reserved: d.reservedAfter });
   }
-  for (const [id, accounts] of byId) {
-    if (accounts.length > 1) add('each-id-once', `${id} applied ${accounts.length} times (${accounts.join(', ')})`, [id]);
+  for (const [id, decisions] of byId) {
+    if (decisions.length < 2) continue;
+    decisions.sort((a, b) => a.receivedAt - b.receivedAt);
+    const repeats = decisions.filter((d, i) => i > 0 && d.receivedAt - decisions[i - 1]!.receivedAt <= idWindowMs).length;
+    if (repeats > 0) {
+      const accounts = decisions.map((d) => d.accountId).join(', ');
+      add('each-id-once', `${id} applied ${decisions.length} times, ${repeats} within the id window (${accounts})`, [id]);
+    }
   }
   return violations;
 }

@@ -3,7 +3,10 @@
 // documents alone (what an audit sees), keeps the client-facing idempotency
 // contract (first outcome, replayed; conflict on another body), and checks
 // each step of the PartitionLedger against both. It keeps its own log clock
-// and its own id window.
+// and its own id window. Document _ids are log positions, unique in the whole
+// log (an id decided anew after the window gets a new document); an account
+// exists once a document changed it (a denied request or a cancel that finds
+// nothing on an unknown account creates none).
 import { deepStrictEqual } from 'node:assert/strict';
 import type { LedgerDoc, LogMessage, Outcome, TxMessage, TxStatus } from '../../common/types.js';
 import type { PartitionLedger, Step } from '../../consumer/partition.js';
@@ -41,13 +44,17 @@ function fail(what: string, offset: number, detail?: unknown): never {
 export class LedgerModel {
   readonly accounts = new Map<string, ModelAccount>();
   readonly docIds = new Set<string>();
+  /** Accounts some document changed: the only ones the ledger may hold. */
+  readonly existing = new Set<string>();
   deposited = 0;
   withdrawn = 0;
   clock = 0;
-  /** Documents whose _id repeated one of an id decided anew after the window (the known issue). */
-  reusedIds = 0;
+  /** Ids decided anew after the window forgot them. */
+  renewedIds = 0;
+  /** Decisions on an unknown account that left it empty, so created nothing. */
+  nothingCreated = 0;
   private remembered = new Map<string, Remembered>();
-  /** Keys that fell out of the window: the only ones whose _id may come back. */
+  /** Keys that fell out of the window. */
   private forgotten = new Set<string>();
 
   constructor(
@@ -73,14 +80,14 @@ export class LedgerModel {
     const changed: [string, TxStatus][] = [];
 
     // Lapses: each an open hold, due by the log clock, released whole.
-    for (const d of expires) {
+    for (const [n, d] of expires.entries()) {
       const a = this.account(d.accountId);
       // (Two holds share an id only when a request id came back after the window: the due one lapses.)
       const h = a.holds.find((x) => x.id === d.requestId && x.expiresAt <= clock);
       if (!h) fail('expire of a hold not held, or not yet due', offset, { d, holds: a.holds, clock });
       a.holds = a.holds.filter((x) => x !== h);
       deepStrictEqual(d, {
-        _id: `${d.accountId}/${h.id}~expired`,
+        _id: `${this.partition}:${offset}:${n}:${h.id}~expired`,
         id: `${h.id}~expired`,
         accountId: d.accountId,
         type: 'expire',
@@ -106,11 +113,7 @@ export class LedgerModel {
       }
     }
     for (const d of step.docs) {
-      if (this.docIds.has(d._id)) {
-        const key = d.type === 'expire' ? `${d.accountId}/${d.requestId}` : d._id;
-        if (!this.forgotten.has(key)) fail('duplicate document _id', offset, d._id);
-        this.reusedIds++;
-      }
+      if (this.docIds.has(d._id)) fail('duplicate document _id', offset, d._id);
       this.docIds.add(d._id);
       if (d.partition !== this.partition || d.offset !== offset) fail('document position', offset, d);
       if (d.overdraft !== undefined && (d.overdraft !== true || d.type !== 'withdraw')) fail('overdraft flag on', offset, d);
@@ -138,7 +141,7 @@ export class LedgerModel {
       } else {
         const d = decisions[0];
         if (!d) fail('a new id without a document', offset, out);
-        if (d._id !== key || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
+        if (d._id !== `${this.partition}:${offset}` || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
         if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
         deepStrictEqual(
@@ -147,6 +150,7 @@ export class LedgerModel {
           `offset ${offset}: outcome and document agree`,
         );
         this.rule(msg, d, offset, changed);
+        if (this.forgotten.delete(key)) this.renewedIds++;
         this.remembered.set(key, { body: body(msg), at: clock, outcome: out, status: out.status });
       }
     }
@@ -156,7 +160,14 @@ export class LedgerModel {
       changed,
       `offset ${offset}: remembered outcomes changed`,
     );
-    const docAccounts = new Set(step.docs.map((d) => d.accountId));
+    // An account comes into being when a document leaves it other than empty, and stays.
+    const docAccounts = new Set<string>();
+    for (const d of step.docs) {
+      const a = this.account(d.accountId);
+      if (a.balance !== 0 || a.holds.length > 0) this.existing.add(d.accountId);
+      if (this.existing.has(d.accountId)) docAccounts.add(d.accountId);
+      else this.nothingCreated++;
+    }
     deepStrictEqual(new Set(step.touched), docAccounts, `offset ${offset}: touched accounts`);
     this.compare(ledger, offset);
   }
@@ -249,7 +260,9 @@ export class LedgerModel {
       if (acc.balance < 0 && m.wentNegative?.overdraft !== true) fail('below zero other than by an overdraft', offset, { id, acc, m });
     }
     for (const [id, m] of this.accounts) {
-      if (ledger.account(id) === undefined && (m.balance !== 0 || m.holds.length > 0)) fail('an account went missing', offset, id);
+      const held = ledger.account(id) !== undefined;
+      if (!held && this.existing.has(id)) fail('an account went missing', offset, { id, m });
+      if (held && !this.existing.has(id)) fail('an account no change created', offset, id);
     }
     if (total !== this.deposited - this.withdrawn) fail('sum of balances != deposits - withdrawals', offset);
   }

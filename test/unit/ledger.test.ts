@@ -2,7 +2,9 @@
 import t from 'tap';
 import {
   decide,
+  decisionDocId,
   EMPTY_ACCOUNT,
+  expiryDocId,
   fingerprint,
   lapseHolds,
   ledgerId,
@@ -22,9 +24,21 @@ function account(balance: number, holds: Hold[] = [], updatedAt = 1): Account {
 }
 const hold = (id: string, amount: number, expiresAt = MAX): Hold => ({ id, amount, expiresAt });
 
-t.test('ledgerId is accountId/id', async (t) => {
+t.test('ledgerId (the identity of a transaction) is accountId/id', async (t) => {
   t.equal(ledgerId('acc-1', 'tx.9'), 'acc-1/tx.9');
   t.equal(ledgerId('__proto__', 'constructor'), '__proto__/constructor');
+});
+
+t.test('document _ids are log positions, not transaction ids', async (t) => {
+  t.equal(decisionDocId({ partition: 3, offset: 42, clock: 1 }), '3:42');
+  t.equal(decisionDocId({ partition: 0, offset: 0, clock: 9 }), '0:0', 'the clock is not part of it');
+  t.equal(expiryDocId({ partition: 3, offset: 42, clock: 1 }, 0, 'r.1'), '3:42:0:r.1~expired');
+  t.not(expiryDocId(pos, 0, 'r'), expiryDocId(pos, 1, 'r'), 'two holds with one id lapsing at one offset');
+  t.not(expiryDocId(pos, 0, 'r'), decisionDocId(pos), 'nor the decision at that offset');
+  t.not(decisionDocId({ partition: 1, offset: 23, clock: 0 }), decisionDocId({ partition: 12, offset: 3, clock: 0 }));
+  const d = decide(EMPTY_ACCOUNT, deposit('same', 'acc', 1), pos);
+  const again = decide(d.account, deposit('same', 'acc', 1), { ...pos, offset: 43 });
+  t.not(again.doc._id, d.doc._id, 'one id decided at two offsets (after the id window): two documents');
 });
 
 t.test('EMPTY_ACCOUNT is a frozen zero account', async (t) => {
@@ -49,7 +63,7 @@ t.test('deposit', async (t) => {
       decidedAt: 5_000,
     });
     t.strictSame(d.doc, {
-      _id: 'acc/d1',
+      _id: '3:42',
       id: 'd1',
       accountId: 'acc',
       type: 'deposit',
@@ -287,7 +301,7 @@ t.test('lapseHolds', async (t) => {
     t.strictSame(r.account, { balance: 100, reserved: 20, updatedAt: 1_000, holds: [hold('B', 20, 2_000)] });
     t.strictSame(r.docs, [
       {
-        _id: 'acc/A~expired',
+        _id: '7:99:0:A~expired',
         id: 'A~expired',
         accountId: 'acc',
         type: 'expire',
@@ -301,7 +315,7 @@ t.test('lapseHolds', async (t) => {
         receivedAt: 1_000,
       },
       {
-        _id: 'acc/C~expired',
+        _id: '7:99:1:C~expired',
         id: 'C~expired',
         accountId: 'acc',
         type: 'expire',
@@ -314,6 +328,14 @@ t.test('lapseHolds', async (t) => {
         offset: 99,
         receivedAt: 1_000,
       },
+    ]);
+  });
+  t.test('after holds of other accounts lapsed at the same offset, the ordinal goes on', async (t) => {
+    const a = account(100, [hold('A', 10, 1_000), hold('A', 20, 1_000)]);
+    const r = lapseHolds('acc', a, lpos, 2);
+    t.strictSame(r.docs.map((d) => [d._id, d.id, d.requestId, d.amount]), [
+      ['7:99:2:A~expired', 'A~expired', 'A', 10],
+      ['7:99:3:A~expired', 'A~expired', 'A', 20],
     ]);
   });
   t.test('a partially consumed hold lapses with what is left of it', async (t) => {

@@ -56,12 +56,12 @@ t.test('the original exercise, on one partition', async (t) => {
   t.strictSame([...p.accountIds()], ['acc']);
 });
 
-t.test('each decided message gives one doc with its partition and offset', async (t) => {
+t.test('each decided message gives one doc with its partition and offset, _id "<partition>:<offset>"', async (t) => {
   const p = new PartitionLedger(9, DAY);
   const steps = run(p, [deposit('a', 'x', 5), request('b', 'x', 5), cancel('c', 'x', 'b')], 100);
   t.strictSame(
-    steps.map((s) => s.docs.map((d) => [d._id, d.partition, d.offset])),
-    [[['x/a', 9, 100]], [['x/b', 9, 101]], [['x/c', 9, 102]]],
+    steps.map((s) => s.docs.map((d) => [d._id, d.id, d.partition, d.offset])),
+    [[['9:100', 'a', 9, 100]], [['9:101', 'b', 9, 101]], [['9:102', 'c', 9, 102]]],
   );
 });
 
@@ -122,7 +122,7 @@ t.test('ids are per account: the same id on another account is another transacti
   const p = new PartitionLedger(0, DAY);
   const [a, b] = run(p, [deposit('same', 'acc-a', 10), deposit('same', 'acc-b', 20)]);
   t.equal(b?.outcome?.replayed, undefined);
-  t.strictSame([a?.docs[0]?._id, b?.docs[0]?._id], ['acc-a/same', 'acc-b/same']);
+  t.strictSame([a?.docs[0]?._id, b?.docs[0]?._id], ['0:0', '0:1']);
   t.strictSame([p.account('acc-a')?.balance, p.account('acc-b')?.balance], [10, 20]);
 });
 
@@ -143,27 +143,133 @@ t.test('ids are forgotten after the window, by the log clock', async (t) => {
   t.equal(p.clock, 11_001, 'an old receivedAt does not move the clock back');
 });
 
-// Known issue, reported: the two assertions marked todo fail today.
-const SAME_ID = { todo: 'known issue: the _id repeats an earlier document, so insertMany drops it as a duplicate (E11000)' };
-t.test(
-  'an id decided anew after the window gets a document the ledger can store',
-  async (t) => {
-    const p = new PartitionLedger(0, 1_000);
-    const first = p.apply(deposit('d', 'acc', 100, { receivedAt: 0 }), 0);
-    const again = p.apply(deposit('d', 'acc', 100, { receivedAt: 5_000 }), 1);
-    t.equal(p.account('acc')?.balance, 200, 'applied again, as the window allows');
-    t.not(again.docs[0]?._id, first.docs[0]?._id, 'yet its document needs an _id of its own', SAME_ID);
-    // A request re-sent while its first hold is open: two holds with one id, lapsing into two
-    // expire documents with one _id at the same offset.
-    const q = new PartitionLedger(0, 1_000);
-    q.apply(deposit('d', 'acc', 100, { receivedAt: 0 }), 0);
-    q.apply(request('r', 'acc', 10, { receivedAt: 0, expiresAt: 9_000 }), 1);
-    q.apply(request('r', 'acc', 10, { receivedAt: 2_000, expiresAt: 9_000 }), 2);
-    const lapsed = q.apply(tick(9_000), 3).docs.map((d) => d._id);
-    t.equal(lapsed.length, 2, 'both holds lapse');
-    t.equal(new Set(lapsed).size, lapsed.length, `distinct _ids: ${lapsed.join(', ')}`, SAME_ID);
-  },
-);
+t.test('an id decided anew after the window gets a document the ledger can store', async (t) => {
+  const p = new PartitionLedger(0, 1_000);
+  const first = p.apply(deposit('d', 'acc', 100, { receivedAt: 0 }), 0);
+  const again = p.apply(deposit('d', 'acc', 100, { receivedAt: 5_000 }), 1);
+  t.equal(p.account('acc')?.balance, 200, 'applied again, as the window allows');
+  t.not(again.docs[0]?._id, first.docs[0]?._id, 'its document has an _id of its own');
+  t.strictSame([first.docs[0]?._id, again.docs[0]?._id], ['0:0', '0:1']);
+  t.strictSame([first.docs[0]?.id, again.docs[0]?.id], ['d', 'd'], 'the same transaction id in both');
+  // A request re-sent while its first hold is open: two holds with one id, lapsing into two
+  // expire documents at the same offset.
+  const q = new PartitionLedger(0, 1_000);
+  q.apply(deposit('d', 'acc', 100, { receivedAt: 0 }), 0);
+  q.apply(request('r', 'acc', 10, { receivedAt: 0, expiresAt: 9_000 }), 1);
+  q.apply(request('r', 'acc', 10, { receivedAt: 2_000, expiresAt: 9_000 }), 2);
+  const lapsed = q.apply(tick(9_000), 3).docs.map((d) => d._id);
+  t.equal(lapsed.length, 2, 'both holds lapse');
+  t.equal(new Set(lapsed).size, lapsed.length, `distinct _ids: ${lapsed.join(', ')}`);
+  t.strictSame(lapsed, ['0:3:0:r~expired', '0:3:1:r~expired']);
+  t.equal(q.account('acc')?.reserved, 0);
+});
+
+t.test('holds with one id on two accounts lapsing at one offset get distinct _ids', async (t) => {
+  const p = new PartitionLedger(4, DAY);
+  run(p, [
+    deposit('d1', 'a', 10),
+    deposit('d2', 'b', 10),
+    request('r', 'a', 5, { expiresAt: 3_000 }),
+    request('r', 'b', 5, { expiresAt: 3_000 }),
+  ]);
+  const s = p.apply(deposit('x', 'c', 1, { receivedAt: 3_000 }), 4);
+  t.strictSame(
+    s.docs.map((d) => [d._id, d.accountId, d.id]),
+    [
+      ['4:4:0:r~expired', 'a', 'r~expired'],
+      ['4:4:1:r~expired', 'b', 'r~expired'],
+      ['4:4', 'c', 'x'],
+    ],
+  );
+});
+
+t.test('redelivery recomputes the same _ids (duplicates the ledger ignores)', async (t) => {
+  const log: LogMessage[] = [
+    deposit('d', 'acc', 100, { receivedAt: 0 }),
+    request('r', 'acc', 10, { receivedAt: 0, expiresAt: 9_000 }),
+    request('r', 'acc', 10, { receivedAt: 2_000, expiresAt: 9_000 }),
+    deposit('d', 'acc', 100, { receivedAt: 5_000 }),
+    tick(9_000),
+  ];
+  const ids = (steps: Step[]) => steps.flatMap((s) => s.docs.map((d) => d._id));
+  const p = new PartitionLedger(2, 1_000);
+  const first = ids(run(p, log));
+  t.strictSame(first, ['2:0', '2:1', '2:2', '2:3', '2:4:0:r~expired', '2:4:1:r~expired']);
+  t.strictSame(ids(run(new PartitionLedger(2, 1_000), log)), first, 'from scratch');
+  const q = new PartitionLedger(2, 1_000);
+  run(q, log.slice(0, 2));
+  const r = PartitionLedger.restore(JSON.parse(JSON.stringify(q.snapshot(2))) as PartitionSnapshot, 1_000);
+  t.strictSame(ids(run(r, log.slice(2), 2)), first.slice(2), 'from a snapshot');
+});
+
+t.test('no account comes into being without a change', async (t) => {
+  t.test('a denied request on an unknown account: decided and documented, no account', async (t) => {
+    const p = new PartitionLedger(1, DAY);
+    const s = p.apply(request('r', 'ghost', 10, { receivedAt: 1_000 }), 0);
+    t.equal(s.outcome?.status, 'denied');
+    t.equal(s.outcome?.reason, 'insufficient_funds');
+    t.strictSame([s.outcome?.balance, s.outcome?.reserved], [0, 0]);
+    t.strictSame(
+      s.docs.map((d) => [d._id, d.id, d.accountId, d.status, d.balanceAfter, d.reservedAfter]),
+      [['1:0', 'r', 'ghost', 'denied', 0, 0]],
+      'the decision is in the ledger',
+    );
+    t.strictSame(s.touched, [], 'nothing for the read model');
+    t.equal(p.account('ghost'), undefined);
+    t.equal(p.size, 0);
+    t.strictSame([...p.accountIds()], []);
+    t.strictSame(
+      [...p.outcomes()].map((o) => [o.id, o.status]),
+      [['r', 'denied']],
+      'the outcome is remembered for lookups',
+    );
+    const again = p.apply(request('r', 'ghost', 10, { receivedAt: 1_100 }), 1);
+    t.strictSame(again.outcome, { ...s.outcome, replayed: true }, 'a repeat answers the first outcome');
+    t.strictSame([again.docs, again.touched], [[], []]);
+    const other = p.apply(deposit('r', 'ghost', 10, { receivedAt: 1_200 }), 2);
+    t.equal(other.outcome?.status, 'conflict', 'another body under the id is a conflict');
+    t.strictSame([other.outcome?.balance, other.outcome?.reserved], [0, 0]);
+    t.equal(p.account('ghost'), undefined, 'a conflict creates nothing either');
+  });
+  t.test('a cancel that finds no hold on an unknown account: not_found, no account', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    const s = p.apply(cancel('c', 'ghost', 'r'), 0);
+    t.equal(s.outcome?.status, 'not_found');
+    t.strictSame(s.docs.map((d) => [d._id, d.type, d.status]), [['0:0', 'cancel', 'not_found']]);
+    t.strictSame(s.touched, []);
+    t.equal(p.account('ghost'), undefined);
+  });
+  t.test('a deposit creates the account; so does a withdrawal, which changes the balance', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    const [, d] = run(p, [request('r', 'acc', 10), deposit('d', 'acc', 10)]);
+    t.strictSame(d?.touched, ['acc']);
+    t.strictSame(p.account('acc'), { balance: 10, reserved: 0, updatedAt: 1_000, holds: [] });
+    const w = p.apply(withdraw('w', 'neg', 5), 2);
+    t.strictSame(w.touched, ['neg']);
+    t.equal(p.account('neg')?.balance, -5);
+    t.equal(w.outcome?.overdraft, true);
+  });
+  t.test('an existing account brought back to zero stays, and so do its later decisions', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [deposit('d', 'acc', 10), withdraw('w', 'acc', 10)]);
+    t.strictSame([p.account('acc')?.balance, p.account('acc')?.reserved], [0, 0]);
+    const s = p.apply(request('r', 'acc', 1, { receivedAt: 2_000 }), 2);
+    t.equal(s.outcome?.status, 'denied');
+    t.strictSame(s.touched, ['acc'], 'an existing account is written with every decision');
+    t.equal(p.account('acc')?.updatedAt, 2_000);
+    t.equal(p.size, 1);
+  });
+  t.test('snapshots and restores carry no empty accounts', async (t) => {
+    const p = new PartitionLedger(0, DAY);
+    run(p, [request('r', 'ghost', 10), cancel('c', 'ghost2', 'r'), deposit('d', 'acc', 1)]);
+    const snap = JSON.parse(JSON.stringify(p.snapshot(3))) as PartitionSnapshot;
+    t.strictSame(snap.accounts.map(([id]) => id), ['acc']);
+    t.strictSame(snap.seen.map(([key]) => key), ['ghost/r', 'ghost2/c', 'acc/d'], 'its decisions are remembered');
+    const r = PartitionLedger.restore(snap, DAY);
+    t.equal(r.account('ghost'), undefined);
+    t.equal(r.apply(request('r', 'ghost', 10), 3).outcome?.replayed, true);
+  });
+});
 
 t.test('the window keeps younger ids while older ones go', async (t) => {
   const p = new PartitionLedger(0, 1_000);
@@ -183,9 +289,9 @@ t.test('holds lapse by the log clock', async (t) => {
     t.equal(p.account('acc')?.reserved, 100);
 
     s = p.apply(deposit('y', 'other', 1, { receivedAt: 5_000 }), 3);
-    t.strictSame(s.docs.map((d) => d._id), ['acc/r~expired', 'other/y'], 'expire first, then the decision');
+    t.strictSame(s.docs.map((d) => d._id), ['2:3:0:r~expired', '2:3'], 'expire first, then the decision');
     t.strictSame(s.docs[0], {
-      _id: 'acc/r~expired',
+      _id: '2:3:0:r~expired',
       id: 'r~expired',
       accountId: 'acc',
       type: 'expire',
@@ -419,7 +525,7 @@ t.test('snapshot and restore', async (t) => {
     const p = new PartitionLedger(0, DAY);
     run(p, [deposit('d', 'acc', 100), request('r', 'acc', 60, { expiresAt: 3_000 })]);
     const r = PartitionLedger.restore(JSON.parse(JSON.stringify(p.snapshot(2))) as PartitionSnapshot, DAY);
-    t.strictSame(r.apply(tick(3_000), 2).docs.map((d) => d._id), ['acc/r~expired']);
+    t.strictSame(r.apply(tick(3_000), 2).docs.map((d) => d._id), ['0:2:0:r~expired']);
   });
 
   t.test('an empty partition', async (t) => {
