@@ -90,10 +90,12 @@ class Stack {
   }
 }
 
+/** True on 200; otherwise throws with the answer, so a readiness timeout says what was last seen. */
 async function httpOk(url: string): Promise<boolean> {
   const res = await fetch(url, { signal: AbortSignal.timeout(2000) });
-  await res.arrayBuffer();
-  return res.status === 200;
+  const body = await res.text();
+  if (res.status !== 200) throw new Error(`GET ${url} answered ${res.status}: ${body.slice(0, 300)}`);
+  return true;
 }
 
 /** Runs scripts/install.sh for the pieces this start needs; it returns at once when they are present. */
