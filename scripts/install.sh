@@ -62,7 +62,7 @@ install_ferretdb() {
   mkdir -p "$CACHE/bin"
   rm -f "$CACHE"/bin/.teller-ferretdb-*
   # Built beside the target and moved into place, so a failed build never leaves half a binary.
-  (cd "$src" && GOFLAGS=-mod=readonly go build -trimpath -o "$bin.tmp" .) ||
+  (cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$bin.tmp" .) ||
     fail ferretdb "go build failed in scripts/ferretdb (see its output above)"
   mv "$bin.tmp" "$bin"
   touch "$marker"
