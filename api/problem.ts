@@ -1,6 +1,6 @@
 // RFC 9457 problem details: every error the api returns is one of these, as
 // application/problem+json, and none of them changed anything.
-import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 
 export interface Problem {
   type: string;
@@ -19,6 +19,7 @@ const TITLES: Record<number, [slug: string, title: string]> = {
   405: ['method-not-allowed', 'Method Not Allowed'],
   409: ['id-reused', 'Conflict'],
   413: ['body-too-large', 'Payload Too Large'],
+  414: ['uri-too-long', 'URI Too Long'],
   415: ['unsupported-media-type', 'Unsupported Media Type'],
   429: ['rate-limited', 'Too Many Requests'],
   500: ['internal', 'Internal Server Error'],
@@ -75,4 +76,14 @@ export function installProblemHandlers(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) =>
     sendProblem(reply, problem(404, `no route for ${request.method} ${request.url.split('?')[0]}`)),
   );
+}
+
+/**
+ * Errors Fastify raises before routing (a URL it cannot decode, a path
+ * parameter over maxParamLength) bypass the error handler; this renders them
+ * as problems too (Fastify's `frameworkErrors` option).
+ */
+export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
+  void sendProblem(reply, problem(status, err.message));
 }
