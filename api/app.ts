@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { ApiKeyAuth } from './auth.js';
 import type { ApiMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
-import { installProblemHandlers } from './problem.js';
+import { frameworkError, installProblemHandlers } from './problem.js';
 import { ajvOptions } from './schemas.js';
 import type { ReadinessProbe } from './health.js';
 import type { ReadModel } from './readmodel.js';
@@ -41,6 +41,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: ajvOptions },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
+    // Ids are up to 128 characters, more once percent-encoded: a path must not be refused for its length.
+    maxParamLength: 512,
+    frameworkErrors: frameworkError,
   });
   // Only application/json is a transaction; Fastify would also parse text/plain.
   app.removeContentTypeParser('text/plain');
