@@ -1,0 +1,129 @@
+// The OpenAPI document at /openapi.json, through NGINX: valid OpenAPI 3, every
+// operation in it exercised here with each answer checked against what the
+// document says (status, media type, body schema), and the /docs page served
+// whole from the replica, with nothing fetched from another host.
+import SwaggerParser from '@apidevtools/swagger-parser';
+import { Ajv } from 'ajv';
+import addFormats from 'ajv-formats';
+import t, { type Test } from 'tap';
+import type { Reply } from '../helpers/http.js';
+import { uniq } from '../helpers/http.js';
+import { baseUrl, waitFor } from '../helpers/stack.js';
+import { call } from '../helpers/v1.js';
+
+type Doc = {
+  openapi: string;
+  paths: Record<string, Record<string, { responses: Record<string, { content?: Record<string, { schema: object }> }> }>>;
+};
+
+const raw = await fetch(`${baseUrl}/openapi.json`);
+const doc = (await raw.json()) as Doc;
+
+t.test('the document is valid OpenAPI 3', async (t) => {
+  t.equal(raw.status, 200);
+  t.match(raw.headers.get('content-type'), /^application\/json/);
+  t.match(doc.openapi, /^3\.0\.\d+$/);
+  await t.resolves(SwaggerParser.validate(structuredClone(doc) as never), 'swagger-parser validates it against the OpenAPI 3 schema');
+  const operations = Object.values(doc.paths).flatMap((p) => Object.keys(p));
+  t.ok(operations.length >= 12, `${operations.length} operations`);
+});
+
+const ajv = new Ajv({ strict: false, allErrors: true });
+(addFormats as unknown as (a: Ajv) => void)(ajv);
+
+/** The documented response for `status`: the exact code, else its class (4XX). */
+function documented(op: string, path: string, status: number) {
+  const responses = doc.paths[path]![op]!.responses;
+  return responses[String(status)] ?? responses[`${String(status)[0]}XX`];
+}
+
+function check(t: Test, method: string, path: string, r: Reply): void {
+  const spec = documented(method.toLowerCase(), path, r.status);
+  t.ok(spec, `${method} ${path}: ${r.status} is documented`);
+  if (!spec?.content) return;
+  const type = (r.headers.get('content-type') ?? '').split(';')[0]!;
+  const media = spec.content[type];
+  t.ok(media, `${method} ${path}: ${type} is the documented media type (${Object.keys(spec.content).join(', ')})`);
+  if (!media || !type.endsWith('json')) return;
+  const validate = ajv.compile(media.schema);
+  t.ok(validate(r.body), `${method} ${path}: the body matches its schema ${JSON.stringify(validate.errors ?? [])}`);
+}
+
+t.test('every operation in the document is exercised, and answers as documented', async (t) => {
+  const a = uniq('oa');
+  const id = (s: string) => `${a}-${s}`;
+  // In order: later calls rely on earlier ones (a hold to settle, a transaction to look up).
+  const examples: [method: string, path: string, send: () => Promise<Reply>, status: number][] = [
+    ['GET', '/healthz', () => call('GET', '/healthz'), 200],
+    ['GET', '/readyz', () => call('GET', '/readyz'), 200],
+    ['GET', '/metrics', () => call('GET', '/metrics'), 200],
+    ['POST', '/transaction', () => call('POST', '/transaction', { id: id('c1'), type: 'deposit', amount: 10, accountId: a }), 200],
+    ['GET', '/account/{accountId}', () => call('GET', `/account/${a}`), 200],
+    ['POST', '/v1/accounts/{accountId}/deposits', () => call('POST', `/v1/accounts/${a}/deposits`, { id: id('d1'), amount: 1000 }), 200],
+    ['POST', '/v1/accounts/{accountId}/withdrawal-requests', () => call('POST', `/v1/accounts/${a}/withdrawal-requests`, { id: id('r1'), amount: 100 }), 201],
+    ['POST', '/v1/accounts/{accountId}/withdrawals', () => call('POST', `/v1/accounts/${a}/withdrawals`, { id: id('w1'), amount: 100, requestId: id('r1') }), 200],
+    [
+      'POST',
+      '/v1/accounts/{accountId}/withdrawal-requests/{requestId}/cancel',
+      async () => {
+        await call('POST', `/v1/accounts/${a}/withdrawal-requests`, { id: id('r2'), amount: 50 });
+        return call('POST', `/v1/accounts/${a}/withdrawal-requests/${id('r2')}/cancel`, { id: id('x2') });
+      },
+      200,
+    ],
+    ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${a}`), 200],
+    ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${id('r1')}`), 200],
+    [
+      'GET',
+      '/v1/accounts/{accountId}/transactions',
+      () => waitFor(async () => {
+        const r = await call('GET', `/v1/accounts/${a}/transactions?limit=2`);
+        return r.body?.data?.length === 2 ? r : undefined;
+      }, { what: 'statement entries', timeoutMs: 20_000 }),
+      200,
+    ],
+  ];
+  const exercised = new Set<string>();
+  for (const [method, path, send, status] of examples) {
+    const r = await send();
+    t.equal(r.status, status, `${method} ${path} -> ${status}`);
+    check(t, method, path, r);
+    exercised.add(`${method} ${path}`);
+  }
+  const inDoc = Object.entries(doc.paths).flatMap(([path, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${path}`));
+  t.same([...inDoc].sort(), [...exercised].sort(), 'the operations exercised are exactly those in the document');
+
+  // Errors answer as documented too.
+  const errors: [string, string, () => Promise<Reply>][] = [
+    ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${uniq('nobody')}`)],
+    ['POST', '/v1/accounts/{accountId}/deposits', () => call('POST', `/v1/accounts/${a}/deposits`, { id: id('bad'), amount: -1 })],
+    ['POST', '/v1/accounts/{accountId}/withdrawal-requests', () => call('POST', `/v1/accounts/${a}/withdrawal-requests`, { id: id('r9'), amount: 10 ** 12 })],
+    ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${uniq('unknown')}`)],
+    ['POST', '/transaction', () => call('POST', '/transaction', { id: id('c1'), type: 'deposit', amount: 11, accountId: a })],
+  ];
+  for (const [method, path, send] of errors) {
+    const r = await send();
+    t.ok(r.status >= 400, `${method} ${path} -> ${r.status}`);
+    check(t, method, path, r);
+  }
+});
+
+t.test('/docs works offline: the page and all it loads come from the replica', async (t) => {
+  const page = await fetch(`${baseUrl}/docs/`);
+  t.equal(page.status, 200);
+  t.match(page.headers.get('content-type'), /^text\/html/);
+  const html = await page.text();
+  const refs = [...html.matchAll(/(?:src|href)="([^"]+)"/g)].map((m) => m[1]!);
+  t.ok(refs.length >= 4, `the page loads ${refs.length} assets`);
+  for (const ref of refs) {
+    t.notMatch(ref, /^(?:[a-z]+:)?\/\//i, `${ref} is served by the replica itself, not a CDN`);
+    const res = await fetch(new URL(ref, `${baseUrl}/docs/`));
+    await res.arrayBuffer();
+    t.equal(res.status, 200, `${ref} -> 200`);
+  }
+  const init = await (await fetch(`${baseUrl}/docs/static/swagger-initializer.js`)).text();
+  t.match(init, /validatorUrl":\s*null/, 'no call to the public validator service');
+  t.match(init, /url: resolveUrl\('\.\/json'\)/, 'the document is loaded from the replica');
+  const fromUi = await (await fetch(`${baseUrl}/docs/json`)).json();
+  t.same(Object.keys((fromUi as Doc).paths).sort(), Object.keys(doc.paths).sort(), 'the page shows the same document');
+});
