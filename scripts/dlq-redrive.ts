@@ -8,11 +8,15 @@
 //
 // A redriven transaction is a new message with its original id, so the ledger's
 // id check still holds: an id that was decided meanwhile gets its first outcome
-// back and changes nothing. Ticks are not redriven: a later tick supersedes them.
+// back and changes nothing. Its id is registered as the api registers the ids
+// it takes (best effort), so GET /v1/transactions/:id finds it. Ticks are not
+// redriven: a later tick supersedes them.
 import { pathToFileURL } from 'node:url';
+import { Redis } from 'ioredis';
 import type { Consumer, Message } from 'kafkajs';
 import { loadConfigOrExit, type Config } from '../common/config.js';
 import { encodeMessage, parseMessage, partitionOf } from '../common/message.js';
+import { keys } from '../common/redis-keys.js';
 import { operatorKafka } from './lib/kafka-admin.js';
 
 export const REDRIVE_GROUP = 'teller-dlq-redrive';
@@ -57,6 +61,9 @@ export async function redrive(config: Config, o: RedriveOptions = {}): Promise<R
   if (ends.size === 0) return report;
 
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const redis = new Redis(config.redisUrl, { lazyConnect: true, maxRetriesPerRequest: 1, enableOfflineQueue: false });
+  redis.on('error', () => undefined);
+  await redis.connect().catch(() => undefined);
   const consumer: Consumer = kafka.consumer({ groupId, maxWaitTimeInMs: 200 });
   await producer.connect();
   await consumer.connect();
@@ -97,7 +104,15 @@ export async function redrive(config: Config, o: RedriveOptions = {}): Promise<R
                 headers: { 'teller-redriven-from': `${config.dlqTopic}/${batch.partition}/${record.offset}` },
               });
             }
-            if (!o.dryRun && out.length > 0) await producer.send({ topic: config.topic, acks: -1, messages: out });
+            if (!o.dryRun && out.length > 0) {
+              const registry = redis.pipeline();
+              for (const m of out) {
+                const { id, accountId } = JSON.parse(String(m.value)) as { id: string; accountId: string };
+                registry.set(keys.txId(id), accountId, 'EX', config.idWindowSeconds, 'NX');
+              }
+              await registry.exec().catch(() => undefined);
+              await producer.send({ topic: config.topic, acks: -1, messages: out });
+            }
             report.redriven += out.length;
             if (last !== undefined) {
               resolveOffset(last);
@@ -112,6 +127,7 @@ export async function redrive(config: Config, o: RedriveOptions = {}): Promise<R
   } finally {
     await consumer.disconnect();
     await producer.disconnect();
+    redis.disconnect();
   }
   return report;
 }
