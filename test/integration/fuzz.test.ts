@@ -74,7 +74,8 @@ t.test(
       '--report-json-path',
       reportFile,
     ];
-    const run = await execa(schemathesis, args, { reject: false, timeout: 300_000, all: true, env: { SCHEMATHESIS_TELEMETRY: 'false' } });
+    // Run in the scratch folder: schemathesis keeps a cache of crashes in its working directory.
+    const run = await execa(schemathesis, args, { cwd: out, reject: false, timeout: 300_000, all: true, env: { SCHEMATHESIS_TELEMETRY: 'false' } });
     t.ok(existsSync(reportFile), `schemathesis wrote its report (exit ${run.exitCode})`);
     const report = JSON.parse(readFileSync(reportFile, 'utf8')) as Report;
     const tail = (run.all ?? '').split('\n').slice(-60).join('\n');
