@@ -11,7 +11,7 @@
 //
 // Results: bench/results/<stamp>.json, .md, .svg and bench/results/latest.json.
 // Flags: see scripts/lib/bench/args.ts (--quick, --phases a,b, --duration S ...).
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { destination, pino, type Logger } from 'pino';
@@ -22,7 +22,7 @@ import { probeAccept } from './lib/bench/accept-probe.js';
 import { parseArgs, USAGE, UsageError, type BenchOptions, type PhaseName } from './lib/bench/args.js';
 import { auditAfter } from './lib/bench/audit-phase.js';
 import { ceilingConfig, startCeiling, type Ceiling } from './lib/bench/ceiling.js';
-import { cleanupDrain, createDrainTopic, drainNames, produceBacklog, startDrainConsumers, waitDrained } from './lib/bench/drain.js';
+import { cleanupDrain, countRejoins, createDrainTopic, drainNames, produceBacklog, startDrainConsumers, waitDrained } from './lib/bench/drain.js';
 import { DEFAULT_FLOW, Flow, isAcknowledged } from './lib/bench/flow.js';
 import { LagSampler } from './lib/bench/lag.js';
 import { acceptShape, contractShape, startLoad, type Shape } from './lib/bench/load.js';
@@ -40,6 +40,14 @@ import { ensureDir, pathsFor, type Paths } from './lib/paths.js';
 import { isAlive } from './lib/pids.js';
 import { killAllOnExit } from './lib/supervisor.js';
 import { sleep, waitFor } from './lib/wait.js';
+
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}
 
 interface Ctx {
   opts: BenchOptions;
@@ -242,7 +250,11 @@ async function drainPhase(ctx: Ctx): Promise<PhaseResult> {
   const names = drainNames(ctx.stamp, config.redisUrl, opts.drainRedisDb);
   const drainDir = ensureDir(join(ctx.runDir, 'drain'));
   let consumers: ReturnType<typeof startDrainConsumers> | undefined;
+  // An admin client of its own: once the drain topic is deleted, a client that has fetched its
+  // offsets keeps asking for its metadata and fails every later request with UNKNOWN_TOPIC_OR_PARTITION.
+  const drainAdmin = new Kafka({ clientId: 'teller-bench-drain', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
   try {
+    await drainAdmin.connect();
     await createDrainTopic(config, names);
     ctx.progress.start('drain: produce', opts.drainMessages, 'msgs');
     const produceS = await produceBacklog(config.kafkaBrokers, names.topic, config.partitions, ctx.stamp, opts.drainMessages, opts.accounts, (n) =>
@@ -264,7 +276,7 @@ async function drainPhase(ctx: Ctx): Promise<PhaseResult> {
     ctx.progress.start('drain: apply', opts.drainMessages, 'msgs');
     const samples: { t: number; value: number }[] = [];
     const drained = await waitDrained(
-      ctx.admin,
+      drainAdmin,
       names,
       opts.drainTimeoutS * 1000,
       (lagNow) => {
@@ -280,23 +292,28 @@ async function drainPhase(ctx: Ctx): Promise<PhaseResult> {
     );
     ctx.progress.stop();
     const after = sampleCpu(tracked());
-    const seconds = (drained.doneAt - t0) / 1000;
+    const seconds = (drained.at - t0) / 1000;
+    const applied = opts.drainMessages - drained.lag;
     result.seconds = Math.round(seconds * 100) / 100;
-    result.tps = Math.round(opts.drainMessages / seconds);
+    result.applied = applied;
+    result.tps = Math.round(applied / seconds);
     result.rps = result.tps;
+    if (!drained.drained) result.error = `not drained within ${opts.drainTimeoutS} s: ${drained.lag.toLocaleString('en-US')} messages left (tps is over what was applied)`;
     if (drained.firstCommitAt !== undefined) {
       result.first_commit_s = Math.round((drained.firstCommitAt - t0) / 10) / 100;
-      result.tps_after_first_commit = Math.round(opts.drainMessages / Math.max(0.001, (drained.doneAt - drained.firstCommitAt) / 1000));
+      result.tps_after_first_commit = Math.round(applied / Math.max(0.001, (drained.at - drained.firstCommitAt) / 1000));
     }
     result.peak_lag = drained.peakLag;
     result.timeline = perSecondFromCumulative(samples, t0);
+    result.group_rejoins = live.supervised.reduce((n, s) => n + countRejoins(readText(s.spec.logFile)), 0);
     Object.assign(result, cpuFields(before, after));
-    if (opts.audit) {
+    if (opts.audit && drained.drained) {
       ctx.progress.note('auditing the drain database...');
       result.audit = await auditAfter({ ...config, topic: names.topic, groupId: names.groupId, mongoDb: names.mongoDb, redisUrl: names.redisUrl });
     }
   } finally {
     ctx.progress.stop();
+    await drainAdmin.disconnect().catch(() => undefined);
     await consumers?.stop();
     ctx.progress.note(`drain: removing topic ${names.topic}, database ${names.mongoDb}, Redis database ${opts.drainRedisDb}`);
     const problems = await cleanupDrain(config, names);

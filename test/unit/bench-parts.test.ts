@@ -5,6 +5,7 @@ import { partitionOf } from '../../common/message.js';
 import { parseAbOutput } from '../../scripts/lib/bench/ab.js';
 import { judgeAcceptProbe } from '../../scripts/lib/bench/accept-probe.js';
 import { parseArgs, PHASES } from '../../scripts/lib/bench/args.js';
+import { countRejoins } from '../../scripts/lib/bench/drain.js';
 import { lagOf } from '../../scripts/lib/bench/lag.js';
 import { accountForPartition, TakeoverTracker } from '../../scripts/lib/bench/takeover-tracker.js';
 
@@ -116,4 +117,14 @@ t.test('takeover: a stall after an early answer restarts the count', async (t) =
   t.equal(tr.seconds(), 8.2);
   tr.answer(0, 9000, 9100, 0); // a transport error breaks the run too
   t.equal(tr.allServed, false);
+});
+
+t.test("the drain's consumers' group rejoins, counted from their logs", async (t) => {
+  const log = [
+    '{"msg":"consumer started"}',
+    '{"error":"The group is rebalancing, so a rejoin is needed","msg":"The group is rebalancing, re-joining"}',
+    '{"msg":"The coordinator is not aware of this member, re-joining the group"}',
+  ].join('\n');
+  t.equal(countRejoins(log), 2);
+  t.equal(countRejoins(''), 0);
 });

@@ -40,7 +40,7 @@ const result: BenchResult = {
       cpu_wall_s: 10,
     }),
     accept: phase('accept', { skipped: true, reason: 'the route does not exist yet' }),
-    drain: phase('drain', { tps: 21000, rps: 21000, messages: 1_000_000, seconds: 47.6, produce_rate: 60000, first_commit_s: 2, tps_after_first_commit: 22000, peak_lag: 1_000_000, timeline: [0, 20000, 22000] }),
+    drain: phase('drain', { tps: 21000, rps: 21000, messages: 1_000_000, applied: 1_000_000, group_rejoins: 4, seconds: 47.6, produce_rate: 60000, first_commit_s: 2, tps_after_first_commit: 22000, peak_lag: 1_000_000, timeline: [0, 20000, 22000] }),
     takeover: phase('takeover', { rps: 3000, seconds: 7.25, killed: { name: 'consumer-1', pid: 123 }, audit: { ok: false, violations: 2, checks: [{ check: 'acknowledged', detail: 'x', ids: ['a'] }], documents: 1, seconds: 1 } }),
   },
 };
@@ -54,7 +54,7 @@ t.test('markdown: a row per phase, the drain and takeover figures, the CPU table
   t.match(md, /\| accept \| skipped: the route does not exist yet \|/);
   t.match(md, /\| drain \| 21,000 tx\/s \|/);
   t.match(md, /\| takeover \| 3,000 .*\| 2 violations \(acknowledged\) \|/);
-  t.match(md, /\*\*21,000 transactions\/s\*\*/);
+  t.match(md, /- drain: 1,000,000 of 1,000,000 messages applied in 47\.6 s .*\*\*21,000 transactions\/s\*\*.*rejoined their group 4 times/);
   t.match(md, /every partition served again \(decided 200s\) after \*\*7\.25 s\*\*/);
   t.match(md, /ApacheBench measures it: 5,600 calls\/s, p99 44\.0 ms/);
   t.match(md, /\| phase \| wall s \| api \| consumer \| kafka \| ferretdb \| redis \| nginx \| loadgen \| ceiling-api \| total \|/);
@@ -73,6 +73,8 @@ t.test('svg: one line per phase with a timeline, bars per phase with latencies, 
   t.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   t.match(svg, /<\/svg>\n$/);
   t.equal((svg.match(/<polyline /g) ?? []).length, 3, 'ceiling, contract and drain have timelines');
+  t.match(svg, /Drain: messages applied per second/, 'the drain in a panel of its own');
+  t.match(svg, /height="940"/, 'three panels');
   t.match(svg, />contract<\/text>/);
   t.notMatch(svg, />accept</, 'skipped phases are not drawn');
   t.equal((svg.match(/<rect [^>]*><title>/g) ?? []).length, 3 * 3, 'p50/p90/p99 bars for the 3 phases with latencies');

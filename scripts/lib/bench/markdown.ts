@@ -77,8 +77,9 @@ export function renderMarkdown(r: BenchResult): string {
   const drain = r.phases.drain;
   if (drain && !drain.skipped && drain.tps !== undefined) {
     notes.push(
-      `- drain: ${fmt(drain.messages)} messages applied in ${fmt(drain.seconds, 1)} s from the consumers' start: **${fmt(drain.tps)} transactions/s** ` +
-        `(${fmt(drain.tps_after_first_commit)}/s from the first commit, ${fmt(drain.first_commit_s, 1)} s after start); produced beforehand at ${fmt(drain.produce_rate)} msg/s.`,
+      `- drain: ${fmt(drain.applied ?? drain.messages)} of ${fmt(drain.messages)} messages applied in ${fmt(drain.seconds, 1)} s from the consumers' start: **${fmt(drain.tps)} transactions/s** ` +
+        `(${fmt(drain.tps_after_first_commit)}/s from the first commit, ${fmt(drain.first_commit_s, 1)} s after start); produced beforehand at ${fmt(drain.produce_rate)} msg/s` +
+        `${drain.group_rejoins ? `; the consumers rejoined their group ${fmt(drain.group_rejoins)} times` : ''}.`,
     );
   }
   const takeover = r.phases.takeover;

@@ -63,6 +63,10 @@ export interface PhaseResult {
   produce_s?: number;
   produce_rate?: number;
   tps_after_first_commit?: number;
+  /** Messages applied (all of them unless the drain ran out of time). */
+  applied?: number;
+  /** Times the drain's consumers had to rejoin their group (a batch outlasting the session timeout shows here). */
+  group_rejoins?: number;
   first_commit_s?: number;
   cleanup_problems?: string[];
   // takeover

@@ -24,9 +24,9 @@ function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${n1(x)}" y="${n1(y)}" ${attrs}>${escapeXml(s)}</text>`;
 }
 
-function throughputPanel(phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
+function throughputPanel(title: string, phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
   const lines = phases.filter((p) => (p.timeline?.length ?? 0) > 0);
-  const out = [text(x0, y0 - 12, 'Throughput over time (calls/s; drain: messages applied/s)', 'font-weight="bold"')];
+  const out = [text(x0, y0 - 12, title, 'font-weight="bold"')];
   const maxT = Math.max(1, ...lines.map((p) => p.timeline?.length ?? 0));
   const maxY = niceMax(Math.max(1, ...lines.flatMap((p) => p.timeline ?? [])));
   const px = (t: number) => x0 + (t / maxT) * w;
@@ -87,13 +87,24 @@ function latencyPanel(phases: PhaseResult[], x0: number, y0: number, w: number, 
 
 export function renderSvg(r: BenchResult): string {
   const phases = Object.values(r.phases).filter((p) => !p.skipped);
+  // The drain runs at another scale (messages applied, no HTTP): a panel of its own.
+  const http = phases.filter((p) => p.name !== 'drain');
+  const drain = phases.filter((p) => p.name === 'drain' && (p.timeline?.length ?? 0) > 0);
   const W = 960;
-  const H = 640;
+  const panel = 220;
+  const gap = 80;
   const body = [
     text(20, 24, `Teller benchmark ${r.started_at} (${r.git.commit.slice(0, 12)}), ${r.machine.cores} cores`, 'font-size="15" font-weight="bold"'),
-    ...throughputPanel(phases, 70, 70, 720, 220),
-    ...latencyPanel(phases, 70, 370, 720, 220),
   ];
+  let y = 70;
+  body.push(...throughputPanel('Throughput over time (calls/s)', http, 70, y, 720, panel));
+  y += panel + gap;
+  if (drain.length > 0) {
+    body.push(...throughputPanel('Drain: messages applied per second', drain, 70, y, 720, panel));
+    y += panel + gap;
+  }
+  body.push(...latencyPanel(phases, 70, y, 720, panel));
+  const H = y + panel + 50;
   return [
     `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
     `<rect width="${W}" height="${H}" fill="#fff"/>`,
