@@ -32,7 +32,7 @@ import { clockTicks, cpuBetween, sampleCpu, type CpuSample, type Tracked } from 
 import { Progress } from './lib/bench/progress.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from './lib/bench/result.js';
 import { perSecondFromCumulative, ratio } from './lib/bench/stats.js';
-import { componentPid, ensureStack, stackTracked, stopStartedStack, type BenchStack } from './lib/bench/stack-view.js';
+import { componentPid, downComponents, ensureStack, requireStackUp, stackTracked, stopStartedStack, type BenchStack } from './lib/bench/stack-view.js';
 import { renderSvg } from './lib/bench/svg.js';
 import { probeUntilServed } from './lib/bench/takeover.js';
 import { TakeoverTracker } from './lib/bench/takeover-tracker.js';
@@ -121,9 +121,16 @@ interface LoadPhaseSpec {
   ratioOf?: string;
 }
 
+/** Components that restarted or are down after a phase (other than one the phase killed on purpose) make its figures suspect. */
+function noteRestarts(ctx: Ctx, result: PhaseResult, expected: string[]): void {
+  const problems = [...(result.cpu_replaced ?? []), ...downComponents(ctx.stack.info)].filter((n) => !expected.includes(n));
+  if (problems.length > 0) result.stack_problems = [...new Set(problems)];
+}
+
 async function loadPhase(ctx: Ctx, spec: LoadPhaseSpec): Promise<PhaseResult> {
   const { opts } = ctx;
   const result = emptyPhase(spec.name, spec.description);
+  if (spec.live) await requireStackUp(ctx.stack.info);
   const acked = spec.live ? new AckLog(join(ctx.runDir, `${spec.name}-acked.jsonl`)) : undefined;
   const lag = spec.live ? new LagSampler(ctx.admin, ctx.config.groupId, ctx.config.topic) : undefined;
   let before: CpuSample | undefined;
@@ -156,6 +163,7 @@ async function loadPhase(ctx: Ctx, spec: LoadPhaseSpec): Promise<PhaseResult> {
   acked?.flush();
   const { seconds, ...rest } = figures;
   Object.assign(result, rest, { window_s: seconds }, cpuFields(before, after), { peak_lag: peak, flow: spec.live ? spec.flow.counts : undefined });
+  if (spec.live) noteRestarts(ctx, result, []);
   if (spec.ratioOf) {
     result.ratio = ratio(result.rps, ctx.phases[spec.ratioOf]?.rps);
     result.ratio_of = spec.ratioOf;
@@ -324,6 +332,7 @@ async function drainPhase(ctx: Ctx): Promise<PhaseResult> {
 
 async function takeoverPhase(ctx: Ctx): Promise<PhaseResult> {
   const { opts, config } = ctx;
+  await requireStackUp(ctx.stack.info);
   const victim = ctx.stack.info.components.find((c) => c.kind === 'consumer');
   if (!victim) return { ...emptyPhase('takeover', 'no consumer to kill'), skipped: true, reason: 'the stack runs no consumer of its own (external?)' };
   const result = emptyPhase('takeover', `contract load; ${victim.name} SIGKILLed after ${opts.takeoverLeadS} s; time until every partition answers decided 200s again`);
@@ -398,6 +407,7 @@ async function takeoverPhase(ctx: Ctx): Promise<PhaseResult> {
   acked.flush();
   const { seconds: windowS, ...rest } = figures;
   Object.assign(result, rest, { window_s: windowS }, cpuFields(before, after), { peak_lag: peak, flow: flow.counts });
+  noteRestarts(ctx, result, [victim.name]);
   result.seconds = tracker.seconds();
   result.partitions_s = tracker.perPartition();
   if (result.seconds === null) result.error = `partitions ${tracker.waiting().join(', ')} not served within ${opts.takeoverMaxS} s`;
@@ -413,6 +423,7 @@ async function takeoverPhase(ctx: Ctx): Promise<PhaseResult> {
 }
 
 async function acceptPhase(ctx: Ctx): Promise<PhaseResult> {
+  await requireStackUp(ctx.stack.info);
   const probe = await probeAccept(ctx.stack.info.url);
   const description = 'deposits over POST /v1/accounts/:id/deposits with Prefer: respond-async (202 once Kafka has them)';
   if (!probe.present) return { ...emptyPhase('accept', description), skipped: true, reason: probe.reason };

@@ -61,6 +61,8 @@ t.test('the accept path is found by the OpenAPI document or by a 404', async (t)
   t.equal(judgeAcceptProbe({ status: 404 }, { status: 404 }).present, false);
   t.equal(judgeAcceptProbe({ status: 404 }, { status: 400 }).present, true, 'no document, but the route validates');
   t.equal(judgeAcceptProbe({ status: 0 }, undefined).present, false);
+  t.equal(judgeAcceptProbe({ status: 502 }, { status: 503 }).present, false, 'a 5xx tells nothing');
+  t.equal(judgeAcceptProbe({ status: 404 }, { status: 200 }).present, false, 'nor does a 2xx to an invalid body');
 });
 
 t.test('lag is high watermark minus committed, from the low watermark when nothing is committed', async (t) => {

@@ -64,6 +64,23 @@ t.test('markdown: a row per phase, the drain and takeover figures, the CPU table
     const header = md.split('\n').find((l) => l.startsWith('| phase |') && (l.includes('calls/s') === line.includes('calls/s') || true));
     t.ok(header);
   }
+  const audited = phaseRow(
+    phase('y', {
+      audit: {
+        ok: false,
+        violations: 3,
+        checks: [
+          { check: 'conservation', detail: '', ids: [] },
+          { check: 'conservation', detail: '', ids: [] },
+          { check: 'replay-extra', detail: '', ids: [] },
+        ],
+        documents: 1,
+        seconds: 1,
+      },
+    }),
+  );
+  t.match(audited, /\| 3 violations \(conservation x2, replay-extra\) \|$/);
+  t.match(renderMarkdown({ ...result, phases: { t: phase('t', { stack_problems: ['nginx'] }) } }), /- t: stack components restarted or down during the phase: nginx/);
   const row = phaseRow(phase('x', { error: 'boom' }));
   t.match(row, /^\| x \(failed: boom\) \| - \|/);
 });

@@ -1,7 +1,7 @@
 // Whether the stack has the accept path yet: POST /v1/accounts/:id/deposits
 // with `Prefer: respond-async`. The OpenAPI document lists it once it exists;
 // without one, an invalid body tells: a 404 means no such route, anything
-// else (400) means the route is there and refused the body, changing nothing.
+// other 4xx (400) means the route is there and refused the body, changing nothing.
 export type AcceptProbe = { present: true; via: string } | { present: false; reason: string };
 
 /** Decides from what the stack answered (pure, for the tests). */
@@ -14,6 +14,8 @@ export function judgeAcceptProbe(openapi: { status: number; body?: unknown }, po
   }
   if (post === undefined) return { present: false, reason: 'the stack did not answer the probe' };
   if (post.status === 404) return { present: false, reason: 'POST /v1/accounts/:accountId/deposits answers 404: the route does not exist yet' };
+  // Only a validation answer shows a route that exists; a 5xx (NGINX without replicas, Kafka down) tells nothing.
+  if (post.status < 400 || post.status >= 500) return { present: false, reason: `the probe was answered ${post.status}: cannot tell whether the route exists` };
   return { present: true, via: `POST /v1/accounts/:accountId/deposits with an invalid body answered ${post.status}` };
 }
 

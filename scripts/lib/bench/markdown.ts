@@ -23,7 +23,11 @@ function statuses(p: PhaseResult): string {
 function auditCell(p: PhaseResult): string {
   if (!p.audit) return '-';
   if (p.audit.error) return `not run: ${p.audit.error}`;
-  return p.audit.ok ? 'ok' : `${p.audit.violations} violations (${p.audit.checks.map((c) => c.check).join(', ')})`;
+  if (p.audit.ok) return 'ok';
+  const byCheck = new Map<string, number>();
+  for (const c of p.audit.checks) byCheck.set(c.check, (byCheck.get(c.check) ?? 0) + 1);
+  const names = [...byCheck].map(([check, n]) => (n > 1 ? `${check} x${n}` : check));
+  return `${p.audit.violations} violations (${names.join(', ')})`;
 }
 
 function rate(p: PhaseResult): string {
@@ -41,8 +45,10 @@ export function phaseRow(p: PhaseResult): string {
 export function cpuTable(phases: PhaseResult[]): string[] {
   const ran = phases.filter((p) => !p.skipped && Object.keys(p.cpu_seconds).length > 0);
   if (ran.length === 0) return [];
-  const kinds = CPU_ORDER.filter((k) => ran.some((p) => (p.cpu_seconds[k] ?? 0) > 0));
-  for (const p of ran) for (const k of Object.keys(p.cpu_seconds)) if (!kinds.includes(k)) kinds.push(k);
+  const present = (k: string) => ran.some((p) => p.cpu_seconds[k] !== undefined);
+  const kinds = CPU_ORDER.filter(present);
+  for (const p of ran) for (const k of Object.keys(p.cpu_seconds)) if (!kinds.includes(k) && k !== 'total') kinds.push(k);
+  if (present('total')) kinds.push('total');
   const lines = [
     `| phase | wall s | ${kinds.join(' | ')} |`,
     `| --- | ---: | ${kinds.map(() => '---:').join(' | ')} |`,
@@ -95,6 +101,9 @@ export function renderMarkdown(r: BenchResult): string {
     );
   }
   for (const p of phases) if (p.skipped) notes.push(`- ${p.name} skipped: ${p.reason ?? ''}`);
+  for (const p of phases) {
+    if (p.stack_problems?.length) notes.push(`- ${p.name}: stack components restarted or down during the phase: ${p.stack_problems.join(', ')} (its figures are suspect)`);
+  }
   if (notes.length > 0) out.push(...notes, '');
   const cpu = cpuTable(phases);
   if (cpu.length > 0) out.push('CPU seconds per component during each measured window (% of one core):', '', ...cpu, '');

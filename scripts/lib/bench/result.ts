@@ -47,6 +47,8 @@ export interface PhaseResult {
   cpu_detail?: Record<string, number>;
   cpu_wall_s?: number;
   cpu_replaced?: string[];
+  /** Stack components that restarted or were down during the phase (not counting one it killed on purpose). */
+  stack_problems?: string[];
   peak_lag: number | null;
   lag_samples?: number;
   lag_samples_failed?: number;

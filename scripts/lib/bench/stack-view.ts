@@ -51,3 +51,26 @@ export function componentPid(info: StackInfo, name: string): number | undefined 
   const c = info.components.find((x) => x.name === name);
   return c ? readPid(c.pidFile) : undefined;
 }
+
+/** Components of the stack whose process is not running (between a crash and its restart, or failing to start). */
+export function downComponents(info: StackInfo): string[] {
+  return info.components.filter((c) => {
+    const pid = readPid(c.pidFile);
+    return pid === undefined || !isAlive(pid);
+  }).map((c) => c.name);
+}
+
+/**
+ * Waits until every component runs; throws naming those that do not. A
+ * component that keeps failing (e.g. NGINX unable to bind its port because
+ * another program took it) would otherwise make a phase measure something else.
+ */
+export async function requireStackUp(info: StackInfo, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const down = downComponents(info);
+    if (down.length === 0) return;
+    if (Date.now() > deadline) throw new Error(`stack components not running: ${down.join(', ')} (see ${info.supervisorLog})`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
