@@ -10,7 +10,10 @@
 // clock), so a page never ends inside an offset: it takes the whole group.
 //
 // On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
-// the collection (SPEC section 5), which is accepted for statements.
+// the collection in Go (SPEC section 5: about 10k documents a second here),
+// which is accepted for statements. So a replica runs one statement query at a
+// time, the others wait their turn: a burst of statements cannot take every
+// core from the ledger's inserts.
 import type { Collection } from 'mongodb';
 import type { LedgerDoc } from '../common/types.js';
 import { HttpProblem } from './problem.js';
@@ -46,18 +49,39 @@ function newestFirst(a: LedgerDoc, b: LedgerDoc): number {
 }
 
 export class Statements {
+  private busy = false;
+  private readonly queue: (() => void)[] = [];
+
   constructor(
     private readonly ledger: Collection<LedgerDoc>,
-    private readonly timeoutMs = 5000,
+    // Below NGINX's proxy_read_timeout (15 s), so a slow scan is our 503, not its 504.
+    private readonly timeoutMs = 10_000,
   ) {}
 
   async page(accountId: string, limit: number, before?: number): Promise<StatementPage> {
+    await this.turn();
     try {
       return await this.read(accountId, limit, before);
     } catch (err) {
       if (err instanceof HttpProblem) throw err;
       throw new HttpProblem(503, 'the ledger cannot be read now; retry shortly', 'ledger-unavailable', { retryAfter: 1 });
+    } finally {
+      this.next();
     }
+  }
+
+  private turn(): Promise<void> {
+    if (!this.busy) {
+      this.busy = true;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.queue.push(resolve));
+  }
+
+  private next(): void {
+    const wake = this.queue.shift();
+    if (wake) wake();
+    else this.busy = false;
   }
 
   private async read(accountId: string, limit: number, before?: number): Promise<StatementPage> {

@@ -44,7 +44,7 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Statements; readM
         tags: ['accounts'],
         summary: "An account's statement",
         description:
-          'Ledger entries, newest first. Pass `nextCursor` as `after` for the next page; pages stay stable while new transactions arrive. The ledger follows the answers by a few milliseconds.',
+          'Ledger entries, newest first. Pass `nextCursor` as `after` for the next page; pages stay stable while new transactions arrive. The ledger follows the answers by a few milliseconds. 404 for an account no transaction changed (as GET /v1/accounts/{accountId}).',
         params: accountParams,
         querystring: {
           type: 'object',
@@ -73,10 +73,10 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Statements; readM
     async (request, reply) => {
       const { accountId } = request.params;
       const { limit, after } = request.query;
-      const page = await statements.page(accountId, limit, after === undefined ? undefined : decodeCursor(after));
-      if (page.entries.length === 0 && after === undefined && !(await readModel.account(accountId))) {
-        throw new HttpProblem(404, `account ${accountId} has no transactions`, 'account-not-found');
-      }
+      const before = after === undefined ? undefined : decodeCursor(after);
+      // The read model knows every account a transaction changed: an unknown one costs no ledger scan.
+      if (!(await readModel.account(accountId))) throw new HttpProblem(404, `account ${accountId} has no transactions`, 'account-not-found');
+      const page = await statements.page(accountId, limit, before);
       if (page.next !== undefined) {
         const next = `/v1/accounts/${encodeURIComponent(accountId)}/transactions?limit=${limit}&after=${page.next}`;
         reply.header('link', `<${next}>; rel="next"`);
