@@ -151,7 +151,13 @@ export class LedgerConsumer {
         this.d.consumer.seek({ topic: this.o.topic, partition, offset: String(owner.nextOffset) });
         return;
       }
-    } else if (first !== owner.nextOffset) {
+    } else if (first < owner.nextOffset) {
+      // Already decided by this owner (a batch fetched again), or the log is shorter than the state
+      // (Kafka's data wiped without the database's): never decide a record twice.
+      this.d.log.warn({ partition, expected: owner.nextOffset, first }, 'records before the state fetched again; skipping to the state');
+      this.d.consumer.seek({ topic: this.o.topic, partition, offset: String(owner.nextOffset) });
+      return;
+    } else if (first > owner.nextOffset) {
       // Records before `first` are gone from the log (retention): nothing left to replay.
       this.d.log.error({ partition, expected: owner.nextOffset, first }, 'gap in the log; continuing from the first record present');
     }
