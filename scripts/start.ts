@@ -14,6 +14,7 @@ import { removeLeftovers } from './lib/leftovers.js';
 import { createLogger } from './lib/log.js';
 import { nginxSpec, prepareNginx } from './lib/nginx.js';
 import { pathsFor, type Paths } from './lib/paths.js';
+import { assertPortsFree, stackPorts } from './lib/ports.js';
 import { redisAnswers, redisSpec } from './lib/redis.js';
 import { removeStack, runningStackPid, writeStack, writeStackPid, type ComponentInfo } from './lib/stackfile.js';
 import { killAllOnExit, Supervised, type ComponentSpec } from './lib/supervisor.js';
@@ -205,6 +206,7 @@ async function main(): Promise<void> {
 
   try {
     await removeLeftovers(paths, log);
+    await assertPortsFree(stackPorts(config));
     await install(config, paths);
     const url = await startStack(config, paths, stack, log);
     log.info({ url }, 'stack ready');

@@ -1,0 +1,43 @@
+// The supervisor refuses to start when a port it needs is taken, naming the setting.
+import { createServer, type Server } from 'node:net';
+import t from 'tap';
+import { readConfig } from '../../common/config.js';
+import { assertPortsFree, stackPorts } from '../../scripts/lib/ports.js';
+
+function listen(port = 0): Promise<Server> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.listen(port, '127.0.0.1', () => resolve(server));
+  });
+}
+
+t.test('every port of a default stack is listed', async (t) => {
+  const ports = stackPorts(readConfig({})).map((u) => u.port);
+  t.same(ports, [8080, 9092, 9093, 27117, 6479, 3101, 3102, 3201, 3202]);
+});
+
+t.test('external services need no local port', async (t) => {
+  const ports = stackPorts(readConfig({ KAFKA_BROKERS: 'k:9092', MONGODB_URI: 'mongodb://m/teller', REDIS_URL: 'redis://r' })).map((u) => u.port);
+  t.same(ports, [8080, 3101, 3102, 3201, 3202]);
+});
+
+t.test('a taken port is refused by name', async (t) => {
+  const server = await listen();
+  t.teardown(() => server.close());
+  const port = (server.address() as { port: number }).port;
+  await t.rejects(assertPortsFree([{ host: '127.0.0.1', port, what: 'TELLER_PORT, NGINX' }]), new RegExp(`127\\.0\\.0\\.1:${port} \\(TELLER_PORT, NGINX\\) is in use`));
+});
+
+t.test('free ports pass, and one port given twice is refused', async (t) => {
+  const server = await listen();
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  await t.resolves(assertPortsFree([{ host: '127.0.0.1', port, what: 'a' }]));
+  await t.rejects(
+    assertPortsFree([
+      { host: '127.0.0.1', port, what: 'a' },
+      { host: '127.0.0.1', port, what: 'b' },
+    ]),
+    /also given to another component/,
+  );
+});
