@@ -84,7 +84,9 @@ const probe = new ReadinessProbe(
       if (batcher.failing) throw new Error('recent sends failed');
     },
     redis: () => redis.ping(),
-    mongodb: () => mongo.db(config.mongoDb).command({ ping: 1 }),
+    // connect() returns at once when connected; after a failed connect the driver's topology stays
+    // closed (every command fails) until connect() is called again, so the probe reconnects too.
+    mongodb: async () => (await mongo.connect()).db(config.mongoDb).command({ ping: 1 }),
   },
   log,
 );
