@@ -2,7 +2,7 @@
 import t from 'tap';
 import { renderMarkdown, phaseRow } from '../../scripts/lib/bench/markdown.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from '../../scripts/lib/bench/result.js';
-import { escapeXml, niceMax, renderSvg } from '../../scripts/lib/bench/svg.js';
+import { cumulative, escapeXml, niceMax, renderSvg } from '../../scripts/lib/bench/svg.js';
 
 function phase(name: string, over: Partial<PhaseResult>): PhaseResult {
   return { ...emptyPhase(name, `${name} phase`), ...over };
@@ -90,7 +90,8 @@ t.test('svg: one line per phase with a timeline, bars per phase with latencies, 
   t.match(svg, /^<svg xmlns="http:\/\/www\.w3\.org\/2000\/svg"/);
   t.match(svg, /<\/svg>\n$/);
   t.equal((svg.match(/<polyline /g) ?? []).length, 3, 'ceiling, contract and drain have timelines');
-  t.match(svg, /Drain: messages applied per second/, 'the drain in a panel of its own');
+  t.match(svg, /Drain: messages applied \(committed\) since the consumers started/, 'the drain in a panel of its own, as a running total');
+  t.same(cumulative([1, 2, 0, 3]), [1, 3, 3, 6]);
   t.match(svg, /height="940"/, 'three panels');
   t.match(svg, />contract<\/text>/);
   t.notMatch(svg, />accept</, 'skipped phases are not drawn');
