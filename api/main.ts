@@ -6,6 +6,7 @@ import { pino } from 'pino';
 import { loadConfigOrExit } from '../common/config.js';
 import { createKafka } from '../common/kafka.js';
 import { Batcher } from '../producer/batcher.js';
+import { RecoveringProducer } from '../producer/recovering-producer.js';
 import type { LedgerDoc } from '../common/types.js';
 import { buildApp } from './app.js';
 import { ApiKeyAuth, parseApiKeys } from './auth.js';
@@ -22,14 +23,20 @@ const log = pino({ level: config.logLevel, base: { service: 'api', replica: conf
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
 const kafka = createKafka(config, `teller-${config.replicaId}`, log);
-const producer = kafka.producer({
-  idempotent: true,
-  maxInFlightRequests: 1,
-  // Messages carry an explicit partition (partitionOf); the partitioner is never consulted.
-  createPartitioner: Partitioners.DefaultPartitioner,
-  // Bounded so a call gets its answer in time; the ledger's id check makes a client's retry safe.
-  retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
-});
+// Replaced when the broker refuses its sequence numbers (after a broker restart mid-send),
+// which would otherwise fail every later send of this replica.
+const producer = new RecoveringProducer(
+  () =>
+    kafka.producer({
+      idempotent: true,
+      maxInFlightRequests: 1,
+      // Messages carry an explicit partition (partitionOf); the partitioner is never consulted.
+      createPartitioner: Partitioners.DefaultPartitioner,
+      // Bounded so a call gets its answer in time; the ledger's id check makes a client's retry safe.
+      retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+    }),
+  log.child({ component: 'producer' }),
+);
 const admin = kafka.admin();
 const batcher = new Batcher(
   producer,
