@@ -38,8 +38,10 @@ const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, c
 
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
 const snapshots = new SnapshotStore(db, config.snapshotKeep);
-// The dead-letter producer also carries the ticks: both are rare, and it is already idempotent with acks=all.
-const ticker = new Ticker(dlqProducer, config.topic, config.tickIntervalMs, log.child({ component: 'ticker' }));
+// Ticks have a producer of their own, not idempotent: a tick sent twice is harmless, and such a
+// producer cannot be left refusing every send by a broker restart mid-send, as an idempotent one can.
+const tickProducer = kafka.producer({ idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
+const ticker = new Ticker(tickProducer, config.topic, config.tickIntervalMs, log.child({ component: 'ticker' }));
 const ledger = new LedgerConsumer(
   {
     consumer,
@@ -87,6 +89,7 @@ if (config.consumerMetricsPort > 0) {
 
 await connectMongo();
 await dlqProducer.connect();
+await tickProducer.connect();
 await ledger.start();
 log.info('consumer started');
 
@@ -96,7 +99,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping: finishing batches in flight, then leaving the group');
   await ledger.stop();
-  await Promise.allSettled([dlqProducer.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
+  await Promise.allSettled([dlqProducer.disconnect(), tickProducer.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
   log.info({ applied: ledger.stats.applied }, 'stopped');
   process.exit(0);
 }
