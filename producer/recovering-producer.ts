@@ -6,6 +6,12 @@
 // A new producer gets a new producer id and starts its sequences again. The
 // sends that failed were refused, never half-written, so the callers' 503
 // (retry with the same id) stays true.
+//
+// A send made while no producer is connected (a replica that listens before
+// Kafka answers, or a replacement under way) waits for the connection rather
+// than failing at once, for a bounded time (below the batcher's send timeout, so
+// a send never goes out after its caller was told it failed): a replica that
+// NGINX routes to as soon as it listens does not answer its first calls 503.
 import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 
@@ -24,18 +30,29 @@ export class RecoveringProducer {
   private producer: Producer;
   private replacing: Promise<void> | undefined;
   private closed = false;
+  private connected = false;
+  private readonly waiting = new Set<() => void>();
   /** How many times the producer was replaced (logs, metrics). */
   replaced = 0;
 
   constructor(
     private readonly create: () => Producer,
     private readonly log: Logger,
+    private readonly connectWaitMs = 1500,
   ) {
     this.producer = create();
   }
 
-  connect(): Promise<void> {
-    return this.producer.connect();
+  async connect(): Promise<void> {
+    const p = this.producer;
+    await p.connect();
+    if (p === this.producer) this.markConnected();
+  }
+
+  private markConnected(): void {
+    this.connected = true;
+    for (const wake of this.waiting) wake();
+    this.waiting.clear();
   }
 
   async disconnect(): Promise<void> {
@@ -45,6 +62,7 @@ export class RecoveringProducer {
   }
 
   async send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (!this.connected) await this.untilConnected();
     const used = this.producer;
     try {
       return await used.send(record);
@@ -54,11 +72,26 @@ export class RecoveringProducer {
     }
   }
 
-  /** Swaps in a new producer at once (sends fail fast until it is connected) and connects it. */
+  private untilConnected(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiting.delete(wake);
+        reject(new Error(`no connection to Kafka within ${this.connectWaitMs} ms`));
+      }, this.connectWaitMs);
+      this.waiting.add(wake);
+    });
+  }
+
+  /** Swaps in a new producer at once (sends wait until it is connected) and connects it. */
   private replace(reason: string): void {
     if (this.replacing || this.closed) return;
     const old = this.producer;
     this.producer = this.create();
+    this.connected = false;
     this.replaced++;
     this.log.warn({ reason, replaced: this.replaced }, 'the broker refused the producer sequence; replacing the producer');
     const fresh = this.producer;
@@ -67,6 +100,7 @@ export class RecoveringProducer {
       for (let delay = 100; !this.closed && fresh === this.producer; delay = Math.min(delay * 2, 2000)) {
         try {
           await fresh.connect();
+          if (fresh === this.producer) this.markConnected();
           return;
         } catch (err) {
           this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'new producer not connected yet');

@@ -48,6 +48,25 @@ t.test('a refused sequence replaces the producer; other errors do not', async (t
 
   const timeouts = fake(new Error('send timed out'));
   const q = new RecoveringProducer(() => timeouts.producer, log);
+  await q.connect();
   await t.rejects(q.send({ topic: 'x', messages: [] }));
   t.equal(q.replaced, 0, 'a timeout keeps the producer');
+});
+
+t.test('a send before the connection waits for it, for a bounded time', async (t) => {
+  const f = fake();
+  const p = new RecoveringProducer(() => f.producer, log, 200);
+  const early = p.send({ topic: 'x', messages: [] });
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(f.calls.send, 0, 'nothing sent before the connection');
+  await p.connect();
+  await t.resolves(early, 'sent once connected');
+  t.equal(f.calls.send, 1);
+
+  const g = fake();
+  const never = new RecoveringProducer(() => g.producer, log, 100);
+  await t.rejects(never.send({ topic: 'x', messages: [] }), /no connection to Kafka within 100 ms/);
+  await never.connect();
+  await new Promise((r) => setTimeout(r, 20));
+  t.equal(g.calls.send, 0, 'a send that gave up is never made later');
 });
