@@ -4,6 +4,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyAuth } from './auth.js';
+import { installDrain } from './drain.js';
 import type { ApiMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkError, installProblemHandlers } from './problem.js';
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only application/json is a transaction; Fastify would also parse text/plain.
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
+  installDrain(app);
   // Hooks on the root instance apply to every route, the 404 handler included.
   deps.auth?.install(app);
   // Before any route: the document is collected from the routes as they are added.
