@@ -81,6 +81,33 @@ t.test('an api replica sent SIGTERM answers its calls in flight, refuses new one
   t.pass('each of the 20 calls was applied once, and the refused one not at all');
 });
 
+t.test('through NGINX, a replica restarting under load fails no call', async (t) => {
+  const name = stack.components.filter((c) => c.kind === 'api').at(-1)!.name;
+  const a = uniq('sigterm-nginx');
+  const statuses: Record<string, number> = {};
+  let stop = false;
+  let n = 0;
+  const worker = async () => {
+    while (!stop) {
+      const i = n++;
+      const r = await v1.deposit(`${a}-${i % 10}`, { id: `${a}-${i}`, amount: 1 }).catch((err: Error) => ({ status: err.message }));
+      statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    }
+  };
+  const workers = Array.from({ length: 16 }, worker);
+  await new Promise((r) => setTimeout(r, 1000));
+  const pid = killComponent(name, 'SIGTERM');
+  await waitRestarted(name, pid);
+  await new Promise((r) => setTimeout(r, 1000));
+  stop = true;
+  await Promise.all(workers);
+  t.same(
+    Object.keys(statuses).filter((s) => s !== '200' && s !== '202'),
+    [],
+    `every call answered 200 or 202 while ${name} stopped and started again: ${JSON.stringify(statuses)}`,
+  );
+});
+
 t.test('a consumer sent SIGTERM leaves the group: its partitions are decided again at once, nothing lost', async (t) => {
   const name = consumers[0]!;
   const accounts = Array.from({ length: 24 }, () => uniq('sigterm-consumer'));
