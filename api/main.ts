@@ -28,7 +28,13 @@ const kafka = createKafka(config, `teller-${config.replicaId}`, log);
 const producer = new RecoveringProducer(
   () =>
     kafka.producer({
-      idempotent: true,
+      // Not kafkajs's idempotent mode: when a send fails after the broker wrote it (a broker
+      // restart mid-send), kafkajs rolls its sequence number back and the next batch goes out
+      // with the same sequence, which the broker takes for a duplicate of the written one and
+      // acknowledges without writing: an acknowledged call lost (seen in the database-kill chaos
+      // case, right after a broker restart). A plain acks=all producer may write a retried batch
+      // twice instead, which the partition owner answers as replays of the first decisions.
+      idempotent: false,
       maxInFlightRequests: 1,
       // Messages carry an explicit partition (partitionOf); the partitioner is never consulted.
       createPartitioner: Partitioners.DefaultPartitioner,

@@ -34,7 +34,8 @@ const consumer = kafka.consumer({
   maxBytesPerPartition: 4 * 1024 * 1024,
   retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
 });
-const dlqProducer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+// Not idempotent, for the reason given in api/main.ts; a dead letter written twice is harmless.
+const dlqProducer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
 const snapshots = new SnapshotStore(db, config.snapshotKeep);

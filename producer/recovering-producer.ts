@@ -1,5 +1,6 @@
-// An idempotent kafkajs producer that replaces itself when the broker refuses
-// its sequence numbers. After the broker restarts while a send is in flight
+// A kafkajs producer that replaces itself when the broker refuses its
+// sequence numbers (the api runs a plain acks=all producer, see api/main.ts;
+// this guards the idempotent mode should it be turned on again). After the broker restarts while a send is in flight
 // (or a send we gave up on is retried behind our back), the broker and the
 // producer can disagree about the next sequence number: every later send then
 // fails with OUT_OF_ORDER_SEQUENCE_NUMBER (or UNKNOWN_PRODUCER_ID), for ever.
