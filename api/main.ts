@@ -135,8 +135,12 @@ async function connectKafka(): Promise<void> {
 
 for (const client of [redis, subscriber]) client.connect().catch(() => undefined);
 mongo.connect().catch((err) => log.warn({ err: err.message }, 'mongodb not reachable yet'));
-void connectKafka();
+const kafkaReady = connectKafka();
 probe.start();
+// NGINX sends calls to a replica as soon as it listens (until then it takes the next one): a
+// restarted replica listens once its producer is connected, so its first calls are not 503s. Bounded,
+// so a replica started during a Kafka outage still answers /healthz and, with 503s, its calls.
+await Promise.race([kafkaReady, new Promise((r) => setTimeout(r, 10_000))]);
 await app.listen({ host: config.host, port: config.apiPort });
 
 let stopping = false;
