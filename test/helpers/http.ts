@@ -7,13 +7,13 @@ export interface Reply {
   headers: Headers;
 }
 
-export async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}): Promise<Reply> {
+export async function request(method: string, path: string, body?: unknown, headers: Record<string, string> = {}, base = baseUrl): Promise<Reply> {
   const init: RequestInit = { method, headers: { ...headers } };
   if (body !== undefined) {
     init.body = typeof body === 'string' ? body : JSON.stringify(body);
     (init.headers as Record<string, string>)['content-type'] ??= 'application/json';
   }
-  const res = await fetch(`${baseUrl}${path}`, init);
+  const res = await fetch(`${base}${path}`, init);
   const text = await res.text();
   let parsed: unknown = text;
   try {
