@@ -9,6 +9,7 @@
 // restarted one and one that woke from a stall all converge on the same ledger.
 import type { Admin, Consumer, EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
+import { oneAtATime } from '../common/one-at-a-time.js';
 import { decideBatch, type BatchDecision } from './batch-decision.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import type { LedgerWriter } from './ledger-writer.js';
@@ -91,10 +92,7 @@ export class LedgerConsumer {
       },
     });
     this.d.ticker?.start(() => this.partitions);
-    this.readModelTimer = setInterval(() => {
-      void this.restoreReadModels();
-      void this.snapshotQuietPartitions();
-    }, 1000);
+    this.readModelTimer = setInterval(() => void this.upkeep(), 1000);
   }
 
   /** Finishes what was decided (insert, commit) while still a member, then leaves the group. */
@@ -218,6 +216,16 @@ export class LedgerConsumer {
   }
 
   /** A partition with no batch since its snapshot fell due is snapshotted here, once all of it is written. */
+  /**
+   * The periodic work beside the batches, one round at a time: writing a
+   * partition back into an empty Redis can take longer than the interval, and
+   * overlapping rounds would each write the same partition again.
+   */
+  private readonly upkeep = oneAtATime(async () => {
+    await this.restoreReadModels();
+    await this.snapshotQuietPartitions();
+  });
+
   private async snapshotQuietPartitions(): Promise<void> {
     for (const [, pending] of this.owners) {
       const owner = await pending;
@@ -252,6 +260,7 @@ export class LedgerConsumer {
       const high = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
       for (const [partition, pending] of owners) {
         const owner = await pending;
+        if (this.stopping || this.owners.get(partition) !== pending) continue;
         // Caught up: nothing left in the log, or past everything acknowledged before this owner took over.
         const caughtUp = owner.nextOffset >= (high.get(partition) ?? 0) || (owner.positioned && owner.nextOffset >= owner.writtenBefore);
         // Checked even when believed whole: Redis may have restarted empty while the partition was quiet.
@@ -273,6 +282,7 @@ export class LedgerConsumer {
     for (const accountId of owner.ledger.accountIds()) {
       accounts.push({ accountId, offset, account: owner.ledger.account(accountId)! });
       if (accounts.length === 1000) {
+        if (this.stopping) return;
         await this.d.readModel.apply(partition, accounts, [], []);
         accounts = [];
       }
@@ -282,6 +292,7 @@ export class LedgerConsumer {
     for (const outcome of owner.ledger.outcomes()) {
       outcomes.push(outcome);
       if (outcomes.length === 5000) {
+        if (this.stopping) return;
         await this.d.readModel.restoreOutcomes(outcomes, this.o.idWindowMs / 1000);
         outcomes = [];
       }
