@@ -96,6 +96,12 @@ export function readConfig(env: Source = process.env) {
     cacheDir: r.str('TELLER_CACHE_DIR', '.cache'),
     runDir: r.str('TELLER_RUN_DIR', '.run'),
     apiKeys: r.optional('API_KEYS'),
+    // Extra node flags for the api replicas and consumers the supervisor starts (e.g. --cpu-prof);
+    // node refuses --cpu-prof in NODE_OPTIONS.
+    nodeArgs: r
+      .str('TELLER_NODE_ARGS', '', /^[A-Za-z0-9_=.,/:+ -]*$/)
+      .split(' ')
+      .filter(Boolean),
     // Each consumer publishes a tick to its partitions this often, so quiet partitions lapse their holds.
     tickIntervalMs: r.int('TICK_INTERVAL_MS', 60_000, 100, 24 * 3600 * 1000),
     // Consumers serve Prometheus metrics on their own port: the supervisor gives consumer i base + i - 1; 0 turns it off.

@@ -22,6 +22,8 @@ export class ConsumerMetrics {
   private readonly insertSeconds: Histogram;
   private readonly lagOf = new Map<number, number>();
   private readonly snapshotAt = new Map<number, number>();
+  private readonly batchMessages: Histogram;
+  private readonly decisionDelay: Histogram;
   private server: Server | undefined;
 
   /** `owned()` gives the partitions this consumer owns now: only those are reported per partition. */
@@ -92,6 +94,18 @@ export class ConsumerMetrics {
       buckets: [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5],
       registers: [r],
     });
+    this.batchMessages = new Histogram({
+      name: 'teller_consumer_batch_messages',
+      help: 'Records per decided partition batch',
+      buckets: [1, 5, 10, 25, 50, 100, 250, 500, 1000, 5000],
+      registers: [r],
+    });
+    this.decisionDelay = new Histogram({
+      name: 'teller_consumer_decision_delay_seconds',
+      help: "From a call's arrival at the api (receivedAt) to its decision here, per ledger document",
+      buckets: [0.002, 0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1, 2, 5, 10],
+      registers: [r],
+    });
   }
 
   /** A partition batch was decided (LedgerConsumer.onDecided). */
@@ -100,11 +114,14 @@ export class ConsumerMetrics {
     if (d.applied > 0) this.applied.inc({ partition: p }, d.applied);
     if (d.deadLetters.length > 0) this.deadLetters.inc({ partition: p }, d.deadLetters.length);
     this.lagOf.set(partition, lag);
+    this.batchMessages.observe(d.applied + d.deadLetters.length);
+    const t = this.now();
     for (const { outcome } of d.announced) {
       if (outcome.replayed) this.replays.inc();
       else this.outcomes.inc({ type: outcome.type, status: outcome.status });
     }
     for (const doc of d.docs) {
+      if (doc.type !== 'expire') this.decisionDelay.observe(Math.max(0, t - doc.receivedAt) / 1000);
       if (doc.overdraft) this.overdrafts.inc();
       if (doc.type === 'expire') this.expired.inc();
     }

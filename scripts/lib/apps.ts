@@ -16,11 +16,11 @@ function endpointEnv(e: Endpoints): Record<string, string> {
   return { KAFKA_BROKERS: e.kafkaBrokers.join(','), MONGODB_URI: e.mongoUri, REDIS_URL: e.redisUrl };
 }
 
-function nodeSpec(paths: Paths, name: string, main: string, env: Record<string, string>, port?: number): ComponentSpec {
+function nodeSpec(config: Config, paths: Paths, name: string, main: string, env: Record<string, string>, port?: number): ComponentSpec {
   return {
     name,
     command: process.execPath,
-    args: [join(paths.root, 'dist', main)],
+    args: [...config.nodeArgs, join(paths.root, 'dist', main)],
     env,
     cwd: paths.root,
     logFile: join(paths.logs, `${name}.log`),
@@ -35,7 +35,7 @@ function nodeSpec(paths: Paths, name: string, main: string, env: Record<string, 
 export function apiSpecs(config: Config, paths: Paths, e: Endpoints): ComponentSpec[] {
   return apiPorts(config).map((port, i) => {
     const name = `api-${i + 1}`;
-    return nodeSpec(paths, name, 'api/main.js', { ...endpointEnv(e), API_PORT: String(port), REPLICA_ID: name }, port);
+    return nodeSpec(config, paths, name, 'api/main.js', { ...endpointEnv(e), API_PORT: String(port), REPLICA_ID: name }, port);
   });
 }
 
@@ -44,6 +44,6 @@ export function consumerSpecs(config: Config, paths: Paths, e: Endpoints): Compo
     const name = `consumer-${i + 1}`;
     // Each consumer serves its own metrics (its partitions are its own); the port is its component's port.
     const metricsPort = config.consumerMetricsBasePort + i;
-    return nodeSpec(paths, name, 'consumer/main.js', { ...endpointEnv(e), CONSUMER_ID: name, CONSUMER_METRICS_PORT: String(metricsPort) }, metricsPort);
+    return nodeSpec(config, paths, name, 'consumer/main.js', { ...endpointEnv(e), CONSUMER_ID: name, CONSUMER_METRICS_PORT: String(metricsPort) }, metricsPort);
   });
 }
