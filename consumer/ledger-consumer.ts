@@ -14,8 +14,7 @@ import { decideBatch, type BatchDecision } from './batch-decision.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { OffsetCommitter } from './committer.js';
-import { PartitionOwner } from './owner.js';
-import type { PartitionSnapshot } from './partition.js';
+import { PartitionOwner, type TakenSnapshot } from './owner.js';
 import type { ReadModelWriter } from './read-model-writer.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Ticker } from './ticker.js';
@@ -181,14 +180,14 @@ export class LedgerConsumer {
     }
     // The insert and the commit after it go on while kafkajs fetches the next batch: the
     // answers are out already, and the writer inserts groups in order, so commits stay in order.
-    const snapshot = owner.snapshotDue(this.o.snapshotIntervalMs) ? this.takeSnapshot(owner) : undefined;
+    const snapshot = owner.snapshotDue(this.o.snapshotIntervalMs) ? owner.takeSnapshot() : undefined;
     const written = this.d.writer.write(decision.docs).then(() => {
       owner.insertedBefore = last + 1;
       this.committer.mark(partition, last + 1);
       if (snapshot) this.saveSnapshot(owner, snapshot);
     });
     written.catch((err) => {
-      if (snapshot) owner.snapshotting = false;
+      if (snapshot) owner.snapshotDone(snapshot, false);
       this.d.log.warn({ partition, err: (err as Error).message }, 'ledger insert abandoned');
     });
     resolveOffset(batch.lastOffset());
@@ -209,13 +208,6 @@ export class LedgerConsumer {
     }
   }
 
-  private takeSnapshot(owner: PartitionOwner): PartitionSnapshot {
-    owner.snapshotting = true;
-    owner.appliedSinceSnapshot = 0;
-    return owner.ledger.snapshot(owner.nextOffset);
-  }
-
-  /** A partition with no batch since its snapshot fell due is snapshotted here, once all of it is written. */
   /**
    * The periodic work beside the batches, one round at a time: writing a
    * partition back into an empty Redis can take longer than the interval, and
@@ -230,21 +222,22 @@ export class LedgerConsumer {
     for (const [, pending] of this.owners) {
       const owner = await pending;
       if (!this.stopping && owner.snapshotDue(this.o.snapshotIntervalMs) && owner.insertedBefore === owner.nextOffset) {
-        this.saveSnapshot(owner, this.takeSnapshot(owner));
+        this.saveSnapshot(owner, owner.takeSnapshot());
       }
     }
   }
 
   /** Saved once the ledger holds everything before its offset, so it is never ahead of the ledger. */
-  private saveSnapshot(owner: PartitionOwner, snap: PartitionSnapshot): void {
-    this.d.snapshots
-      .save(snap)
-      .catch((err) => this.d.log.warn({ partition: snap.partition, err: (err as Error).message }, 'snapshot failed'))
-      .finally(() => {
-        // After a failure too: the next try waits a whole interval rather than hammering the database.
-        owner.lastSnapshotAt = Date.now();
-        owner.snapshotting = false;
-      });
+  private saveSnapshot(owner: PartitionOwner, taken: TakenSnapshot): void {
+    const { snapshot, base } = taken;
+    this.d.snapshots.save(snapshot, base).then(
+      () => owner.snapshotDone(taken, true),
+      (err) => {
+        this.d.log.warn({ partition: snapshot.partition, err: (err as Error).message }, 'snapshot failed');
+        // The next try waits a whole interval rather than hammering the database.
+        owner.snapshotDone(taken, false);
+      },
+    );
   }
 
   /**

@@ -2,6 +2,13 @@
 // where the state stands in the log, and when it was last snapshotted.
 import { PartitionLedger } from './partition.js';
 import type { PartitionSnapshot } from './partition.js';
+import { MAX_DELTAS, type LoadedSnapshot } from './snapshots.js';
+
+/** A snapshot taken and not saved yet, with the saved one it is a delta over (if it is one). */
+export interface TakenSnapshot {
+  snapshot: PartitionSnapshot;
+  base: number | undefined;
+}
 
 export class PartitionOwner {
   /** The next offset the state expects: it covers every message before it. */
@@ -17,6 +24,10 @@ export class PartitionOwner {
   lastSnapshotAt: number;
   appliedSinceSnapshot = 0;
   snapshotting = false;
+  /** Offset of the last snapshot saved or loaded, which the next one may be a delta over; undefined: next is whole. */
+  snapshotBase: number | undefined;
+  /** Deltas between the last whole snapshot and `snapshotBase`. */
+  deltas = 0;
 
   constructor(
     readonly ledger: PartitionLedger,
@@ -27,9 +38,33 @@ export class PartitionOwner {
     this.lastSnapshotAt = Date.now();
   }
 
-  static fromSnapshot(partition: number, snapshot: PartitionSnapshot | undefined, idWindowMs: number): PartitionOwner {
+  static fromSnapshot(partition: number, snapshot: LoadedSnapshot | undefined, idWindowMs: number): PartitionOwner {
     if (!snapshot) return new PartitionOwner(new PartitionLedger(partition, idWindowMs), 0);
-    return new PartitionOwner(PartitionLedger.restore(snapshot, idWindowMs), snapshot.offset);
+    const owner = new PartitionOwner(PartitionLedger.restore(snapshot, idWindowMs), snapshot.offset);
+    owner.snapshotBase = snapshot.offset;
+    owner.deltas = snapshot.deltas;
+    return owner;
+  }
+
+  /** Takes the next snapshot: a delta over the last one saved, or whole every MAX_DELTAS or after a failed save. */
+  takeSnapshot(): TakenSnapshot {
+    this.snapshotting = true;
+    this.appliedSinceSnapshot = 0;
+    const base = this.snapshotBase !== undefined && this.deltas < MAX_DELTAS ? this.snapshotBase : undefined;
+    return { snapshot: this.ledger.takeSnapshot(this.nextOffset, base === undefined), base };
+  }
+
+  /** The snapshot was saved (or not): the next is a delta over it, or whole. */
+  snapshotDone(taken: TakenSnapshot, saved: boolean): void {
+    if (saved) {
+      this.deltas = taken.base === undefined ? 0 : this.deltas + 1;
+      this.snapshotBase = taken.snapshot.offset;
+    } else {
+      // The seen changes it carried are in no saved snapshot: only a whole one covers them now.
+      this.snapshotBase = undefined;
+    }
+    this.lastSnapshotAt = Date.now();
+    this.snapshotting = false;
   }
 
   snapshotDue(intervalMs: number): boolean {

@@ -38,6 +38,8 @@ export class PartitionLedger {
   clock = 0;
   private accounts = new Map<string, Account>();
   private seen = new Map<string, Seen>();
+  /** Keys of `seen` added or changed since the last `takeSnapshot`: what a delta snapshot carries. */
+  private seenChanged = new Set<string>();
   private nextLapse = Number.MAX_SAFE_INTEGER;
 
   constructor(
@@ -83,6 +85,9 @@ export class PartitionLedger {
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
     this.seen.set(key, { fp: fingerprint(msg), outcome: d.outcome, at: this.clock });
+    // A new entry goes last, in the changes as in the map (the key may be a forgotten id seen again).
+    this.seenChanged.delete(key);
+    this.seenChanged.add(key);
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
       this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
     }
@@ -118,6 +123,7 @@ export class PartitionLedger {
       // after they are taken. Setting an existing key keeps its place in first-seen order.
       const outcome: Outcome = { ...seen.outcome, status };
       this.seen.set(key, { ...seen, outcome });
+      this.seenChanged.add(key);
       step.changed.push(outcome);
     }
   }
@@ -147,6 +153,7 @@ export class PartitionLedger {
     }
   }
 
+  /** The whole state as of `offset`, a value: what happens later does not change it. */
   snapshot(offset: number): PartitionSnapshot {
     return {
       partition: this.partition,
@@ -157,16 +164,57 @@ export class PartitionLedger {
     };
   }
 
+  /**
+   * A snapshot to save, whole or as a delta: the accounts whole but only the
+   * seen entries added or changed since the previous `takeSnapshot`. The seen
+   * ids of a busy partition outnumber its accounts by far, so a delta is what
+   * keeps snapshotting cheap; laid over the snapshot before it (see
+   * `mergeSnapshots`) it gives the whole state again.
+   */
+  takeSnapshot(offset: number, whole: boolean): PartitionSnapshot {
+    const changed = this.seenChanged;
+    this.seenChanged = new Set();
+    if (whole) return this.snapshot(offset);
+    const seen: [string, Seen][] = [];
+    for (const key of changed) {
+      const s = this.seen.get(key);
+      if (s) seen.push([key, s]);
+    }
+    return { partition: this.partition, offset, clock: this.clock, accounts: [...this.accounts], seen };
+  }
+
   static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
     const p = new PartitionLedger(s.partition, idWindowMs);
     p.clock = s.clock;
     p.accounts = new Map(s.accounts);
     p.seen = new Map(s.seen);
+    // A merged chain of deltas may still carry ids that the live state had forgotten.
+    p.forget();
     let next = Number.MAX_SAFE_INTEGER;
     for (const [, a] of p.accounts) for (const h of a.holds) next = Math.min(next, h.expiresAt);
     p.nextLapse = next;
     return p;
   }
+}
+
+/**
+ * A whole snapshot and the deltas taken after it, oldest first, as one whole
+ * snapshot. Seen entries keep their first-seen order (a changed entry keeps
+ * its place), so the log-time order `forget` relies on holds.
+ */
+export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
+  const newest = chain[chain.length - 1];
+  if (!newest) throw new Error('mergeSnapshots needs at least one snapshot');
+  if (chain.length === 1) return newest;
+  const seen = new Map<string, Seen>();
+  for (const link of chain) {
+    for (const [key, s] of link.seen) {
+      // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
+      if (seen.get(key)?.at !== s.at) seen.delete(key);
+      seen.set(key, s);
+    }
+  }
+  return { ...newest, seen: [...seen] };
 }
 
 /** What an unknown account is: nothing to store for it. */

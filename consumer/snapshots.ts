@@ -1,17 +1,28 @@
 // Snapshots of a partition's state, so a new owner rebuilds it from the newest
 // snapshot plus a replay of the log since, never from a scan of the ledger.
 //
-// Each snapshot is a collection of its own, `snapshot.p<partition>.o<offset>`:
-// chunks well under the 16 MB document limit, then a `meta` document written
-// last, so a snapshot counts only once it is complete. Old snapshots are pruned
+// Each snapshot is a collection of its own: `snapshot.p<partition>.o<offset>`
+// holds the whole state, `snapshot.p<partition>.o<offset>.b<base>` a delta
+// (the accounts whole, and the seen ids added or changed since the snapshot at
+// offset <base>). A busy partition remembers far more ids than it has
+// accounts, so deltas keep each save small; every MAX_DELTAS saves one is
+// whole again, so a load reads a short chain. The state at an offset is the
+// same whoever computed it, so a base is named by its offset alone: any
+// complete snapshot at that offset will do.
+//
+// Each collection holds chunks well under the 16 MB document limit, then a
+// `meta` document written last, so a snapshot counts only once it is
+// complete; a chain counts only when every link does. Old snapshots are pruned
 // by dropping their collections: on the embedded server every delete is a
 // scan, and a scan of large snapshot documents costs more than the inserts.
 import type { Db } from 'mongodb';
-import type { PartitionSnapshot } from './partition.js';
+import { mergeSnapshots, type PartitionSnapshot } from './partition.js';
 
 // About 300 bytes an entry as JSON: chunks of a few MB.
 const ENTRIES_PER_CHUNK = 10000;
-const NAME = /^snapshot\.p(\d+)\.o(\d+)$/;
+const NAME = /^snapshot\.p(\d+)\.o(\d+)(?:\.b(\d+))?$/;
+/** Deltas in a row before a whole snapshot again: bounds the chain a load reads. */
+export const MAX_DELTAS = 15;
 
 /** State travels as JSON text: cheap to encode, and FerretDB refuses nested arrays. */
 interface Chunk {
@@ -28,8 +39,20 @@ interface Meta {
   chunks: number;
 }
 
-export function snapshotCollectionName(partition: number, offset: number): string {
-  return `snapshot.p${partition}.o${offset}`;
+export function snapshotCollectionName(partition: number, offset: number, base?: number): string {
+  return `snapshot.p${partition}.o${offset}${base === undefined ? '' : `.b${base}`}`;
+}
+
+interface Link {
+  name: string;
+  offset: number;
+  /** The offset of the snapshot this delta lies over; undefined for a whole one. */
+  base: number | undefined;
+}
+
+/** A loaded snapshot, and how many deltas lay over the whole one it came from. */
+export interface LoadedSnapshot extends PartitionSnapshot {
+  deltas: number;
 }
 
 export class SnapshotStore {
@@ -41,8 +64,9 @@ export class SnapshotStore {
     private readonly keep: number,
   ) {}
 
-  async save(s: PartitionSnapshot): Promise<void> {
-    const collection = this.db.collection<Chunk | Meta>(snapshotCollectionName(s.partition, s.offset));
+  /** Saves `s`: a whole snapshot, or (with `base`) a delta over the snapshot at offset `base`. */
+  async save(s: PartitionSnapshot, base?: number): Promise<void> {
+    const collection = this.db.collection<Chunk | Meta>(snapshotCollectionName(s.partition, s.offset, base));
     const chunks = Math.max(1, Math.ceil(Math.max(s.accounts.length, s.seen.length) / ENTRIES_PER_CHUNK));
     const docs: Chunk[] = [];
     for (let i = 0; i < chunks; i++) {
@@ -66,39 +90,70 @@ export class SnapshotStore {
     await this.prune(s.partition);
   }
 
-  /** The newest complete snapshot of a partition, or undefined when there is none. */
-  async load(partition: number): Promise<PartitionSnapshot | undefined> {
-    for (const offset of await this.offsets(partition)) {
-      const docs = await this.db.collection<Chunk | Meta>(snapshotCollectionName(partition, offset)).find({}).toArray();
-      const meta = docs.find((d): d is Meta => d._id === 'meta');
-      const chunks = docs.filter((d): d is Chunk => d._id !== 'meta').sort((a, b) => a._id - b._id);
-      if (!meta || chunks.length !== meta.chunks) continue;
-      return {
-        partition,
-        offset,
-        clock: meta.clock,
-        accounts: chunks.flatMap((c) => JSON.parse(c.accounts) as PartitionSnapshot['accounts']),
-        seen: chunks.flatMap((c) => JSON.parse(c.seen) as PartitionSnapshot['seen']),
-      };
+  /** The newest complete snapshot of a partition (a whole one merged with its deltas), or undefined. */
+  async load(partition: number): Promise<LoadedSnapshot | undefined> {
+    const links = await this.links(partition);
+    const read = new Map<string, Promise<PartitionSnapshot | undefined>>();
+    const readOnce = (name: string) => {
+      if (!read.has(name)) read.set(name, this.read(partition, name));
+      return read.get(name)!;
+    };
+    for (const top of links) {
+      const chain = await this.chain(top, links, readOnce);
+      if (chain) return { ...mergeSnapshots(chain), deltas: chain.length - 1 };
     }
     return undefined;
   }
 
-  /** Offsets of the partition's snapshots, newest first. */
-  private async offsets(partition: number): Promise<number[]> {
-    const names = await this.db.listCollections({}, { nameOnly: true }).toArray();
-    const offsets: number[] = [];
-    for (const { name } of names) {
-      const m = NAME.exec(name);
-      if (m && Number(m[1]) === partition) offsets.push(Number(m[2]));
+  /** The whole snapshot under `link` and the deltas up to it, oldest first; undefined if a link is missing. */
+  private async chain(link: Link, links: Link[], read: (name: string) => Promise<PartitionSnapshot | undefined>): Promise<PartitionSnapshot[] | undefined> {
+    const snap = await read(link.name);
+    if (!snap) return undefined;
+    if (link.base === undefined) return [snap];
+    for (const under of links.filter((l) => l.offset === link.base && l.offset < link.offset)) {
+      const below = await this.chain(under, links, read);
+      if (below) return [...below, snap];
     }
-    return offsets.sort((a, b) => b - a);
+    return undefined;
   }
 
+  private async read(partition: number, name: string): Promise<PartitionSnapshot | undefined> {
+    const docs = await this.db.collection<Chunk | Meta>(name).find({}).toArray();
+    const meta = docs.find((d): d is Meta => d._id === 'meta');
+    const chunks = docs.filter((d): d is Chunk => d._id !== 'meta').sort((a, b) => a._id - b._id);
+    if (!meta || chunks.length !== meta.chunks) return undefined;
+    return {
+      partition,
+      offset: meta.offset,
+      clock: meta.clock,
+      accounts: chunks.flatMap((c) => JSON.parse(c.accounts) as PartitionSnapshot['accounts']),
+      seen: chunks.flatMap((c) => JSON.parse(c.seen) as PartitionSnapshot['seen']),
+    };
+  }
+
+  /** The partition's snapshots, newest first. */
+  private async links(partition: number): Promise<Link[]> {
+    const names = await this.db.listCollections({}, { nameOnly: true }).toArray();
+    const links: Link[] = [];
+    for (const { name } of names) {
+      const m = NAME.exec(name);
+      if (m && Number(m[1]) === partition) links.push({ name, offset: Number(m[2]), base: m[3] === undefined ? undefined : Number(m[3]) });
+    }
+    return links.sort((a, b) => b.offset - a.offset || (a.base === undefined ? -1 : 1));
+  }
+
+  /** Keeps the newest `keep` snapshots and every snapshot they lie over; drops the rest. */
   private async prune(partition: number): Promise<void> {
-    const offsets = await this.offsets(partition);
-    for (const offset of offsets.slice(this.keep)) {
-      await this.db.collection(snapshotCollectionName(partition, offset)).drop().catch(() => undefined);
+    const links = await this.links(partition);
+    const kept = new Set<string>();
+    const keepWithBases = (link: Link) => {
+      if (kept.has(link.name)) return;
+      kept.add(link.name);
+      for (const under of links) if (link.base !== undefined && under.offset === link.base && under.offset < link.offset) keepWithBases(under);
+    };
+    links.slice(0, this.keep).forEach(keepWithBases);
+    for (const link of links) {
+      if (!kept.has(link.name)) await this.db.collection(link.name).drop().catch(() => undefined);
     }
   }
 }

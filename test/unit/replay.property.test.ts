@@ -6,11 +6,12 @@
 //  (b) determinism: the same log from scratch gives the same everything;
 //  (c) redelivery as the consumer does it: crash, restore the snapshot taken at an
 //      earlier offset, re-read the log from there: same final state, same documents;
-//  (d) restarts from a JSON round-tripped snapshot every k offsets: same final state.
+//  (d) restarts from a JSON round-tripped snapshot every k offsets: same final state;
+//  (e) delta snapshots laid over a whole one give the whole state back.
 import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
-import { PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import { mergeSnapshots, PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
 import type { LedgerDoc, LogMessage, TxMessage } from '../../common/types.js';
 import { LedgerModel } from '../helpers/ledger-model.js';
 
@@ -285,4 +286,32 @@ t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninte
     { numRuns: RUNS },
   );
   t.pass('restarts are invisible');
+});
+
+t.test('(e) a chain of delta snapshots, merged, restores the state a whole snapshot holds', async (t) => {
+  let deltasUsed = 0;
+  fc.assert(
+    fc.property(logArb(80), windowArb, fc.array(fc.boolean(), { minLength: 80, maxLength: 80 }), fc.integer({ min: 1, max: 8 }), (log, windowMs, whole, k) => {
+      const reference = runAll(log, windowMs);
+      const p = new PartitionLedger(PARTITION, windowMs);
+      // Saved snapshots since the last whole one, as stored (JSON).
+      let chain: PartitionSnapshot[] = [];
+      log.forEach((m, i) => {
+        p.apply(m, i);
+        const offset = i + 1;
+        if (offset % k !== 0 && offset !== log.length) return;
+        const isWhole = chain.length === 0 || whole[i]!;
+        const taken = json(p.takeSnapshot(offset, isWhole));
+        chain = isWhole ? [taken] : [...chain, taken];
+        deltasUsed += chain.length - 1;
+        const restored = PartitionLedger.restore(json(mergeSnapshots(chain)), windowMs);
+        deepStrictEqual(json(restored.snapshot(offset)), json(p.snapshot(offset)), `state at ${offset} from ${chain.length} links`);
+        // And the rest of the log from there answers as the uninterrupted run did.
+        const rest = log.slice(offset).map((msg, j) => restored.apply(msg, offset + j));
+        deepStrictEqual(rest, reference.steps.slice(offset), `steps after ${offset}`);
+      });
+    }),
+    { numRuns: RUNS },
+  );
+  t.ok(deltasUsed > 0, `deltas laid over whole snapshots: ${deltasUsed}`);
 });

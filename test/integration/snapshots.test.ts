@@ -1,0 +1,80 @@
+// The snapshot store on the real database: a chain of deltas over a whole
+// snapshot loads as the whole state, an incomplete link makes the load fall
+// back to an older complete chain, and pruning keeps every snapshot a kept
+// one lies over.
+import t from 'tap';
+import { MongoClient } from 'mongodb';
+import { PartitionLedger } from '../../consumer/partition.js';
+import { SnapshotStore, snapshotCollectionName } from '../../consumer/snapshots.js';
+import type { TxMessage } from '../../common/types.js';
+import { deposit, request } from '../helpers/tx.js';
+import { readStack } from '../helpers/stack.js';
+
+const DAY = 24 * 3600 * 1000;
+const client = await MongoClient.connect(readStack().mongoUri);
+const db = client.db(`teller_snapshots_test_${process.pid}`);
+t.teardown(async () => {
+  await db.dropDatabase().catch(() => undefined);
+  await client.close();
+});
+
+const names = async (partition: number) =>
+  (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith(`snapshot.p${partition}.`)).sort();
+
+t.test('deltas over a whole snapshot load as the whole state', async (t) => {
+  const store = new SnapshotStore(db, 2);
+  const p = new PartitionLedger(1, DAY);
+  let offset = 0;
+  const step = (msgs: TxMessage[]) => msgs.forEach((m) => p.apply(m, offset++));
+  step([deposit('d1', 'a', 100, { receivedAt: 1_000 }), request('r1', 'a', 30, { receivedAt: 1_001 }), deposit('d2', 'b', 5, { receivedAt: 1_002 })]);
+  await store.save(p.takeSnapshot(offset, true));
+  const whole = offset;
+  step([deposit('d3', 'c', 7, { receivedAt: 1_003 }), request('r2', 'b', 9, { receivedAt: 1_004 })]);
+  const delta1 = p.takeSnapshot(offset, false);
+  t.same(delta1.seen.map(([k]) => k), ['c/d3', 'b/r2'], 'a delta carries only the ids seen since');
+  await store.save(delta1, whole);
+  const first = offset;
+  step([deposit('d4', 'a', 1, { receivedAt: 1_005 })]);
+  await store.save(p.takeSnapshot(offset, false), first);
+
+  const loaded = await store.load(1);
+  t.equal(loaded?.deltas, 2, 'two deltas over the whole one');
+  const { deltas: _deltas, ...snapshot } = loaded!;
+  t.strictSame(JSON.parse(JSON.stringify(snapshot)), JSON.parse(JSON.stringify(p.snapshot(offset))), 'the whole state at the newest offset');
+  t.same(await names(1), [snapshotCollectionName(1, whole), snapshotCollectionName(1, first, whole), snapshotCollectionName(1, offset, first)].sort(), 'pruning kept what the newest two lie over');
+});
+
+t.test('a chain with a missing or incomplete link is skipped for an older complete one', async (t) => {
+  const store = new SnapshotStore(db, 5);
+  const p = new PartitionLedger(2, DAY);
+  p.apply(deposit('d1', 'a', 100, { receivedAt: 1_000 }), 0);
+  await store.save(p.takeSnapshot(1, true));
+  p.apply(deposit('d2', 'a', 50, { receivedAt: 1_001 }), 1);
+  // A delta over a snapshot that was never saved (its base is at offset 2, which does not exist).
+  await store.save(p.takeSnapshot(2, false), 99);
+  let loaded = await store.load(2);
+  t.equal(loaded?.offset, 1, 'the delta without its base is not used');
+  t.same(loaded?.accounts.find(([id]) => id === 'a')?.[1].balance, 100);
+
+  // A newer whole snapshot whose meta document was never written (the writer died mid-save).
+  await db.collection(snapshotCollectionName(2, 5)).insertOne({ _id: 0 as never, accounts: '[]', seen: '[]' });
+  loaded = await store.load(2);
+  t.equal(loaded?.offset, 1, 'an incomplete snapshot is not used');
+});
+
+t.test('pruning drops snapshots no kept chain needs', async (t) => {
+  const store = new SnapshotStore(db, 1);
+  const p = new PartitionLedger(3, DAY);
+  let offset = 0;
+  p.apply(deposit('d0', 'a', 1, { receivedAt: 1_000 }), offset++);
+  await store.save(p.takeSnapshot(offset, true));
+  const oldWhole = offset;
+  p.apply(deposit('d1', 'a', 1, { receivedAt: 1_001 }), offset++);
+  await store.save(p.takeSnapshot(offset, false), oldWhole);
+  p.apply(deposit('d2', 'a', 1, { receivedAt: 1_002 }), offset++);
+  await store.save(p.takeSnapshot(offset, true));
+  t.same(await names(3), [snapshotCollectionName(3, offset)], 'a new whole snapshot with keep 1 needs nothing older');
+  const loaded = await store.load(3);
+  t.equal(loaded?.deltas, 0);
+  t.equal(loaded?.seen.length, 3, 'the whole snapshot holds every id');
+});
