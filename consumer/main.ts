@@ -22,7 +22,8 @@ const mongo = new MongoClient(config.mongoUri, { serverSelectionTimeoutMS: 5000 
 const db = mongo.db(config.mongoDb);
 const { transactions } = collections(db);
 // Offline queue off: while Redis is down a write fails at once and the batch goes on without it.
-const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1 });
+// Auto-pipelining sends the Lua calls of the partition batches decided in one tick in one write.
+const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetriesPerRequest: 1, enableAutoPipelining: true });
 redis.on('error', (err) => log.debug({ err: err.message }, 'redis error'));
 
 const kafka = createKafka(config, `teller-${config.consumerId}`, log);

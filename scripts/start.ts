@@ -15,14 +15,14 @@ import { createLogger } from './lib/log.js';
 import { nginxSpec, prepareNginx } from './lib/nginx.js';
 import { pathsFor, type Paths } from './lib/paths.js';
 import { assertPortsFree, stackPorts } from './lib/ports.js';
-import { redisAnswers, redisSpec } from './lib/redis.js';
+import { partitionsServed, redisAnswers, redisSpec } from './lib/redis.js';
 import { removeStack, runningStackPid, writeStack, writeStackPid, type ComponentInfo } from './lib/stackfile.js';
 import { killAllOnExit, Supervised, type ComponentSpec } from './lib/supervisor.js';
 import { tail } from './lib/tail.js';
 import { waitFor } from './lib/wait.js';
 import { createTopics } from './topics.js';
 
-const READY_TIMEOUT_MS = { kafka: 90_000, ferretdb: 30_000, redis: 15_000, api: 60_000, stack: 120_000 };
+const READY_TIMEOUT_MS = { kafka: 90_000, ferretdb: 30_000, redis: 15_000, api: 60_000, stack: 120_000, partitions: 120_000 };
 
 type Kind = ComponentInfo['kind'];
 
@@ -143,6 +143,11 @@ async function startStack(config: Config, paths: Paths, stack: Stack, log: Logge
   const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${config.port}`;
   // Ready through the whole path: NGINX, a replica, and the replica's view of Kafka, MongoDB and Redis.
   await stack.ready(nginx, () => httpOk(`${url}/readyz`), READY_TIMEOUT_MS.stack);
+  // Ready for load once every partition has an owner that has caught up; a slow catch-up is reported, not fatal.
+  const partitions = topics.find((t) => t.topic === config.topic)?.partitions ?? config.partitions;
+  await waitFor(() => partitionsServed(e.redisUrl, partitions), { timeoutMs: READY_TIMEOUT_MS.partitions, intervalMs: 500, what: 'every partition served' }).catch(
+    (err: Error) => log.warn({ err: err.message }, 'not every partition is served yet; calls on those wait for their owner'),
+  );
 
   const ferretdb = stack.first('ferretdb');
   if (ferretdb) stack.watch(startWatchdog(ferretdb, e.mongoUri, config.mongoDb, log));

@@ -6,6 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
+import { keys } from '../../common/redis-keys.js';
 import type { Config } from '../../common/config.js';
 import { ensureDir, type Paths } from './paths.js';
 import type { ComponentSpec } from './supervisor.js';
@@ -49,6 +50,23 @@ export async function redisAnswers(url: string): Promise<boolean> {
   try {
     await redis.connect();
     return (await redis.ping()) === 'PONG';
+  } finally {
+    redis.disconnect();
+  }
+}
+
+/**
+ * Whether every partition's owner has said its read model is whole (the
+ * marker it sets once it has loaded its state and written it back): until
+ * then calls on that partition wait for a consumer that is still catching up.
+ */
+export async function partitionsServed(url: string, partitions: number): Promise<boolean> {
+  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
+  redis.on('error', () => undefined);
+  try {
+    await redis.connect();
+    const markers = Array.from({ length: partitions }, (_, p) => keys.ready(p));
+    return (await redis.exists(...markers)) === partitions;
   } finally {
     redis.disconnect();
   }
