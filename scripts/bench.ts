@@ -497,8 +497,17 @@ async function main(): Promise<number> {
   progress.note(`Teller benchmark ${stamp}: phases ${opts.phases.join(', ')}${opts.quick ? ' (quick)' : ''}; logs in ${runDir}`);
 
   const stack = await ensureStack(paths, (line) => progress.note(line));
-  // The running stack's own endpoints, whatever this shell's environment says.
-  const config = readConfig({ ...process.env, KAFKA_BROKERS: stack.info.kafkaBrokers.join(','), MONGODB_URI: stack.info.mongoUri, REDIS_URL: stack.info.redisUrl });
+  // The running stack's own endpoints and process counts, whatever this shell's environment says:
+  // the ceiling runs as many replicas as the stack does, the drain as many consumers.
+  const count = (kind: string) => String(stack.info.components.filter((c) => c.kind === kind).length || '');
+  const config = readConfig({
+    ...process.env,
+    KAFKA_BROKERS: stack.info.kafkaBrokers.join(','),
+    MONGODB_URI: stack.info.mongoUri,
+    REDIS_URL: stack.info.redisUrl,
+    API_REPLICAS: count('api'),
+    CONSUMERS: count('consumer'),
+  });
   const kafka = new Kafka({ clientId: 'teller-bench', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   await admin.connect();
