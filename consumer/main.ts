@@ -31,7 +31,9 @@ const consumer = kafka.consumer({
   groupId: config.groupId,
   sessionTimeout: config.sessionTimeoutMs,
   heartbeatInterval: Math.floor(config.sessionTimeoutMs / 4),
-  maxWaitTimeInMs: 100,
+  // The broker answers a fetch once it has minBytes or after maxWait: fewer, fuller fetches under load.
+  minBytes: config.fetchMinBytes,
+  maxWaitTimeInMs: config.fetchMaxWaitMs,
   maxBytesPerPartition: 4 * 1024 * 1024,
   retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
 });
