@@ -16,11 +16,17 @@ function endpointEnv(e: Endpoints): Record<string, string> {
   return { KAFKA_BROKERS: e.kafkaBrokers.join(','), MONGODB_URI: e.mongoUri, REDIS_URL: e.redisUrl };
 }
 
+// A larger young generation: each call and each record makes short-lived objects, and with V8's
+// default semi-space (16 MB) the consumer spent about a fifth of its time collecting garbage under
+// load. Contract flow, back-to-back runs: 4,059 -> 4,363 calls/s (1 replica, 1 consumer) and
+// 3,015 -> 3,190 (2 and 2). TELLER_NODE_ARGS comes after it, so it can override it.
+export const NODE_FLAGS = ['--max-semi-space-size=64'];
+
 function nodeSpec(config: Config, paths: Paths, name: string, main: string, env: Record<string, string>, port?: number): ComponentSpec {
   return {
     name,
     command: process.execPath,
-    args: [...config.nodeArgs, join(paths.root, 'dist', main)],
+    args: [...NODE_FLAGS, ...config.nodeArgs, join(paths.root, 'dist', main)],
     env,
     cwd: paths.root,
     logFile: join(paths.logs, `${name}.log`),

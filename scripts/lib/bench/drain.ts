@@ -12,6 +12,7 @@ import type { Config } from '../../../common/config.js';
 import { partitionOf } from '../../../common/message.js';
 import type { TxMessage } from '../../../common/types.js';
 import { createTopics } from '../../topics.js';
+import { NODE_FLAGS } from '../apps.js';
 import type { Paths } from '../paths.js';
 import { Supervised } from '../supervisor.js';
 import { sleep } from '../wait.js';
@@ -111,7 +112,7 @@ export function startDrainConsumers(config: Config, paths: Paths, names: DrainNa
       {
         name,
         command: process.execPath,
-        args: [join(paths.root, 'dist', 'consumer', 'main.js')],
+        args: [...NODE_FLAGS, join(paths.root, 'dist', 'consumer', 'main.js')],
         env: {
           KAFKA_BROKERS: config.kafkaBrokers.join(','),
           MONGODB_URI: config.mongoUri,
