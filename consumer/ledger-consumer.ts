@@ -218,6 +218,7 @@ export class LedgerConsumer {
     await this.snapshotQuietPartitions();
   });
 
+  /** A partition with no batch since its snapshot fell due is snapshotted here, once all of it is written. */
   private async snapshotQuietPartitions(): Promise<void> {
     for (const [, pending] of this.owners) {
       const owner = await pending;

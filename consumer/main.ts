@@ -31,7 +31,7 @@ const consumer = kafka.consumer({
   groupId: config.groupId,
   sessionTimeout: config.sessionTimeoutMs,
   heartbeatInterval: Math.floor(config.sessionTimeoutMs / 4),
-  // The broker answers a fetch once it has minBytes or after maxWait: fewer, fuller fetches under load.
+  // The broker answers a fetch once it holds minBytes for it, or after maxWait (raising minBytes trades latency for fuller fetches).
   minBytes: config.fetchMinBytes,
   maxWaitTimeInMs: config.fetchMaxWaitMs,
   maxBytesPerPartition: 4 * 1024 * 1024,

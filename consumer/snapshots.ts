@@ -50,6 +50,11 @@ interface Link {
   base: number | undefined;
 }
 
+/** The snapshots a delta may lie over: any at its base offset (always older, so a chain cannot loop). */
+function basesOf(link: Link, links: Link[]): Link[] {
+  return link.base === undefined ? [] : links.filter((l) => l.offset === link.base && l.offset < link.offset);
+}
+
 /** A loaded snapshot, and how many deltas lay over the whole one it came from. */
 export interface LoadedSnapshot extends PartitionSnapshot {
   deltas: number;
@@ -110,7 +115,7 @@ export class SnapshotStore {
     const snap = await read(link.name);
     if (!snap) return undefined;
     if (link.base === undefined) return [snap];
-    for (const under of links.filter((l) => l.offset === link.base && l.offset < link.offset)) {
+    for (const under of basesOf(link, links)) {
       const below = await this.chain(under, links, read);
       if (below) return [...below, snap];
     }
@@ -149,7 +154,7 @@ export class SnapshotStore {
     const keepWithBases = (link: Link) => {
       if (kept.has(link.name)) return;
       kept.add(link.name);
-      for (const under of links) if (link.base !== undefined && under.offset === link.base && under.offset < link.offset) keepWithBases(under);
+      basesOf(link, links).forEach(keepWithBases);
     };
     links.slice(0, this.keep).forEach(keepWithBases);
     for (const link of links) {

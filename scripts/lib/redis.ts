@@ -44,15 +44,20 @@ export function redisSpec(config: Config, paths: Paths): ComponentSpec {
   };
 }
 
-export async function redisAnswers(url: string): Promise<boolean> {
+/** Runs `probe` on a short-lived connection that fails fast instead of retrying. */
+async function withProbeConnection<T>(url: string, probe: (redis: Redis) => Promise<T>): Promise<T> {
   const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
   redis.on('error', () => undefined);
   try {
     await redis.connect();
-    return (await redis.ping()) === 'PONG';
+    return await probe(redis);
   } finally {
     redis.disconnect();
   }
+}
+
+export async function redisAnswers(url: string): Promise<boolean> {
+  return withProbeConnection(url, async (redis) => (await redis.ping()) === 'PONG');
 }
 
 /**
@@ -61,13 +66,6 @@ export async function redisAnswers(url: string): Promise<boolean> {
  * then calls on that partition wait for a consumer that is still catching up.
  */
 export async function partitionsServed(url: string, partitions: number): Promise<boolean> {
-  const redis = new Redis(url, { lazyConnect: true, connectTimeout: 1000, maxRetriesPerRequest: 0, enableOfflineQueue: false, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    const markers = Array.from({ length: partitions }, (_, p) => keys.ready(p));
-    return (await redis.exists(...markers)) === partitions;
-  } finally {
-    redis.disconnect();
-  }
+  const markers = Array.from({ length: partitions }, (_, p) => keys.ready(p));
+  return withProbeConnection(url, async (redis) => (await redis.exists(...markers)) === partitions);
 }
