@@ -1,6 +1,9 @@
 // Inserts ledger documents, grouping the batches that every partition of this
 // process decided in the last few ms into one insertMany({ordered: false}):
-// small inserts cost the embedded server several times more per document.
+// small inserts cost the embedded server several times more per document
+// (74 us of its CPU a document in inserts of 10, 48 in inserts of 50). The
+// answers are out before the insert, so a longer group delays only the
+// offset commit after it, not a caller.
 // Duplicates (a replay re-inserting what an earlier owner wrote) are expected
 // and ignored; any other failure is retried with backoff until it succeeds or
 // the writer stops, and the caller commits nothing until then.

@@ -3,6 +3,9 @@
 //   --phases a,b           some of: ceiling, contract, contract-ab, accept, drain, takeover
 //   --duration S           measured seconds per load phase (BENCH_DURATION_S, default 30)
 //   --warmup S             uncounted seconds before each (BENCH_WARMUP_S, default 5)
+//   --settle S             unmeasured seconds of the contract flow before the first phase
+//                          against the stack, so every component has reached steady state
+//                          (BENCH_SETTLE_S, default 30; 0: none)
 //   --connections N        concurrent clients (BENCH_CONNECTIONS, default 150)
 //   --drain-messages N     backlog of the drain (BENCH_DRAIN_MESSAGES, default 1,000,000)
 //   --no-audit             skip the audit after each phase
@@ -15,6 +18,8 @@ export interface BenchOptions {
   quick: boolean;
   durationS: number;
   warmupS: number;
+  /** Unmeasured load before the first phase against the stack: Kafka's JVM compiles its hot paths only under load. */
+  settleS: number;
   connections: number;
   accounts: number;
   drainMessages: number;
@@ -42,7 +47,7 @@ function positiveInt(name: string, raw: string | undefined, min = 1): number | u
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
   const switches = ['quick', 'no-audit', 'keep-stack', 'help'];
-  const known = [...switches, 'phases', 'duration', 'warmup', 'connections', 'drain-messages'];
+  const known = [...switches, 'phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages'];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -81,6 +86,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     quick,
     durationS: positiveInt('--duration', str('duration') ?? env.BENCH_DURATION_S) ?? (quick ? 5 : 30),
     warmupS: positiveInt('--warmup', str('warmup') ?? env.BENCH_WARMUP_S, 0) ?? (quick ? 2 : 5),
+    settleS: positiveInt('--settle', str('settle') ?? env.BENCH_SETTLE_S, 0) ?? (quick ? 3 : 30),
     connections: positiveInt('--connections', str('connections') ?? env.BENCH_CONNECTIONS) ?? 150,
     accounts: positiveInt('BENCH_ACCOUNTS', env.BENCH_ACCOUNTS) ?? 10_000,
     drainMessages: positiveInt('--drain-messages', str('drain-messages') ?? env.BENCH_DRAIN_MESSAGES) ?? (quick ? 20_000 : 1_000_000),
@@ -96,4 +102,4 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--phases ${PHASES.join(',')}] [--duration S] [--warmup S]
-                        [--connections N] [--drain-messages N] [--no-audit] [--keep-stack]`;
+                        [--settle S] [--connections N] [--drain-messages N] [--no-audit] [--keep-stack]`;
