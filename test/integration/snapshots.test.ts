@@ -1,7 +1,7 @@
 // The snapshot store on the real database: a chain of deltas over a whole
 // snapshot loads as the whole state, an incomplete link makes the load fall
 // back to an older complete chain, and pruning keeps every snapshot a kept
-// one lies over.
+// one lies over; chunks are deflated, and older plain-text ones still load.
 import t from 'tap';
 import { MongoClient } from 'mongodb';
 import { PartitionLedger } from '../../consumer/partition.js';
@@ -77,4 +77,25 @@ t.test('pruning drops snapshots no kept chain needs', async (t) => {
   const loaded = await store.load(3);
   t.equal(loaded?.deltas, 0);
   t.equal(loaded?.seen.length, 3, 'the whole snapshot holds every id');
+});
+
+t.test('chunks are stored deflated, and chunks of plain JSON text still load', async (t) => {
+  const store = new SnapshotStore(db, 5);
+  const p = new PartitionLedger(4, DAY);
+  for (let i = 0; i < 200; i++) p.apply(deposit(`d${i}`, `acct-${i % 7}`, 10 + i, { receivedAt: 1_000 + i }), i);
+  const snapshot = p.snapshot(200);
+  await store.save(snapshot);
+  const [chunk] = await db.collection(snapshotCollectionName(4, 200)).find({ _id: 0 as never }).toArray();
+  t.type(chunk?.seen, 'Binary', 'the ids are a binary field');
+  t.ok(chunk!.seen.length() < JSON.stringify(snapshot.seen).length / 3, `deflated to ${chunk!.seen.length()} of ${JSON.stringify(snapshot.seen).length} bytes`);
+  t.strictSame(JSON.parse(JSON.stringify(await store.load(4))), JSON.parse(JSON.stringify({ ...snapshot, deltas: 0 })), 'loads as saved');
+
+  // A snapshot written before chunks were deflated: the same state as JSON text, at a newer offset.
+  const older = db.collection(snapshotCollectionName(4, 300));
+  await older.insertOne({ _id: 0 as never, accounts: JSON.stringify(snapshot.accounts), seen: JSON.stringify(snapshot.seen) });
+  await older.insertOne({ _id: 'meta' as never, partition: 4, offset: 300, clock: snapshot.clock, chunks: 1 });
+  const loaded = await store.load(4);
+  t.equal(loaded?.offset, 300, 'the plain-text snapshot is the newest');
+  t.strictSame(loaded?.seen, JSON.parse(JSON.stringify(snapshot.seen)), 'its ids load');
+  t.strictSame(loaded?.accounts, JSON.parse(JSON.stringify(snapshot.accounts)), 'its accounts load');
 });
