@@ -150,8 +150,8 @@ export class SnapshotStore {
     const accounts: PartitionSnapshot['accounts'] = [];
     const seen: PartitionSnapshot['seen'] = [];
     for (const c of chunks) {
-      accounts.push(...(await unpack<PartitionSnapshot['accounts']>(c.accounts)));
-      seen.push(...(await unpack<PartitionSnapshot['seen']>(c.seen)));
+      for (const a of await unpack<PartitionSnapshot['accounts']>(c.accounts)) accounts.push(a);
+      for (const e of await unpack<PartitionSnapshot['seen']>(c.seen)) seen.push(e);
     }
     return { partition, offset: meta.offset, clock: meta.clock, accounts, seen };
   }

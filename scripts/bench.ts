@@ -554,7 +554,8 @@ async function main(): Promise<number> {
 
   try {
     if (want('ceiling')) await runPhase(ctx, 'ceiling', () => ceilingPhases(ctx));
-    if (['contract', 'contract-ab', 'accept', 'takeover'].some((p) => want(p as PhaseName))) await runPhase(ctx, 'settle', () => settleStack(ctx));
+    const againstStack: PhaseName[] = ['contract', 'contract-ab', 'accept', 'takeover'];
+    if (againstStack.some(want)) await runPhase(ctx, 'settle', () => settleStack(ctx));
     if (want('contract')) {
       const d = `deposits, withdrawal requests and a withdrawal after every approval over ${opts.accounts.toLocaleString('en-US')} accounts, keep-alive`;
       await runPhase(ctx, 'contract', () => loadPhase(ctx, live('contract', d, true, 'ceiling', 1)));
