@@ -26,7 +26,7 @@ t.test('flags and environment', async (t) => {
   t.equal(parseArgs([], { BENCH_DRAIN_MESSAGES: '1_000' }).drainMessages, 1000);
   t.equal(parseArgs(['--duration', '7'], { BENCH_DURATION_S: '12' }).durationS, 7, 'a flag wins over the environment');
   t.equal(parseArgs(['--warmup', '0']).warmupS, 0);
-  t.equal(d.settleS, 30);
+  t.equal(d.settleS, 60);
   t.equal(q.settleS, 3);
   t.equal(parseArgs(['--settle', '0']).settleS, 0, 'no settling');
   t.equal(parseArgs([], { BENCH_SETTLE_S: '45' }).settleS, 45);

@@ -5,7 +5,7 @@
 //   --warmup S             uncounted seconds before each (BENCH_WARMUP_S, default 5)
 //   --settle S             unmeasured seconds of the contract flow before the first phase
 //                          against the stack, so every component has reached steady state
-//                          (BENCH_SETTLE_S, default 30; 0: none)
+//                          (BENCH_SETTLE_S, default 60; 0: none)
 //   --connections N        concurrent clients (BENCH_CONNECTIONS, default 150)
 //   --drain-messages N     backlog of the drain (BENCH_DRAIN_MESSAGES, default 1,000,000)
 //   --no-audit             skip the audit after each phase
@@ -86,7 +86,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     quick,
     durationS: positiveInt('--duration', str('duration') ?? env.BENCH_DURATION_S) ?? (quick ? 5 : 30),
     warmupS: positiveInt('--warmup', str('warmup') ?? env.BENCH_WARMUP_S, 0) ?? (quick ? 2 : 5),
-    settleS: positiveInt('--settle', str('settle') ?? env.BENCH_SETTLE_S, 0) ?? (quick ? 3 : 30),
+    settleS: positiveInt('--settle', str('settle') ?? env.BENCH_SETTLE_S, 0) ?? (quick ? 3 : 60),
     connections: positiveInt('--connections', str('connections') ?? env.BENCH_CONNECTIONS) ?? 150,
     accounts: positiveInt('BENCH_ACCOUNTS', env.BENCH_ACCOUNTS) ?? 10_000,
     drainMessages: positiveInt('--drain-messages', str('drain-messages') ?? env.BENCH_DRAIN_MESSAGES) ?? (quick ? 20_000 : 1_000_000),
