@@ -10,6 +10,9 @@ export interface TakenSnapshot {
   base: number | undefined;
 }
 
+/** Slots of the snapshot interval that partitions' snapshots are spread over. */
+export const SNAPSHOT_SLOTS = 12;
+
 export class PartitionOwner {
   /** The next offset the state expects: it covers every message before it. */
   nextOffset: number;
@@ -65,6 +68,16 @@ export class PartitionOwner {
     }
     this.lastSnapshotAt = Date.now();
     this.snapshotting = false;
+  }
+
+  /**
+   * Owners loaded together (every assignment loads all of a member's
+   * partitions at once) would all fall due in the same second, and their
+   * saves would come as one burst per interval: each partition's first
+   * snapshot comes early by its own slot of the interval instead.
+   */
+  staggerSnapshots(partition: number, intervalMs: number): void {
+    this.lastSnapshotAt -= Math.floor(((partition % SNAPSHOT_SLOTS) / SNAPSHOT_SLOTS) * intervalMs);
   }
 
   snapshotDue(intervalMs: number): boolean {

@@ -1,0 +1,36 @@
+// A partition owner's snapshot schedule: owners loaded together spread their
+// snapshots over the interval instead of falling due in the same second.
+import t from 'tap';
+import { PartitionOwner, SNAPSHOT_SLOTS } from '../../consumer/owner.js';
+import { PartitionLedger } from '../../consumer/partition.js';
+
+const DAY = 24 * 3600 * 1000;
+const INTERVAL = 30_000;
+
+t.test('owners loaded together fall due at different times, one interval apart afterwards', async (t) => {
+  const loadedAt = Date.now();
+  const owners = Array.from({ length: SNAPSHOT_SLOTS }, (_, p) => {
+    const owner = new PartitionOwner(new PartitionLedger(p, DAY), 0);
+    owner.lastSnapshotAt = loadedAt;
+    owner.staggerSnapshots(p, INTERVAL);
+    owner.appliedSinceSnapshot = 1;
+    return owner;
+  });
+  const firstDue = owners.map((o) => o.lastSnapshotAt + INTERVAL - loadedAt);
+  t.equal(new Set(firstDue).size, SNAPSHOT_SLOTS, 'every partition has its own slot');
+  t.ok(
+    firstDue.every((d) => d > 0 && d <= INTERVAL),
+    'each first snapshot falls due within one interval of the load',
+  );
+  t.equal(firstDue[0], INTERVAL, 'partition 0 waits the whole interval');
+  t.equal(firstDue[6], INTERVAL / 2, 'partition 6 half of it');
+  t.equal(owners[12 % SNAPSHOT_SLOTS]!.lastSnapshotAt, owners[0]!.lastSnapshotAt, 'partitions beyond the slots share them');
+
+  // Half an interval (and a little) after the load.
+  for (const o of owners) o.lastSnapshotAt -= INTERVAL / 2 + (Date.now() - loadedAt) + 1;
+  const sixth = owners[6]!;
+  t.notOk(owners[0]!.snapshotDue(INTERVAL), 'partition 0 is not due half an interval after the load');
+  t.ok(sixth.snapshotDue(INTERVAL), 'partition 6 is');
+  sixth.snapshotDone(sixth.takeSnapshot(), true);
+  t.notOk(sixth.snapshotDue(INTERVAL), 'after its save the next one is a whole interval away');
+});
