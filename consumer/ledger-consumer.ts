@@ -123,7 +123,7 @@ export class LedgerConsumer {
       try {
         const snapshot = await this.d.snapshots.load(partition);
         const owner = PartitionOwner.fromSnapshot(partition, snapshot, this.o.idWindowMs);
-        owner.staggerSnapshots(partition, this.o.snapshotIntervalMs);
+        owner.staggerSnapshots(this.o.snapshotIntervalMs);
         this.d.log.info({ partition, offset: owner.nextOffset, accounts: owner.ledger.size }, 'partition state loaded');
         return owner;
       } catch (err) {

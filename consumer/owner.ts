@@ -76,8 +76,8 @@ export class PartitionOwner {
    * saves would come as one burst per interval: each partition's first
    * snapshot comes early by its own slot of the interval instead.
    */
-  staggerSnapshots(partition: number, intervalMs: number): void {
-    this.lastSnapshotAt -= Math.floor(((partition % SNAPSHOT_SLOTS) / SNAPSHOT_SLOTS) * intervalMs);
+  staggerSnapshots(intervalMs: number): void {
+    this.lastSnapshotAt -= Math.floor(((this.ledger.partition % SNAPSHOT_SLOTS) / SNAPSHOT_SLOTS) * intervalMs);
   }
 
   snapshotDue(intervalMs: number): boolean {

@@ -25,7 +25,7 @@ import { deflateRaw, inflateRaw } from 'node:zlib';
 import { Binary, type Db } from 'mongodb';
 import { mergeSnapshots, type PartitionSnapshot } from './partition.js';
 
-// About 300 bytes an entry as JSON: chunks of a few MB.
+// About 300 bytes an entry as JSON: a few MB of text a chunk before it is deflated.
 const ENTRIES_PER_CHUNK = 10000;
 const NAME = /^snapshot\.p(\d+)\.o(\d+)(?:\.b(\d+))?$/;
 /** Deltas in a row before a whole snapshot again: bounds the chain a load reads. */
