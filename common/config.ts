@@ -63,6 +63,7 @@ export function readConfig(env: Source = process.env) {
     apiPort: r.int('API_PORT', 3101, 1, 65535),
     replicaId: r.str('REPLICA_ID', `api-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
     consumers: r.int('CONSUMERS', 2, 1, 64),
+    activeConsumers: r.int('ACTIVE_CONSUMERS', 1, 0, 1024),
     consumerId: r.str('CONSUMER_ID', `consumer-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
     kafkaPort: r.int('KAFKA_PORT', 9092, 1, 65535),
     // The local services' URLs follow their ports unless the service is external.

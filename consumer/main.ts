@@ -1,10 +1,11 @@
 // A ledger consumer process: a member of the consumer group that owns some partitions.
 import { MongoClient } from 'mongodb';
 import { Redis } from 'ioredis';
-import { Partitioners } from 'kafkajs';
+import { PartitionAssigners, Partitioners } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../common/config.js';
 import { createKafka } from '../common/kafka.js';
+import { activeStandbyAssigner, Membership } from './assigner.js';
 import { DeadLetterPublisher } from './dead-letter.js';
 import { LedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
@@ -27,8 +28,11 @@ const redis = new Redis(config.redisUrl, { enableOfflineQueue: false, maxRetries
 redis.on('error', (err) => log.debug({ err: err.message }, 'redis error'));
 
 const kafka = createKafka(config, `teller-${config.consumerId}`, log);
+const membership = new Membership();
 const consumer = kafka.consumer({
   groupId: config.groupId,
+  // Round robin second: a group whose members do not all know the first falls back to it.
+  partitionAssigners: [activeStandbyAssigner(membership, config.activeConsumers), PartitionAssigners.roundRobin],
   sessionTimeout: config.sessionTimeoutMs,
   heartbeatInterval: Math.floor(config.sessionTimeoutMs / 4),
   // The broker answers a fetch once it holds minBytes for it, or after maxWait (raising minBytes trades latency for fuller fetches).
@@ -78,6 +82,8 @@ async function connectMongo(): Promise<void> {
     }
   }
 }
+
+consumer.on(consumer.events.GROUP_JOIN, (e) => membership.noteAssignment(e.payload.memberAssignment[config.topic]?.length ?? 0));
 
 const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);
 ledger.onDecided = (partition, decision, lag) => metrics.decided(partition, decision, lag);

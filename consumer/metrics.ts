@@ -81,6 +81,14 @@ export class ConsumerMetrics {
         }
       },
     });
+    new Gauge({
+      name: 'teller_consumer_partitions_owned',
+      help: 'Partitions this consumer applies now (0: it stands by, see ACTIVE_CONSUMERS)',
+      registers: [r],
+      collect() {
+        this.set(self.owned().length);
+      },
+    });
     this.ticks = new Counter({ name: 'teller_consumer_ticks_total', help: 'Tick messages published to owned partitions', registers: [r] });
     this.insertDocs = new Histogram({
       name: 'teller_consumer_ledger_insert_documents',

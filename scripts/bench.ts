@@ -16,6 +16,7 @@ import { join } from 'node:path';
 import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { destination, pino, type Logger } from 'pino';
 import { loadConfigOrExit, readConfig, type Config } from '../common/config.js';
+import { activeConsumer } from './lib/active-consumers.js';
 import { runAb } from './lib/bench/ab.js';
 import { AckLog } from './lib/bench/acklog.js';
 import { probeAccept } from './lib/bench/accept-probe.js';
@@ -360,7 +361,8 @@ async function drainPhase(ctx: Ctx): Promise<PhaseResult> {
 async function takeoverPhase(ctx: Ctx): Promise<PhaseResult> {
   const { opts, config } = ctx;
   await requireStackUp(ctx.stack.info);
-  const victim = ctx.stack.info.components.find((c) => c.kind === 'consumer');
+  const owner = ctx.stack.info.components.some((c) => c.kind === 'consumer') ? await activeConsumer(ctx.stack.info) : undefined;
+  const victim = ctx.stack.info.components.find((c) => c.name === owner);
   if (!victim) return { ...emptyPhase('takeover', 'no consumer to kill'), skipped: true, reason: 'the stack runs no consumer of its own (external?)' };
   const result = emptyPhase('takeover', `contract load; ${victim.name} SIGKILLed after ${opts.takeoverLeadS} s; time until every partition answers decided 200s again`);
   const acked = new AckLog(join(ctx.runDir, 'takeover-acked.jsonl'));

@@ -7,7 +7,8 @@ import { readConfig } from '../../common/config.js';
 import { partitionOf } from '../../common/message.js';
 import { balanceOf, get, tx, uniq, type Reply, type TxType } from '../helpers/http.js';
 import { closeLedger, ledger } from '../helpers/ledger.js';
-import { killComponent, waitFor, waitRestarted } from '../helpers/stack.js';
+import { activeConsumer, partitionsOwned } from '../../scripts/lib/active-consumers.js';
+import { killComponent, readStack, waitFor, waitRestarted } from '../helpers/stack.js';
 
 const config = readConfig();
 const kafka = new Kafka({ clientId: 'teller-tests', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
@@ -45,20 +46,21 @@ t.test('a consumer killed with SIGKILL mid-flow applies nothing twice and loses 
   let sent = 0;
   const total = 400;
   let killed: number | undefined;
+  const victim = await activeConsumer(readStack());
   const worker = async () => {
     while (sent < total) {
       const n = sent++;
       const a = accounts[n % accounts.length]!;
       const id = `${a}-${n}`;
       ids.push(id);
-      if (n === 120 && killed === undefined) killed = killComponent('consumer-1', 'SIGKILL');
+      if (n === 120 && killed === undefined) killed = killComponent(victim, 'SIGKILL');
       await until2xx(id, 'deposit', 3, a);
       expected.set(a, expected.get(a)! + 3);
     }
   };
   await Promise.all(Array.from({ length: 16 }, worker));
-  t.ok(killed, 'the consumer was killed under load');
-  await waitRestarted('consumer-1', killed!);
+  t.ok(killed, `${victim}, an owner of partitions, was killed under load`);
+  await waitRestarted(victim, killed!);
 
   for (const a of accounts) {
     await waitFor(async () => (await balanceOf(a).catch(() => -1)) === expected.get(a), {
@@ -78,6 +80,27 @@ t.test('a consumer killed with SIGKILL mid-flow applies nothing twice and loses 
   t.equal(docs.length, total, 'one ledger document per call');
   t.equal(new Set(docs.map((d) => d.id)).size, total, 'each id once');
   t.same(new Set(docs.map((d) => d.id)), new Set(ids), 'every acknowledged id is there');
+});
+
+t.test("only ACTIVE_CONSUMERS members own partitions; the others stand by and take over a killed owner's", async (t) => {
+  const stack = readStack();
+  const consumers = stack.components.filter((c) => c.kind === 'consumer').length;
+  const active = config.activeConsumers === 0 ? consumers : Math.min(config.activeConsumers, consumers);
+  const settled = async () => {
+    const owned = await partitionsOwned(stack);
+    const counts = [...owned.values()];
+    const total = counts.reduce((n, c) => n + c, 0);
+    return owned.size === consumers && total === config.partitions && counts.filter((c) => c > 0).length === active ? owned : undefined;
+  };
+  const before = await waitFor(settled, { timeoutMs: 60_000, intervalMs: 250, what: `${active} of ${consumers} consumers owning all partitions` });
+  t.equal([...before.values()].filter((c) => c === 0).length, consumers - active, `${consumers - active} consumer(s) stand by`);
+
+  const victim = [...before].find(([, c]) => c > 0)![0];
+  await waitRestarted(victim, killComponent(victim, 'SIGKILL'));
+  const after = await waitFor(settled, { timeoutMs: 60_000, intervalMs: 250, what: 'every partition owned again' });
+  if (active < consumers) t.equal(after.get(victim), 0, `${victim}, restarted, stands by: the partitions stayed with the member that took them over`);
+  const a = uniq('standby');
+  t.equal((await tx(`${a}-d`, 'deposit', 7, a)).status, 200, 'a call on any partition is decided again');
 });
 
 t.test('a poison record goes to the dead-letter topic and the partition keeps flowing', async (t) => {

@@ -72,7 +72,10 @@ t.test("each consumer's metrics port: lag and apply rate per owned partition, ou
   const owned = all.flatMap(({ samples }) => samples.filter((s) => s.name === 'teller_consumer_lag_messages').map((s) => Number(s.labels.partition)));
   t.same([...owned].sort((x, y) => x - y), Array.from({ length: config.partitions }, (_, i) => i), 'every partition is reported once, by its owner');
   for (const { c, samples } of all) {
-    t.ok(samples.some((s) => s.name === 'teller_consumer_snapshot_age_seconds'), `${c.name}: snapshot age`);
+    const ownedHere = samples.filter((s) => s.name === 'teller_consumer_lag_messages').length;
+    t.equal(sum(samples, 'teller_consumer_partitions_owned'), ownedHere, `${c.name}: partitions owned (${ownedHere})`);
+    // A member standing by (ACTIVE_CONSUMERS) has no partition to report a snapshot age for.
+    if (ownedHere > 0) t.ok(samples.some((s) => s.name === 'teller_consumer_snapshot_age_seconds'), `${c.name}: snapshot age`);
     t.ok(samples.some((s) => s.name === 'teller_consumer_ticks_total'), `${c.name}: ticks`);
   }
 

@@ -1,6 +1,7 @@
 // The faults, one at a time, each applied by pid to a component of the running
 // stack; the supervisor restarts what was killed.
 import type { Config } from '../../../common/config.js';
+import { activeConsumer } from '../active-consumers.js';
 import { isAlive, readPid } from '../pids.js';
 import type { StackInfo } from '../stackfile.js';
 import { waitFor } from '../wait.js';
@@ -38,17 +39,24 @@ const kill = (name: string, component: string, describe: string): Fault => ({
   inject: (stack) => killAndWaitRestart(stack, component),
 });
 
+// A consumer standing by (ACTIVE_CONSUMERS) holds nothing to lose: the consumer faults hit an owner.
+const killOwner = (name: string, describe: string): Fault => ({
+  name,
+  describe,
+  inject: async (stack) => killAndWaitRestart(stack, await activeConsumer(stack)),
+});
+
 export const FAULTS: Fault[] = [
-  kill('consumer-kill', 'consumer-1', 'a consumer is killed with SIGKILL mid-batch and restarted'),
+  killOwner('consumer-kill', 'a consumer that owns partitions is killed with SIGKILL mid-batch and restarted'),
   kill('api-kill', 'api-1', 'an api replica is killed with SIGKILL; NGINX routes around it'),
   kill('kafka-kill', 'kafka', 'the Kafka broker is killed with SIGKILL and restarted'),
   kill('database-kill', 'ferretdb', 'the database is killed with SIGKILL and restarted'),
   kill('redis-kill', 'redis', 'Redis is killed with SIGKILL and restarted empty'),
   {
     name: 'consumer-stall',
-    describe: 'a consumer is stopped (SIGSTOP) past its session timeout, then resumed (SIGCONT)',
+    describe: 'a consumer that owns partitions is stopped (SIGSTOP) past its session timeout, then resumed (SIGCONT)',
     inject: async (stack, config) => {
-      const pid = pidOf(stack, 'consumer-1');
+      const pid = pidOf(stack, await activeConsumer(stack));
       process.kill(pid, 'SIGSTOP');
       try {
         await new Promise((r) => setTimeout(r, config.sessionTimeoutMs + 5000));
