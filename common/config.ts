@@ -89,7 +89,7 @@ export function readConfig(env: Source = process.env) {
     producerBatchMax: r.int('PRODUCER_BATCH_MAX', 1000, 1, 100000),
     producerQueueMax: r.int('PRODUCER_QUEUE_MAX', 20000, 1, 10000000),
     producerSendTimeoutMs: r.int('PRODUCER_SEND_TIMEOUT_MS', 2000, 100, 60000),
-    insertGroupMs: r.int('INSERT_GROUP_MS', 20, 0, 1000),
+    insertGroupMs: r.int('INSERT_GROUP_MS', 40, 0, 1000),
     fetchMinBytes: r.int('KAFKA_FETCH_MIN_BYTES', 1, 1, 64 * 1024 * 1024),
     fetchMaxWaitMs: r.int('KAFKA_FETCH_MAX_WAIT_MS', 100, 1, 10_000),
     snapshotIntervalMs: r.int('SNAPSHOT_INTERVAL_MS', 30000, 100, 3600000),
