@@ -55,6 +55,9 @@ export class LedgerConsumer {
   private owners = new Map<number, Promise<PartitionOwner>>();
   private readModelTimer: NodeJS.Timeout | undefined;
   private stopping = false;
+  private nextWarmAt = 0;
+  /** Assigned nothing by the group (not merely before the first assignment). */
+  private standingBy = false;
   readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
   /** Called after each partition batch is decided, with the partition's lag behind its high watermark (metrics). */
   onDecided: ((partition: number, decision: BatchDecision, lag: number) => void) | undefined;
@@ -115,6 +118,8 @@ export class LedgerConsumer {
   /** Runs synchronously inside kafkajs's join, before any batch of the new generation. */
   private onAssignment(partitions: number[]): void {
     this.d.log.info({ partitions }, 'partitions assigned');
+    this.d.snapshots.assigned(partitions);
+    this.standingBy = partitions.length === 0;
     this.owners = new Map(partitions.map((p) => [p, this.load(p)]));
   }
 
@@ -217,7 +222,27 @@ export class LedgerConsumer {
   private readonly upkeep = oneAtATime(async () => {
     await this.restoreReadModels();
     await this.snapshotQuietPartitions();
+    await this.warmWhileStandingBy();
   });
+
+  /**
+   * A member that owns nothing reads the partitions' new snapshots as they are
+   * saved (a third of the snapshot interval apart), so that taking them over
+   * reads only the last few.
+   */
+  private async warmWhileStandingBy(): Promise<void> {
+    if (!this.standingBy || this.stopping || Date.now() < this.nextWarmAt) return;
+    this.nextWarmAt = Date.now() + this.o.snapshotIntervalMs / 3;
+    try {
+      const partitions = (await this.d.admin.fetchTopicOffsets(this.o.topic)).map((o) => o.partition);
+      for (const p of partitions) {
+        if (!this.standingBy || this.stopping) return;
+        await this.d.snapshots.warm(p);
+      }
+    } catch (err) {
+      this.d.log.debug({ err: (err as Error).message }, 'could not warm the snapshots; will try again');
+    }
+  }
 
   /** A partition with no batch since its snapshot fell due is snapshotted here, once all of it is written. */
   private async snapshotQuietPartitions(): Promise<void> {

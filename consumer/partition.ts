@@ -8,7 +8,7 @@
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
 import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 
-interface Seen {
+export interface Seen {
   fp: string;
   outcome: Outcome;
   /** Log clock when first decided: ids are remembered for a window of log time. */
@@ -207,14 +207,17 @@ export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
   if (!newest) throw new Error('mergeSnapshots needs at least one snapshot');
   if (chain.length === 1) return newest;
   const seen = new Map<string, Seen>();
-  for (const link of chain) {
-    for (const [key, s] of link.seen) {
-      // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
-      if (seen.get(key)?.at !== s.at) seen.delete(key);
-      seen.set(key, s);
-    }
-  }
+  for (const link of chain) laySeen(seen, link.seen);
   return { ...newest, seen: [...seen] };
+}
+
+/** Lays a later snapshot's seen entries over `seen`, in place, as `mergeSnapshots` does. */
+export function laySeen(seen: Map<string, Seen>, entries: Iterable<[string, Seen]>): void {
+  for (const [key, s] of entries) {
+    // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
+    if (seen.get(key)?.at !== s.at) seen.delete(key);
+    seen.set(key, s);
+  }
 }
 
 /** What an unknown account is: nothing to store for it. */

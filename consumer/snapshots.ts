@@ -23,7 +23,7 @@
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import { Binary, type Db } from 'mongodb';
-import { mergeSnapshots, type PartitionSnapshot } from './partition.js';
+import { laySeen, type PartitionSnapshot, type Seen } from './partition.js';
 
 // About 300 bytes an entry as JSON: a few MB of text a chunk before it is deflated.
 const ENTRIES_PER_CHUNK = 10000;
@@ -80,6 +80,40 @@ export interface LoadedSnapshot extends PartitionSnapshot {
   deltas: number;
 }
 
+/** A partition's newest chain merged, as a member standing by keeps it (see `warm`). */
+interface Merged {
+  /** The collection at the top of the chain. */
+  name: string;
+  offset: number;
+  clock: number;
+  accounts: PartitionSnapshot['accounts'];
+  seen: Map<string, Seen>;
+  deltas: number;
+}
+
+/** Marks the bottom of a chain that starts from the warmed state rather than from a collection. */
+const WARMED = Symbol('warmed');
+type ChainLink = PartitionSnapshot | typeof WARMED;
+
+/** A chain (oldest first, maybe starting from the warmed state) merged as `mergeSnapshots` would. */
+function merge(top: string, chain: ChainLink[], warm: Merged | undefined): Merged {
+  const [bottom, ...over] = chain;
+  let m: Merged;
+  if (bottom === WARMED) m = warm!;
+  else if (bottom) m = { name: top, offset: bottom.offset, clock: bottom.clock, accounts: bottom.accounts, seen: new Map(), deltas: 0 };
+  else throw new Error('an empty snapshot chain');
+  if (bottom !== WARMED) laySeen(m.seen, bottom.seen);
+  for (const delta of over as PartitionSnapshot[]) {
+    laySeen(m.seen, delta.seen);
+    m.accounts = delta.accounts;
+    m.offset = delta.offset;
+    m.clock = delta.clock;
+    m.deltas++;
+  }
+  m.name = top;
+  return m;
+}
+
 export class SnapshotStore {
   /** Called once a snapshot is saved whole (metrics). */
   onSaved: ((partition: number, offset: number) => void) | undefined;
@@ -116,27 +150,96 @@ export class SnapshotStore {
   }
 
   /** The newest complete snapshot of a partition (a whole one merged with its deltas), or undefined. */
-  async load(partition: number): Promise<LoadedSnapshot | undefined> {
+  load(partition: number): Promise<LoadedSnapshot | undefined> {
+    return this.exclusive(partition, async () => {
+      const merged = await this.newest(partition);
+      // The owner holds the state from here on; the copy warmed for it is spent (merged in place).
+      this.warmed.delete(partition);
+      if (!merged) return undefined;
+      const { offset, clock, accounts, deltas } = merged;
+      return { partition, offset, clock, accounts, seen: [...merged.seen], deltas };
+    });
+  }
+
+  /**
+   * For a member standing by: reads what is new in the partition's newest
+   * chain and keeps the chain merged in memory, so that a takeover reads only
+   * the snapshots saved since (a busy partition's chain is hundreds of
+   * thousands of remembered ids, most of a takeover's time to parse). Kept
+   * only while the member stands by (see `assigned`).
+   */
+  warm(partition: number): Promise<void> {
+    return this.exclusive(partition, async () => {
+      const merged = await this.newest(partition);
+      if (merged && this.standingBy) this.warmed.set(partition, merged);
+      else this.warmed.delete(partition);
+    });
+  }
+
+  /**
+   * Told on every assignment. A member given partitions stops standing by: it
+   * keeps what it warmed for those (their loads come next) and drops the rest.
+   */
+  assigned(owned: number[]): void {
+    this.standingBy = owned.length === 0;
+    for (const p of this.warmed.keys()) if (!this.standingBy && !owned.includes(p)) this.warmed.delete(p);
+  }
+
+  /** Partitions kept warm now (metrics, tests). */
+  get warmPartitions(): number[] {
+    return [...this.warmed.keys()];
+  }
+
+  private standingBy = false;
+  private readonly warmed = new Map<number, Merged>();
+  private readonly queues = new Map<number, Promise<unknown>>();
+
+  /** One load or warm-up of a partition at a time: both merge the warmed state in place. */
+  private exclusive<T>(partition: number, run: () => Promise<T>): Promise<T> {
+    const result = (this.queues.get(partition) ?? Promise.resolve()).then(run, run);
+    const settled = result.then(
+      () => undefined,
+      () => undefined,
+    );
+    this.queues.set(partition, settled);
+    void settled.then(() => {
+      if (this.queues.get(partition) === settled) this.queues.delete(partition);
+    });
+    return result;
+  }
+
+  private async newest(partition: number): Promise<Merged | undefined> {
+    const warm = this.warmed.get(partition);
     const links = await this.links(partition);
+    // The warmed state can stand for its top collection even after that was pruned.
+    if (warm && !links.some((l) => l.name === warm.name)) links.push({ name: warm.name, offset: warm.offset, base: undefined });
     const read = new Map<string, Promise<PartitionSnapshot | undefined>>();
     const readOnce = (name: string) => {
       if (!read.has(name)) read.set(name, this.read(partition, name));
       return read.get(name)!;
     };
     for (const top of links) {
-      const chain = await this.chain(top, links, readOnce);
-      if (chain) return { ...mergeSnapshots(chain), deltas: chain.length - 1 };
+      const chain = await this.chain(top, links, readOnce, warm?.name);
+      if (chain) return merge(top.name, chain, warm);
     }
     return undefined;
   }
 
   /** The whole snapshot under `link` and the deltas up to it, oldest first; undefined if a link is missing. */
-  private async chain(link: Link, links: Link[], read: (name: string) => Promise<PartitionSnapshot | undefined>): Promise<PartitionSnapshot[] | undefined> {
+  private async chain(
+    link: Link,
+    links: Link[],
+    read: (name: string) => Promise<PartitionSnapshot | undefined>,
+    warmName: string | undefined,
+  ): Promise<ChainLink[] | undefined> {
+    if (link.name === warmName) return [WARMED];
     const snap = await read(link.name);
     if (!snap) return undefined;
     if (link.base === undefined) return [snap];
-    for (const under of basesOf(link, links)) {
-      const below = await this.chain(under, links, read);
+    // Any complete snapshot at the base offset will do: the warmed one first, it costs no read.
+    const bases = basesOf(link, links).sort((a, b) => Number(b.name === warmName) - Number(a.name === warmName));
+    for (const under of bases) {
+      const below = await this.chain(under, links, read, warmName);
       if (below) return [...below, snap];
     }
     return undefined;

@@ -1,13 +1,14 @@
 // The snapshot store on the real database: a chain of deltas over a whole
 // snapshot loads as the whole state, an incomplete link makes the load fall
 // back to an older complete chain, and pruning keeps every snapshot a kept
-// one lies over; chunks are deflated, and older plain-text ones still load.
+// one lies over; chunks are deflated, and older plain-text ones still load; a
+// member standing by keeps the chain merged and reads only what is newer.
 import t from 'tap';
 import { MongoClient } from 'mongodb';
 import { PartitionLedger } from '../../consumer/partition.js';
 import { SnapshotStore, snapshotCollectionName } from '../../consumer/snapshots.js';
 import type { TxMessage } from '../../common/types.js';
-import { deposit, request } from '../helpers/tx.js';
+import { cancel, deposit, request } from '../helpers/tx.js';
 import { readStack } from '../helpers/stack.js';
 
 const DAY = 24 * 3600 * 1000;
@@ -98,4 +99,46 @@ t.test('chunks are stored deflated, and chunks of plain JSON text still load', a
   t.equal(loaded?.offset, 300, 'the plain-text snapshot is the newest');
   t.strictSame(loaded?.seen, JSON.parse(JSON.stringify(snapshot.seen)), 'its ids load');
   t.strictSame(loaded?.accounts, JSON.parse(JSON.stringify(snapshot.accounts)), 'its accounts load');
+});
+
+t.test('a member standing by keeps the chain warm: its takeover reads only newer snapshots and gets the same state', async (t) => {
+  const store = new SnapshotStore(db, 50);
+  const p = new PartitionLedger(5, DAY);
+  let offset = 0;
+  const step = (msgs: TxMessage[]) => msgs.forEach((m) => p.apply(m, offset++));
+  step([deposit('d1', 'a', 100, { receivedAt: 1_000 }), request('r1', 'a', 30, { receivedAt: 1_001 })]);
+  await store.save(p.takeSnapshot(offset, true));
+  const whole = offset;
+  step([deposit('d2', 'b', 5, { receivedAt: 1_002 })]);
+  await store.save(p.takeSnapshot(offset, false), whole);
+  let base = offset;
+
+  const owner = new SnapshotStore(db, 50);
+  owner.assigned([0, 5]);
+  await owner.warm(5);
+  t.same(owner.warmPartitions, [], 'a member owning partitions keeps nothing warm');
+
+  const standby = new SnapshotStore(db, 50);
+  standby.assigned([]);
+  await standby.warm(5);
+  t.same(standby.warmPartitions, [5], 'a member standing by keeps the partition warm');
+  // A remembered outcome changed after the warm-up (r1 cancelled): it keeps its place in the ids' order.
+  step([deposit('d3', 'c', 7, { receivedAt: 1_003 }), cancel('c1', 'a', 'r1', { receivedAt: 1_004 })]);
+  await store.save(p.takeSnapshot(offset, false), base);
+  base = offset;
+  await standby.warm(5);
+  step([deposit('d4', 'a', 1, { receivedAt: 1_005 }), deposit('d5', 'd', 2, { receivedAt: 1_006 })]);
+  await store.save(p.takeSnapshot(offset, false), base);
+
+  // What the standby read already is gone: only the newest delta is left to read.
+  for (const name of await names(5)) if (name !== snapshotCollectionName(5, offset, base)) await db.collection(name).drop();
+  t.equal(await new SnapshotStore(db, 50).load(5), undefined, 'a cold reader finds no complete chain now');
+
+  standby.assigned([5]);
+  const loaded = await standby.load(5);
+  t.equal(loaded?.offset, offset, 'the warm state plus the newest delta reach the newest offset');
+  t.equal(loaded?.deltas, 3, 'three deltas over the whole snapshot, as a cold load would count');
+  const { deltas: _deltas, ...snapshot } = loaded!;
+  t.strictSame(JSON.parse(JSON.stringify(snapshot)), JSON.parse(JSON.stringify(p.snapshot(offset))), 'the whole state at the newest offset, ids in order');
+  t.same(standby.warmPartitions, [], 'the warm copy is spent once loaded');
 });
