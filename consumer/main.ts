@@ -89,6 +89,7 @@ const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);
 ledger.onDecided = (partition, decision, lag) => metrics.decided(partition, decision, lag);
 writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);
 snapshots.onSaved = (partition) => metrics.snapshotSaved(partition);
+metrics.warm = () => snapshots.warmPartitions.length;
 ticker.onTick = (partitions) => metrics.ticked(partitions);
 if (config.consumerMetricsPort > 0) {
   await metrics.listen(config.consumerMetricsPort, config.host).catch((err: Error) => {

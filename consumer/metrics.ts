@@ -25,6 +25,8 @@ export class ConsumerMetrics {
   private readonly batchMessages: Histogram;
   private readonly decisionDelay: Histogram;
   private server: Server | undefined;
+  /** How many partitions the member keeps warm (SnapshotStore.warmPartitions). */
+  warm: () => number = () => 0;
 
   /** `owned()` gives the partitions this consumer owns now: only those are reported per partition. */
   constructor(
@@ -79,6 +81,14 @@ export class ConsumerMetrics {
           if (!self.snapshotAt.has(p)) self.snapshotAt.set(p, t);
           this.set({ partition: String(p) }, (t - self.snapshotAt.get(p)!) / 1000);
         }
+      },
+    });
+    new Gauge({
+      name: 'teller_consumer_partitions_warm',
+      help: 'Partitions whose newest snapshots this consumer keeps merged in memory while it stands by, ready to take over',
+      registers: [r],
+      collect() {
+        this.set(self.warm());
       },
     });
     new Gauge({

@@ -76,6 +76,7 @@ t.test("each consumer's metrics port: lag and apply rate per owned partition, ou
     t.equal(sum(samples, 'teller_consumer_partitions_owned'), ownedHere, `${c.name}: partitions owned (${ownedHere})`);
     // A member standing by (ACTIVE_CONSUMERS) has no partition to report a snapshot age for.
     if (ownedHere > 0) t.ok(samples.some((s) => s.name === 'teller_consumer_snapshot_age_seconds'), `${c.name}: snapshot age`);
+    if (ownedHere > 0) t.equal(sum(samples, 'teller_consumer_partitions_warm'), 0, `${c.name}: an owner keeps nothing warm`);
     t.ok(samples.some((s) => s.name === 'teller_consumer_ticks_total'), `${c.name}: ticks`);
   }
 
@@ -103,4 +104,25 @@ t.test("each consumer's metrics port: lag and apply rate per owned partition, ou
   t.ok(sum(after, 'teller_consumer_messages_applied_total', { partition: String(partition) }) > sum(before, 'teller_consumer_messages_applied_total', { partition: String(partition) }), 'applied messages per partition');
   t.ok(sum(after, 'teller_consumer_outcomes_total', { type: 'withdraw', status: 'applied' }) > sum(before, 'teller_consumer_outcomes_total', { type: 'withdraw', status: 'applied' }), 'outcomes by kind');
   t.ok(sum(after, 'teller_consumer_ledger_insert_documents_count') >= 1, 'ledger inserts observed');
+});
+
+t.test('a consumer standing by keeps every partition warm, ready to take over', async (t) => {
+  const active = config.activeConsumers === 0 ? consumers.length : Math.min(config.activeConsumers, consumers.length);
+  // A deposit on every partition, so each has something to snapshot within an interval.
+  for (let p = 0; p < config.partitions; p++) {
+    let a = uniq('warm');
+    while (partitionOf(a, config.partitions) !== p) a = uniq('warm');
+    t.equal((await v1.deposit(a, { id: `${a}-d`, amount: 1 })).status, 200);
+  }
+  const standbys = await waitFor(
+    async () => {
+      const all = await Promise.all(consumers.map(async (c) => (await scrape(`http://127.0.0.1:${c.port}/metrics`)).samples));
+      const standing = all.filter((samples) => sum(samples, 'teller_consumer_partitions_owned') === 0);
+      return standing.length === consumers.length - active && standing.every((samples) => sum(samples, 'teller_consumer_partitions_warm') === config.partitions)
+        ? standing
+        : undefined;
+    },
+    { what: `${consumers.length - active} consumer(s) standing by with all ${config.partitions} partitions warm`, timeoutMs: 3 * config.snapshotIntervalMs + 30_000, intervalMs: 500 },
+  );
+  t.equal(standbys.length, consumers.length - active, 'every member beyond ACTIVE_CONSUMERS stands by warm');
 });
