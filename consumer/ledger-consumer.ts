@@ -56,8 +56,6 @@ export class LedgerConsumer {
   private readModelTimer: NodeJS.Timeout | undefined;
   private stopping = false;
   private nextWarmAt = 0;
-  /** Assigned nothing by the group (not merely before the first assignment). */
-  private standingBy = false;
   readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
   /** Called after each partition batch is decided, with the partition's lag behind its high watermark (metrics). */
   onDecided: ((partition: number, decision: BatchDecision, lag: number) => void) | undefined;
@@ -119,7 +117,6 @@ export class LedgerConsumer {
   private onAssignment(partitions: number[]): void {
     this.d.log.info({ partitions }, 'partitions assigned');
     this.d.snapshots.assigned(partitions);
-    this.standingBy = partitions.length === 0;
     this.owners = new Map(partitions.map((p) => [p, this.load(p)]));
   }
 
@@ -231,13 +228,14 @@ export class LedgerConsumer {
    * reads only the last few.
    */
   private async warmWhileStandingBy(): Promise<void> {
-    if (!this.standingBy || this.stopping || Date.now() < this.nextWarmAt) return;
+    const { snapshots } = this.d;
+    if (!snapshots.standingBy || this.stopping || Date.now() < this.nextWarmAt) return;
     this.nextWarmAt = Date.now() + this.o.snapshotIntervalMs / 3;
     try {
-      const partitions = (await this.d.admin.fetchTopicOffsets(this.o.topic)).map((o) => o.partition);
-      for (const p of partitions) {
-        if (!this.standingBy || this.stopping) return;
-        await this.d.snapshots.warm(p);
+      const { topics } = await this.d.admin.fetchTopicMetadata({ topics: [this.o.topic] });
+      for (const { partitionId: p } of topics[0]?.partitions ?? []) {
+        if (!snapshots.standingBy || this.stopping) return;
+        await snapshots.warm(p);
       }
     } catch (err) {
       this.d.log.debug({ err: (err as Error).message }, 'could not warm the snapshots; will try again');

@@ -8,7 +8,7 @@
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
 import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 
-export interface Seen {
+interface Seen {
   fp: string;
   outcome: Outcome;
   /** Log clock when first decided: ids are remembered for a window of log time. */
@@ -198,21 +198,54 @@ export class PartitionLedger {
 }
 
 /**
- * A whole snapshot and the deltas taken after it, oldest first, as one whole
- * snapshot. Seen entries keep their first-seen order (a changed entry keeps
- * its place), so the log-time order `forget` relies on holds.
+ * A whole snapshot with the deltas laid over it so far. Its seen ids are a
+ * map, so a later delta is laid over it in place: a member standing by keeps
+ * one per partition and lays each new delta over it as it is saved.
  */
-export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
-  const newest = chain[chain.length - 1];
-  if (!newest) throw new Error('mergeSnapshots needs at least one snapshot');
-  if (chain.length === 1) return newest;
-  const seen = new Map<string, Seen>();
-  for (const link of chain) laySeen(seen, link.seen);
-  return { ...newest, seen: [...seen] };
+export interface MergedSnapshot {
+  partition: number;
+  offset: number;
+  clock: number;
+  accounts: [string, Account][];
+  seen: Map<string, Seen>;
+  /** Deltas laid over the whole snapshot it started from. */
+  deltas: number;
 }
 
-/** Lays a later snapshot's seen entries over `seen`, in place, as `mergeSnapshots` does. */
-export function laySeen(seen: Map<string, Seen>, entries: Iterable<[string, Seen]>): void {
+export function startMerge(whole: PartitionSnapshot): MergedSnapshot {
+  const { partition, offset, clock, accounts } = whole;
+  const m: MergedSnapshot = { partition, offset, clock, accounts, seen: new Map(), deltas: 0 };
+  laySeen(m.seen, whole.seen);
+  return m;
+}
+
+/**
+ * Lays a later delta over `m`, in place. Seen entries keep their first-seen
+ * order (a changed entry keeps its place), so the log-time order `forget`
+ * relies on holds; a delta carries every account whole.
+ */
+export function layDelta(m: MergedSnapshot, delta: PartitionSnapshot): void {
+  laySeen(m.seen, delta.seen);
+  m.accounts = delta.accounts;
+  m.offset = delta.offset;
+  m.clock = delta.clock;
+  m.deltas++;
+}
+
+export function mergedSnapshot(m: MergedSnapshot): PartitionSnapshot {
+  return { partition: m.partition, offset: m.offset, clock: m.clock, accounts: m.accounts, seen: [...m.seen] };
+}
+
+/** A whole snapshot and the deltas taken after it, oldest first, as one whole snapshot. */
+export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
+  const [whole, ...deltas] = chain;
+  if (!whole) throw new Error('mergeSnapshots needs at least one snapshot');
+  const m = startMerge(whole);
+  for (const d of deltas) layDelta(m, d);
+  return mergedSnapshot(m);
+}
+
+function laySeen(seen: Map<string, Seen>, entries: [string, Seen][]): void {
   for (const [key, s] of entries) {
     // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
     if (seen.get(key)?.at !== s.at) seen.delete(key);

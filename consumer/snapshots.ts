@@ -23,7 +23,7 @@
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import { Binary, type Db } from 'mongodb';
-import { laySeen, type PartitionSnapshot, type Seen } from './partition.js';
+import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot, type PartitionSnapshot } from './partition.js';
 
 // About 300 bytes an entry as JSON: a few MB of text a chunk before it is deflated.
 const ENTRIES_PER_CHUNK = 10000;
@@ -80,36 +80,18 @@ export interface LoadedSnapshot extends PartitionSnapshot {
   deltas: number;
 }
 
-/** A partition's newest chain merged, as a member standing by keeps it (see `warm`). */
-interface Merged {
-  /** The collection at the top of the chain. */
-  name: string;
-  offset: number;
-  clock: number;
-  accounts: PartitionSnapshot['accounts'];
-  seen: Map<string, Seen>;
-  deltas: number;
-}
+/** A partition's newest chain merged, and the collection at its top. */
+type Merged = MergedSnapshot & { name: string };
 
 /** Marks the bottom of a chain that starts from the warmed state rather than from a collection. */
 const WARMED = Symbol('warmed');
 type ChainLink = PartitionSnapshot | typeof WARMED;
 
-/** A chain (oldest first, maybe starting from the warmed state) merged as `mergeSnapshots` would. */
+/** A chain (oldest first, maybe starting from the warmed state, which it extends in place) merged. */
 function merge(top: string, chain: ChainLink[], warm: Merged | undefined): Merged {
   const [bottom, ...over] = chain;
-  let m: Merged;
-  if (bottom === WARMED) m = warm!;
-  else if (bottom) m = { name: top, offset: bottom.offset, clock: bottom.clock, accounts: bottom.accounts, seen: new Map(), deltas: 0 };
-  else throw new Error('an empty snapshot chain');
-  if (bottom !== WARMED) laySeen(m.seen, bottom.seen);
-  for (const delta of over as PartitionSnapshot[]) {
-    laySeen(m.seen, delta.seen);
-    m.accounts = delta.accounts;
-    m.offset = delta.offset;
-    m.clock = delta.clock;
-    m.deltas++;
-  }
+  const m: Merged = bottom === WARMED ? warm! : { ...startMerge(bottom!), name: top };
+  for (const delta of over as PartitionSnapshot[]) layDelta(m, delta);
   m.name = top;
   return m;
 }
@@ -155,9 +137,7 @@ export class SnapshotStore {
       const merged = await this.newest(partition);
       // The owner holds the state from here on; the copy warmed for it is spent (merged in place).
       this.warmed.delete(partition);
-      if (!merged) return undefined;
-      const { offset, clock, accounts, deltas } = merged;
-      return { partition, offset, clock, accounts, seen: [...merged.seen], deltas };
+      return merged && { ...mergedSnapshot(merged), deltas: merged.deltas };
     });
   }
 
@@ -171,7 +151,7 @@ export class SnapshotStore {
   warm(partition: number): Promise<void> {
     return this.exclusive(partition, async () => {
       const merged = await this.newest(partition);
-      if (merged && this.standingBy) this.warmed.set(partition, merged);
+      if (merged && this.standby) this.warmed.set(partition, merged);
       else this.warmed.delete(partition);
     });
   }
@@ -181,8 +161,14 @@ export class SnapshotStore {
    * keeps what it warmed for those (their loads come next) and drops the rest.
    */
   assigned(owned: number[]): void {
-    this.standingBy = owned.length === 0;
-    for (const p of this.warmed.keys()) if (!this.standingBy && !owned.includes(p)) this.warmed.delete(p);
+    this.standby = owned.length === 0;
+    if (this.standby) return;
+    for (const p of this.warmed.keys()) if (!owned.includes(p)) this.warmed.delete(p);
+  }
+
+  /** Assigned nothing by the group (not merely before the first assignment). */
+  get standingBy(): boolean {
+    return this.standby;
   }
 
   /** Partitions kept warm now (metrics, tests). */
@@ -190,7 +176,7 @@ export class SnapshotStore {
     return [...this.warmed.keys()];
   }
 
-  private standingBy = false;
+  private standby = false;
   private readonly warmed = new Map<number, Merged>();
   private readonly queues = new Map<number, Promise<unknown>>();
 

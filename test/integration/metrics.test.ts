@@ -114,15 +114,17 @@ t.test('a consumer standing by keeps every partition warm, ready to take over', 
     while (partitionOf(a, config.partitions) !== p) a = uniq('warm');
     t.equal((await v1.deposit(a, { id: `${a}-d`, amount: 1 })).status, 200);
   }
-  const standbys = await waitFor(
-    async () => {
-      const all = await Promise.all(consumers.map(async (c) => (await scrape(`http://127.0.0.1:${c.port}/metrics`)).samples));
-      const standing = all.filter((samples) => sum(samples, 'teller_consumer_partitions_owned') === 0);
-      return standing.length === consumers.length - active && standing.every((samples) => sum(samples, 'teller_consumer_partitions_warm') === config.partitions)
-        ? standing
-        : undefined;
-    },
-    { what: `${consumers.length - active} consumer(s) standing by with all ${config.partitions} partitions warm`, timeoutMs: 3 * config.snapshotIntervalMs + 30_000, intervalMs: 500 },
+  const standbys = async () => {
+    const all = await Promise.all(consumers.map(async (c) => (await scrape(`http://127.0.0.1:${c.port}/metrics`)).samples));
+    return all.filter((samples) => sum(samples, 'teller_consumer_partitions_owned') === 0);
+  };
+  t.equal((await standbys()).length, consumers.length - active, `${consumers.length - active} consumer(s) stand by`);
+  await t.resolves(
+    waitFor(async () => (await standbys()).every((samples) => sum(samples, 'teller_consumer_partitions_warm') === config.partitions), {
+      what: `all ${config.partitions} partitions warm on every consumer standing by`,
+      timeoutMs: 3 * config.snapshotIntervalMs + 30_000,
+      intervalMs: 500,
+    }),
+    `every consumer standing by holds all ${config.partitions} partitions warm`,
   );
-  t.equal(standbys.length, consumers.length - active, 'every member beyond ACTIVE_CONSUMERS stands by warm');
 });

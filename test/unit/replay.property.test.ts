@@ -11,7 +11,7 @@
 import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
-import { mergeSnapshots, PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import { layDelta, mergedSnapshot, mergeSnapshots, PartitionLedger, startMerge, type MergedSnapshot, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
 import type { LedgerDoc, LogMessage, TxMessage } from '../../common/types.js';
 import { LedgerModel } from '../helpers/ledger-model.js';
 
@@ -288,7 +288,7 @@ t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninte
   t.pass('restarts are invisible');
 });
 
-t.test('(e) a chain of delta snapshots, merged, restores the state a whole snapshot holds', async (t) => {
+t.test('(e) a chain of delta snapshots, merged at once or one at a time, restores the state a whole snapshot holds', async (t) => {
   let deltasUsed = 0;
   fc.assert(
     fc.property(logArb(80), windowArb, fc.array(fc.boolean(), { minLength: 80, maxLength: 80 }), fc.integer({ min: 1, max: 8 }), (log, windowMs, whole, k) => {
@@ -296,6 +296,8 @@ t.test('(e) a chain of delta snapshots, merged, restores the state a whole snaps
       const p = new PartitionLedger(PARTITION, windowMs);
       // Saved snapshots since the last whole one, as stored (JSON).
       let chain: PartitionSnapshot[] = [];
+      // The same chain merged one snapshot at a time, as a consumer standing by keeps it.
+      let warm: MergedSnapshot | undefined;
       log.forEach((m, i) => {
         p.apply(m, i);
         const offset = i + 1;
@@ -304,6 +306,9 @@ t.test('(e) a chain of delta snapshots, merged, restores the state a whole snaps
         const taken = json(p.takeSnapshot(offset, isWhole));
         chain = isWhole ? [taken] : [...chain, taken];
         deltasUsed += chain.length - 1;
+        if (isWhole || !warm) warm = startMerge(taken);
+        else layDelta(warm, taken);
+        deepStrictEqual(json(mergedSnapshot(warm)), json(mergeSnapshots(chain)), `merged one at a time at ${offset}`);
         const restored = PartitionLedger.restore(json(mergeSnapshots(chain)), windowMs);
         deepStrictEqual(json(restored.snapshot(offset)), json(p.snapshot(offset)), `state at ${offset} from ${chain.length} links`);
         // And the rest of the log from there answers as the uninterrupted run did.
