@@ -40,6 +40,14 @@ export interface LedgerConsumerDeps {
   ticker?: Ticker;
 }
 
+/** A partition's figures after a decided batch (metrics). */
+export interface PartitionFigures {
+  /** Messages behind the partition's high watermark. */
+  lag: number;
+  /** Ids the partition remembers for the id window. */
+  remembered: number;
+}
+
 export interface ConsumerStats {
   applied: number;
   deadLettered: number;
@@ -57,8 +65,8 @@ export class LedgerConsumer {
   private stopping = false;
   private nextWarmAt = 0;
   readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
-  /** Called after each partition batch is decided, with the partition's lag behind its high watermark (metrics). */
-  onDecided: ((partition: number, decision: BatchDecision, lag: number) => void) | undefined;
+  /** Called after each partition batch is decided (metrics). */
+  onDecided: ((partition: number, decision: BatchDecision, after: PartitionFigures) => void) | undefined;
 
   constructor(
     private readonly d: LedgerConsumerDeps,
@@ -198,7 +206,7 @@ export class LedgerConsumer {
     this.stats.deadLettered += decision.deadLetters.length;
     const lag = Math.max(0, Number(batch.highWatermark) - last - 1);
     this.stats.lag.set(partition, lag);
-    this.onDecided?.(partition, decision, lag);
+    this.onDecided?.(partition, decision, { lag, remembered: owner.ledger.remembered });
     if (this.d.writer.backlog > MAX_BACKLOG) await this.whileBeating(written, heartbeat);
   }
 

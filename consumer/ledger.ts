@@ -36,7 +36,15 @@ export interface Decision {
 
 /** The identity of a transaction: ids are per account. The key of the ids a partition has seen. */
 export function ledgerId(accountId: string, id: string): string {
-  return `${accountId}/${id}`;
+  // Joined, not concatenated: a concatenation is a tree holding the message's own strings, and a
+  // partition keeps millions of these keys (consumer/remembered.ts).
+  return [accountId, id].join('/');
+}
+
+/** The account and id of a `ledgerId`; ids never contain `/`, account ids neither. */
+export function splitLedgerId(key: string): { accountId: string; id: string } {
+  const slash = key.lastIndexOf('/');
+  return { accountId: key.slice(0, slash), id: key.slice(slash + 1) };
 }
 
 /**
@@ -208,6 +216,6 @@ function sum(holds: readonly Hold[]): number {
 }
 
 /** The body a transaction's fingerprint is judged by: the same id must come with the same body. */
-export function fingerprint(msg: TxMessage): string {
+export function fingerprint(msg: Pick<TxMessage, 'type' | 'amount' | 'requestId'>): string {
   return `${msg.type}|${msg.amount ?? ''}|${msg.requestId ?? ''}`;
 }

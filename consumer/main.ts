@@ -86,7 +86,7 @@ async function connectMongo(): Promise<void> {
 consumer.on(consumer.events.GROUP_JOIN, (e) => membership.noteAssignment(e.payload.memberAssignment[config.topic]?.length ?? 0));
 
 const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);
-ledger.onDecided = (partition, decision, lag) => metrics.decided(partition, decision, lag);
+ledger.onDecided = (partition, decision, after) => metrics.decided(partition, decision, after);
 writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);
 snapshots.onSaved = (partition) => metrics.snapshotSaved(partition);
 metrics.warm = () => snapshots.warmPartitions.length;

@@ -6,6 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchDecision } from './batch-decision.js';
+import type { PartitionFigures } from './ledger-consumer.js';
 
 export class ConsumerMetrics {
   readonly registry = new Registry();
@@ -21,6 +22,7 @@ export class ConsumerMetrics {
   private readonly insertDocs: Histogram;
   private readonly insertSeconds: Histogram;
   private readonly lagOf = new Map<number, number>();
+  private readonly rememberedOf = new Map<number, number>();
   private readonly snapshotAt = new Map<number, number>();
   private readonly batchMessages: Histogram;
   private readonly decisionDelay: Histogram;
@@ -52,6 +54,16 @@ export class ConsumerMetrics {
       collect() {
         this.reset();
         for (const p of self.owned()) this.set({ partition: String(p) }, self.lagOf.get(p) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'teller_consumer_ids_remembered',
+      help: 'Transaction ids the partition remembers for the id window (ID_WINDOW_SECONDS) after the last decided batch: what its memory grows with',
+      labelNames: ['partition'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const p of self.owned()) this.set({ partition: String(p) }, self.rememberedOf.get(p) ?? 0);
       },
     });
     this.outcomes = new Counter({
@@ -127,11 +139,12 @@ export class ConsumerMetrics {
   }
 
   /** A partition batch was decided (LedgerConsumer.onDecided). */
-  decided(partition: number, d: BatchDecision, lag: number): void {
+  decided(partition: number, d: BatchDecision, after: PartitionFigures): void {
     const p = String(partition);
     if (d.applied > 0) this.applied.inc({ partition: p }, d.applied);
     if (d.deadLetters.length > 0) this.deadLetters.inc({ partition: p }, d.deadLetters.length);
-    this.lagOf.set(partition, lag);
+    this.lagOf.set(partition, after.lag);
+    this.rememberedOf.set(partition, after.remembered);
     this.batchMessages.observe(d.applied + d.deadLetters.length);
     const t = this.now();
     for (const { outcome } of d.announced) {

@@ -6,14 +6,8 @@
 // State is mutated in place (copying every account per message would not keep
 // up with the log); each account's own transition is the pure `decide`.
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
-import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
-
-interface Seen {
-  fp: string;
-  outcome: Outcome;
-  /** Log clock when first decided: ids are remembered for a window of log time. */
-  at: number;
-}
+import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
+import { fromSnapshot, recall, remember, rememberedAt, type Remembered } from './remembered.js';
 
 export interface Step {
   /** Absent for a tick. */
@@ -31,13 +25,14 @@ export interface PartitionSnapshot {
   offset: number;
   clock: number;
   accounts: [string, Account][];
-  seen: [string, Seen][];
+  /** Each remembered id (`ledgerId`) with its decision, first-seen order. */
+  seen: [string, Remembered][];
 }
 
 export class PartitionLedger {
   clock = 0;
   private accounts = new Map<string, Account>();
-  private seen = new Map<string, Seen>();
+  private seen = new Map<string, Remembered>();
   /** Keys of `seen` added or changed since the last `takeSnapshot`: what a delta snapshot carries. */
   private seenChanged = new Set<string>();
   private nextLapse = Number.MAX_SAFE_INTEGER;
@@ -57,11 +52,19 @@ export class PartitionLedger {
 
   /** Every remembered decision, first-seen order. */
   *outcomes(): IterableIterator<Outcome> {
-    for (const s of this.seen.values()) yield s.outcome;
+    for (const [key, r] of this.seen) {
+      const { accountId, id } = splitLedgerId(key);
+      yield recall(accountId, id, r);
+    }
   }
 
   get size(): number {
     return this.accounts.size;
+  }
+
+  /** Ids remembered for the window: what the partition's memory grows with. */
+  get remembered(): number {
+    return this.seen.size;
   }
 
   apply(msg: LogMessage, offset: number): Step {
@@ -74,8 +77,9 @@ export class PartitionLedger {
 
     const key = ledgerId(msg.accountId, msg.id);
     const seen = this.seen.get(key);
-    if (seen) {
-      step.outcome = seen.fp === fingerprint(msg) ? { ...seen.outcome, replayed: true } : this.conflict(msg, pos);
+    if (seen !== undefined) {
+      const first = recall(msg.accountId, msg.id, seen);
+      step.outcome = fingerprint(first) === fingerprint(msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
       return step;
     }
     const existing = this.accounts.get(msg.accountId);
@@ -84,7 +88,7 @@ export class PartitionLedger {
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
-    this.seen.set(key, { fp: fingerprint(msg), outcome: d.outcome, at: this.clock });
+    this.seen.set(key, remember(d.outcome));
     // A new entry goes last, in the changes as in the map (the key may be a forgotten id seen again).
     this.seenChanged.delete(key);
     this.seenChanged.add(key);
@@ -118,11 +122,12 @@ export class PartitionLedger {
   private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', step: Step): void {
     const key = ledgerId(accountId, requestId);
     const seen = this.seen.get(key);
-    if (seen && seen.outcome.type === 'withdraw_request' && seen.outcome.status === 'approved') {
-      // A new entry, not an edit: snapshots share entries with the live map and must not change
-      // after they are taken. Setting an existing key keeps its place in first-seen order.
-      const outcome: Outcome = { ...seen.outcome, status };
-      this.seen.set(key, { ...seen, outcome });
+    if (seen === undefined) return;
+    const first = recall(accountId, requestId, seen);
+    if (first.type === 'withdraw_request' && first.status === 'approved') {
+      // Setting an existing key keeps its place in first-seen order.
+      const outcome: Outcome = { ...first, status };
+      this.seen.set(key, remember(outcome));
       this.seenChanged.add(key);
       step.changed.push(outcome);
     }
@@ -147,8 +152,8 @@ export class PartitionLedger {
   /** Ids are remembered for a window of log time; Map order is first-seen order, so the oldest lead. */
   private forget(): void {
     const horizon = this.clock - this.idWindowMs;
-    for (const [key, s] of this.seen) {
-      if (s.at >= horizon) break;
+    for (const [key, r] of this.seen) {
+      if (rememberedAt(r) >= horizon) break;
       this.seen.delete(key);
     }
   }
@@ -175,10 +180,10 @@ export class PartitionLedger {
     const changed = this.seenChanged;
     this.seenChanged = new Set();
     if (whole) return this.snapshot(offset);
-    const seen: [string, Seen][] = [];
+    const seen: [string, Remembered][] = [];
     for (const key of changed) {
       const s = this.seen.get(key);
-      if (s) seen.push([key, s]);
+      if (s !== undefined) seen.push([key, s]);
     }
     return { partition: this.partition, offset, clock: this.clock, accounts: [...this.accounts], seen };
   }
@@ -187,7 +192,8 @@ export class PartitionLedger {
     const p = new PartitionLedger(s.partition, idWindowMs);
     p.clock = s.clock;
     p.accounts = new Map(s.accounts);
-    p.seen = new Map(s.seen);
+    p.seen = new Map();
+    laySeen(p.seen, s.seen);
     // A merged chain of deltas may still carry ids that the live state had forgotten.
     p.forget();
     let next = Number.MAX_SAFE_INTEGER;
@@ -207,7 +213,7 @@ export interface MergedSnapshot {
   offset: number;
   clock: number;
   accounts: [string, Account][];
-  seen: Map<string, Seen>;
+  seen: Map<string, Remembered>;
   /** Deltas laid over the whole snapshot it started from. */
   deltas: number;
 }
@@ -245,11 +251,13 @@ export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
   return mergedSnapshot(m);
 }
 
-function laySeen(seen: Map<string, Seen>, entries: [string, Seen][]): void {
-  for (const [key, s] of entries) {
+function laySeen(seen: Map<string, Remembered>, entries: [string, unknown][]): void {
+  for (const [key, value] of entries) {
+    const r = fromSnapshot(value);
     // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
-    if (seen.get(key)?.at !== s.at) seen.delete(key);
-    seen.set(key, s);
+    const known = seen.get(key);
+    if (known !== undefined && rememberedAt(known) !== rememberedAt(r)) seen.delete(key);
+    seen.set(key, r);
   }
 }
 

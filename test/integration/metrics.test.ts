@@ -104,6 +104,9 @@ t.test("each consumer's metrics port: lag and apply rate per owned partition, ou
   t.ok(sum(after, 'teller_consumer_messages_applied_total', { partition: String(partition) }) > sum(before, 'teller_consumer_messages_applied_total', { partition: String(partition) }), 'applied messages per partition');
   t.ok(sum(after, 'teller_consumer_outcomes_total', { type: 'withdraw', status: 'applied' }) > sum(before, 'teller_consumer_outcomes_total', { type: 'withdraw', status: 'applied' }), 'outcomes by kind');
   t.ok(sum(after, 'teller_consumer_ledger_insert_documents_count') >= 1, 'ledger inserts observed');
+  // The stack keeps ids for the default window (7 days): none is forgotten between the two scrapes.
+  const remembered = (x: typeof before) => sum(x, 'teller_consumer_ids_remembered', { partition: String(partition) });
+  t.ok(remembered(after) >= remembered(before) + 1, `the withdrawal's id is remembered (${remembered(before)} -> ${remembered(after)})`);
 });
 
 t.test('a consumer standing by keeps every partition warm, ready to take over', async (t) => {

@@ -1,0 +1,70 @@
+// Remembered decisions: every outcome a partition keeps packs and comes back
+// equal, the window reads its time from the packed form, and snapshots saved
+// before decisions were packed still restore.
+import t from 'tap';
+import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
+import { fromSnapshot, recall, remember, rememberedAt } from '../../consumer/remembered.js';
+import { ledgerId, splitLedgerId } from '../../consumer/ledger.js';
+import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
+import { deposit, request, withdraw } from '../helpers/tx.js';
+
+const STATUSES: TxStatus[] = ['applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict'];
+const REASONS: (TxReason | undefined)[] = [undefined, 'insufficient_funds', 'id_reused', 'request_not_held', 'timeout'];
+
+t.test('every type, status and reason packs and comes back equal', async (t) => {
+  let n = 0;
+  for (const type of TX_TYPES) {
+    for (const status of STATUSES) {
+      for (const reason of REASONS) {
+        for (const extra of [{}, { amount: 1 }, { amount: Number.MAX_SAFE_INTEGER, requestId: 'req:1.a-Z', overdraft: true }]) {
+          const o: Outcome = { id: 'tx', accountId: 'acc', type, status, balance: -25, reserved: 7, decidedAt: 1_700_000_000_123, ...extra };
+          if (reason !== undefined) o.reason = reason;
+          t.strictSame(recall('acc', 'tx', remember(o)), o, `${type} ${status} ${reason} ${JSON.stringify(extra)}`);
+          n++;
+        }
+      }
+    }
+  }
+  t.equal(n, TX_TYPES.length * STATUSES.length * REASONS.length * 3);
+});
+
+t.test('the window reads when the id was first seen', async (t) => {
+  const o: Outcome = { id: 'tx', accountId: 'acc', type: 'deposit', status: 'applied', amount: 5, balance: 5, reserved: 0, decidedAt: 42_000 };
+  t.equal(rememberedAt(remember(o)), 42_000);
+});
+
+t.test('a remembered decision is one string, smaller than the outcome as JSON', async (t) => {
+  const o: Outcome = { id: 'tx', accountId: 'acc', type: 'withdraw_request', status: 'approved', amount: 500, balance: 1_000, reserved: 500, decidedAt: 1_700_000_000_000 };
+  const r = remember(o);
+  t.type(r, 'string');
+  t.ok(r.length < JSON.stringify(o).length / 3, `${r.length} characters against ${JSON.stringify(o).length}`);
+});
+
+t.test('an unknown code is refused, not guessed', async (t) => {
+  t.throws(() => recall('acc', 'tx', '1|q|a|1|1|0|||'), TypeError);
+  t.throws(() => recall('acc', 'tx', '1|d|?|1|1|0|||'), TypeError);
+  t.throws(() => recall('acc', 'tx', '1|d|a|1|1|0||?|'), TypeError);
+  t.throws(() => fromSnapshot({ at: 1 }), TypeError);
+  t.throws(() => fromSnapshot(null), TypeError);
+});
+
+t.test('ledgerId splits back into account and id', async (t) => {
+  t.strictSame(splitLedgerId(ledgerId('acc-1.x:y', 'tx.9~timeout')), { accountId: 'acc-1.x:y', id: 'tx.9~timeout' });
+});
+
+t.test('a snapshot saved before decisions were packed restores the same state', async (t) => {
+  const DAY = 86_400_000;
+  const p = new PartitionLedger(0, DAY);
+  const msgs = [deposit('d', 'acc', 100), request('r', 'acc', 60), withdraw('w', 'acc', 60, { requestId: 'r' }), request('big', 'acc', 1_000)];
+  msgs.forEach((m, i) => p.apply(m, i));
+  const current = p.snapshot(msgs.length);
+  // The earlier shape: {fp, outcome, at} per id.
+  const legacy: PartitionSnapshot = {
+    ...current,
+    seen: [...p.outcomes()].map((o) => [ledgerId(o.accountId, o.id), { fp: 'ignored', outcome: o, at: o.decidedAt }] as never),
+  };
+  const restored = PartitionLedger.restore(JSON.parse(JSON.stringify(legacy)) as PartitionSnapshot, DAY);
+  t.strictSame(restored.snapshot(msgs.length), current, 'the same state as the live partition');
+  t.match(restored.apply(request('big', 'acc', 1_000), 9).outcome, { status: 'denied', reason: 'insufficient_funds', replayed: true }, 'a repeat gets the first outcome');
+  t.equal(restored.apply(request('big', 'acc', 5), 10).outcome?.status, 'conflict', 'another body under the same id is a conflict');
+});
