@@ -65,6 +65,8 @@ export class LedgerConsumer {
   private stopping = false;
   private nextWarmAt = 0;
   readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
+  /** Called when a partition's state was loaded from its snapshots (metrics). */
+  onLoaded: ((partition: number) => void) | undefined;
   /** Called after each partition batch is decided (metrics). */
   onDecided: ((partition: number, decision: BatchDecision, after: PartitionFigures) => void) | undefined;
 
@@ -121,11 +123,25 @@ export class LedgerConsumer {
     return [...this.owners.keys()];
   }
 
-  /** Runs synchronously inside kafkajs's join, before any batch of the new generation. */
+  /**
+   * Runs synchronously inside kafkajs's join, before any batch of the new
+   * generation. A partition this member already owned keeps its state (see
+   * `PartitionOwner.resume`): a rebalance because a member joined or left
+   * costs the owner no reload. Its pending owner is still replaced, so a batch
+   * of the old generation that has not been decided yet is dropped.
+   */
   private onAssignment(partitions: number[]): void {
-    this.d.log.info({ partitions }, 'partitions assigned');
+    const previous = this.owners;
+    const kept = partitions.filter((p) => previous.has(p));
+    this.d.log.info({ partitions, kept }, 'partitions assigned');
     this.d.snapshots.assigned(partitions);
-    this.owners = new Map(partitions.map((p) => [p, this.load(p)]));
+    this.owners = new Map(partitions.map((p) => [p, previous.has(p) ? this.resume(previous.get(p)!) : this.load(p)]));
+  }
+
+  private async resume(pending: Promise<PartitionOwner>): Promise<PartitionOwner> {
+    const owner = await pending;
+    owner.resume();
+    return owner;
   }
 
   private async load(partition: number): Promise<PartitionOwner> {
@@ -133,6 +149,7 @@ export class LedgerConsumer {
       try {
         const snapshot = await this.d.snapshots.load(partition);
         const owner = PartitionOwner.fromSnapshot(partition, snapshot, this.o.idWindowMs);
+        this.onLoaded?.(partition);
         owner.staggerSnapshots(this.o.snapshotIntervalMs);
         this.d.log.info({ partition, offset: owner.nextOffset, accounts: owner.ledger.size }, 'partition state loaded');
         return owner;

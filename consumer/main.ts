@@ -87,6 +87,8 @@ consumer.on(consumer.events.GROUP_JOIN, (e) => membership.noteAssignment(e.paylo
 
 const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);
 ledger.onDecided = (partition, decision, after) => metrics.decided(partition, decision, after);
+ledger.onLoaded = () => metrics.loaded();
+consumer.on(consumer.events.GROUP_JOIN, () => metrics.joined());
 writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);
 snapshots.onSaved = (partition) => metrics.snapshotSaved(partition);
 metrics.warm = () => snapshots.warmPartitions.length;

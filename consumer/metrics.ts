@@ -19,6 +19,8 @@ export class ConsumerMetrics {
   private readonly deadLetters: Counter<'partition'>;
   private readonly snapshotAge: Gauge<'partition'>;
   private readonly ticks: Counter;
+  private readonly loads: Counter;
+  private readonly joins: Counter;
   private readonly insertDocs: Histogram;
   private readonly insertSeconds: Histogram;
   private readonly lagOf = new Map<number, number>();
@@ -111,6 +113,16 @@ export class ConsumerMetrics {
         this.set(self.owned().length);
       },
     });
+    this.loads = new Counter({
+      name: 'teller_consumer_partition_loads_total',
+      help: "Partitions whose state this consumer loaded from their snapshots on being assigned them (a partition it already owned keeps its state)",
+      registers: [r],
+    });
+    this.joins = new Counter({
+      name: 'teller_consumer_group_joins_total',
+      help: 'Times this consumer joined the consumer group and got an assignment: one per rebalance it took part in',
+      registers: [r],
+    });
     this.ticks = new Counter({ name: 'teller_consumer_ticks_total', help: 'Tick messages published to owned partitions', registers: [r] });
     this.insertDocs = new Histogram({
       name: 'teller_consumer_ledger_insert_documents',
@@ -156,6 +168,14 @@ export class ConsumerMetrics {
       if (doc.overdraft) this.overdrafts.inc();
       if (doc.type === 'expire') this.expired.inc();
     }
+  }
+
+  joined(): void {
+    this.joins.inc();
+  }
+
+  loaded(): void {
+    this.loads.inc();
   }
 
   inserted(docs: number, ms: number): void {

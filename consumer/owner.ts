@@ -31,6 +31,8 @@ export class PartitionOwner {
   snapshotBase: number | undefined;
   /** Deltas between the last whole snapshot and `snapshotBase`. */
   deltas = 0;
+  /** The next snapshot is whole whatever `snapshotBase` says (see `resume`). */
+  private wholeNext = false;
 
   constructor(
     readonly ledger: PartitionLedger,
@@ -49,11 +51,27 @@ export class PartitionOwner {
     return owner;
   }
 
-  /** Takes the next snapshot: a delta over the last one saved, or whole every MAX_DELTAS or after a failed save. */
+  /**
+   * The group gave the partition to this member again. The state at
+   * `nextOffset` is the log's whoever applied the partition meanwhile, as a
+   * snapshot at that offset would be, so it is kept and positioned as a loaded
+   * one is: the consumer is sent back to `nextOffset` from the committed
+   * offset (behind it while inserts are in flight; ahead of it if another
+   * member applied the partition meanwhile, and what lies between rebuilds
+   * state only). Such a member may also have saved and pruned snapshots, so
+   * the base of this owner's next delta may be gone: the next one is whole.
+   */
+  resume(): void {
+    this.positioned = false;
+    this.wholeNext = true;
+  }
+
+  /** Takes the next snapshot: a delta over the last one saved, or whole every MAX_DELTAS, after a failed save or after `resume`. */
   takeSnapshot(): TakenSnapshot {
     this.snapshotting = true;
     this.appliedSinceSnapshot = 0;
-    const base = this.snapshotBase !== undefined && this.deltas < MAX_DELTAS ? this.snapshotBase : undefined;
+    const base = !this.wholeNext && this.snapshotBase !== undefined && this.deltas < MAX_DELTAS ? this.snapshotBase : undefined;
+    this.wholeNext = false;
     return { snapshot: this.ledger.takeSnapshot(this.nextOffset, base === undefined), base };
   }
 

@@ -13,10 +13,11 @@
 // Each collection holds chunks well under the 16 MB document limit, then a
 // `meta` document written last, so a snapshot counts only once it is
 // complete; a chain counts only when every link does. Chunks are JSON,
-// deflated: a remembered id is about 300 bytes of JSON (its outcome rides
-// along), a busy partition's chain ran to 16 MB, and a new owner's load was
-// the embedded server's time to hand those bytes over (about 40 MB/s, the 12
-// partitions of a takeover 7.5 s on an idle machine). Chunks saved as plain
+// deflated: a remembered id was about 300 bytes of JSON before decisions
+// were packed (about 70 now, consumer/remembered.ts), a busy partition's chain
+// ran to 16 MB, and a new owner's load was the embedded server's time to hand
+// those bytes over (about 40 MB/s, the 12 partitions of a takeover 7.5 s on an
+// idle machine). Chunks saved as plain
 // JSON text still load. Old snapshots are pruned
 // by dropping their collections: on the embedded server every delete is a
 // scan, and a scan of large snapshot documents costs more than the inserts.
@@ -25,7 +26,8 @@ import { deflateRaw, inflateRaw } from 'node:zlib';
 import { Binary, type Db } from 'mongodb';
 import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot, type PartitionSnapshot } from './partition.js';
 
-// About 300 bytes an entry as JSON: a few MB of text a chunk before it is deflated.
+// About 70 bytes a remembered id as JSON, and an account with its holds a few times that:
+// a few MB of text a chunk at most before it is deflated.
 const ENTRIES_PER_CHUNK = 10000;
 const NAME = /^snapshot\.p(\d+)\.o(\d+)(?:\.b(\d+))?$/;
 /** Deltas in a row before a whole snapshot again: bounds the chain a load reads. */

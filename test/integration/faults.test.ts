@@ -7,7 +7,8 @@ import { readConfig } from '../../common/config.js';
 import { partitionOf } from '../../common/message.js';
 import { balanceOf, get, tx, uniq, type Reply, type TxType } from '../helpers/http.js';
 import { closeLedger, ledger } from '../helpers/ledger.js';
-import { activeConsumer, partitionsOwned } from '../../scripts/lib/active-consumers.js';
+import { activeConsumer, consumerMetrics, partitionsOwned } from '../../scripts/lib/active-consumers.js';
+import { sumOf } from '../../scripts/lib/prometheus.js';
 import { killComponent, readStack, waitFor, waitRestarted } from '../helpers/stack.js';
 
 const config = readConfig();
@@ -104,6 +105,26 @@ t.test("only ACTIVE_CONSUMERS members own partitions; the others stand by and ta
   if (active < consumers) t.equal(after.get(victim), 0, `${victim}, restarted, stands by: the partitions stayed with the member that took them over`);
   const a = uniq('standby');
   t.equal((await tx(`${a}-d`, 'deposit', 7, a)).status, 200, 'a call is decided again after the takeover');
+  if (active === consumers) return;
+
+  // A member leaving and joining again moves nothing: the owners keep their partitions and their state.
+  const owner = owners(after)[0]!;
+  const standby = [...after].find(([, c]) => c === 0)![0];
+  const counters = async () => {
+    const samples = (await consumerMetrics(stack)).get(owner);
+    return samples && { joins: sumOf(samples, 'teller_consumer_group_joins_total'), loads: sumOf(samples, 'teller_consumer_partition_loads_total') };
+  };
+  const start = (await counters())!;
+  await waitRestarted(standby, killComponent(standby, 'SIGTERM'));
+  await waitFor(async () => ((await counters())?.joins ?? 0) > start.joins, { timeoutMs: 60_000, intervalMs: 250, what: `${owner} through a rebalance` });
+  const again = await waitFor(settled, { timeoutMs: 60_000, intervalMs: 250, what: 'every partition owned after the rebalance' });
+  t.strictSame(owners(again), owners(after), 'the same members own partitions');
+  t.equal(again.get(owner), after.get(owner), `${owner} owns as many partitions as before`);
+  const b = uniq('rejoin');
+  t.equal((await tx(`${b}-d`, 'deposit', 9, b)).status, 200, 'calls are decided through the rebalance');
+  t.equal((await tx(`${a}-d`, 'deposit', 7, a)).status, 200, 'a repeat from before the rebalance is answered');
+  t.equal(await balanceOf(a), 7, 'and applied once');
+  t.equal((await counters())!.loads, start.loads, `${owner} loaded no partition again: it kept their state`);
 });
 
 t.test('a poison record goes to the dead-letter topic and the partition keeps flowing', async (t) => {

@@ -5,36 +5,17 @@
 import { Kafka, logLevel } from 'kafkajs';
 import t from 'tap';
 import { partitionOf } from '../../common/message.js';
+import { parsePrometheus as parse, sumOf, type Sample } from '../../scripts/lib/prometheus.js';
 import { uniq } from '../helpers/http.js';
 import { baseUrl, config, readStack, waitFor } from '../helpers/stack.js';
 import { call, v1 } from '../helpers/v1.js';
-
-interface Sample {
-  name: string;
-  labels: Record<string, string>;
-  value: number;
-}
-
-/** The samples of a Prometheus text exposition. */
-function parse(text: string): Sample[] {
-  const out: Sample[] = [];
-  for (const line of text.split('\n')) {
-    const m = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)$/.exec(line);
-    if (!m) continue;
-    const labels: Record<string, string> = {};
-    for (const l of (m[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
-    out.push({ name: m[1]!, labels, value: Number(m[3]) });
-  }
-  return out;
-}
 
 async function scrape(url: string): Promise<{ samples: Sample[]; type: string | null }> {
   const res = await fetch(url);
   return { samples: parse(await res.text()), type: res.headers.get('content-type') };
 }
 
-const sum = (samples: Sample[], name: string, where: Record<string, string> = {}) =>
-  samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
+const sum = sumOf;
 
 const stack = readStack();
 const apis = stack.components.filter((c) => c.kind === 'api');
