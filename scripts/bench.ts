@@ -33,12 +33,12 @@ import { clockTicks, cpuBetween, sampleCpu, type CpuSample, type Tracked } from 
 import { Progress } from './lib/bench/progress.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from './lib/bench/result.js';
 import { perSecondFromCumulative, ratio } from './lib/bench/stats.js';
-import { componentPid, downComponents, ensureStack, requireStackUp, stackTracked, stopStartedStack, type BenchStack } from './lib/bench/stack-view.js';
+import { downComponents, ensureStack, requireStackUp, stackTracked, stopStartedStack, type BenchStack } from './lib/bench/stack-view.js';
 import { renderSvg } from './lib/bench/svg.js';
 import { probeUntilServed } from './lib/bench/takeover.js';
 import { TakeoverTracker } from './lib/bench/takeover-tracker.js';
 import { ensureDir, pathsFor, type Paths } from './lib/paths.js';
-import { isAlive } from './lib/pids.js';
+import { signalComponent, waitRestarted } from './lib/components.js';
 import { killAllOnExit } from './lib/supervisor.js';
 import { sleep, waitFor } from './lib/wait.js';
 
@@ -395,23 +395,21 @@ async function takeoverPhase(ctx: Ctx): Promise<PhaseResult> {
   const leadTicker = setInterval(() => ctx.progress.update(Math.min(opts.takeoverLeadS, (Date.now() - run.startedAt) / 1000)), 500);
   await windowOpen;
   clearInterval(leadTicker);
-  const pid = componentPid(ctx.stack.info, victim.name);
-  if (pid === undefined || !isAlive(pid)) {
+  let pid: number;
+  try {
+    pid = signalComponent(ctx.stack.info, victim.name, 'SIGKILL');
+  } catch (err) {
     run.stop();
     await run.done;
-    throw new Error(`${victim.name} is not running`);
+    throw err;
   }
-  process.kill(pid, 'SIGKILL');
   const killedAt = Date.now();
   run.recorder.openAt(killedAt);
   result.killed = { name: victim.name, pid };
-  const restarted = waitFor(
-    () => {
-      const now = componentPid(ctx.stack.info, victim.name);
-      return now !== undefined && now !== pid && isAlive(now) ? Date.now() : undefined;
-    },
-    { what: `${victim.name} restarted`, timeoutMs: opts.takeoverMaxS * 1000, intervalMs: 100 },
-  ).catch(() => undefined);
+  const restarted = waitRestarted(ctx.stack.info, victim.name, pid, opts.takeoverMaxS * 1000).then(
+    () => Date.now(),
+    () => undefined,
+  );
   const tracker = new TakeoverTracker(config.partitions, killedAt);
   ctx.progress.start('takeover: partitions served', config.partitions, 'partitions');
   result.probes = await probeUntilServed({

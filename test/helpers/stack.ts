@@ -3,7 +3,7 @@
 // and ways to hurt a component and wait for the supervisor to bring it back.
 import { readConfig } from '../../common/config.js';
 import { pathsFor } from '../../scripts/lib/paths.js';
-import { isAlive, readPid } from '../../scripts/lib/pids.js';
+import { componentPid, signalComponent, waitRestarted as waitRestartedIn } from '../../scripts/lib/components.js';
 import { readStack as readStackFile, type ComponentInfo, type StackInfo } from '../../scripts/lib/stackfile.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 
@@ -32,26 +32,18 @@ export function component(name: string): ComponentInfo {
 
 /** The pid in the component's pid file (rewritten on each restart), if any. */
 export function pidOf(name: string): number | undefined {
-  return readPid(component(name).pidFile);
+  component(name);
+  return componentPid(readStack(), name);
 }
 
 /** Signals the component's current process by pid; returns that pid. */
 export function killComponent(name: string, signal: NodeJS.Signals): number {
-  const pid = pidOf(name);
-  if (pid === undefined || !isAlive(pid)) throw new Error(`${name} is not running`);
-  process.kill(pid, signal);
-  return pid;
+  return signalComponent(readStack(), name, signal);
 }
 
 /** Waits until `name` runs again under a pid other than `oldPid`; returns the new pid. */
 export function waitRestarted(name: string, oldPid: number, timeoutMs = 30_000): Promise<number> {
-  return waitFor(
-    () => {
-      const pid = pidOf(name);
-      return pid !== undefined && pid !== oldPid && isAlive(pid) ? pid : undefined;
-    },
-    { timeoutMs, intervalMs: 100, what: `${name} restarted` },
-  );
+  return waitRestartedIn(readStack(), name, oldPid, timeoutMs);
 }
 
 /** Resolves once GET `url` answers 200. */

@@ -47,11 +47,6 @@ export function stackTracked(info: StackInfo): Tracked[] {
   ];
 }
 
-export function componentPid(info: StackInfo, name: string): number | undefined {
-  const c = info.components.find((x) => x.name === name);
-  return c ? readPid(c.pidFile) : undefined;
-}
-
 /** Components of the stack whose process is not running (between a crash and its restart, or failing to start). */
 export function downComponents(info: StackInfo): string[] {
   return info.components.filter((c) => {

@@ -2,9 +2,8 @@
 // stack; the supervisor restarts what was killed.
 import type { Config } from '../../../common/config.js';
 import { activeConsumer } from '../active-consumers.js';
-import { isAlive, readPid } from '../pids.js';
+import { runningPid, signalComponent, waitRestarted } from '../components.js';
 import type { StackInfo } from '../stackfile.js';
-import { waitFor } from '../wait.js';
 
 export interface Fault {
   name: string;
@@ -13,24 +12,8 @@ export interface Fault {
   inject(stack: StackInfo, config: Config): Promise<void>;
 }
 
-function pidOf(stack: StackInfo, name: string): number {
-  const c = stack.components.find((x) => x.name === name);
-  const pid = c ? readPid(c.pidFile) : undefined;
-  if (!c || pid === undefined || !isAlive(pid)) throw new Error(`${name} is not running`);
-  return pid;
-}
-
 async function killAndWaitRestart(stack: StackInfo, name: string): Promise<void> {
-  const old = pidOf(stack, name);
-  process.kill(old, 'SIGKILL');
-  const file = stack.components.find((x) => x.name === name)!.pidFile;
-  await waitFor(
-    () => {
-      const pid = readPid(file);
-      return pid !== undefined && pid !== old && isAlive(pid);
-    },
-    { timeoutMs: 60_000, intervalMs: 100, what: `${name} restarted` },
-  );
+  await waitRestarted(stack, name, signalComponent(stack, name, 'SIGKILL'), 60_000);
 }
 
 const kill = (name: string, component: string, describe: string): Fault => ({
@@ -56,7 +39,7 @@ export const FAULTS: Fault[] = [
     name: 'consumer-stall',
     describe: 'a consumer that owns partitions is stopped (SIGSTOP) past its session timeout, then resumed (SIGCONT)',
     inject: async (stack, config) => {
-      const pid = pidOf(stack, await activeConsumer(stack));
+      const pid = runningPid(stack, await activeConsumer(stack));
       process.kill(pid, 'SIGSTOP');
       try {
         await new Promise((r) => setTimeout(r, config.sessionTimeoutMs + 5000));
