@@ -4,6 +4,7 @@
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
 import { keys } from '../common/redis-keys.js';
+import { storedOutcome } from '../common/remembered.js';
 import type { AccountView, Outcome } from '../common/types.js';
 import { HttpProblem } from './problem.js';
 
@@ -42,7 +43,7 @@ export class ReadModel {
       const accountId = await this.redis.get(keys.txId(id));
       if (accountId === null) return null;
       const raw = await this.redis.get(keys.outcome(accountId, id));
-      return raw === null ? { accountId } : { accountId, outcome: JSON.parse(raw) as Outcome };
+      return raw === null ? { accountId } : { accountId, outcome: storedOutcome(accountId, id, raw) };
     } catch {
       throw unavailable();
     }

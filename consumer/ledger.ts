@@ -37,7 +37,7 @@ export interface Decision {
 /** The identity of a transaction: ids are per account. The key of the ids a partition has seen. */
 export function ledgerId(accountId: string, id: string): string {
   // Joined, not concatenated: a concatenation is a tree holding the message's own strings, and a
-  // partition keeps millions of these keys (consumer/remembered.ts).
+  // partition keeps millions of these keys (common/remembered.ts).
   return [accountId, id].join('/');
 }
 

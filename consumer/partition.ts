@@ -7,7 +7,7 @@
 // up with the log); each account's own transition is the pure `decide`.
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
 import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
-import { fromSnapshot, recall, remember, rememberedAt, type Remembered } from './remembered.js';
+import { fromSnapshot, recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
 
 export interface Step {
   /** Absent for a tick. */

@@ -4,12 +4,14 @@
 // up, or a replay, cannot overwrite newer state.
 import type { ClientContext, Redis, Result } from 'ioredis';
 import { keys } from '../common/redis-keys.js';
+import { remember } from '../common/remembered.js';
 import type { Outcome } from '../common/types.js';
 import type { Account } from './ledger.js';
 
 // ARGV: partition, n, then n x (accountKey, balance, reserved, updatedAt, offset),
-//       ttl, m, then m x (outcomeKey, json), c, then c x (channel, json). Returns 1
-// when the partition's readiness marker is present (Redis has its whole state).
+//       ttl, m, then m x (outcomeKey, outcome packed as common/remembered.ts packs it),
+//       c, then c x (channel, json). Returns 1 when the partition's readiness
+//       marker is present (Redis has its whole state).
 const APPLY = `
 local i = 2
 local n = tonumber(ARGV[i]); i = i + 1
@@ -69,7 +71,7 @@ export class ReadModelWriter {
       args.push(keys.account(a.accountId), a.account.balance, a.account.reserved, a.account.updatedAt, a.offset);
     }
     args.push(this.outcomeTtlSeconds, stored.length);
-    for (const o of stored) args.push(keys.outcome(o.accountId, o.id), JSON.stringify(o));
+    for (const o of stored) args.push(keys.outcome(o.accountId, o.id), remember(o));
     const byReplica = new Map<string, Outcome[]>();
     for (const a of announced) {
       if (a.replyTo === undefined) continue;
@@ -86,7 +88,7 @@ export class ReadModelWriter {
   async restoreOutcomes(outcomes: Outcome[], registryTtlSeconds: number): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const o of outcomes) {
-      pipeline.set(keys.outcome(o.accountId, o.id), JSON.stringify(o), 'EX', this.outcomeTtlSeconds);
+      pipeline.set(keys.outcome(o.accountId, o.id), remember(o), 'EX', this.outcomeTtlSeconds);
       if (!o.id.includes('~')) pipeline.set(keys.txId(o.id), o.accountId, 'EX', registryTtlSeconds);
     }
     const results = (await pipeline.exec()) ?? [];

@@ -14,7 +14,7 @@
 // `meta` document written last, so a snapshot counts only once it is
 // complete; a chain counts only when every link does. Chunks are JSON,
 // deflated: a remembered id was about 300 bytes of JSON before decisions
-// were packed (about 70 now, consumer/remembered.ts), a busy partition's chain
+// were packed (about 70 now, common/remembered.ts), a busy partition's chain
 // ran to 16 MB, and a new owner's load was the embedded server's time to hand
 // those bytes over (about 40 MB/s, the 12 partitions of a takeover 7.5 s on an
 // idle machine). Chunks saved as plain

@@ -3,7 +3,7 @@
 // before decisions were packed still restore.
 import t from 'tap';
 import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
-import { fromSnapshot, recall, remember, rememberedAt } from '../../consumer/remembered.js';
+import { fromSnapshot, recall, remember, rememberedAt, storedOutcome } from '../../common/remembered.js';
 import { ledgerId, splitLedgerId } from '../../consumer/ledger.js';
 import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
@@ -67,4 +67,10 @@ t.test('a snapshot saved before decisions were packed restores the same state', 
   t.strictSame(restored.snapshot(msgs.length), current, 'the same state as the live partition');
   t.match(restored.apply(request('big', 'acc', 1_000), 9).outcome, { status: 'denied', reason: 'insufficient_funds', replayed: true }, 'a repeat gets the first outcome');
   t.equal(restored.apply(request('big', 'acc', 5), 10).outcome?.status, 'conflict', 'another body under the same id is a conflict');
+});
+
+t.test('an outcome read back from Redis: packed, or JSON written before outcomes were packed', async (t) => {
+  const o: Outcome = { id: 'tx', accountId: 'acc', type: 'withdraw', status: 'applied', amount: 9, balance: -4, reserved: 0, overdraft: true, decidedAt: 77 };
+  t.strictSame(storedOutcome('acc', 'tx', remember(o)), o, 'packed');
+  t.strictSame(storedOutcome('acc', 'tx', JSON.stringify(o)), o, 'JSON');
 });

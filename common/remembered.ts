@@ -4,7 +4,8 @@
 // hold: an Outcome object with its id, fingerprint and strings shared with the
 // parsed message costs about 480 bytes of heap; the packed string and its key
 // about 130 (measured with 500,000 ids, `node --expose-gc`, heapUsed after gc).
-// Snapshots carry the same strings, so they shrink alike.
+// Snapshots carry the same strings, so they shrink alike, and Redis keeps the
+// same string as each id's outcome for the window (read back by the api).
 //
 // The key (`ledgerId`) already holds the account and the id, so the string
 // holds the rest: `decidedAt|type|status|amount|balance|reserved|requestId|reason|overdraft`,
@@ -66,6 +67,11 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
   if (reason) o.reason = decode(REASONS, reason);
   if (overdraft) o.overdraft = true;
   return o;
+}
+
+/** An outcome as Redis holds it: packed, or JSON as written before outcomes were packed. */
+export function storedOutcome(accountId: string, id: string, raw: string): Outcome {
+  return raw.startsWith('{') ? (JSON.parse(raw) as Outcome) : recall(accountId, id, raw);
 }
 
 /** When the id was first seen (log time): what the window is judged by. */
