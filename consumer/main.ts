@@ -83,12 +83,13 @@ async function connectMongo(): Promise<void> {
   }
 }
 
-consumer.on(consumer.events.GROUP_JOIN, (e) => membership.noteAssignment(e.payload.memberAssignment[config.topic]?.length ?? 0));
-
 const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);
+consumer.on(consumer.events.GROUP_JOIN, (e) => {
+  membership.noteAssignment(e.payload.memberAssignment[config.topic]?.length ?? 0);
+  metrics.joined();
+});
 ledger.onDecided = (partition, decision, after) => metrics.decided(partition, decision, after);
 ledger.onLoaded = () => metrics.loaded();
-consumer.on(consumer.events.GROUP_JOIN, () => metrics.joined());
 writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);
 snapshots.onSaved = (partition) => metrics.snapshotSaved(partition);
 metrics.warm = () => snapshots.warmPartitions.length;

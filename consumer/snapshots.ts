@@ -17,10 +17,9 @@
 // were packed (about 70 now, common/remembered.ts), a busy partition's chain
 // ran to 16 MB, and a new owner's load was the embedded server's time to hand
 // those bytes over (about 40 MB/s, the 12 partitions of a takeover 7.5 s on an
-// idle machine). Chunks saved as plain
-// JSON text still load. Old snapshots are pruned
-// by dropping their collections: on the embedded server every delete is a
-// scan, and a scan of large snapshot documents costs more than the inserts.
+// idle machine). Chunks saved as plain JSON text still load. Old snapshots are
+// pruned by dropping their collections: on the embedded server every delete is
+// a scan, and a scan of large snapshot documents costs more than the inserts.
 import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import { Binary, type Db } from 'mongodb';

@@ -3,7 +3,8 @@
 // and ways to hurt a component and wait for the supervisor to bring it back.
 import { readConfig } from '../../common/config.js';
 import { pathsFor } from '../../scripts/lib/paths.js';
-import { componentPid, signalComponent, waitRestarted as waitRestartedIn } from '../../scripts/lib/components.js';
+import { signalComponent, waitRestarted as waitRestartedIn } from '../../scripts/lib/components.js';
+import { readPid } from '../../scripts/lib/pids.js';
 import { readStack as readStackFile, type ComponentInfo, type StackInfo } from '../../scripts/lib/stackfile.js';
 import { waitFor } from '../../scripts/lib/wait.js';
 
@@ -32,8 +33,7 @@ export function component(name: string): ComponentInfo {
 
 /** The pid in the component's pid file (rewritten on each restart), if any. */
 export function pidOf(name: string): number | undefined {
-  component(name);
-  return componentPid(readStack(), name);
+  return readPid(component(name).pidFile);
 }
 
 /** Signals the component's current process by pid; returns that pid. */

@@ -5,7 +5,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import t from 'tap';
 import { partitionOf } from '../../common/message.js';
-import { parsePrometheus as parse, sumOf, type Sample } from '../../scripts/lib/prometheus.js';
+import { parsePrometheus as parse, sumOf as sum, type Sample } from '../../scripts/lib/prometheus.js';
 import { uniq } from '../helpers/http.js';
 import { baseUrl, config, readStack, waitFor } from '../helpers/stack.js';
 import { call, v1 } from '../helpers/v1.js';
@@ -14,8 +14,6 @@ async function scrape(url: string): Promise<{ samples: Sample[]; type: string | 
   const res = await fetch(url);
   return { samples: parse(await res.text()), type: res.headers.get('content-type') };
 }
-
-const sum = sumOf;
 
 const stack = readStack();
 const apis = stack.components.filter((c) => c.kind === 'api');
