@@ -10,7 +10,7 @@
 // clock), so a page never ends inside an offset: it takes the whole group.
 //
 // On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
-// the collection in Go (SPEC section 5: about 10k documents a second here),
+// the collection in Go (docs/embedded-database.md; about 10k documents a second here),
 // which is accepted for statements. So a replica runs one statement query at a
 // time, the others wait their turn: a burst of statements cannot take every
 // core from the ledger's inserts.

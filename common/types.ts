@@ -4,7 +4,7 @@
 export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel'] as const;
 export type TxType = (typeof TX_TYPES)[number];
 
-/** A client's transaction on one account, as it travels on the topic (SPEC section 4). */
+/** A client's transaction on one account, as it travels on the topic (docs/kafka-contract.md). */
 export interface TxMessage {
   v: 1;
   id: string;

@@ -1,4 +1,4 @@
-// The ledger rules of SPEC section 2, for one account: a pure, deterministic
+// The ledger rules (docs/ledger-rules.md), for one account: a pure, deterministic
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
 import type { LedgerDoc, Outcome, TxMessage, TxStatus, TxReason } from '../common/types.js';

@@ -84,7 +84,7 @@ export class PartitionLedger {
     }
     const existing = this.accounts.get(msg.accountId);
     const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos);
-    // Accounts come into being with a change (SPEC section 2): a denied request or a cancel that
+    // Accounts come into being with a change (docs/ledger-rules.md): a denied request or a cancel that
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);

@@ -1,4 +1,4 @@
-// npm run audit: checks the invariants of SPEC section 2 against the ledger,
+// npm run audit: checks the invariants of docs/ledger-rules.md against the ledger,
 // the read model and the topic, then replays every partition's log through the
 // pure ledger rules and compares the result with MongoDB document by document.
 // Exits non-zero on any violation, naming the offending ids.

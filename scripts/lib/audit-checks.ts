@@ -1,4 +1,4 @@
-// The invariants of SPEC section 2, checked over ledger documents, and the
+// The invariants of docs/ledger-rules.md, checked over ledger documents, and the
 // comparison of the ledger with a replay of the log. Pure: the audit script
 // does the reading.
 import type { LedgerDoc } from '../../common/types.js';
@@ -34,7 +34,7 @@ export function sortByLog(docs: LedgerDoc[]): LedgerDoc[] {
 }
 
 /**
- * The invariants of SPEC section 2 over ledger documents. `idWindowMs`: how long the owners
+ * The invariants of docs/ledger-rules.md over ledger documents. `idWindowMs`: how long the owners
  * remember ids. An id re-sent after the window is a new transaction with a document of its own,
  * so `each-id-once` flags only a repeat that came within the window of the id's previous decision
  * (judged by receivedAt, close to the log clock that the owners judge by; the comparison with a

@@ -1,7 +1,7 @@
 // FerretDB on SQLite (scripts/ferretdb, built by scripts/install.sh) as the
 // embedded MongoDB-compatible server, and a watchdog that restarts it when it
 // stops answering real queries: concurrent updates can wedge a SQLite database
-// until FerretDB restarts (SPEC section 5), and a ping would not notice.
+// until FerretDB restarts (docs/embedded-database.md), and a ping would not notice.
 import { join } from 'node:path';
 import { MongoClient } from 'mongodb';
 import type { Logger } from 'pino';

@@ -1,4 +1,4 @@
-// A small reference model of one partition, at the level of SPEC section 2,
+// A small reference model of one partition, at the level of docs/ledger-rules.md,
 // for the replay property test. It follows every account from the ledger
 // documents alone (what an audit sees), keeps the client-facing idempotency
 // contract (first outcome, replayed; conflict on another body), and checks
@@ -172,7 +172,7 @@ export class LedgerModel {
     this.compare(ledger, offset);
   }
 
-  /** One decision document against the rule of its type (SPEC section 2 table). */
+  /** One decision document against the rule of its type (docs/ledger-rules.md). */
   private rule(msg: TxMessage, d: LedgerDoc, offset: number, changed: [string, TxStatus][]): void {
     const a = this.account(msg.accountId);
     const b = a.balance;
@@ -241,7 +241,7 @@ export class LedgerModel {
     return true;
   }
 
-  /** The ledger's accounts against the model's, and the invariants of SPEC section 2. */
+  /** The ledger's accounts against the model's, and the invariants of docs/ledger-rules.md. */
   private compare(ledger: PartitionLedger, offset: number): void {
     let total = 0;
     for (const id of ledger.accountIds()) {

@@ -1,4 +1,4 @@
-// The per-account rules of SPEC section 2, one branch at a time.
+// The per-account rules of docs/ledger-rules.md, one branch at a time.
 import t from 'tap';
 import {
   decide,

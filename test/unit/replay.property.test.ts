@@ -2,7 +2,7 @@
 // a few accounts (deposits, requests, withdrawals with and without requestId,
 // cancels, ticks, retries with the same and with another body, a jittery clock,
 // holds with and without expiry), then
-//  (a) the invariants of SPEC section 2 and the reference model after every step;
+//  (a) the invariants of docs/ledger-rules.md and the reference model after every step;
 //  (b) determinism: the same log from scratch gives the same everything;
 //  (c) redelivery as the consumer does it: crash, restore the snapshot taken at an
 //      earlier offset, re-read the log from there: same final state, same documents;

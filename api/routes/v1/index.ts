@@ -1,4 +1,4 @@
-// The resource API, /v1 (SPEC section 3.2): one plugin per route group.
+// The resource API, /v1 (README.md, The resource API): one plugin per route group.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';

@@ -1,5 +1,5 @@
 // POST /v1/accounts/:accountId/withdrawals {id, amount, requestId?}: the money
-// has left, so the withdrawal always posts (SPEC section 2); with `requestId`
+// has left, so the withdrawal always posts (docs/ledger-rules.md); with `requestId`
 // it settles exactly that withdrawal request's hold, as a card capture does.
 import type { FastifyPluginAsync } from 'fastify';
 import { idSchema, problemResponses } from '../../schemas.js';
