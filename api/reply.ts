@@ -1,8 +1,8 @@
 // How a transaction's result becomes an HTTP answer: 200/201/402 carry the
 // ledger's decision, 202 means durable in Kafka with the decision to follow.
 import type { FastifyReply } from 'fastify';
+import { createError, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_REQUEST_NOT_HELD } from '../common/errors.js';
 import type { Outcome } from '../common/types.js';
-import { HttpProblem } from './problem.js';
 import type { SubmitResult, TxRequest } from './submit.js';
 
 export function transactionLocation(id: string): string {
@@ -47,12 +47,8 @@ export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitRes
   switch (result.kind) {
     case 'decided': {
       const o = result.outcome;
-      if (o.status === 'conflict') {
-        throw new HttpProblem(409, `transaction id ${o.id} was already used with another body`, 'id-reused');
-      }
-      if (o.status === 'not_found' && o.type === 'cancel') {
-        throw new HttpProblem(404, `withdrawal request ${o.requestId ?? ''} holds no funds`, 'request-not-held');
-      }
+      if (o.status === 'conflict') throw createError(TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, { id: o.id });
+      if (o.status === 'not_found' && o.type === 'cancel') throw createError(TELLER_ERR_REQUEST_NOT_HELD, { requestId: o.requestId });
       return reply.code(statusFor(o)).send(outcomeBody(o));
     }
     case 'accepted':

@@ -15,6 +15,7 @@
 // NGINX routes to as soon as it listens does not answer its first calls 503.
 import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../common/errors.js';
 
 const FATAL = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 
@@ -81,7 +82,7 @@ export class RecoveringProducer {
       };
       const timer = setTimeout(() => {
         this.waiting.delete(wake);
-        reject(new Error(`no connection to Kafka within ${this.connectWaitMs} ms`));
+        reject(createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: `no connection to Kafka within ${this.connectWaitMs} ms` }));
       }, this.connectWaitMs);
       this.waiting.add(wake);
     });

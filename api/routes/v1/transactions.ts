@@ -2,7 +2,7 @@
 // every 201/202). The registry gives the account, the owner's stored outcome
 // the decision; registered but not yet decided is `pending`.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../../problem.js';
+import { createError, TELLER_ERR_TRANSACTION_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel } from '../../readmodel.js';
 import { idSchema, problemResponses } from '../../schemas.js';
 import { transactionSchema } from './schemas.js';
@@ -32,7 +32,7 @@ export const transactionRoutes: FastifyPluginAsync<TransactionRouteOptions> = as
       const view = await readModel.transaction(id);
       // A key limited to other accounts learns nothing, not even that the id exists.
       if (!view || (mayAccess && !mayAccess(request, view.accountId))) {
-        throw new HttpProblem(404, `no transaction ${id}`, 'transaction-not-found');
+        throw createError(TELLER_ERR_TRANSACTION_NOT_FOUND, { id });
       }
       if (!view.outcome) return { id, accountId: view.accountId, status: 'pending' };
       return v1Body(view.outcome);

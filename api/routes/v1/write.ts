@@ -2,8 +2,8 @@
 // the Prefer header, and the answer. The submitter (api/submit.ts) does the
 // work; this only maps HTTP onto it.
 import type { FastifyReply } from 'fastify';
+import { createError, TELLER_ERR_ID_MISMATCH, TELLER_ERR_ID_REQUIRED, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_REQUEST_NOT_HELD } from '../../../common/errors.js';
 import type { Outcome } from '../../../common/types.js';
-import { HttpProblem } from '../../problem.js';
 import { outcomeBody, statusFor, transactionLocation } from '../../reply.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
 
@@ -15,11 +15,9 @@ export interface WriteHeaders {
 /** The id from the body, else from Idempotency-Key; both given and different is a client error. */
 export function transactionId(bodyId: string | undefined, headers: WriteHeaders): string {
   const key = headers['idempotency-key'];
-  if (bodyId !== undefined && key !== undefined && bodyId !== key) {
-    throw new HttpProblem(400, 'the body id and the Idempotency-Key header differ; send one, or the same value in both', 'id-mismatch');
-  }
+  if (bodyId !== undefined && key !== undefined && bodyId !== key) throw createError(TELLER_ERR_ID_MISMATCH);
   const id = bodyId ?? key;
-  if (id === undefined) throw new HttpProblem(400, 'a transaction id is required: `id` in the body or the Idempotency-Key header', 'id-required');
+  if (id === undefined) throw createError(TELLER_ERR_ID_REQUIRED);
   return id;
 }
 
@@ -60,10 +58,8 @@ export async function submitAndReply(submitter: TransactionSubmitter, reply: Fas
       });
     case 'decided': {
       const o = result.outcome;
-      if (o.status === 'conflict') throw new HttpProblem(409, `transaction id ${o.id} was already used with another body`, 'id-reused');
-      if (o.status === 'not_found' && o.type === 'cancel') {
-        throw new HttpProblem(404, `withdrawal request ${o.requestId ?? ''} holds no funds: never approved, already settled, cancelled or expired`, 'request-not-held');
-      }
+      if (o.status === 'conflict') throw createError(TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, { id: o.id });
+      if (o.status === 'not_found' && o.type === 'cancel') throw createError(TELLER_ERR_REQUEST_NOT_HELD, { requestId: o.requestId });
       // As Stripe does: a repeat is marked, so a client can tell its retry from a first answer.
       if (o.replayed) reply.header('idempotent-replayed', 'true');
       return reply.code(statusFor(o)).header('location', location).send(v1Body(o));
