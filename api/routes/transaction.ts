@@ -46,7 +46,7 @@ export const transactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmi
     async (request, reply) => {
       const { id, type, amount, accountId } = request.body;
       const tx: TxRequest = { id, type, amount, accountId };
-      return sendResult(reply, tx, await submitter.submit(tx, { wait: true }));
+      return sendResult(reply, tx, await submitter.submit(tx, { wait: true }), { v1: false, respondAsync: false });
     },
   );
 };

@@ -4,9 +4,9 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { createError, TELLER_ERR_TRANSACTION_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel } from '../../readmodel.js';
+import { v1Body } from '../../reply.js';
 import { idSchema, problemResponses } from '../../schemas.js';
 import { transactionSchema } from './schemas.js';
-import { v1Body } from './write.js';
 
 export interface TransactionRouteOptions {
   readModel: ReadModel;
