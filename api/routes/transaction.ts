@@ -26,7 +26,7 @@ interface Body {
   timestamp?: string | number;
 }
 
-export const transactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter }> = async (app, { submitter }) => {
+export const compatibilityTransactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter }> = async (app, { submitter }) => {
   app.post<{ Body: Body }>(
     '/transaction',
     {

@@ -14,7 +14,7 @@ export interface TransactionRouteOptions {
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
 
-export const transactionRoutes: FastifyPluginAsync<TransactionRouteOptions> = async (app, { readModel, mayAccess }) => {
+export const transactionStatusRoutes: FastifyPluginAsync<TransactionRouteOptions> = async (app, { readModel, mayAccess }) => {
   app.get<{ Params: { id: string } }>(
     '/transactions/:id',
     {
