@@ -1,6 +1,6 @@
 // The app factory: one Fastify instance per api replica, HTTP only. Its
-// collaborators (producer, waiter, Redis) are handed in, so tests can build it
-// against the real services they start.
+// collaborators are handed in: api/main.ts gives the real ones, tests may give
+// in-memory ones (test/unit/app-inject.test.ts).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyAuth } from './auth.js';
@@ -22,9 +22,9 @@ export interface AppDeps {
   log: Logger;
   bodyLimit: number;
   submitter: TransactionSubmitter;
-  readModel: ReadModel;
-  probe: ReadinessProbe;
-  statements: Statements;
+  readModel: Pick<ReadModel, 'account' | 'transaction'>;
+  probe: Pick<ReadinessProbe, 'current'>;
+  statements: Pick<Statements, 'page'>;
   metrics?: ApiMetrics;
   /** Present when API keys are configured. */
   auth?: ApiKeyAuth;

@@ -26,10 +26,12 @@ export type SubmitResult =
   /** A withdrawal request not decided in time: denied for the client, and a cancel was published. */
   | { kind: 'timed_out'; receivedAt: number };
 
+/** What the submitter uses of each collaborator: the real ones in api/main.ts, in-memory ones in tests. */
 export interface SubmitDeps {
-  batcher: Batcher;
-  waiter: OutcomeWaiter;
-  redis: Redis;
+  batcher: Pick<Batcher, 'send'>;
+  waiter: Pick<OutcomeWaiter, 'listening' | 'wait'>;
+  /** The registry of ids across accounts. */
+  redis: Pick<Redis, 'set'>;
   log: Logger;
   replicaId: string;
   partitions: () => number;

@@ -11,7 +11,7 @@ const checksSchema = {
   additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, error: { type: 'string' } } },
 } as const;
 
-export const healthRoutes: FastifyPluginAsync<{ probe: ReadinessProbe }> = async (app, { probe }) => {
+export const healthRoutes: FastifyPluginAsync<{ probe: Pick<ReadinessProbe, 'current'> }> = async (app, { probe }) => {
   app.get(
     '/healthz',
     {

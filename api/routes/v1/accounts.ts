@@ -17,7 +17,7 @@ export const accountSchema = {
   },
 } as const;
 
-export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async (app, { readModel }) => {
+export const accountRoutes: FastifyPluginAsync<{ readModel: Pick<ReadModel, 'account'> }> = async (app, { readModel }) => {
   app.get<{ Params: { accountId: string } }>(
     '/accounts/:accountId',
     {

@@ -12,8 +12,8 @@ import { withdrawalRoutes } from './withdrawals.js';
 
 export interface V1Options {
   submitter: TransactionSubmitter;
-  readModel: ReadModel;
-  statements: Statements;
+  readModel: Pick<ReadModel, 'account' | 'transaction'>;
+  statements: Pick<Statements, 'page'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
 

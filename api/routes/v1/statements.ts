@@ -35,7 +35,7 @@ interface Route {
   Querystring: { limit: number; after?: string };
 }
 
-export const statementRoutes: FastifyPluginAsync<{ statements: Statements; readModel: ReadModel }> = async (app, { statements, readModel }) => {
+export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 'page'>; readModel: Pick<ReadModel, 'account'> }> = async (app, { statements, readModel }) => {
   app.get<Route>(
     '/accounts/:accountId/transactions',
     {

@@ -9,7 +9,7 @@ import { idSchema, problemResponses } from '../../schemas.js';
 import { transactionSchema } from './schemas.js';
 
 export interface TransactionRouteOptions {
-  readModel: ReadModel;
+  readModel: Pick<ReadModel, 'transaction'>;
   /** Whether the caller may see the account's transactions (API keys limited to accounts). */
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
