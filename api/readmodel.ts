@@ -6,7 +6,7 @@ import { partitionOf } from '../common/message.js';
 import { keys } from '../common/redis-keys.js';
 import { storedOutcome } from '../common/remembered.js';
 import type { AccountView, Outcome } from '../common/types.js';
-import { HttpProblem } from './problem.js';
+import { createError, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
 
 export class ReadModel {
   constructor(
@@ -56,6 +56,6 @@ export interface TransactionView {
   outcome?: Outcome;
 }
 
-function unavailable(): HttpProblem {
-  return new HttpProblem(503, 'account state is being restored; retry shortly', 'read-model-unavailable', { retryAfter: 1 });
+function unavailable(): TellerError {
+  return createError(TELLER_ERR_READ_MODEL_UNAVAILABLE);
 }

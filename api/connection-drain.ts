@@ -6,7 +6,7 @@
 // another replica (proxy_next_upstream error).
 import type { FastifyInstance } from 'fastify';
 
-export function installDrain(app: FastifyInstance): void {
+export function installConnectionDrain(app: FastifyInstance): void {
   let closing = false;
   app.addHook('preClose', async () => {
     closing = true;
