@@ -6,7 +6,8 @@
 // its key, 170 (500,000 ids applied to a PartitionLedger, `node --expose-gc`,
 // heapUsed after gc).
 // Snapshots carry the same strings, so they shrink alike, and Redis keeps the
-// same string as each id's outcome for the window (read back by the api).
+// same string, after its version, as each id's outcome for the window
+// (common/read-model.ts).
 //
 // The key (`ledgerId`) already holds the account and the id, so the string
 // holds the rest: `decidedAt|type|status|amount|balance|reserved|requestId|reason|overdraft`,
@@ -68,11 +69,6 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
   if (reason) o.reason = decode(REASONS, reason);
   if (overdraft) o.overdraft = true;
   return o;
-}
-
-/** An outcome as Redis holds it: packed, or JSON as written before outcomes were packed. */
-export function storedOutcome(accountId: string, id: string, raw: string): Outcome {
-  return raw.startsWith('{') ? (JSON.parse(raw) as Outcome) : recall(accountId, id, raw);
 }
 
 /** When the id was first seen (log time): what the window is judged by. */

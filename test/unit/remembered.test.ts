@@ -3,7 +3,8 @@
 // before decisions were packed still restore.
 import t from 'tap';
 import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
-import { fromSnapshot, recall, remember, rememberedAt, storedOutcome } from '../../common/remembered.js';
+import { fromSnapshot, recall, remember, rememberedAt } from '../../common/remembered.js';
+import { decodeStoredOutcome } from '../../common/read-model.js';
 import { ledgerId, splitLedgerId } from '../../consumer/ledger.js';
 import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
@@ -71,6 +72,6 @@ t.test('a snapshot saved before decisions were packed restores the same state', 
 
 t.test('an outcome read back from Redis: packed, or JSON written before outcomes were packed', async (t) => {
   const o: Outcome = { id: 'tx', accountId: 'acc', type: 'withdraw', status: 'applied', amount: 9, balance: -4, reserved: 0, overdraft: true, decidedAt: 77 };
-  t.strictSame(storedOutcome('acc', 'tx', remember(o)), o, 'packed');
-  t.strictSame(storedOutcome('acc', 'tx', JSON.stringify(o)), o, 'JSON');
+  t.strictSame(decodeStoredOutcome('acc', 'tx', remember(o)), o, 'packed');
+  t.strictSame(decodeStoredOutcome('acc', 'tx', JSON.stringify(o)), o, 'JSON');
 });
