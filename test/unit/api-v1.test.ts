@@ -5,7 +5,7 @@ import { ApiKeyAuth, digestOf, parseApiKeys } from '../../api/auth.js';
 import { HttpProblem } from '../../api/problem.js';
 import { prefersAsync, transactionId } from '../../api/routes/v1/write.js';
 import { decodeCursor, encodeCursor } from '../../api/statement.js';
-import { apiKeyEntry, mintKey } from '../../scripts/api-key.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 
 t.test('API_KEYS: digests, account lists, and clear errors', async (t) => {
   const k1 = mintKey();
