@@ -11,7 +11,7 @@ import type { Logger } from 'pino';
 import type { Config } from '../../common/config.js';
 import { partitionOf } from '../../common/message.js';
 import type { TxMessage } from '../../common/types.js';
-import { createTopics } from '../operations/topics.js';
+import { createTopics } from '../stack/kafka-topics.js';
 import { NODE_FLAGS } from '../stack/app-components.js';
 import type { Paths } from '../stack/paths.js';
 import { Supervised } from '../stack/supervisor.js';

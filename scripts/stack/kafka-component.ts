@@ -45,7 +45,7 @@ function serverProperties(config: Config, logDir: string): string {
     'transaction.state.log.num.partitions=4',
     // Consumers own their partitions as soon as they join.
     'group.initial.rebalance.delay.ms=0',
-    // Topics are created on purpose (scripts/topics.ts), with the configured partition count.
+    // Topics are created on purpose (scripts/stack/kafka-topics.ts), with the configured partition count.
     'auto.create.topics.enable=false',
     // Threads sized for a 2-core machine shared with the rest of the stack.
     'num.network.threads=2',

@@ -20,7 +20,7 @@ import { removeStack, runningStackPid, writeStack, writeStackPid, type Component
 import { killAllOnExit, Supervised, type ComponentSpec } from './supervisor.js';
 import { tail } from './log-tail.js';
 import { waitFor } from '../shared/wait.js';
-import { createTopics } from '../operations/topics.js';
+import { createTopics } from './kafka-topics.js';
 
 const READY_TIMEOUT_MS = { kafka: 90_000, ferretdb: 30_000, redis: 15_000, api: 60_000, stack: 120_000, partitions: 120_000 };
 
