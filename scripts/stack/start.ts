@@ -7,89 +7,23 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { loadConfigOrExit, type Config } from '../../common/config.js';
+import { waitFor } from '../shared/wait.js';
 import { apiSpecs, consumerSpecs, type Endpoints } from './app-components.js';
 import { ferretdbSpec, probeClient, queryProbe, startWatchdog } from './ferretdb-component.js';
 import { kafkaAnswers, kafkaSpec, prepareKafka } from './kafka-component.js';
+import { createTopics } from './kafka-topics.js';
 import { removeLeftovers } from './leftovers.js';
-import { createLogger } from './supervisor-log.js';
+import { tail } from './log-tail.js';
 import { nginxSpec, prepareNginx } from './nginx-component.js';
 import { pathsFor, type Paths } from './paths.js';
-import { assertPortsFree, stackPorts } from './stack-ports.js';
 import { partitionsServed, redisAnswers, redisSpec } from './redis-component.js';
-import { removeStack, runningStackPid, writeStack, writeStackPid, type ComponentInfo } from './stack-file.js';
-import { killAllOnExit, Supervised, type ComponentSpec } from './supervisor.js';
-import { tail } from './log-tail.js';
-import { waitFor } from '../shared/wait.js';
-import { createTopics } from './kafka-topics.js';
+import { runningStackPid, writeStack, writeStackPid } from './stack-file.js';
+import { assertPortsFree, stackPorts } from './stack-ports.js';
+import { StartError, SupervisedStack } from './supervised-stack.js';
+import { createLogger } from './supervisor-log.js';
+import { killAllOnExit } from './supervisor.js';
 
 const READY_TIMEOUT_MS = { kafka: 90_000, ferretdb: 30_000, redis: 15_000, api: 60_000, stack: 120_000, partitions: 120_000 };
-
-type Kind = ComponentInfo['kind'];
-
-/** A component that did not become ready; its log is shown to the operator. */
-class StartError extends Error {
-  constructor(
-    readonly component: Supervised,
-    cause: Error,
-  ) {
-    super(cause.message);
-  }
-}
-
-class Stack {
-  private readonly components: { kind: Kind; s: Supervised }[] = [];
-  private stopWatchdog: (() => Promise<void>) | undefined;
-  stopping = false;
-
-  constructor(
-    private readonly paths: Paths,
-    private readonly log: Logger,
-  ) {}
-
-  start(kind: Kind, spec: ComponentSpec): Supervised {
-    if (this.stopping) throw new Error('stopping');
-    const s = new Supervised(spec, this.log);
-    this.components.push({ kind, s });
-    s.start();
-    return s;
-  }
-
-  watch(stop: () => Promise<void>): void {
-    this.stopWatchdog = stop;
-  }
-
-  /** Waits for `probe` to pass; gives up early if the component exits or the stack is being stopped. */
-  async ready(s: Supervised, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-    await waitFor(probe, {
-      what: s.name,
-      timeoutMs,
-      intervalMs: 250,
-      abort: () => (this.stopping ? 'the stack is stopping' : s.lastExit),
-    }).catch((err: Error) => {
-      throw new StartError(s, err);
-    });
-    this.log.info({ component: s.name, pid: s.pid }, `${s.name} ready`);
-  }
-
-  first(kind: Kind): Supervised | undefined {
-    return this.components.find((c) => c.kind === kind)?.s;
-  }
-
-  info(): ComponentInfo[] {
-    return this.components.map(({ kind, s }) => ({ name: s.name, kind, pidFile: s.spec.pidFile, log: s.spec.logFile, port: s.spec.port }));
-  }
-
-  /** The reverse of the data flow: no new calls first, the stores that hold state last. */
-  async stop(): Promise<void> {
-    this.stopping = true;
-    await this.stopWatchdog?.();
-    const order: Kind[][] = [['nginx'], ['api'], ['consumer'], ['kafka'], ['ferretdb'], ['redis']];
-    for (const kinds of order) {
-      await Promise.all(this.components.filter((c) => kinds.includes(c.kind)).map((c) => c.s.stop()));
-    }
-    removeStack(this.paths);
-  }
-}
 
 /** True on 200; otherwise throws with the answer, so a readiness timeout says what was last seen. */
 async function httpOk(url: string): Promise<boolean> {
@@ -108,7 +42,7 @@ async function install(config: Config, paths: Paths): Promise<void> {
   await execa('bash', [join(paths.root, 'scripts', 'install.sh'), ...pieces], { cwd: paths.root, stdin: 'ignore', stdout: 'inherit', stderr: 'inherit' });
 }
 
-async function startStack(config: Config, paths: Paths, stack: Stack, log: Logger): Promise<string> {
+async function startStack(config: Config, paths: Paths, stack: SupervisedStack, log: Logger): Promise<string> {
   // The configuration's URLs: given ones for external services, else those of the local ones (they follow the ports).
   const e: Endpoints = { kafkaBrokers: config.kafkaBrokers, mongoUri: config.mongoUri, redisUrl: config.redisUrl };
 
@@ -163,7 +97,7 @@ async function startStack(config: Config, paths: Paths, stack: Stack, log: Logge
   return url;
 }
 
-function banner(url: string, stack: Stack, paths: Paths): string {
+function banner(url: string, stack: SupervisedStack, paths: Paths): string {
   const rel = (p: string) => relative(process.cwd(), p) || p;
   const width = Math.max(...stack.info().map((c) => c.name.length));
   const lines = stack.info().map((c) => `    ${c.name.padEnd(width)}  ${rel(c.log)}${c.port ? `  (port ${c.port})` : ''}`);
@@ -191,7 +125,7 @@ async function main(): Promise<void> {
   writeStackPid(paths, process.pid);
 
   const log = createLogger(config.logLevel, join(paths.logs, 'supervisor.log'));
-  const stack = new Stack(paths, log);
+  const stack = new SupervisedStack(paths, log);
   killAllOnExit();
 
   let exitCode = 0;

@@ -10,6 +10,7 @@
 import { closeSync, openSync } from 'node:fs';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
+import { backoffDelay as delayBeforeRetry } from '../../common/retry.js';
 import { removePid, signalGroup, writePid } from './pids.js';
 
 export interface ComponentSpec {
@@ -37,9 +38,9 @@ export interface BackoffPolicy {
 
 export const DEFAULT_BACKOFF: BackoffPolicy = { initialMs: 250, maxMs: 10_000, resetAfterMs: 30_000 };
 
-/** The delay before restart number `failures` (0-based). */
+/** The delay before restart number `failures` (0-based): Teller's one backoff, doubling up to the policy's maximum. */
 export function backoffDelay(policy: BackoffPolicy, failures: number): number {
-  return Math.min(policy.maxMs, policy.initialMs * 2 ** Math.min(failures, 30));
+  return delayBeforeRetry(failures, policy.initialMs, policy.maxMs);
 }
 
 /** Starts the child in its own process group, its output appended to its log file. */
