@@ -1,6 +1,7 @@
 // A bounded mixed load through NGINX that keeps the client's books: deposits,
 // withdrawal requests, and a withdrawal settling every approval. Each call is
 // retried with the same id until it is acknowledged, as the contract allows.
+import { retry } from '../../common/retry.js';
 import { Books, type Answer, type CallType } from './client-books.js';
 
 export interface LoadOptions {
@@ -21,7 +22,10 @@ export interface LoadResult {
   decidedAt: number[];
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** An answer that carries a decision of the ledger (a 402 with reason timeout is a call cancelled for want of one), for recovery times. */
+function isDecided(answer: Answer | 'network'): boolean {
+  return answer !== 'network' && (answer.status === 200 || answer.status === 201 || (answer.status === 402 && answer.reason !== 'timeout'));
+}
 
 async function send(baseUrl: string, body: object): Promise<Answer | 'network'> {
   try {
@@ -84,21 +88,17 @@ export class ChaosLoad {
     }
   }
 
+  /** One call, sent again with its id (after 50 ms, doubling up to 1 s) until acknowledged; unresolved once retryForMs has passed. */
   private async call(type: CallType, amount: number, accountId: string): Promise<void> {
     const id = `${this.o.runId}-${this.seq++}`;
     const body = { id, type, amount, accountId, timestamp: new Date().toISOString() };
-    const giveUpAt = Date.now() + this.o.retryForMs;
-    for (let delay = 50; ; delay = Math.min(delay * 2, 1000)) {
+    const attempt = async () => {
       const answer = await send(this.o.baseUrl, body);
-      if (answer !== 'network' && (answer.status === 200 || answer.status === 201 || (answer.status === 402 && answer.reason !== 'timeout'))) {
-        this.decidedAt.push(Date.now());
-      }
-      if (this.books.record(id, accountId, type, amount, answer)) return;
-      if (Date.now() > giveUpAt) {
-        this.unresolved.push({ id, accountId });
-        return;
-      }
-      await sleep(delay);
-    }
+      if (isDecided(answer)) this.decidedAt.push(Date.now());
+      if (!this.books.record(id, accountId, type, amount, answer)) throw new Error(`${id}: not acknowledged`);
+    };
+    await retry(attempt, { what: `call ${id}`, firstDelayMs: 50, maxDelayMs: 1000, giveUpAfterMs: this.o.retryForMs }).catch(() => {
+      this.unresolved.push({ id, accountId });
+    });
   }
 }
