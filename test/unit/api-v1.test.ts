@@ -6,7 +6,7 @@ import { problemOf } from '../../api/problem.js';
 import { prefersAsync, transactionId } from '../../api/routes/v1/write.js';
 import { decodeCursor, encodeCursor } from '../../api/statement.js';
 import { TellerError, TELLER_ERR_ID_MISMATCH, TELLER_ERR_ID_REQUIRED, TELLER_ERR_INVALID_CURSOR } from '../../common/errors.js';
-import { apiKeyEntry, mintKey } from '../../scripts/api-key.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 
 /** The code of the error `work` throws, and the status a client gets for it. */
 function refusal(work: () => unknown): { code: string; status: number } {
