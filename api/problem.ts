@@ -19,6 +19,7 @@ import {
   TELLER_ERR_READ_MODEL_UNAVAILABLE,
   TELLER_ERR_REQUEST_NOT_HELD,
   TELLER_ERR_TRANSACTION_NOT_FOUND,
+  TELLER_ERR_UNKNOWN_FORMAT,
 } from '../common/errors.js';
 
 export interface Problem {
@@ -82,6 +83,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
   [TELLER_ERR_READ_MODEL_UNAVAILABLE.code]: { status: 503, slug: 'read-model-unavailable', retryAfter: 1 },
   [TELLER_ERR_LEDGER_UNAVAILABLE.code]: { status: 503, slug: 'ledger-unavailable', retryAfter: 1 },
   [TELLER_ERR_NOT_READY.code]: { status: 503, slug: 'not-ready' },
+  [TELLER_ERR_UNKNOWN_FORMAT.code]: { status: 503, slug: 'format-not-readable', retryAfter: 1 },
 };
 
 const UNEXPECTED = 'an unexpected error occurred; nothing was applied and a retry with the same id is safe';

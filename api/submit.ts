@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { partitionOf } from '../common/message.js';
-import { keys } from '../common/redis-keys.js';
+import { keys } from '../common/read-model.js';
 import { createError, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT } from '../common/errors.js';
 import type { Outcome, TxMessage, TxType } from '../common/types.js';
 import type { Batcher } from '../producer/batcher.js';

@@ -157,3 +157,17 @@ export const TELLER_ERR_NOT_READY: CatalogueEntry<{ checks: Record<string, { ok:
   message: ({ checks }) => `not ready: ${Object.keys(checks).filter((name) => !checks[name]?.ok).join(', ')} unreachable`,
   details: ({ checks }) => ({ checks }),
 };
+
+/**
+ * Data written in a format this code does not know (a newer Teller wrote it).
+ * Read by guesswork it could yield a wrong balance or a wrong outcome; refused,
+ * it only waits for this process to be upgraded, which is why it counts as
+ * retryable: a consumer keeps trying its load, and a client gets a 503.
+ */
+export const TELLER_ERR_UNKNOWN_FORMAT: CatalogueEntry<{ what: string; found: unknown; known: readonly number[] }> = {
+  code: 'TELLER_ERR_UNKNOWN_FORMAT',
+  retryable: true,
+  message: ({ what, found, known }) =>
+    `${what} is in format ${JSON.stringify(found)}; this code reads formats ${known.join(', ')} only, and refuses rather than guesses`,
+  details: ({ what, found, known }) => ({ what, found, known }),
+};

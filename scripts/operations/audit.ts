@@ -11,7 +11,7 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { readConfig, type Config } from '../../common/config.js';
 import { parseMessage } from '../../common/message.js';
-import { keys } from '../../common/redis-keys.js';
+import { keys } from '../../common/read-model.js';
 import type { LedgerDoc } from '../../common/types.js';
 import { PartitionLedger } from '../../consumer/partition.js';
 import {

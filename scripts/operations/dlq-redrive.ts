@@ -16,7 +16,7 @@ import { Redis } from 'ioredis';
 import type { Consumer, Message } from 'kafkajs';
 import { loadConfigOrExit, type Config } from '../../common/config.js';
 import { encodeMessage, parseMessage, partitionOf } from '../../common/message.js';
-import { keys } from '../../common/redis-keys.js';
+import { keys } from '../../common/read-model.js';
 import { operatorKafka } from '../shared/kafka-admin.js';
 
 export const REDRIVE_GROUP = 'teller-dlq-redrive';

@@ -6,7 +6,7 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { keys } from '../../common/redis-keys.js';
+import { keys } from '../../common/read-model.js';
 import type { Config } from '../../common/config.js';
 import { ensureDir, type Paths } from './paths.js';
 import type { ComponentSpec } from './supervisor.js';

@@ -11,7 +11,7 @@ import { ApiMetrics } from '../../api/metrics.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
 import type { AccountView, LogMessage, Outcome, TxMessage } from '../../common/types.js';
-import { apiKeyEntry, mintKey } from '../../scripts/api-key.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 
 const PROBLEM = /^application\/problem\+json/;
 const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);

@@ -43,6 +43,7 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_READ_MODEL_UNAVAILABLE, 503, 'read-model-unavailable'],
     [catalogue.TELLER_ERR_LEDGER_UNAVAILABLE, 503, 'ledger-unavailable'],
     [catalogue.TELLER_ERR_NOT_READY, 503, 'not-ready'],
+    [catalogue.TELLER_ERR_UNKNOWN_FORMAT, 503, 'format-not-readable'],
   ];
   t.equal(expected.length, entries.length, 'every entry is listed here');
   for (const [entry, status, slug] of expected) {

@@ -18,7 +18,7 @@ import {
 } from '../../consumer/snapshot-format.js';
 import { SnapshotStore, snapshotCollectionName } from '../../consumer/snapshots.js';
 import { ledgerId } from '../../consumer/ledger.js';
-import { UNKNOWN_FORMAT } from '../../common/format-version.js';
+import { TELLER_ERR_UNKNOWN_FORMAT as UNKNOWN_FORMAT } from '../../common/errors.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
 
 const DAY = 86_400_000;
@@ -82,7 +82,7 @@ t.test('format 2 is read as format 2 only: no shape of format 1 is accepted in i
 
 t.test('a format this code does not know is refused', async (t) => {
   const newer = SNAPSHOT_FORMAT + 1;
-  const refusal = { code: UNKNOWN_FORMAT.code, retryable: false, details: { found: newer } };
+  const refusal = { code: UNKNOWN_FORMAT.code, retryable: true, details: { found: newer } };
   t.throws(() => formatOf({ _id: 'meta', format: newer }, 'meta'), refusal);
   t.throws(() => formatOf({ _id: 'meta', format: 'two' }, 'meta'), { code: UNKNOWN_FORMAT.code });
   const chunk = { ...(await encodeChunk(0, partition().snapshot(4))), format: newer };
