@@ -56,7 +56,7 @@ export class TransactionSubmitter {
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
     try {
-      await this.produce(this.message(tx, receivedAt));
+      await this.produce(this.message(tx, receivedAt, waiting?.callId));
     } catch (err) {
       waiting?.cancel();
       throw err;
@@ -88,8 +88,13 @@ export class TransactionSubmitter {
     }
   }
 
-  private message(tx: TxRequest, receivedAt: number): TxMessage {
-    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt, replyTo: this.deps.replicaId };
+  /** `callId`: the token of the waiting call; a call that does not wait asks for no announcement. */
+  private message(tx: TxRequest, receivedAt: number, callId: string | undefined): TxMessage {
+    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt };
+    if (callId !== undefined) {
+      msg.replyTo = this.deps.replicaId;
+      msg.callId = callId;
+    }
     if (tx.amount !== undefined) msg.amount = tx.amount;
     if (tx.requestId !== undefined) msg.requestId = tx.requestId;
     if (tx.type === 'withdraw_request') msg.expiresAt = receivedAt + 1000 * (tx.ttlSeconds ?? this.deps.requestTtlSeconds);

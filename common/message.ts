@@ -8,6 +8,9 @@ export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
 /** Ids the system mints itself (e.g. the cancel after a timeout) use `~`, which clients cannot. */
 export const SYSTEM_ID_PATTERN = '^[A-Za-z0-9._:~-]{1,140}$';
 
+/** A call's token: the waiter's random prefix and its counter (api/waiter.ts). */
+export const CALL_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+
 export const amountSchema = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const epochMs = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
@@ -25,6 +28,7 @@ const txSchema = {
     expiresAt: epochMs,
     receivedAt: epochMs,
     replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+    callId: { type: 'string', pattern: CALL_ID_PATTERN },
   },
   allOf: [
     {

@@ -86,32 +86,47 @@ export function decodeStoredOutcome(accountId: string, id: string, raw: string):
   return recall(accountId, id, raw.slice(end + 1));
 }
 
-/** An outcome and the api replica waiting for it (none when nobody waits). */
+/** An outcome, the api replica waiting for it (none when nobody waits) and the waiting call's token. */
 export interface Announcement {
   outcome: Outcome;
   replyTo: string | undefined;
+  callId: string | undefined;
+}
+
+/** One outcome of an announcement, and the token of the call it answers (absent from older owners). */
+export interface AnnouncedOutcome {
+  outcome: Outcome;
+  callId?: string;
 }
 
 /**
  * What to publish: for each replica with callers waiting, on its channel, the
- * JSON array of their outcomes. Announcements carry no version: they are
- * never stored, and their JSON is the same as when the waiter first read it
- * (c3a0fb1).
+ * JSON array of their outcomes, each with its call's `callId` as one more
+ * member when the message carried one. Announcements carry no version: they
+ * are never stored, and an outcome object with one member more still reads as
+ * the outcome it was (c3a0fb1), so a waiter that predates tokens keeps
+ * matching by account and id.
  */
 export function announcementMessages(announced: readonly Announcement[]): [channel: string, payload: string][] {
-  const byReplica = new Map<string, Outcome[]>();
-  for (const { outcome, replyTo } of announced) {
+  const byReplica = new Map<string, object[]>();
+  for (const { outcome, replyTo, callId } of announced) {
     if (replyTo === undefined) continue;
-    const outcomes = byReplica.get(replyTo);
-    if (outcomes) outcomes.push(outcome);
-    else byReplica.set(replyTo, [outcome]);
+    const entry = callId === undefined ? outcome : { ...outcome, callId };
+    const entries = byReplica.get(replyTo);
+    if (entries) entries.push(entry);
+    else byReplica.set(replyTo, [entry]);
   }
-  return [...byReplica].map(([replica, outcomes]) => [keys.replyChannel(replica), JSON.stringify(outcomes)]);
+  return [...byReplica].map(([replica, entries]) => [keys.replyChannel(replica), JSON.stringify(entries)]);
 }
 
-/** The outcomes of one announcement; throws on a payload that is not a JSON array. */
-export function decodeAnnouncement(payload: string): Outcome[] {
-  const outcomes: unknown = JSON.parse(payload);
-  if (!Array.isArray(outcomes)) throw new TypeError(`an announcement is a JSON array of outcomes, not ${payload.slice(0, 80)}`);
-  return outcomes as Outcome[];
+/**
+ * The outcomes of one announcement, each with its call's token when it has
+ * one; throws on a payload that is not a JSON array.
+ */
+export function decodeAnnouncement(payload: string): AnnouncedOutcome[] {
+  const entries: unknown = JSON.parse(payload);
+  if (!Array.isArray(entries)) throw new TypeError(`an announcement is a JSON array of outcomes, not ${payload.slice(0, 80)}`);
+  return (entries as (Outcome & { callId?: string })[]).map(({ callId, ...outcome }) =>
+    callId === undefined ? { outcome } : { outcome, callId },
+  );
 }

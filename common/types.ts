@@ -20,6 +20,12 @@ export interface TxMessage {
   receivedAt: number;
   /** The api replica waiting for the outcome (its Redis channel suffix). */
   replyTo?: string;
+  /**
+   * The waiting call's own token, set with `replyTo`: the owner's announcement
+   * carries it back, so that the outcome wakes this call and no other call
+   * with the same id (api/waiter.ts).
+   */
+  callId?: string;
 }
 
 /** Advances a partition's log clock so that holds lapse even when an account is quiet. */

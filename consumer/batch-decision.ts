@@ -52,7 +52,7 @@ export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writt
     for (const o of step.changed) out.stored.push(o);
     if (step.outcome) {
       if (!step.outcome.replayed && step.outcome.status !== 'conflict') out.stored.push(step.outcome);
-      if (parsed.msg.type !== 'tick') out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo });
+      if (parsed.msg.type !== 'tick') out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo, callId: parsed.msg.callId });
     }
   }
   for (const [accountId, offset] of lastChange) {

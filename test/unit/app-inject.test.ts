@@ -32,28 +32,30 @@ class InMemoryLog {
   refusing = false;
   decide: (msg: TxMessage) => Outcome | undefined = applied;
   private readonly waiting = new Map<string, (outcome: Outcome | undefined) => void>();
+  private calls = 0;
 
   async send(msg: LogMessage): Promise<void> {
     if (this.refusing) throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
     if (msg.type === 'tick') return;
     this.sent.push(msg);
     const outcome = this.decide(msg);
-    if (outcome) this.waiting.get(`${msg.accountId}/${msg.id}`)?.(outcome);
+    // As the owner announces: to the call whose token the message carries.
+    if (outcome && msg.callId !== undefined) this.waiting.get(msg.callId)?.(outcome);
   }
 
-  wait(accountId: string, id: string, timeoutMs: number): { promise: Promise<Outcome | undefined>; cancel: () => void } {
-    const key = `${accountId}/${id}`;
+  wait(_accountId: string, _id: string, timeoutMs: number): { callId: string; promise: Promise<Outcome | undefined>; cancel: () => void } {
+    const callId = `call.${++this.calls}`;
     let settle: (outcome: Outcome | undefined) => void = () => undefined;
     const promise = new Promise<Outcome | undefined>((resolve) => {
       const timer = setTimeout(() => settle(undefined), timeoutMs);
       settle = (outcome) => {
         clearTimeout(timer);
-        this.waiting.delete(key);
+        this.waiting.delete(callId);
         resolve(outcome);
       };
     });
-    this.waiting.set(key, settle);
-    return { promise, cancel: () => settle(undefined) };
+    this.waiting.set(callId, settle);
+    return { callId, promise, cancel: () => settle(undefined) };
   }
 }
 

@@ -67,20 +67,29 @@ t.test('a stored outcome of a version this code does not know is refused', async
 
 t.test('announcements: one message per waiting replica, on its channel, decoding to its outcomes', async (t) => {
   const messages = announcementMessages([
-    { outcome: approved, replyTo: 'api-1' },
-    { outcome: denied, replyTo: undefined },
-    { outcome: overdrawn, replyTo: 'api-2' },
-    { outcome: denied, replyTo: 'api-1' },
+    { outcome: approved, replyTo: 'api-1', callId: undefined },
+    { outcome: denied, replyTo: undefined, callId: undefined },
+    { outcome: overdrawn, replyTo: 'api-2', callId: undefined },
+    { outcome: denied, replyTo: 'api-1', callId: undefined },
   ]);
   t.strictSame(
     messages.map(([channel]) => channel),
     [keys.replyChannel('api-1'), keys.replyChannel('api-2')],
     'replicas in the order first announced; nobody waits for a call without replyTo',
   );
-  t.equal(messages[0]![1], JSON.stringify([approved, denied]), 'the payload is the JSON array of outcomes, as before');
-  t.strictSame(decodeAnnouncement(messages[0]![1]), [approved, denied]);
-  t.strictSame(decodeAnnouncement(messages[1]![1]), [overdrawn]);
+  t.equal(messages[0]![1], JSON.stringify([approved, denied]), 'without tokens the payload is the JSON array of outcomes, as before');
+  t.strictSame(decodeAnnouncement(messages[0]![1]), [{ outcome: approved }, { outcome: denied }]);
+  t.strictSame(decodeAnnouncement(messages[1]![1]), [{ outcome: overdrawn }]);
   t.strictSame(announcementMessages([]), [], 'nothing to announce');
+});
+
+t.test("an announced outcome carries its call's token, and reads back without it in the outcome", async (t) => {
+  const [[, payload]] = announcementMessages([
+    { outcome: approved, replyTo: 'api-1', callId: 'a1b2.1' },
+    { outcome: denied, replyTo: 'api-1', callId: undefined },
+  ]) as [[string, string]];
+  t.strictSame(JSON.parse(payload), [{ ...approved, callId: 'a1b2.1' }, denied], 'one member more on the outcome object');
+  t.strictSame(decodeAnnouncement(payload), [{ outcome: approved, callId: 'a1b2.1' }, { outcome: denied }]);
 });
 
 t.test('an announcement that is not an array of outcomes is refused', async (t) => {
