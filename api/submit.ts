@@ -97,7 +97,11 @@ export class TransactionSubmitter {
     }
     if (tx.amount !== undefined) msg.amount = tx.amount;
     if (tx.requestId !== undefined) msg.requestId = tx.requestId;
-    if (tx.type === 'withdraw_request') msg.expiresAt = receivedAt + 1000 * (tx.ttlSeconds ?? this.deps.requestTtlSeconds);
+    if (tx.type === 'withdraw_request') {
+      // The default is filled in here, so a call that names none and one that names the default have one body.
+      msg.expiresInSeconds = tx.ttlSeconds ?? this.deps.requestTtlSeconds;
+      msg.expiresAt = receivedAt + 1000 * msg.expiresInSeconds;
+    }
     return msg;
   }
 

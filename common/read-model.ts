@@ -10,11 +10,15 @@ import type { AccountView, Outcome } from './types.js';
 /**
  * The version this code writes. Version 1 is what was written before the read
  * model had a version (8ee80b0 to a59883d), and it carries no mark; version 2
- * marks every stored outcome (see `encodeStoredOutcome`). Account hashes and
- * announcements are the same in both.
+ * marks every stored outcome (see `encodeStoredOutcome`); version 3 appends
+ * the request's time to live to the packed outcome (common/remembered.ts),
+ * which the api compares a poller's body with. Account hashes and
+ * announcements are the same in all three.
  */
-export const READ_MODEL_VERSION = 2;
-const READABLE_VERSIONS = [1, READ_MODEL_VERSION];
+export const READ_MODEL_VERSION = 3;
+/** Versions 2 and 3 differ only by the appended field, which `recall` reads when it is there. */
+const PACKED_VERSIONS = ['2', String(READ_MODEL_VERSION)];
+const READABLE_VERSIONS = [1, 2, READ_MODEL_VERSION];
 
 export const keys = {
   /** Hash of the `ACCOUNT_FIELDS`. */
@@ -60,7 +64,7 @@ export function decodeAccount(accountId: string, values: readonly (string | null
 
 /**
  * An id's outcome as Redis stores it: the packed form a partition remembers
- * (common/remembered.ts) after its version, `v2|`. The mark is on each value
+ * (common/remembered.ts) after its version, `v3|`. The mark is on each value
  * rather than on the partition's readiness marker, because the marker says
  * nothing of how a given value was written: it is set once, when an owner
  * writes a partition back after Redis restarted empty, and stays through
@@ -82,7 +86,7 @@ export function decodeStoredOutcome(accountId: string, id: string, raw: string):
   if (!raw.startsWith('v')) return raw.startsWith('{') ? (JSON.parse(raw) as Outcome) : recall(accountId, id, raw);
   const end = raw.indexOf('|');
   const version = end < 0 ? raw.slice(1) : raw.slice(1, end);
-  if (version !== String(READ_MODEL_VERSION)) throw unknownFormat(`the stored outcome of ${accountId}/${id}`, version, READABLE_VERSIONS);
+  if (!PACKED_VERSIONS.includes(version)) throw unknownFormat(`the stored outcome of ${accountId}/${id}`, version, READABLE_VERSIONS);
   return recall(accountId, id, raw.slice(end + 1));
 }
 

@@ -16,6 +16,12 @@ export interface TxMessage {
   requestId?: string;
   /** For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock. */
   expiresAt?: number;
+  /**
+   * For `withdraw_request`: the hold's time to live the call asked for, or the
+   * api's default when it named none. Part of the body (common/body.ts);
+   * `expiresAt` is computed from it and differs on every retry.
+   */
+  expiresInSeconds?: number;
   /** When the api accepted the call, ms since the epoch: the only clock the ledger ever reads. */
   receivedAt: number;
   /** The api replica waiting for the outcome (its Redis channel suffix). */
@@ -55,6 +61,8 @@ export interface Outcome {
   type: TxType;
   amount?: number;
   requestId?: string;
+  /** The request's time to live, as its message carried it: kept to compare repeats with (common/body.ts). */
+  expiresInSeconds?: number;
   status: TxStatus;
   reason?: TxReason;
   overdraft?: boolean;

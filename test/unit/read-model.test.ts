@@ -53,6 +53,14 @@ t.test('a stored outcome carries the version and reads back equal', async (t) =>
   }
 });
 
+t.test('version 2 outcomes (before the time to live was packed) still read; version 3 carries it', async (t) => {
+  t.equal(READ_MODEL_VERSION, 3);
+  t.strictSame(decodeStoredOutcome('acc', 'r1', `v2|${remember(approved)}`), approved, 'version 2');
+  const held = { ...approved, expiresInSeconds: 3_600 };
+  t.strictSame(decodeStoredOutcome('acc', 'r1', encodeStoredOutcome(held)), held, 'version 3, with its time to live');
+  t.match(encodeStoredOutcome(held), /^v3\|.*\|3600$/);
+});
+
 t.test('unmarked outcomes are version 1: packed, or JSON from before outcomes were packed', async (t) => {
   t.strictSame(decodeStoredOutcome('acc-2', 'w1', remember(overdrawn)), overdrawn, 'packed');
   t.strictSame(decodeStoredOutcome('acc', 'r2', JSON.stringify(denied)), denied, 'JSON');
