@@ -3,6 +3,7 @@
 // the owner's decision until the deadline. Shared by every write route.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { bodyDigest } from '../common/body.js';
 import { partitionOf } from '../common/message.js';
 import { keys } from '../common/read-model.js';
 import { createError, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT } from '../common/errors.js';
@@ -21,8 +22,12 @@ export interface TxRequest {
 
 export type SubmitResult =
   | { kind: 'decided'; outcome: Outcome }
-  /** Durable in Kafka, decision to follow (202). */
-  | { kind: 'accepted'; receivedAt: number }
+  /**
+   * Durable in Kafka, decision to follow (202). `bodyDigest` names the call's
+   * body (common/body.ts), so that its poller can tell its own decision from
+   * another call's under the same id.
+   */
+  | { kind: 'accepted'; receivedAt: number; bodyDigest: string }
   /** A withdrawal request not decided in time: denied for the client, and a cancel was published. */
   | { kind: 'timed_out'; receivedAt: number };
 
@@ -55,8 +60,9 @@ export class TransactionSubmitter {
     await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
+    const msg = this.message(tx, receivedAt, waiting?.callId);
     try {
-      await this.produce(this.message(tx, receivedAt, waiting?.callId));
+      await this.produce(msg);
     } catch (err) {
       waiting?.cancel();
       throw err;
@@ -67,7 +73,7 @@ export class TransactionSubmitter {
       await this.cancelAfterTimeout(tx);
       return { kind: 'timed_out', receivedAt };
     }
-    return { kind: 'accepted', receivedAt };
+    return { kind: 'accepted', receivedAt, bodyDigest: bodyDigest(msg) };
   }
 
   /**

@@ -7,6 +7,7 @@ import { pino } from 'pino';
 import { buildApp } from '../../api/app.js';
 import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
 import type { ReadinessReport } from '../../api/health.js';
+import type { TransactionView } from '../../api/readmodel.js';
 import { ApiMetrics } from '../../api/metrics.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
@@ -75,6 +76,7 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
 async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
+  const transactions = new Map<string, TransactionView>();
   const readiness: { current: ReadinessReport } = { current: { ready: true, checks: { kafka: { ok: true } } } };
   const readModel = {
     readModelDown: false,
@@ -82,8 +84,8 @@ async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
       if (this.readModelDown) throw createError(TELLER_ERR_READ_MODEL_UNAVAILABLE);
       return accounts.get(accountId) ?? null;
     },
-    async transaction() {
-      return null;
+    async transaction(id: string) {
+      return transactions.get(id) ?? null;
     },
   };
   const metrics = new ApiMetrics({
@@ -107,7 +109,7 @@ async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
   const statements = { page: async () => ({ entries: [] }) };
   const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel, probe: readiness, statements, metrics, ...options });
   t.teardown(() => app.close());
-  return { app, log, accounts, readiness, readModel };
+  return { app, log, accounts, transactions, readiness, readModel };
 }
 
 t.test('a deposit decided: v1 answers with Location and decidedAt, the compatibility route without', async (t) => {
@@ -187,7 +189,7 @@ t.test('Prefer: respond-async: 202 at once, with Location and Preference-Applied
     payload: { amount: 30 },
   });
   t.equal(r.statusCode, 202);
-  t.equal(r.headers.location, '/v1/transactions/w1');
+  t.match(r.headers.location, /^\/v1\/transactions\/w1\?body=[0-9a-f]{20}$/, "the transaction's URL, for this call's body");
   t.equal(r.headers['preference-applied'], 'respond-async');
   t.same(r.json(), { id: 'w1', accountId: 'acct-1', type: 'withdraw', amount: 30, status: 'pending' });
 });
@@ -256,4 +258,58 @@ t.test('API keys: 401 with its challenge, 403 for an account the key may not tou
   const forbidden = await app.inject({ method: 'GET', url: '/v1/accounts/acct-2', headers: { authorization: `Bearer ${key}` } });
   t.equal(forbidden.statusCode, 403);
   t.match(forbidden.json(), { type: 'urn:teller:problem:forbidden', detail: 'this API key may not act on account acct-2' });
+});
+
+t.test('respond-async after a conflict: polling the Location answers 409, not the other body\'s outcome', async (t) => {
+  const { app, log, transactions } = await build(t);
+  const first = await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', payload: { id: 'd1', amount: 100 } });
+  t.equal(first.statusCode, 200);
+  transactions.set('d1', { accountId: 'acct-1' });
+  log.decide = () => undefined;
+  const again = await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', headers: { prefer: 'respond-async' }, payload: { id: 'd1', amount: 999 } });
+  t.equal(again.statusCode, 202);
+  const location = again.headers.location as string;
+  t.match(location, /^\/v1\/transactions\/d1\?body=[0-9a-f]{20}$/);
+  t.match((await app.inject({ method: 'GET', url: location })).json(), { id: 'd1', status: 'pending' }, 'pending while undecided');
+
+  // The owner decided the first call; the second is a conflict, and only its digest says so.
+  transactions.set('d1', { accountId: 'acct-1', outcome: applied(log.sent[0]!) });
+  const polled = await app.inject({ method: 'GET', url: location });
+  t.equal(polled.statusCode, 409);
+  t.match(polled.headers['content-type'], PROBLEM);
+  t.same(polled.json(), { type: 'urn:teller:problem:id-reused', title: 'Conflict', status: 409, detail: 'transaction id d1 was already used with another body' });
+  t.match((await app.inject({ method: 'GET', url: '/v1/transactions/d1' })).json(), { status: 'applied', amount: 100 }, 'without a digest: the decision under the id');
+
+  // A call of the first body polls its own decision.
+  const same = await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', headers: { prefer: 'respond-async' }, payload: { id: 'd1', amount: 100 } });
+  const own = await app.inject({ method: 'GET', url: same.headers.location as string });
+  t.equal(own.statusCode, 200);
+  t.match(own.json(), { id: 'd1', status: 'applied', amount: 100 });
+  t.equal((await app.inject({ method: 'GET', url: '/v1/transactions/d1?body=not-a-digest' })).statusCode, 400, 'a malformed digest');
+});
+
+t.test("a withdrawal request carries its time to live; naming the default is the same body as naming none", async (t) => {
+  const { app, log } = await build(t);
+  log.decide = () => undefined;
+  const send = (payload: object) =>
+    app.inject({ method: 'POST', url: '/v1/accounts/acct-1/withdrawal-requests', headers: { prefer: 'respond-async' }, payload: { id: 'r1', amount: 30, ...payload } });
+  const none = await send({});
+  const explicitDefault = await send({ expiresInSeconds: 3600 });
+  const other = await send({ expiresInSeconds: 60 });
+  t.match(log.sent, [{ expiresInSeconds: 3600 }, { expiresInSeconds: 3600 }, { expiresInSeconds: 60 }], "the api's default filled in");
+  t.equal(none.headers.location, explicitDefault.headers.location, 'one body, one digest');
+  t.not(none.headers.location, other.headers.location, 'another time to live, another body');
+});
+
+t.test('calls that do not wait ask for no announcement; waiting calls carry their own token', async (t) => {
+  const { app, log } = await build(t);
+  await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', payload: { id: 'd1', amount: 1 } });
+  await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', payload: { id: 'd1', amount: 1 } });
+  log.decide = () => undefined;
+  await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', headers: { prefer: 'respond-async' }, payload: { id: 'd2', amount: 1 } });
+  const [one, two, async] = log.sent;
+  t.match(one, { replyTo: 'test', callId: String });
+  t.not(one?.callId, two?.callId, 'one token a call, even under one id');
+  t.equal(async?.replyTo, undefined);
+  t.equal(async?.callId, undefined);
 });
