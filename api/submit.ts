@@ -18,6 +18,8 @@ export interface TxRequest {
   amount?: number;
   requestId?: string;
   ttlSeconds?: number;
+  /** The client's claimed time, ISO in UTC (api/client-timestamp.ts). */
+  clientTimestamp?: string;
 }
 
 export type SubmitResult =
@@ -103,6 +105,7 @@ export class TransactionSubmitter {
     }
     if (tx.amount !== undefined) msg.amount = tx.amount;
     if (tx.requestId !== undefined) msg.requestId = tx.requestId;
+    if (tx.clientTimestamp !== undefined) msg.clientTimestamp = tx.clientTimestamp;
     if (tx.type === 'withdraw_request') {
       // The default is filled in here, so a call that names none and one that names the default have one body.
       msg.expiresInSeconds = tx.ttlSeconds ?? this.deps.requestTtlSeconds;

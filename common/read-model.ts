@@ -12,8 +12,8 @@ import type { AccountView, Outcome } from './types.js';
  * model had a version (8ee80b0 to a59883d), and it carries no mark; version 2
  * marks every stored outcome (see `encodeStoredOutcome`); version 3 appends
  * the request's time to live to the packed outcome (common/remembered.ts),
- * which the api compares a poller's body with. Account hashes and
- * announcements are the same in all three.
+ * which the api compares a poller's body with. Account hashes are the same
+ * in all three; announcements carry no version (`announcementMessages`).
  */
 export const READ_MODEL_VERSION = 3;
 /** Versions 2 and 3 differ only by the appended field, which `recall` reads when it is there. */

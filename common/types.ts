@@ -24,6 +24,12 @@ export interface TxMessage {
   expiresInSeconds?: number;
   /** When the api accepted the call, ms since the epoch: the only clock the ledger ever reads. */
   receivedAt: number;
+  /**
+   * When the client says it made the call (the compatibility route's
+   * `timestamp`), as an ISO string in UTC: copied to the ledger document as
+   * the client's claim, never read by the rules, not part of the body.
+   */
+  clientTimestamp?: string;
   /** The api replica waiting for the outcome (its Redis channel suffix). */
   replyTo?: string;
   /**
@@ -91,6 +97,8 @@ export interface LedgerDoc {
   partition: number;
   offset: number;
   receivedAt: number;
+  /** The client's claimed time of the call, as its message carried it; informational only. */
+  clientTimestamp?: string;
 }
 
 /** Read model of an account, as Redis holds it and the GET routes serve it. */

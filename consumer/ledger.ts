@@ -215,6 +215,8 @@ function settle(
   if (msg.amount !== undefined) outcome.amount = msg.amount;
   if (msg.requestId !== undefined) outcome.requestId = doc.requestId = msg.requestId;
   if (msg.expiresInSeconds !== undefined) outcome.expiresInSeconds = msg.expiresInSeconds;
+  // The client's claim, kept as such: no rule reads it.
+  if (msg.clientTimestamp !== undefined) doc.clientTimestamp = msg.clientTimestamp;
   if (reason !== undefined) outcome.reason = doc.reason = reason;
   if (overdraft) outcome.overdraft = doc.overdraft = true;
   return { account, outcome, doc };

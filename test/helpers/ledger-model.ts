@@ -160,6 +160,8 @@ export class LedgerModel {
         if (!d) fail('a new id without a document', offset, out);
         if (d._id !== `${this.partition}:${offset}` || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
         if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
+        // The client's claimed time is copied as it came, and nothing else reads it.
+        if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
         if (out.expiresInSeconds !== msg.expiresInSeconds) fail("the outcome keeps the message's time to live", offset, out);
         deepStrictEqual(

@@ -313,3 +313,41 @@ t.test('calls that do not wait ask for no announcement; waiting calls carry thei
   t.equal(async?.replyTo, undefined);
   t.equal(async?.callId, undefined);
 });
+
+t.test('the compatibility timestamp: RFC 3339 or epoch ms, kept as the client claimed it; anything else is a 400 and nothing is sent', async (t) => {
+  const { app, log } = await build(t);
+  const post = (timestamp: unknown, id: string) =>
+    app.inject({ method: 'POST', url: '/transaction', payload: { id, type: 'deposit', amount: 1, accountId: 'acct-1', timestamp } });
+  for (const [n, bad] of [
+    'yesterday',
+    '',
+    '2024-02-30T00:00:00Z',
+    '2024-01-01T00:00:00',
+    '2024-01-01 00:00:00Z',
+    '2024-01-01T00:00:00+0100',
+    '2024-01-01T00:00:00+01',
+    '2016-12-31T22:59:60Z',
+    '1704067200000',
+    -1,
+    1.5,
+    8_640_000_000_000_001,
+    true,
+    null,
+  ].entries()) {
+    const r = await post(bad, `bad-${n}`);
+    t.equal(r.statusCode, 400, `${JSON.stringify(bad)} refused`);
+    t.match(r.headers['content-type'], PROBLEM);
+    t.match(r.json(), { type: 'urn:teller:problem:validation-error', errors: [{ path: 'body/timestamp' }] }, `${JSON.stringify(bad)}: the field named`);
+  }
+  t.equal(log.sent.length, 0, 'nothing reached the log');
+
+  t.equal((await post('2024-01-01T01:00:00+01:00', 'ok-1')).statusCode, 200);
+  t.equal((await post(1_704_067_200_000, 'ok-2')).statusCode, 200);
+  t.equal((await app.inject({ method: 'POST', url: '/transaction', payload: { id: 'ok-3', type: 'deposit', amount: 1, accountId: 'acct-1' } })).statusCode, 200);
+  t.match(log.sent, [
+    { id: 'ok-1', clientTimestamp: '2024-01-01T00:00:00.000Z' },
+    { id: 'ok-2', clientTimestamp: '2024-01-01T00:00:00.000Z' },
+    { id: 'ok-3' },
+  ]);
+  t.notOk('clientTimestamp' in log.sent[2]!, 'no timestamp, no claim');
+});

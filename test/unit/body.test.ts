@@ -3,11 +3,13 @@
 // `digestMatches`), which must agree.
 import t from 'tap';
 import { BODY_DIGEST_PATTERN, bodyDigest, digestMatches, sameBody, type Body } from '../../common/body.js';
+import type { TxMessage } from '../../common/types.js';
 import { cancel, deposit, request, withdraw } from '../helpers/tx.js';
 
 t.test('the body is type, amount, requestId and the time to live; transport fields are not', async (t) => {
   const base = request('r', 'acc', 10, { receivedAt: 1, expiresAt: 5, expiresInSeconds: 60, replyTo: 'api-1', callId: 'a.1' });
-  t.ok(sameBody(base, { ...base, receivedAt: 2, expiresAt: 6, replyTo: 'api-2', callId: 'b.7', clientTimestamp: '2024-01-01T00:00:00.000Z' }), 'transport fields ignored');
+  const later: TxMessage = { ...base, receivedAt: 2, expiresAt: 6, replyTo: 'api-2', callId: 'b.7', clientTimestamp: '2024-01-01T00:00:00.000Z' };
+  t.ok(sameBody(base, later), 'transport fields ignored');
   t.notOk(sameBody(base, { ...base, amount: 11 }));
   t.notOk(sameBody(base, { ...base, type: 'withdraw' }));
   t.notOk(sameBody(base, { ...base, expiresInSeconds: 61 }), 'another time to live');

@@ -345,6 +345,18 @@ t.test('lapseHolds', async (t) => {
   });
 });
 
+t.test("the client's claimed time lands on the document as it came, and decides nothing", async (t) => {
+  const claimed = '1999-12-31T23:59:59.000Z';
+  const plain = decide(account(0), deposit('d', 'acc', 5), pos);
+  const withClaim = decide(account(0), deposit('d', 'acc', 5, { clientTimestamp: claimed }), pos);
+  t.equal(withClaim.doc.clientTimestamp, claimed);
+  t.strictSame({ ...withClaim.doc, clientTimestamp: undefined }, { ...plain.doc, clientTimestamp: undefined }, 'the rest of the document is the same');
+  t.strictSame(withClaim.outcome, plain.outcome, 'the outcome is the same');
+  t.strictSame(withClaim.account, plain.account, 'so is the account');
+  t.equal(withClaim.doc.receivedAt, 1_000, 'receivedAt is still the api\'s');
+  t.notOk('clientTimestamp' in plain.doc, 'no claim, no field');
+});
+
 t.test("a request's outcome keeps the time to live its message carried, to compare repeats with", async (t) => {
   const rich = account(100);
   t.equal(decide(rich, request('r', 'acc', 10, { expiresInSeconds: 60 }), pos).outcome.expiresInSeconds, 60, 'approved');

@@ -82,7 +82,9 @@ function buildLog(ops: Op[]): LogMessage[] {
   ops.forEach((op, i) => {
     now += op.dt;
     const accountId = ACCOUNTS[op.acct]!;
-    const base = { v: 1 as const, id: `t${i}`, accountId, receivedAt: now };
+    const base: { v: 1; id: string; accountId: string; receivedAt: number; clientTimestamp?: string } = { v: 1, id: `t${i}`, accountId, receivedAt: now };
+    // The client's claimed time, sometimes far from the log clock: it must change nothing.
+    if (op.variant === 2) base.clientTimestamp = new Date(now - op.dt * 1_000_000).toISOString();
     const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
     switch (op.kind) {
       case 'deposit':
@@ -116,7 +118,7 @@ function buildLog(ops: Op[]): LogMessage[] {
         const pool = op.variant < 2 && requests.length > 0 ? requests : txs;
         const first = pool[op.ref % Math.max(1, pool.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
-        const m: TxMessage = { ...first, receivedAt: now, replyTo: `api-${op.variant}` };
+        const m: TxMessage = { ...first, receivedAt: now, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
         if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = now + op.ttl;
         return add(m);
       }
