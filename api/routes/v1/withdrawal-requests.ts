@@ -42,7 +42,8 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
               type: 'integer',
               minimum: 1,
               maximum: MAX_EXPIRES_IN_SECONDS,
-              description: 'Time to live of the hold, in seconds (default: the server\'s, 7 days).',
+              description:
+                "Time to live of the hold, in seconds (default: the server's, 7 days). Part of the body: the same id with another value is a 409; naming the default is the same body as naming none.",
             },
           },
         },
