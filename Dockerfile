@@ -11,7 +11,7 @@ RUN npm run build && npm prune --omit=dev
 
 FROM node:20-bookworm-slim AS runtime
 ENV NODE_ENV=production
-# The young-generation size npm start gives the replicas and consumers (scripts/lib/apps.ts): fewer garbage collections under load.
+# The young-generation size npm start gives the replicas and consumers (scripts/stack/app-components.ts): fewer garbage collections under load.
 ENV NODE_OPTIONS=--max-semi-space-size=64
 WORKDIR /app
 # Owned by root and only readable by the service user: the code cannot be changed by the process running it.

@@ -1,10 +1,10 @@
 // The app factory: one Fastify instance per api replica, HTTP only. Its
-// collaborators (producer, waiter, Redis) are handed in, so tests can build it
-// against the real services they start.
+// collaborators are handed in: api/main.ts gives the real ones, tests may give
+// in-memory ones (test/unit/app-inject.test.ts).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { ApiKeyAuth } from './auth.js';
-import { installDrain } from './drain.js';
+import { installConnectionDrain } from './connection-drain.js';
 import type { ApiMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkError, installProblemHandlers } from './problem.js';
@@ -13,18 +13,18 @@ import type { ReadinessProbe } from './health.js';
 import type { ReadModel } from './readmodel.js';
 import type { Statements } from './statement.js';
 import type { TransactionSubmitter } from './submit.js';
-import { accountRoutes } from './routes/account.js';
+import { compatibilityAccountRoutes } from './routes/account.js';
 import { healthRoutes } from './routes/health.js';
-import { transactionRoutes } from './routes/transaction.js';
+import { compatibilityTransactionRoutes } from './routes/transaction.js';
 import { v1Routes } from './routes/v1/index.js';
 
 export interface AppDeps {
   log: Logger;
   bodyLimit: number;
   submitter: TransactionSubmitter;
-  readModel: ReadModel;
-  probe: ReadinessProbe;
-  statements: Statements;
+  readModel: Pick<ReadModel, 'account' | 'transaction'>;
+  probe: Pick<ReadinessProbe, 'current'>;
+  statements: Pick<Statements, 'page'>;
   metrics?: ApiMetrics;
   /** Present when API keys are configured. */
   auth?: ApiKeyAuth;
@@ -49,15 +49,15 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Only application/json is a transaction; Fastify would also parse text/plain.
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
-  installDrain(app);
+  installConnectionDrain(app);
   // Hooks on the root instance apply to every route, the 404 handler included.
   deps.auth?.install(app);
   // Before any route: the document is collected from the routes as they are added.
   await registerOpenApi(app, { secured: deps.auth !== undefined });
   deps.metrics?.install(app);
   await app.register(healthRoutes, { probe: deps.probe });
-  await app.register(transactionRoutes, { submitter: deps.submitter });
-  await app.register(accountRoutes, { readModel: deps.readModel });
+  await app.register(compatibilityTransactionRoutes, { submitter: deps.submitter });
+  await app.register(compatibilityAccountRoutes, { readModel: deps.readModel });
   await app.register(v1Routes, {
     prefix: '/v1',
     submitter: deps.submitter,

@@ -10,8 +10,8 @@
 // timing does not depend on which digest (or how much of one) matched.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { createError, TELLER_ERR_AUTH_INVALID, TELLER_ERR_AUTH_MISSING, TELLER_ERR_FORBIDDEN } from '../common/errors.js';
 import { ACCOUNT_ID_PATTERN } from '../common/message.js';
-import { HttpProblem } from './problem.js';
 
 export interface ApiKey {
   /** SHA-256 of the key. */
@@ -93,14 +93,11 @@ export class ApiKeyAuth {
    */
   install(app: FastifyInstance): void {
     app.decorateRequest('apiKey', undefined);
-    app.addHook('onRequest', async (request, reply) => {
+    app.addHook('onRequest', async (request) => {
       if (request.routeOptions.config?.public || isDocs(request.url)) return;
       const key = this.authenticate(request.headers.authorization);
-      if (!key) {
-        reply.header('www-authenticate', 'Bearer realm="teller"');
-        const detail = request.headers.authorization === undefined ? 'an API key is required: Authorization: Bearer <key>' : 'the API key is not valid';
-        throw new HttpProblem(401, detail, 'unauthorized');
-      }
+      // api/problem.ts adds the WWW-Authenticate challenge to both.
+      if (!key) throw createError(request.headers.authorization === undefined ? TELLER_ERR_AUTH_MISSING : TELLER_ERR_AUTH_INVALID);
       request.apiKey = key;
     });
     app.addHook('preHandler', async (request) => {
@@ -108,7 +105,7 @@ export class ApiKeyAuth {
       if (!key?.accounts) return;
       const accountId = (request.params as { accountId?: unknown } | undefined)?.accountId ?? (request.body as { accountId?: unknown } | undefined)?.accountId;
       if (typeof accountId === 'string' && !key.accounts.has(accountId)) {
-        throw new HttpProblem(403, `this API key may not act on account ${accountId}`, 'forbidden');
+        throw createError(TELLER_ERR_FORBIDDEN, { accountId });
       }
     });
   }

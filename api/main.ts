@@ -5,6 +5,7 @@ import { MongoClient } from 'mongodb';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../common/config.js';
 import { createKafka } from '../common/kafka.js';
+import { retry } from '../common/retry.js';
 import { Batcher } from '../producer/batcher.js';
 import { RecoveringProducer } from '../producer/recovering-producer.js';
 import type { LedgerDoc } from '../common/types.js';
@@ -116,21 +117,23 @@ const app = await buildApp({
 
 /** Connects to Kafka in the background until it answers; meanwhile calls get 503. */
 async function connectKafka(): Promise<void> {
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
-    try {
+  await retry(
+    async () => {
       await producer.connect();
       await admin.connect();
       const meta = await admin.fetchTopicMetadata({ topics: [config.topic] });
       partitions = meta.topics[0]?.partitions.length || config.partitions;
       await admin.disconnect();
-      kafkaConnected = true;
-      log.info({ partitions }, 'connected to kafka');
-      return;
-    } catch (err) {
-      log.warn({ err: (err as Error).message, retryInMs: delay }, 'kafka not reachable yet');
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+    },
+    {
+      what: 'connect to kafka',
+      firstDelayMs: 250,
+      maxDelayMs: 5000,
+      onFailure: ({ err, retryInMs }) => log.warn({ err: (err as Error).message, retryInMs }, 'kafka not reachable yet'),
+    },
+  );
+  kafkaConnected = true;
+  log.info({ partitions }, 'connected to kafka');
 }
 
 for (const client of [redis, subscriber]) client.connect().catch(() => undefined);

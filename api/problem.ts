@@ -1,6 +1,26 @@
 // RFC 9457 problem details: every error the api returns is one of these, as
-// application/problem+json, and none of them changed anything.
+// application/problem+json, and none of them changed anything. This is the one
+// place that knows what an error of the catalogue (common/errors.ts) is in HTTP.
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import {
+  TellerError,
+  TELLER_ERR_ACCOUNT_NOT_FOUND,
+  TELLER_ERR_AUTH_INVALID,
+  TELLER_ERR_AUTH_MISSING,
+  TELLER_ERR_FORBIDDEN,
+  TELLER_ERR_ID_MISMATCH,
+  TELLER_ERR_ID_REQUIRED,
+  TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT,
+  TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY,
+  TELLER_ERR_INVALID_CURSOR,
+  TELLER_ERR_LEDGER_UNAVAILABLE,
+  TELLER_ERR_NOT_READY,
+  TELLER_ERR_PRODUCER_UNAVAILABLE,
+  TELLER_ERR_READ_MODEL_UNAVAILABLE,
+  TELLER_ERR_REQUEST_NOT_HELD,
+  TELLER_ERR_TRANSACTION_NOT_FOUND,
+  TELLER_ERR_UNKNOWN_FORMAT,
+} from '../common/errors.js';
 
 export interface Problem {
   type: string;
@@ -11,7 +31,8 @@ export interface Problem {
   [extension: string]: unknown;
 }
 
-const TITLES: Record<number, [slug: string, title: string]> = {
+/** The title of each status, and the problem type of Fastify's own errors of that status. */
+const BY_STATUS: Record<number, [slug: string, title: string]> = {
   400: ['validation-error', 'Bad Request'],
   401: ['unauthorized', 'Unauthorized'],
   403: ['forbidden', 'Forbidden'],
@@ -26,29 +47,74 @@ const TITLES: Record<number, [slug: string, title: string]> = {
   503: ['unavailable', 'Service Unavailable'],
 };
 
-export function problemType(slug: string): string {
+export interface ProblemMapping {
+  status: number;
+  /** The problem type, `urn:teller:problem:<slug>`. */
+  slug: string;
+  /** Seconds after which a retry may succeed: the problem's `retryAfter` member. */
+  retryAfter?: number;
+  headers?: Record<string, string>;
+  /** What the client reads instead of the error's own message, when that message speaks of internals. */
+  detail?: string;
+}
+
+const RETRY_SAFE = 'nothing was accepted and a retry with the same id is safe';
+const CHALLENGE = { 'www-authenticate': 'Bearer realm="teller"' };
+
+/** Every code of the catalogue, in HTTP. */
+export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
+  [TELLER_ERR_ID_REQUIRED.code]: { status: 400, slug: 'id-required' },
+  [TELLER_ERR_ID_MISMATCH.code]: { status: 400, slug: 'id-mismatch' },
+  [TELLER_ERR_INVALID_CURSOR.code]: { status: 400, slug: 'invalid-cursor' },
+  [TELLER_ERR_AUTH_MISSING.code]: { status: 401, slug: 'unauthorized', headers: CHALLENGE },
+  [TELLER_ERR_AUTH_INVALID.code]: { status: 401, slug: 'unauthorized', headers: CHALLENGE },
+  [TELLER_ERR_FORBIDDEN.code]: { status: 403, slug: 'forbidden' },
+  [TELLER_ERR_REQUEST_NOT_HELD.code]: { status: 404, slug: 'request-not-held' },
+  [TELLER_ERR_ACCOUNT_NOT_FOUND.code]: { status: 404, slug: 'account-not-found' },
+  [TELLER_ERR_TRANSACTION_NOT_FOUND.code]: { status: 404, slug: 'transaction-not-found' },
+  [TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT.code]: { status: 409, slug: 'id-reused' },
+  [TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY.code]: { status: 409, slug: 'id-reused' },
+  [TELLER_ERR_PRODUCER_UNAVAILABLE.code]: {
+    status: 503,
+    slug: 'unavailable',
+    retryAfter: 1,
+    detail: `the transaction log cannot take the call now; ${RETRY_SAFE}`,
+  },
+  [TELLER_ERR_READ_MODEL_UNAVAILABLE.code]: { status: 503, slug: 'read-model-unavailable', retryAfter: 1 },
+  [TELLER_ERR_LEDGER_UNAVAILABLE.code]: { status: 503, slug: 'ledger-unavailable', retryAfter: 1 },
+  [TELLER_ERR_NOT_READY.code]: { status: 503, slug: 'not-ready' },
+  [TELLER_ERR_UNKNOWN_FORMAT.code]: { status: 503, slug: 'format-not-readable', retryAfter: 1 },
+};
+
+const UNEXPECTED = 'an unexpected error occurred; nothing was applied and a retry with the same id is safe';
+
+function problemType(slug: string): string {
   return `urn:teller:problem:${slug}`;
 }
 
-/** A typed error that routes throw; the error handler renders it. */
-export class HttpProblem extends Error {
-  constructor(
-    readonly status: number,
-    detail: string,
-    readonly slug?: string,
-    readonly extensions: Record<string, unknown> = {},
-  ) {
-    super(detail);
-    this.name = 'HttpProblem';
-  }
-}
-
-export function problem(status: number, detail: string, slug?: string, extensions: Record<string, unknown> = {}): Problem {
-  const [defaultSlug, title] = TITLES[status] ?? [`http-${status}`, 'Error'];
+function problem(status: number, detail: string, slug?: string, extensions: Record<string, unknown> = {}): Problem {
+  const [defaultSlug, title] = BY_STATUS[status] ?? [`http-${status}`, 'Error'];
   return { type: problemType(slug ?? defaultSlug), title, status, detail, ...extensions };
 }
 
-export function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
+/** The problem a TellerError is in HTTP; a code missing from the table is an unexpected error (500). */
+export function problemOf(err: TellerError): Problem {
+  const mapping = PROBLEMS[err.code];
+  if (!mapping) return problem(500, UNEXPECTED);
+  const extensions = mapping.retryAfter === undefined ? err.details : { ...err.details, retryAfter: mapping.retryAfter };
+  return problem(mapping.status, mapping.detail ?? err.message, mapping.slug, extensions);
+}
+
+/** Answers with the problem of a TellerError, its headers included, without logging it. */
+export function sendError(reply: FastifyReply, err: TellerError): FastifyReply {
+  return sendProblem(reply.headers(headersOf(err)), problemOf(err));
+}
+
+function headersOf(err: TellerError): Record<string, string> {
+  return PROBLEMS[err.code]?.headers ?? {};
+}
+
+function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
@@ -62,15 +128,15 @@ function fromFastifyError(err: FastifyError): Problem {
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   // Fastify's own client errors (bad JSON, empty body, media type, size) carry safe messages.
-  const detail = status < 500 ? err.message : 'an unexpected error occurred; nothing was applied and a retry with the same id is safe';
-  return problem(status, detail);
+  return problem(status, status < 500 ? err.message : UNEXPECTED);
 }
 
 /** Installs problem+json rendering for every error and for unknown routes. */
 export function installProblemHandlers(app: FastifyInstance): void {
-  app.setErrorHandler((err: FastifyError | HttpProblem, request, reply) => {
-    const p = err instanceof HttpProblem ? problem(err.status, err.message, err.slug, err.extensions) : fromFastifyError(err);
+  app.setErrorHandler((err: FastifyError | TellerError, request, reply) => {
+    const p = err instanceof TellerError ? problemOf(err) : fromFastifyError(err);
     if (p.status >= 500) request.log.error({ err }, 'request failed');
+    if (err instanceof TellerError) reply.headers(headersOf(err));
     return sendProblem(reply, p);
   });
   app.setNotFoundHandler((request, reply) =>

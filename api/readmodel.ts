@@ -3,10 +3,9 @@
 // after Redis restarts empty, a missing account would otherwise read as 0.
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
-import { keys } from '../common/redis-keys.js';
-import { storedOutcome } from '../common/remembered.js';
+import { ACCOUNT_VIEW_FIELDS, decodeAccount, decodeStoredOutcome, keys } from '../common/read-model.js';
 import type { AccountView, Outcome } from '../common/types.js';
-import { HttpProblem } from './problem.js';
+import { createError, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
 
 export class ReadModel {
   constructor(
@@ -21,7 +20,7 @@ export class ReadModel {
     try {
       const p = partitionOf(accountId, this.partitions());
       [fields, ready] = await Promise.all([
-        this.redis.hmget(keys.account(accountId), 'b', 'r', 'u'),
+        this.redis.hmget(keys.account(accountId), ...ACCOUNT_VIEW_FIELDS),
         this.redis.exists(keys.ready(p)),
       ]);
     } catch {
@@ -29,9 +28,7 @@ export class ReadModel {
     }
     // Without the marker, even a present account may be older than what a client was told.
     if (ready !== 1) throw unavailable();
-    const [b, r, u] = fields;
-    if (b === null || b === undefined) return null;
-    return { accountId, balance: Number(b), reserved: Number(r ?? 0), updatedAt: Number(u ?? 0) };
+    return decodeAccount(accountId, fields);
   }
 
   /**
@@ -43,7 +40,7 @@ export class ReadModel {
       const accountId = await this.redis.get(keys.txId(id));
       if (accountId === null) return null;
       const raw = await this.redis.get(keys.outcome(accountId, id));
-      return raw === null ? { accountId } : { accountId, outcome: storedOutcome(accountId, id, raw) };
+      return raw === null ? { accountId } : { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
     } catch {
       throw unavailable();
     }
@@ -56,6 +53,6 @@ export interface TransactionView {
   outcome?: Outcome;
 }
 
-function unavailable(): HttpProblem {
-  return new HttpProblem(503, 'account state is being restored; retry shortly', 'read-model-unavailable', { retryAfter: 1 });
+function unavailable(): TellerError {
+  return createError(TELLER_ERR_READ_MODEL_UNAVAILABLE);
 }

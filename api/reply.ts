@@ -1,9 +1,22 @@
 // How a transaction's result becomes an HTTP answer: 200/201/402 carry the
 // ledger's decision, 202 means durable in Kafka with the decision to follow.
+// One function answers both the compatibility route (POST /transaction) and
+// the v1 writes; v1 adds what its resources need, as `ReplyStyle` says.
 import type { FastifyReply } from 'fastify';
+import { createError, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_REQUEST_NOT_HELD } from '../common/errors.js';
 import type { Outcome } from '../common/types.js';
-import { HttpProblem } from './problem.js';
 import type { SubmitResult, TxRequest } from './submit.js';
+
+export interface ReplyStyle {
+  /**
+   * v1's additions: the transaction's URL (Location) on every answer, not only
+   * on a 202; `Idempotent-Replayed: true` on a repeat; `decidedAt` in a
+   * decision. The compatibility route answers without them.
+   */
+  v1: boolean;
+  /** The client asked for 202 at once (Prefer: respond-async): the 202 says the preference was applied. */
+  respondAsync: boolean;
+}
 
 export function transactionLocation(id: string): string {
   return `/v1/transactions/${encodeURIComponent(id)}`;
@@ -43,26 +56,36 @@ export function outcomeBody(o: Outcome): Record<string, unknown> {
   return body;
 }
 
-export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitResult): FastifyReply {
+/** A decision as v1 returns it, here and at GET /v1/transactions/:id. */
+export function v1Body(o: Outcome): Record<string, unknown> {
+  return { ...outcomeBody(o), decidedAt: new Date(o.decidedAt).toISOString() };
+}
+
+/** Answers a submitted transaction; a conflict or a cancel that found no hold is thrown as its TellerError. */
+export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitResult, style: ReplyStyle): FastifyReply {
+  const location = transactionLocation(tx.id);
   switch (result.kind) {
-    case 'decided': {
-      const o = result.outcome;
-      if (o.status === 'conflict') {
-        throw new HttpProblem(409, `transaction id ${o.id} was already used with another body`, 'id-reused');
-      }
-      if (o.status === 'not_found' && o.type === 'cancel') {
-        throw new HttpProblem(404, `withdrawal request ${o.requestId ?? ''} holds no funds`, 'request-not-held');
-      }
-      return reply.code(statusFor(o)).send(outcomeBody(o));
-    }
     case 'accepted':
+      if (style.respondAsync) reply.header('preference-applied', 'respond-async');
       return reply
         .code(202)
-        .header('location', transactionLocation(tx.id))
-        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, status: 'pending' });
+        .header('location', location)
+        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, requestId: tx.requestId, status: 'pending' });
     case 'timed_out':
+      if (style.v1) reply.header('location', location);
       return reply
         .code(402)
         .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, status: 'denied', reason: 'timeout' });
+    case 'decided':
+      return sendDecision(reply, result.outcome, location, style);
   }
+}
+
+function sendDecision(reply: FastifyReply, o: Outcome, location: string, style: ReplyStyle): FastifyReply {
+  if (o.status === 'conflict') throw createError(TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, { id: o.id });
+  if (o.status === 'not_found' && o.type === 'cancel') throw createError(TELLER_ERR_REQUEST_NOT_HELD, { requestId: o.requestId });
+  if (!style.v1) return reply.code(statusFor(o)).send(outcomeBody(o));
+  // As Stripe does: a repeat is marked, so a client can tell its retry from a first answer.
+  if (o.replayed) reply.header('idempotent-replayed', 'true');
+  return reply.code(statusFor(o)).header('location', location).send(v1Body(o));
 }

@@ -2,8 +2,19 @@
 // coercion: "10" is not an amount, and unknown fields are refused.
 import { ACCOUNT_ID_PATTERN, ID_PATTERN, amountSchema } from '../common/message.js';
 
-export const idSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: ID_PATTERN } as const;
-export const accountIdSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: ACCOUNT_ID_PATTERN } as const;
+/**
+ * What a client may name a transaction or an account: the message patterns,
+ * less the names made only of dots. `.` and `..` are dot segments in a URL, so
+ * the links built from them (`Location`, a statement's `Link`) would resolve to
+ * another path. The message schema keeps its own patterns, so records already
+ * in the log still replay (docs/ledger-rules.md).
+ */
+const notOnlyDots = (pattern: string) => `^(?!\\.+$)${pattern.slice(1)}`;
+export const CLIENT_ID_PATTERN = notOnlyDots(ID_PATTERN);
+export const CLIENT_ACCOUNT_ID_PATTERN = notOnlyDots(ACCOUNT_ID_PATTERN);
+
+export const idSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: CLIENT_ID_PATTERN } as const;
+export const accountIdSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: CLIENT_ACCOUNT_ID_PATTERN } as const;
 export { amountSchema };
 
 export const problemSchema = {

@@ -10,13 +10,13 @@
 // clock), so a page never ends inside an offset: it takes the whole group.
 //
 // On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
-// the collection in Go (SPEC section 5: about 10k documents a second here),
+// the collection in Go (docs/embedded-database.md; about 10k documents a second here),
 // which is accepted for statements. So a replica runs one statement query at a
 // time, the others wait their turn: a burst of statements cannot take every
 // core from the ledger's inserts.
 import type { Collection } from 'mongodb';
+import { createError, TELLER_ERR_INVALID_CURSOR, TELLER_ERR_LEDGER_UNAVAILABLE } from '../common/errors.js';
 import type { LedgerDoc } from '../common/types.js';
-import { HttpProblem } from './problem.js';
 
 export interface StatementPage {
   entries: LedgerDoc[];
@@ -31,11 +31,11 @@ export function encodeCursor(offset: number): string {
   return Buffer.from(`o${offset}`).toString('base64url');
 }
 
-/** The offset in a cursor, or a 400 when the cursor is not one of ours. */
+/** The offset in a cursor; TELLER_ERR_INVALID_CURSOR when the cursor is not one of ours. */
 export function decodeCursor(cursor: string): number {
   const m = /^[A-Za-z0-9_-]{1,32}$/.test(cursor) ? CURSOR.exec(Buffer.from(cursor, 'base64url').toString('latin1')) : null;
   const offset = m ? Number(m[1]) : NaN;
-  if (!Number.isSafeInteger(offset)) throw new HttpProblem(400, 'the cursor `after` is not one this api returned', 'invalid-cursor');
+  if (!Number.isSafeInteger(offset)) throw createError(TELLER_ERR_INVALID_CURSOR);
   return offset;
 }
 
@@ -62,9 +62,8 @@ export class Statements {
     await this.turn();
     try {
       return await this.read(accountId, limit, before);
-    } catch (err) {
-      if (err instanceof HttpProblem) throw err;
-      throw new HttpProblem(503, 'the ledger cannot be read now; retry shortly', 'ledger-unavailable', { retryAfter: 1 });
+    } catch {
+      throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
     } finally {
       this.next();
     }

@@ -4,10 +4,10 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { partitionOf } from '../common/message.js';
-import { keys } from '../common/redis-keys.js';
+import { keys } from '../common/read-model.js';
+import { createError, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT } from '../common/errors.js';
 import type { Outcome, TxMessage, TxType } from '../common/types.js';
-import { ProducerUnavailableError, type Batcher } from '../producer/batcher.js';
-import { HttpProblem } from './problem.js';
+import type { Batcher } from '../producer/batcher.js';
 import type { OutcomeWaiter } from './waiter.js';
 
 export interface TxRequest {
@@ -26,10 +26,12 @@ export type SubmitResult =
   /** A withdrawal request not decided in time: denied for the client, and a cancel was published. */
   | { kind: 'timed_out'; receivedAt: number };
 
+/** What the submitter uses of each collaborator: the real ones in api/main.ts, in-memory ones in tests. */
 export interface SubmitDeps {
-  batcher: Batcher;
-  waiter: OutcomeWaiter;
-  redis: Redis;
+  batcher: Pick<Batcher, 'send'>;
+  waiter: Pick<OutcomeWaiter, 'listening' | 'wait'>;
+  /** The registry of ids across accounts. */
+  redis: Pick<Redis, 'set'>;
   log: Logger;
   replicaId: string;
   partitions: () => number;
@@ -41,18 +43,18 @@ export interface SubmitDeps {
 }
 
 export class TransactionSubmitter {
-  constructor(private readonly d: SubmitDeps) {}
+  constructor(private readonly deps: SubmitDeps) {}
 
   async submit(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
     const result = await this.take(tx, opts);
-    this.d.onResult?.(tx, result);
+    this.deps.onResult?.(tx, result);
     return result;
   }
 
   private async take(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
     await this.claimId(tx);
     const receivedAt = Date.now();
-    const waiting = opts.wait && this.d.waiter.listening ? this.d.waiter.wait(tx.accountId, tx.id, this.d.decisionTimeoutMs) : undefined;
+    const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
     try {
       await this.produce(this.message(tx, receivedAt));
     } catch (err) {
@@ -76,35 +78,27 @@ export class TransactionSubmitter {
   private async claimId(tx: TxRequest): Promise<void> {
     let previous: string | null;
     try {
-      previous = await this.d.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.d.idWindowSeconds, 'NX', 'GET');
+      previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.idWindowSeconds, 'NX', 'GET');
     } catch (err) {
-      this.d.log.debug({ err }, 'id registry unavailable');
+      this.deps.log.debug({ err }, 'id registry unavailable');
       return;
     }
     if (previous !== null && previous !== tx.accountId) {
-      throw new HttpProblem(409, `transaction id ${tx.id} was already used on another account`, 'id-reused');
+      throw createError(TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, { id: tx.id });
     }
   }
 
   private message(tx: TxRequest, receivedAt: number): TxMessage {
-    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt, replyTo: this.d.replicaId };
+    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt, replyTo: this.deps.replicaId };
     if (tx.amount !== undefined) msg.amount = tx.amount;
     if (tx.requestId !== undefined) msg.requestId = tx.requestId;
-    if (tx.type === 'withdraw_request') msg.expiresAt = receivedAt + 1000 * (tx.ttlSeconds ?? this.d.requestTtlSeconds);
+    if (tx.type === 'withdraw_request') msg.expiresAt = receivedAt + 1000 * (tx.ttlSeconds ?? this.deps.requestTtlSeconds);
     return msg;
   }
 
-  private async produce(msg: TxMessage): Promise<void> {
-    try {
-      await this.d.batcher.send(msg, msg.accountId, partitionOf(msg.accountId, this.d.partitions()));
-    } catch (err) {
-      if (err instanceof ProducerUnavailableError) {
-        throw new HttpProblem(503, 'the transaction log cannot take the call now; nothing was accepted and a retry with the same id is safe', 'unavailable', {
-          retryAfter: 1,
-        });
-      }
-      throw err;
-    }
+  /** Rejects with TELLER_ERR_PRODUCER_UNAVAILABLE when the batching producer cannot take the message. */
+  private produce(msg: TxMessage): Promise<void> {
+    return this.deps.batcher.send(msg, msg.accountId, partitionOf(msg.accountId, this.deps.partitions()));
   }
 
   /** Same key as the request, so the cancel lands after it in the partition. */
@@ -121,7 +115,7 @@ export class TransactionSubmitter {
       await this.produce(cancel);
     } catch (err) {
       // The hold then lapses at its time to live; the client was told it was denied either way.
-      this.d.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request');
+      this.deps.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request');
     }
   }
 }

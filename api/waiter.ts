@@ -4,7 +4,7 @@
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Outcome } from '../common/types.js';
-import { keys } from '../common/redis-keys.js';
+import { decodeAnnouncement, keys } from '../common/read-model.js';
 
 type Resolver = (outcome: Outcome | undefined) => void;
 
@@ -80,7 +80,7 @@ export class OutcomeWaiter {
   private deliver(payload: string): void {
     let outcomes: Outcome[];
     try {
-      outcomes = JSON.parse(payload) as Outcome[];
+      outcomes = decodeAnnouncement(payload);
     } catch (err) {
       this.log.error({ err }, 'unreadable outcome announcement');
       return;

@@ -37,3 +37,137 @@ export function isRetryable(err: unknown): boolean {
 export function hasCode(err: unknown, code: string): err is TellerError {
   return err instanceof TellerError && err.code === code;
 }
+
+/**
+ * One entry of the catalogue: its code, its retryability, and how its message
+ * reads from the facts of an occurrence (`void` for an error that needs none).
+ */
+export interface CatalogueEntry<Facts = void> extends ErrorSpec {
+  message: (facts: Facts) => string;
+  /** The facts a client is shown beside the message (the problem's extension members). */
+  details?: (facts: Facts) => Record<string, unknown>;
+}
+
+/** The error of a catalogue entry: `throw createError(TELLER_ERR_FORBIDDEN, { accountId })`. */
+export function createError(entry: CatalogueEntry): TellerError;
+export function createError<Facts>(entry: CatalogueEntry<Facts>, facts: Facts): TellerError;
+export function createError<Facts>(entry: CatalogueEntry<Facts>, facts?: Facts): TellerError {
+  return new TellerError(entry, entry.message(facts as Facts), entry.details?.(facts as Facts) ?? {});
+}
+
+// Refusals of the call itself: the same call can never succeed.
+
+export const TELLER_ERR_ID_REQUIRED: CatalogueEntry = {
+  code: 'TELLER_ERR_ID_REQUIRED',
+  retryable: false,
+  message: () => 'a transaction id is required: `id` in the body or the Idempotency-Key header',
+};
+
+export const TELLER_ERR_ID_MISMATCH: CatalogueEntry = {
+  code: 'TELLER_ERR_ID_MISMATCH',
+  retryable: false,
+  message: () => 'the body id and the Idempotency-Key header differ; send one, or the same value in both',
+};
+
+/** Caught by the api's registry of ids across accounts, before the call reaches the log. */
+export const TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT: CatalogueEntry<{ id: string }> = {
+  code: 'TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT',
+  retryable: false,
+  message: ({ id }) => `transaction id ${id} was already used on another account`,
+};
+
+/** The ledger's `conflict`: the account's owner holds this id with another body. */
+export const TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY: CatalogueEntry<{ id: string }> = {
+  code: 'TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY',
+  retryable: false,
+  message: ({ id }) => `transaction id ${id} was already used with another body`,
+};
+
+/** The ledger's `not_found` for a cancel. */
+export const TELLER_ERR_REQUEST_NOT_HELD: CatalogueEntry<{ requestId: string | undefined }> = {
+  code: 'TELLER_ERR_REQUEST_NOT_HELD',
+  retryable: false,
+  message: ({ requestId }) => `withdrawal request ${requestId ?? ''} holds no funds: never approved, already settled, cancelled or expired`,
+};
+
+export const TELLER_ERR_ACCOUNT_NOT_FOUND: CatalogueEntry<{ accountId: string }> = {
+  code: 'TELLER_ERR_ACCOUNT_NOT_FOUND',
+  retryable: false,
+  message: ({ accountId }) => `account ${accountId} has no transactions`,
+};
+
+export const TELLER_ERR_TRANSACTION_NOT_FOUND: CatalogueEntry<{ id: string }> = {
+  code: 'TELLER_ERR_TRANSACTION_NOT_FOUND',
+  retryable: false,
+  message: ({ id }) => `no transaction ${id}`,
+};
+
+export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {
+  code: 'TELLER_ERR_INVALID_CURSOR',
+  retryable: false,
+  message: () => 'the cursor `after` is not one this api returned',
+};
+
+export const TELLER_ERR_AUTH_MISSING: CatalogueEntry = {
+  code: 'TELLER_ERR_AUTH_MISSING',
+  retryable: false,
+  message: () => 'an API key is required: Authorization: Bearer <key>',
+};
+
+export const TELLER_ERR_AUTH_INVALID: CatalogueEntry = {
+  code: 'TELLER_ERR_AUTH_INVALID',
+  retryable: false,
+  message: () => 'the API key is not valid',
+};
+
+export const TELLER_ERR_FORBIDDEN: CatalogueEntry<{ accountId: string }> = {
+  code: 'TELLER_ERR_FORBIDDEN',
+  retryable: false,
+  message: ({ accountId }) => `this API key may not act on account ${accountId}`,
+};
+
+// A component cannot serve the call now: nothing was applied, and the same
+// call (same id) may succeed in a moment.
+
+/** The batching producer refused or failed the send; `reason` says which of its guards. */
+export const TELLER_ERR_PRODUCER_UNAVAILABLE: CatalogueEntry<{ reason: string }> = {
+  code: 'TELLER_ERR_PRODUCER_UNAVAILABLE',
+  retryable: true,
+  message: ({ reason }) => `the message was not accepted: ${reason}`,
+};
+
+/** Redis is unreachable, or does not hold the whole state of the account's partition yet. */
+export const TELLER_ERR_READ_MODEL_UNAVAILABLE: CatalogueEntry = {
+  code: 'TELLER_ERR_READ_MODEL_UNAVAILABLE',
+  retryable: true,
+  message: () => 'account state is being restored; retry shortly',
+};
+
+/** The ledger could not be read: MongoDB unreachable, or the statement's scan ran past its time limit. */
+export const TELLER_ERR_LEDGER_UNAVAILABLE: CatalogueEntry = {
+  code: 'TELLER_ERR_LEDGER_UNAVAILABLE',
+  retryable: true,
+  message: () => 'the ledger cannot be read now; retry shortly',
+};
+
+/** The replica's readiness: some dependency does not answer its probe. */
+export const TELLER_ERR_NOT_READY: CatalogueEntry<{ checks: Record<string, { ok: boolean; error?: string }> }> = {
+  code: 'TELLER_ERR_NOT_READY',
+  retryable: true,
+  message: ({ checks }) => `not ready: ${Object.keys(checks).filter((name) => !checks[name]?.ok).join(', ')} unreachable`,
+  details: ({ checks }) => ({ checks }),
+};
+
+/**
+ * Data written in a format this code does not know (a newer Teller wrote it).
+ * Read by guesswork it could yield a wrong balance or a wrong outcome; refused,
+ * it only waits for this process to be upgraded, which is why it counts as
+ * retryable: a consumer keeps trying its load, and a client gets a 503.
+ */
+export const TELLER_ERR_UNKNOWN_FORMAT: CatalogueEntry<{ what: string; found: unknown; known: readonly number[] }> = {
+  code: 'TELLER_ERR_UNKNOWN_FORMAT',
+  retryable: true,
+  message: ({ what, found, known }) =>
+    `${what} is in format ${JSON.stringify(found)}; this code reads formats ${known.join(', ')} only, and refuses rather than guesses`,
+  details: ({ what, found, known }) => ({ what, found, known }),
+};

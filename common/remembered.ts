@@ -5,8 +5,9 @@
 // parsed message alive, an id cost a partition 464 bytes of heap; packed, with
 // its key, 170 (500,000 ids applied to a PartitionLedger, `node --expose-gc`,
 // heapUsed after gc).
-// Snapshots carry the same strings, so they shrink alike, and Redis keeps the
-// same string as each id's outcome for the window (read back by the api).
+// Snapshots carry the same strings, so they shrink alike
+// (consumer/snapshot-format.ts), and Redis keeps the same string, after its
+// version, as each id's outcome for the window (common/read-model.ts).
 //
 // The key (`ledgerId`) already holds the account and the id, so the string
 // holds the rest: `decidedAt|type|status|amount|balance|reserved|requestId|reason|overdraft`,
@@ -26,7 +27,7 @@ const STATUS_CODES: Record<TxStatus, string> = {
   not_found: 'n',
   conflict: 'x',
 };
-const REASON_CODES: Record<TxReason, string> = { insufficient_funds: 'f', id_reused: 'u', request_not_held: 'h', timeout: 't' };
+const REASON_CODES: Record<TxReason, string> = { insufficient_funds: 'f', id_reused: 'u', request_not_held: 'h', timeout: 't', balance_out_of_range: 'o' };
 
 const TYPES = invert(TYPE_CODES);
 const STATUSES = invert(STATUS_CODES);
@@ -70,25 +71,9 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
   return o;
 }
 
-/** An outcome as Redis holds it: packed, or JSON as written before outcomes were packed. */
-export function storedOutcome(accountId: string, id: string, raw: string): Outcome {
-  return raw.startsWith('{') ? (JSON.parse(raw) as Outcome) : recall(accountId, id, raw);
-}
-
 /** When the id was first seen (log time): what the window is judged by. */
 export function rememberedAt(r: Remembered): number {
   return Number(r.slice(0, r.indexOf('|')));
-}
-
-/**
- * A remembered id from a snapshot. Snapshots saved before decisions were
- * packed hold `{fp, outcome, at}` objects; they still load.
- */
-export function fromSnapshot(value: unknown): Remembered {
-  if (typeof value === 'string') return value;
-  const legacy = value as { outcome?: Outcome } | null;
-  if (legacy?.outcome && typeof legacy.outcome.decidedAt === 'number') return remember(legacy.outcome);
-  throw new TypeError(`not a remembered decision: ${JSON.stringify(value)}`);
 }
 
 function invert<K extends string>(codes: Record<K, string>): Map<string, K> {

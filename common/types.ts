@@ -4,7 +4,7 @@
 export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel'] as const;
 export type TxType = (typeof TX_TYPES)[number];
 
-/** A client's transaction on one account, as it travels on the topic (SPEC section 4). */
+/** A client's transaction on one account, as it travels on the topic (docs/kafka-contract.md). */
 export interface TxMessage {
   v: 1;
   id: string;
@@ -34,13 +34,13 @@ export type LogMessage = TxMessage | TickMessage;
 export type TxStatus =
   | 'applied' // deposit, withdrawal, cancel
   | 'approved' // withdrawal request
-  | 'denied' // withdrawal request
+  | 'denied' // withdrawal request refused; a deposit or withdrawal that would leave the exact range
   | 'cancelled' // withdrawal request later cancelled (by the client or after a timeout)
   | 'expired' // withdrawal request whose hold lapsed
   | 'not_found' // cancel of a hold that is not held
   | 'conflict'; // id reused with another body: refused, nothing changed
 
-export type TxReason = 'insufficient_funds' | 'id_reused' | 'request_not_held' | 'timeout';
+export type TxReason = 'insufficient_funds' | 'id_reused' | 'request_not_held' | 'timeout' | 'balance_out_of_range';
 
 /** The ledger's decision on one message, as the client sees it. */
 export interface Outcome {

@@ -1,9 +1,9 @@
 // Deciding a whole partition batch in memory: parse each record, apply it to
 // the partition's state machine, and gather what the edges must write. No I/O.
 import { parseMessage } from '../common/message.js';
+import type { AccountWrite, Announcement } from '../common/read-model.js';
 import type { LedgerDoc, Outcome } from '../common/types.js';
 import type { PartitionLedger } from './partition.js';
-import type { AccountWrite, Announcement } from './read-model-writer.js';
 
 export interface RawRecord {
   offset: string;

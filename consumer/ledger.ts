@@ -1,4 +1,4 @@
-// The ledger rules of SPEC section 2, for one account: a pure, deterministic
+// The ledger rules (docs/ledger-rules.md), for one account: a pure, deterministic
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
 import type { LedgerDoc, Outcome, TxMessage, TxStatus, TxReason } from '../common/types.js';
@@ -70,7 +70,7 @@ export function expiryDocId(pos: Position, n: number, holdId: string): string {
 export function decide(account: Account, msg: TxMessage, pos: Position): Decision {
   switch (msg.type) {
     case 'deposit':
-      return settle(msg, pos, { ...account, balance: account.balance + amountOf(msg) }, 'applied');
+      return deposit(account, msg, pos);
     case 'withdraw_request':
       return requestHold(account, msg, pos);
     case 'withdraw':
@@ -78,6 +78,20 @@ export function decide(account: Account, msg: TxMessage, pos: Position): Decisio
     case 'cancel':
       return cancel(account, msg, pos);
   }
+}
+
+/**
+ * The largest balance, either way, that Teller counts exactly: every amount,
+ * balance and total is a JavaScript number, an IEEE double, which holds
+ * integers exactly only up to 2^53 - 1. A change that would take a balance
+ * past it is denied instead of rounded (docs/ledger-rules.md).
+ */
+export const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
+
+function deposit(account: Account, msg: TxMessage, pos: Position): Decision {
+  const amount = amountOf(msg);
+  if (account.balance > MAX_BALANCE - amount) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
+  return settle(msg, pos, { ...account, balance: account.balance + amount }, 'applied');
 }
 
 function requestHold(account: Account, msg: TxMessage, pos: Position): Decision {
@@ -92,6 +106,8 @@ function requestHold(account: Account, msg: TxMessage, pos: Position): Decision 
 
 function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
+  // A withdrawal posts even past the funds (an overdraft), but not past what is counted exactly.
+  if (account.balance < amount - MAX_BALANCE) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
   let holds: readonly Hold[];
   let reason: TxReason | undefined;
   if (msg.requestId !== undefined) {

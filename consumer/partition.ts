@@ -7,7 +7,7 @@
 // up with the log); each account's own transition is the pure `decide`.
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
 import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
-import { fromSnapshot, recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
+import { recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
 
 export interface Step {
   /** Absent for a tick. */
@@ -84,7 +84,7 @@ export class PartitionLedger {
     }
     const existing = this.accounts.get(msg.accountId);
     const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos);
-    // Accounts come into being with a change (SPEC section 2): a denied request or a cancel that
+    // Accounts come into being with a change (docs/ledger-rules.md): a denied request or a cancel that
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
@@ -251,9 +251,8 @@ export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
   return mergedSnapshot(m);
 }
 
-function laySeen(seen: Map<string, Remembered>, entries: [string, unknown][]): void {
-  for (const [key, value] of entries) {
-    const r = fromSnapshot(value);
+function laySeen(seen: Map<string, Remembered>, entries: [string, Remembered][]): void {
+  for (const [key, r] of entries) {
     // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
     const known = seen.get(key);
     if (known !== undefined && rememberedAt(known) !== rememberedAt(r)) seen.delete(key);

@@ -1,24 +1,30 @@
 // Writes the read model and announces outcomes, one Lua call per partition
 // batch, so the write and the announcement are atomic and in order. Every
 // account write is guarded by the offset of the change: a stale owner waking
-// up, or a replay, cannot overwrite newer state.
+// up, or a replay, cannot overwrite newer state. What is written where is the
+// contract's (common/read-model.ts); this file holds the script and the I/O.
 import type { ClientContext, Redis, Result } from 'ioredis';
-import { keys } from '../common/redis-keys.js';
-import { remember } from '../common/remembered.js';
+import {
+  ACCOUNT_FIELDS,
+  announcementMessages,
+  encodeAccount,
+  encodeStoredOutcome,
+  keys,
+  type AccountWrite,
+  type Announcement,
+} from '../common/read-model.js';
 import type { Outcome } from '../common/types.js';
-import type { Account } from './ledger.js';
 
-// ARGV: partition, n, then n x (accountKey, balance, reserved, updatedAt, offset),
-//       ttl, m, then m x (outcomeKey, outcome packed as common/remembered.ts packs it),
-//       c, then c x (channel, json). Returns 1 when the partition's readiness
-//       marker is present (Redis has its whole state).
+// ARGV: partition's readiness key, n, then n x (accountKey, balance, reserved, updatedAt, offset),
+//       ttl, m, then m x (outcomeKey, stored outcome), c, then c x (channel, payload).
+//       Returns 1 when the partition's readiness marker is present (Redis has its whole state).
 const APPLY = `
 local i = 2
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
-  local cur = redis.call('HGET', ARGV[i], 'o')
+  local cur = redis.call('HGET', ARGV[i], '${ACCOUNT_FIELDS.offset}')
   if (not cur) or tonumber(cur) < tonumber(ARGV[i + 4]) then
-    redis.call('HSET', ARGV[i], 'b', ARGV[i + 1], 'r', ARGV[i + 2], 'u', ARGV[i + 3], 'o', ARGV[i + 4])
+    redis.call('HSET', ARGV[i], '${ACCOUNT_FIELDS.balance}', ARGV[i + 1], '${ACCOUNT_FIELDS.reserved}', ARGV[i + 2], '${ACCOUNT_FIELDS.updatedAt}', ARGV[i + 3], '${ACCOUNT_FIELDS.offset}', ARGV[i + 4])
   end
   i = i + 5
 end
@@ -35,17 +41,6 @@ for _ = 1, c do
 end
 return redis.call('EXISTS', ARGV[1])
 `;
-
-export interface AccountWrite {
-  accountId: string;
-  account: Account;
-  offset: number;
-}
-
-export interface Announcement {
-  outcome: Outcome;
-  replyTo: string | undefined;
-}
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
@@ -67,20 +62,12 @@ export class ReadModelWriter {
    */
   async apply(partition: number, accounts: AccountWrite[], stored: Outcome[], announced: Announcement[]): Promise<boolean> {
     const args: (string | number)[] = [keys.ready(partition), accounts.length];
-    for (const a of accounts) {
-      args.push(keys.account(a.accountId), a.account.balance, a.account.reserved, a.account.updatedAt, a.offset);
-    }
+    for (const a of accounts) args.push(keys.account(a.accountId), ...encodeAccount(a));
     args.push(this.outcomeTtlSeconds, stored.length);
-    for (const o of stored) args.push(keys.outcome(o.accountId, o.id), remember(o));
-    const byReplica = new Map<string, Outcome[]>();
-    for (const a of announced) {
-      if (a.replyTo === undefined) continue;
-      const list = byReplica.get(a.replyTo);
-      if (list) list.push(a.outcome);
-      else byReplica.set(a.replyTo, [a.outcome]);
-    }
-    args.push(byReplica.size);
-    for (const [replica, outcomes] of byReplica) args.push(keys.replyChannel(replica), JSON.stringify(outcomes));
+    for (const o of stored) args.push(keys.outcome(o.accountId, o.id), encodeStoredOutcome(o));
+    const messages = announcementMessages(announced);
+    args.push(messages.length);
+    for (const [channel, payload] of messages) args.push(channel, payload);
     return (await this.redis.tellerApply(...args)) === 1;
   }
 
@@ -88,7 +75,7 @@ export class ReadModelWriter {
   async restoreOutcomes(outcomes: Outcome[], registryTtlSeconds: number): Promise<void> {
     const pipeline = this.redis.pipeline();
     for (const o of outcomes) {
-      pipeline.set(keys.outcome(o.accountId, o.id), remember(o), 'EX', this.outcomeTtlSeconds);
+      pipeline.set(keys.outcome(o.accountId, o.id), encodeStoredOutcome(o), 'EX', this.outcomeTtlSeconds);
       if (!o.id.includes('~')) pipeline.set(keys.txId(o.id), o.accountId, 'EX', registryTtlSeconds);
     }
     const results = (await pipeline.exec()) ?? [];

@@ -12,53 +12,24 @@
 //
 // Each collection holds chunks well under the 16 MB document limit, then a
 // `meta` document written last, so a snapshot counts only once it is
-// complete; a chain counts only when every link does. Chunks are JSON,
-// deflated: a remembered id was about 300 bytes of JSON before decisions
-// were packed (about 70 now, common/remembered.ts), a busy partition's chain
-// ran to 16 MB, and a new owner's load was the embedded server's time to hand
-// those bytes over (about 40 MB/s, the 12 partitions of a takeover 7.5 s on an
-// idle machine). Chunks saved as plain JSON text still load. Old snapshots are
-// pruned by dropping their collections: on the embedded server every delete is
-// a scan, and a scan of large snapshot documents costs more than the inserts.
-import { promisify } from 'node:util';
-import { deflateRaw, inflateRaw } from 'node:zlib';
-import { Binary, type Db } from 'mongodb';
+// complete; a chain counts only when every link does. What the documents
+// hold, and in which format, is the snapshot contract's
+// (consumer/snapshot-format.ts). Chunks are deflated because a new owner's
+// load of a busy partition's chain was mostly the embedded server's time to
+// hand its bytes over (d31115c measured it). Old snapshots are pruned by
+// dropping their collections: on the embedded server every delete is a scan,
+// and a scan of large snapshot documents costs more than the inserts.
+import type { Db } from 'mongodb';
 import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot, type PartitionSnapshot } from './partition.js';
+import { decodeChunk, encodeChunk, encodeMeta, formatOf, type SnapshotChunk, type SnapshotMeta } from './snapshot-format.js';
 
-// About 70 bytes a remembered id as JSON, and an account with its holds a few times that:
-// a few MB of text a chunk at most before it is deflated.
+// A remembered id is about 70 bytes of JSON (39fb87c measured it), and an
+// account with its holds a few times that: a few MB of text a chunk at most
+// before it is deflated.
 const ENTRIES_PER_CHUNK = 10000;
 const NAME = /^snapshot\.p(\d+)\.o(\d+)(?:\.b(\d+))?$/;
 /** Deltas in a row before a whole snapshot again: bounds the chain a load reads. */
 export const MAX_DELTAS = 15;
-
-/** State travels as JSON (FerretDB refuses nested arrays), deflated; plain text in older snapshots. */
-interface Chunk {
-  _id: number;
-  accounts: Binary | string;
-  seen: Binary | string;
-}
-
-const deflate = promisify(deflateRaw);
-const inflate = promisify(inflateRaw);
-
-/** Level 1: most of the size gone (ids and outcomes repeat their keys) for little CPU on the owner. */
-async function pack(value: unknown): Promise<Binary> {
-  return new Binary(await deflate(JSON.stringify(value), { level: 1 }));
-}
-
-async function unpack<T>(field: Binary | string): Promise<T> {
-  if (typeof field === 'string') return JSON.parse(field) as T;
-  return JSON.parse((await inflate(field.buffer)).toString('utf8')) as T;
-}
-
-interface Meta {
-  _id: 'meta';
-  partition: number;
-  offset: number;
-  clock: number;
-  chunks: number;
-}
 
 export function snapshotCollectionName(partition: number, offset: number, base?: number): string {
   return `snapshot.p${partition}.o${offset}${base === undefined ? '' : `.b${base}`}`;
@@ -108,18 +79,15 @@ export class SnapshotStore {
 
   /** Saves `s`: a whole snapshot, or (with `base`) a delta over the snapshot at offset `base`. */
   async save(s: PartitionSnapshot, base?: number): Promise<void> {
-    const collection = this.db.collection<Chunk | Meta>(snapshotCollectionName(s.partition, s.offset, base));
+    const collection = this.db.collection<SnapshotChunk | SnapshotMeta>(snapshotCollectionName(s.partition, s.offset, base));
     const chunks = Math.max(1, Math.ceil(Math.max(s.accounts.length, s.seen.length) / ENTRIES_PER_CHUNK));
-    const docs: Chunk[] = [];
+    const docs: SnapshotChunk[] = [];
     for (let i = 0; i < chunks; i++) {
       const from = i * ENTRIES_PER_CHUNK;
-      docs.push({
-        _id: i,
-        accounts: await pack(s.accounts.slice(from, from + ENTRIES_PER_CHUNK)),
-        seen: await pack(s.seen.slice(from, from + ENTRIES_PER_CHUNK)),
-      });
+      const to = from + ENTRIES_PER_CHUNK;
+      docs.push(await encodeChunk(i, { accounts: s.accounts.slice(from, to), seen: s.seen.slice(from, to) }));
     }
-    const meta: Meta = { _id: 'meta', partition: s.partition, offset: s.offset, clock: s.clock, chunks };
+    const meta = encodeMeta(s, chunks);
     try {
       // One chunk per call keeps each insert's memory bounded.
       for (const doc of docs) await collection.insertOne(doc);
@@ -233,15 +201,19 @@ export class SnapshotStore {
   }
 
   private async read(partition: number, name: string): Promise<PartitionSnapshot | undefined> {
-    const docs = await this.db.collection<Chunk | Meta>(name).find({}).toArray();
-    const meta = docs.find((d): d is Meta => d._id === 'meta');
-    const chunks = docs.filter((d): d is Chunk => d._id !== 'meta').sort((a, b) => a._id - b._id);
-    if (!meta || chunks.length !== meta.chunks) return undefined;
+    const docs = await this.db.collection<SnapshotChunk | SnapshotMeta>(name).find({}).toArray();
+    const meta = docs.find((d): d is SnapshotMeta => d._id === 'meta');
+    const chunks = docs.filter((d): d is SnapshotChunk => d._id !== 'meta').sort((a, b) => a._id - b._id);
+    if (!meta) return undefined;
+    // Before counting its chunks: a newer format might count them otherwise.
+    formatOf(meta, name);
+    if (chunks.length !== meta.chunks) return undefined;
     const accounts: PartitionSnapshot['accounts'] = [];
     const seen: PartitionSnapshot['seen'] = [];
     for (const c of chunks) {
-      for (const a of await unpack<PartitionSnapshot['accounts']>(c.accounts)) accounts.push(a);
-      for (const e of await unpack<PartitionSnapshot['seen']>(c.seen)) seen.push(e);
+      const state = await decodeChunk(c, `${name} chunk ${c._id}`);
+      for (const a of state.accounts) accounts.push(a);
+      for (const e of state.seen) seen.push(e);
     }
     return { partition, offset: meta.offset, clock: meta.clock, accounts, seen };
   }

@@ -1,18 +1,19 @@
 // Turns accepted requests into batched Kafka sends: requests queue for a few
 // ms (or until a batch fills) and go out in one acks=all send. A
-// send per request is 25 times slower (SPEC section 7). The queue is bounded,
+// send per request is 25 times slower (docs/kafka-contract.md). The queue is bounded,
 // and while Kafka is failing every call is refused at once: a client gets a
 // fast 503 it can retry with the same id, rather than a slow one.
 import type { Producer, Message } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, type TellerError } from '../common/errors.js';
 import { encodeMessage } from '../common/message.js';
 import type { LogMessage } from '../common/types.js';
 
-export class ProducerUnavailableError extends Error {
-  constructor(readonly why: 'queue_full' | 'kafka_unavailable' | 'send_failed' | 'stopped') {
-    super(`the message was not accepted: ${why}`);
-    this.name = 'ProducerUnavailableError';
-  }
+/** Why the batcher refused or failed a message. */
+export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'send_failed' | 'stopped';
+
+function unavailable(reason: RefusalReason): TellerError {
+  return createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason });
 }
 
 export interface BatcherOptions {
@@ -61,11 +62,11 @@ export class Batcher {
     this.maxConcurrent = opts.maxConcurrentSends ?? 4;
   }
 
-  /** Resolves once Kafka holds the message (acks=all); rejects with ProducerUnavailableError. */
+  /** Resolves once Kafka holds the message (acks=all); rejects with TELLER_ERR_PRODUCER_UNAVAILABLE. */
   send(msg: LogMessage, key: string | null, partition: number, headers?: Record<string, string>): Promise<void> {
-    if (this.stopped) return Promise.reject(new ProducerUnavailableError('stopped'));
-    if (Date.now() < this.failingUntil) return Promise.reject(new ProducerUnavailableError('kafka_unavailable'));
-    if (this.queue.length >= this.opts.queueMax) return Promise.reject(new ProducerUnavailableError('queue_full'));
+    if (this.stopped) return Promise.reject(unavailable('stopped'));
+    if (Date.now() < this.failingUntil) return Promise.reject(unavailable('kafka_unavailable'));
+    if (this.queue.length >= this.opts.queueMax) return Promise.reject(unavailable('queue_full'));
     return new Promise<void>((resolve, reject) => {
       const message: Message = { key, value: encodeMessage(msg), partition };
       if (headers) message.headers = headers;
@@ -138,7 +139,7 @@ export class Batcher {
     } catch (err) {
       this.failingUntil = Date.now() + this.backoffMs;
       this.log.warn({ err, size: batch.length }, 'kafka send failed; refusing new calls for a while');
-      const failure = new ProducerUnavailableError('send_failed');
+      const failure = unavailable('send_failed');
       for (const p of batch) p.reject(failure);
     } finally {
       clearTimeout(timeout);

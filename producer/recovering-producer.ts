@@ -15,6 +15,8 @@
 // NGINX routes to as soon as it listens does not answer its first calls 503.
 import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
+import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../common/errors.js';
+import { retry } from '../common/retry.js';
 
 const FATAL = new Set(['OUT_OF_ORDER_SEQUENCE_NUMBER', 'UNKNOWN_PRODUCER_ID', 'INVALID_PRODUCER_EPOCH', 'INVALID_PRODUCER_ID_MAPPING']);
 
@@ -81,7 +83,7 @@ export class RecoveringProducer {
       };
       const timer = setTimeout(() => {
         this.waiting.delete(wake);
-        reject(new Error(`no connection to Kafka within ${this.connectWaitMs} ms`));
+        reject(createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: `no connection to Kafka within ${this.connectWaitMs} ms` }));
       }, this.connectWaitMs);
       this.waiting.add(wake);
     });
@@ -98,18 +100,32 @@ export class RecoveringProducer {
     const fresh = this.producer;
     this.replacing = (async () => {
       await old.disconnect().catch(() => undefined);
-      for (let delay = 100; !this.closed && fresh === this.producer; delay = Math.min(delay * 2, 2000)) {
-        try {
-          await fresh.connect();
-          if (fresh === this.producer) this.markConnected();
-          return;
-        } catch (err) {
-          this.log.warn({ err: (err as Error).message, retryInMs: delay }, 'new producer not connected yet');
-          await new Promise((r) => setTimeout(r, delay));
-        }
-      }
+      await this.connectReplacement(fresh);
     })().finally(() => {
       this.replacing = undefined;
+    });
+  }
+
+  /** Connects `fresh` until it answers, unless the producer is closed or replaced again meanwhile. */
+  private async connectReplacement(fresh: Producer): Promise<void> {
+    const wanted = () => !this.closed && fresh === this.producer;
+    await retry(
+      async () => {
+        // Checked before every try, the first included, as the wait before it may have outlived the need.
+        if (!wanted()) return;
+        await fresh.connect();
+        if (fresh === this.producer) this.markConnected();
+      },
+      {
+        what: 'connect the new producer',
+        firstDelayMs: 100,
+        maxDelayMs: 2000,
+        stop: () => !wanted(),
+        onFailure: ({ err, retryInMs }) => this.log.warn({ err: (err as Error).message, retryInMs }, 'new producer not connected yet'),
+      },
+    ).catch(() => {
+      // retry() gives up only once `stop()` says so (connect's errors are not Teller's, so all
+      // retryable): the producer was closed or replaced again, and its failure concerns nobody.
     });
   }
 }

@@ -50,19 +50,46 @@ install_kafka() {
 }
 
 install_ferretdb() {
-  local src="$ROOT/scripts/ferretdb" bin="$CACHE/bin/teller-ferretdb"
-  local marker="$CACHE/bin/.teller-ferretdb-$(digest "$src/go.mod" "$src/go.sum" "$src/main.go")"
+  local src="$ROOT/scripts/ferretdb" bin="$CACHE/bin/teller-ferretdb" build="$CACHE/ferretdb"
+  local patches
+  shopt -s nullglob
+  patches=("$src"/patches/*.patch)
+  shopt -u nullglob
+  local marker="$CACHE/bin/.teller-ferretdb-$(digest "$src/go.mod" "$src/go.sum" "$src/main.go" "${patches[@]}")"
   if [[ -x "$bin" && -f "$marker" ]]; then
     step ferretdb "present (${bin#"$ROOT"/})"
     return
   fi
   need ferretdb go "the Go toolchain, to build FerretDB 1.24.2"
+  need ferretdb git "Git, to apply scripts/ferretdb/patches to FerretDB's source"
   local t=$SECONDS
-  step ferretdb "building FerretDB 1.24.2 with Go (about a minute the first time)..."
+  step ferretdb "building FerretDB 1.24.2 with Go and ${#patches[@]} patch(es) (about a minute the first time)..."
   mkdir -p "$CACHE/bin"
   rm -f "$CACHE"/bin/.teller-ferretdb-*
+  # FerretDB's source as the Go module proxy serves it (read-only in the module
+  # cache), copied to the cache folder and patched there.
+  local pristine
+  pristine="$(cd "$src" && go mod download -json github.com/FerretDB/FerretDB |
+    sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p')" && [[ -d "$pristine" ]] ||
+    fail ferretdb "go mod download did not give FerretDB's source (see its output above)"
+  if [[ -d "$build" ]]; then chmod -R u+w "$build"; fi
+  rm -rf "$build"
+  mkdir -p "$build"
+  cp -R "$pristine" "$build/source"
+  chmod -R u+w "$build/source"
+  # A repository of its own, so that git applies the patches there and not to Teller's tree.
+  git -C "$build/source" init -q || fail ferretdb "git init failed in ${build#"$ROOT"/}/source"
+  local patch
+  for patch in "${patches[@]}"; do
+    git -C "$build/source" apply "$patch" || fail ferretdb "${patch#"$ROOT"/} does not apply to FerretDB's source"
+  done
+  # The committed go.mod plus a replace by the patched source, as a module file
+  # of the build's own: scripts/ferretdb still builds against the published
+  # module as it stands. The go.sum beside it is the committed one.
+  { cat "$src/go.mod"; printf '\nreplace github.com/FerretDB/FerretDB => %s\n' "$build/source"; } >"$build/go.mod"
+  cp "$src/go.sum" "$build/go.sum"
   # Built beside the target and moved into place, so a failed build never leaves half a binary.
-  (cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -o "$bin.tmp" .) ||
+  (cd "$src" && GOFLAGS="-mod=readonly -buildvcs=false" go build -modfile="$build/go.mod" -trimpath -o "$bin.tmp" .) ||
     fail ferretdb "go build failed in scripts/ferretdb (see its output above)"
   mv "$bin.tmp" "$bin"
   touch "$marker"

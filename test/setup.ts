@@ -4,10 +4,10 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '../common/config.js';
-import { startStackInBackground, waitStackReady } from '../scripts/lib/background-stack.js';
-import { pathsFor, ensureDir } from '../scripts/lib/paths.js';
-import { readStack, runningStackPid } from '../scripts/lib/stackfile.js';
-import { tail } from '../scripts/lib/tail.js';
+import { startStackInBackground, waitStackReady } from '../scripts/stack/background-stack.js';
+import { pathsFor, ensureDir } from '../scripts/stack/paths.js';
+import { readStack, runningStackPid } from '../scripts/stack/stack-file.js';
+import { tail } from '../scripts/stack/log-tail.js';
 
 // Covers an install on a fresh machine (the FerretDB build takes about a minute) and a first Kafka format.
 const START_TIMEOUT_MS = 600_000;

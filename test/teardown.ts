@@ -3,9 +3,9 @@
 import { existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { readConfig } from '../common/config.js';
-import { pathsFor } from '../scripts/lib/paths.js';
-import { readPid, waitExit } from '../scripts/lib/pids.js';
-import { runningStackPid } from '../scripts/lib/stackfile.js';
+import { pathsFor } from '../scripts/stack/paths.js';
+import { readPid, waitExit } from '../scripts/stack/pids.js';
+import { runningStackPid } from '../scripts/stack/stack-file.js';
 
 const paths = pathsFor(readConfig());
 const ownerFile = join(paths.run, 'test-owned.pid');

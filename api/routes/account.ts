@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { accountIdSchema, problemResponses } from '../schemas.js';
 import type { ReadModel } from '../readmodel.js';
 
-export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async (app, { readModel }) => {
+export const compatibilityAccountRoutes: FastifyPluginAsync<{ readModel: Pick<ReadModel, 'account'> }> = async (app, { readModel }) => {
   app.get<{ Params: { accountId: string } }>(
     '/account/:accountId',
     {

@@ -1,8 +1,9 @@
 // Liveness and readiness, for NGINX, the supervisor and orchestrators. Public:
 // reachable without an API key.
 import type { FastifyPluginAsync } from 'fastify';
+import { createError, TELLER_ERR_NOT_READY } from '../../common/errors.js';
 import type { ReadinessProbe } from '../health.js';
-import { problem, sendProblem } from '../problem.js';
+import { sendError } from '../problem.js';
 import { problemSchema } from '../schemas.js';
 
 const checksSchema = {
@@ -10,7 +11,7 @@ const checksSchema = {
   additionalProperties: { type: 'object', properties: { ok: { type: 'boolean' }, error: { type: 'string' } } },
 } as const;
 
-export const healthRoutes: FastifyPluginAsync<{ probe: ReadinessProbe }> = async (app, { probe }) => {
+export const healthRoutes: FastifyPluginAsync<{ probe: Pick<ReadinessProbe, 'current'> }> = async (app, { probe }) => {
   app.get(
     '/healthz',
     {
@@ -41,8 +42,8 @@ export const healthRoutes: FastifyPluginAsync<{ probe: ReadinessProbe }> = async
     async (_request, reply) => {
       const { ready, checks } = probe.current;
       if (ready) return { status: 'ready', checks };
-      const down = Object.keys(checks).filter((k) => !checks[k]?.ok);
-      return sendProblem(reply, problem(503, `not ready: ${down.join(', ')} unreachable`, 'not-ready', { checks }));
+      // Answered, not thrown: a replica that is not ready is no failed request to log.
+      return sendError(reply, createError(TELLER_ERR_NOT_READY, { checks }));
     },
   );
 };

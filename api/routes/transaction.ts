@@ -26,7 +26,7 @@ interface Body {
   timestamp?: string | number;
 }
 
-export const transactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter }> = async (app, { submitter }) => {
+export const compatibilityTransactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter }> = async (app, { submitter }) => {
   app.post<{ Body: Body }>(
     '/transaction',
     {
@@ -46,7 +46,7 @@ export const transactionRoutes: FastifyPluginAsync<{ submitter: TransactionSubmi
     async (request, reply) => {
       const { id, type, amount, accountId } = request.body;
       const tx: TxRequest = { id, type, amount, accountId };
-      return sendResult(reply, tx, await submitter.submit(tx, { wait: true }));
+      return sendResult(reply, tx, await submitter.submit(tx, { wait: true }), { v1: false, respondAsync: false });
     },
   );
 };

@@ -4,6 +4,10 @@
 //
 // The upstream cmd/ferretdb binary built with a plain `go install` panics at
 // start, so Teller embeds the library instead.
+//
+// scripts/install.sh builds it against FerretDB's source with the patches in
+// patches/ applied (reads that search the SQLite indexes); a plain `go build`
+// here builds against the published module, unpatched.
 package main
 
 import (

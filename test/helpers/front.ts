@@ -9,8 +9,8 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readConfig } from '../../common/config.js';
-import { prepareNginx } from '../../scripts/lib/nginx.js';
-import { ensureDir, pathsFor, root } from '../../scripts/lib/paths.js';
+import { prepareNginx } from '../../scripts/stack/nginx-component.js';
+import { ensureDir, pathsFor, root } from '../../scripts/stack/paths.js';
 import { readStack, waitFor } from './stack.js';
 
 export interface Front {

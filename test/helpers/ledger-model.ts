@@ -1,4 +1,4 @@
-// A small reference model of one partition, at the level of SPEC section 2,
+// A small reference model of one partition, at the level of docs/ledger-rules.md,
 // for the replay property test. It follows every account from the ledger
 // documents alone (what an audit sees), keeps the client-facing idempotency
 // contract (first outcome, replayed; conflict on another body), and checks
@@ -46,8 +46,9 @@ export class LedgerModel {
   readonly docIds = new Set<string>();
   /** Accounts some document changed: the only ones the ledger may hold. */
   readonly existing = new Set<string>();
-  deposited = 0;
-  withdrawn = 0;
+  /** Totals as BigInt: several balances near 2^53 add up past what a number holds exactly. */
+  deposited = 0n;
+  withdrawn = 0n;
   clock = 0;
   /** Ids decided anew after the window forgot them. */
   renewedIds = 0;
@@ -172,7 +173,7 @@ export class LedgerModel {
     this.compare(ledger, offset);
   }
 
-  /** One decision document against the rule of its type (SPEC section 2 table). */
+  /** One decision document against the rule of its type (docs/ledger-rules.md). */
   private rule(msg: TxMessage, d: LedgerDoc, offset: number, changed: [string, TxStatus][]): void {
     const a = this.account(msg.accountId);
     const b = a.balance;
@@ -183,9 +184,13 @@ export class LedgerModel {
     };
     switch (msg.type) {
       case 'deposit':
+        if (b + amount > Number.MAX_SAFE_INTEGER) {
+          expect('denied', 'balance_out_of_range');
+          break;
+        }
         expect('applied');
         a.balance += amount;
-        this.deposited += amount;
+        this.deposited += BigInt(amount);
         break;
       case 'withdraw_request':
         if (b - r >= amount) {
@@ -196,6 +201,10 @@ export class LedgerModel {
         }
         break;
       case 'withdraw': {
+        if (b - amount < -Number.MAX_SAFE_INTEGER) {
+          expect('denied', 'balance_out_of_range');
+          break;
+        }
         const named = msg.requestId === undefined ? undefined : a.holds.find((h) => h.id === msg.requestId);
         if (msg.requestId !== undefined && !named) expect('applied', 'request_not_held');
         else expect('applied');
@@ -212,7 +221,7 @@ export class LedgerModel {
           if (reserved(a) !== r - Math.min(r, amount)) fail('reserved -= min(reserved, amount)', offset);
         }
         a.balance -= amount;
-        this.withdrawn += amount;
+        this.withdrawn += BigInt(amount);
         if ((d.overdraft === true) !== a.balance < 0) fail('overdraft iff the balance goes below zero', offset, d);
         break;
       }
@@ -241,14 +250,14 @@ export class LedgerModel {
     return true;
   }
 
-  /** The ledger's accounts against the model's, and the invariants of SPEC section 2. */
+  /** The ledger's accounts against the model's, and the invariants of docs/ledger-rules.md. */
   private compare(ledger: PartitionLedger, offset: number): void {
-    let total = 0;
+    let total = 0n;
     for (const id of ledger.accountIds()) {
       const acc = ledger.account(id)!;
       const m = this.accounts.get(id);
       if (!m) fail('an account the documents never mention', offset, id);
-      total += acc.balance;
+      total += BigInt(acc.balance);
       if (acc.reserved < 0) fail('reserved < 0', offset, { id, acc });
       if (acc.reserved !== acc.holds.reduce((s, h) => s + h.amount, 0)) fail('reserved != sum of holds', offset, { id, acc });
       if (acc.balance !== m.balance) fail('balance != deposits - withdrawals in the documents', offset, { id, acc, m });

@@ -1,15 +1,15 @@
 // What the tests know of the running stack: its URL, its components and their
-// pids (from .run/stack.json, written by scripts/start.ts once it is ready),
+// pids (from .run/stack.json, written by scripts/stack/start.ts once it is ready),
 // and ways to hurt a component and wait for the supervisor to bring it back.
 import { readConfig } from '../../common/config.js';
-import { pathsFor } from '../../scripts/lib/paths.js';
-import { signalComponent, waitRestarted as waitRestartedIn } from '../../scripts/lib/components.js';
-import { readPid } from '../../scripts/lib/pids.js';
-import { readStack as readStackFile, type ComponentInfo, type StackInfo } from '../../scripts/lib/stackfile.js';
-import { waitFor } from '../../scripts/lib/wait.js';
+import { pathsFor } from '../../scripts/stack/paths.js';
+import { signalComponent, waitRestarted as waitRestartedIn } from '../../scripts/stack/running-components.js';
+import { readPid } from '../../scripts/stack/pids.js';
+import { readStack as readStackFile, type ComponentInfo, type StackInfo } from '../../scripts/stack/stack-file.js';
+import { waitFor } from '../../scripts/shared/wait.js';
 
-export { isAlive } from '../../scripts/lib/pids.js';
-export { waitFor, type WaitOptions } from '../../scripts/lib/wait.js';
+export { isAlive } from '../../scripts/stack/pids.js';
+export { waitFor, type WaitOptions } from '../../scripts/shared/wait.js';
 export type { ComponentInfo, StackInfo };
 
 export const config = readConfig();

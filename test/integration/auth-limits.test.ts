@@ -3,7 +3,7 @@
 // same template, and an NGINX with a low rate limit in front of the stack's own
 // replicas (the stack itself runs with neither, so the other tests need no key).
 import t from 'tap';
-import { apiKeyEntry, mintKey } from '../../scripts/api-key.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 import { startApiReplica, startNginx, type Front } from '../helpers/front.js';
 import { uniq } from '../helpers/http.js';
 import { readStack } from '../helpers/stack.js';

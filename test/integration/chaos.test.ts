@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import t from 'tap';
 import { Kafka, logLevel } from 'kafkajs';
-import { FAULTS } from '../../scripts/lib/chaos/faults.js';
-import { runCase } from '../../scripts/lib/chaos/run-case.js';
+import { FAULTS } from '../../scripts/chaos/faults.js';
+import { runCase } from '../../scripts/chaos/run-case.js';
 import { config, readStack } from '../helpers/stack.js';
 
 const stack = readStack();

@@ -7,8 +7,8 @@ import { readConfig } from '../../common/config.js';
 import { partitionOf } from '../../common/message.js';
 import { balanceOf, get, tx, uniq, type Reply, type TxType } from '../helpers/http.js';
 import { closeLedger, ledger } from '../helpers/ledger.js';
-import { activeConsumer, consumerMetrics, partitionsOwned } from '../../scripts/lib/active-consumers.js';
-import { sumOf } from '../../scripts/lib/prometheus.js';
+import { activeConsumer, consumerMetrics, partitionsOwned } from '../../scripts/operations/active-consumers.js';
+import { sumOf } from '../../scripts/shared/prometheus-text.js';
 import { killComponent, readStack, waitFor, waitRestarted } from '../helpers/stack.js';
 
 const config = readConfig();

@@ -1,19 +1,60 @@
-// The ledger's indexes on the database the stack runs: FerretDB scans for every
-// query, so it carries no statement index to maintain on each insert; MongoDB
-// has it for statements.
+// The ledger's indexes on the database the stack runs, and the plans that use
+// them: a lookup by _id and a statement search an index instead of scanning
+// the ledger. FerretDB's explain gives SQLite's own query plan, one line a step
+// ("id=3 parent=0 notused=0 detail=SEARCH <table> USING INDEX <table>_<index>
+// (<expr>=?)"); without the patch in scripts/ferretdb/patches both read as
+// "detail=SCAN <table>". MongoDB's gives its winning plan.
 import t from 'tap';
-import { MongoClient } from 'mongodb';
-import { ensureIndexes, isFerretDb } from '../../consumer/mongo.js';
+import { MongoClient, type Document } from 'mongodb';
+import { collections, ensureIndexes, isFerretDb } from '../../consumer/mongo.js';
 import { config, readStack } from '../helpers/stack.js';
 
 const client = await MongoClient.connect(readStack().mongoUri);
 t.teardown(() => client.close());
+const db = client.db(config.mongoDb);
+await ensureIndexes(db);
+const ferretDb = await isFerretDb(db);
 
-t.test('the statement index exists exactly where it is used', async (t) => {
-  const db = client.db(config.mongoDb);
-  await ensureIndexes(db);
-  const names = (await db.collection('transactions').indexes()).map((i) => i.name);
-  t.ok(names.includes('_id_'), 'the _id index is always there');
-  if (await isFerretDb(db)) t.notOk(names.includes('account_offset'), 'FerretDB: no statement index');
-  else t.ok(names.includes('account_offset'), 'MongoDB: the statement index');
+/** The steps of FerretDB's SQLite query plan, from the explain of one find. */
+function sqliteSteps(explained: Document): string[] {
+  const steps: unknown = explained.queryPlanner?.Plan;
+  return Array.isArray(steps) ? steps.map(String) : [];
+}
+
+/** Whether MongoDB's winning plan reads the whole collection. */
+function scansCollection(explained: Document): boolean {
+  return JSON.stringify(explained.queryPlanner?.winningPlan ?? {}).includes('COLLSCAN');
+}
+
+t.test('the ledger has its _id index and the statement index', async (t) => {
+  const names = (await collections(db).transactions.indexes()).map((i) => i.name);
+  t.ok(names.includes('_id_'), 'the _id index');
+  t.ok(names.includes('account_offset'), 'the statement index, on MongoDB and on FerretDB');
+});
+
+t.test('a lookup by _id searches the _id index', async (t) => {
+  const explained = await collections(db).transactions.find({ _id: '0:12345' }).limit(1).explain();
+  if (!ferretDb) {
+    t.notOk(scansCollection(explained), 'MongoDB: no collection scan');
+    return;
+  }
+  const steps = sqliteSteps(explained);
+  t.ok(steps.some((s) => /detail=SEARCH \S+ USING INDEX \S+__id_ \(<expr>=\?\)/.test(s)), 'FerretDB: SEARCH using the _id index', { steps });
+  t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
+});
+
+t.test("a statement searches the statement index for the account's entries", async (t) => {
+  const explained = await collections(db).transactions.find({ accountId: 'acc-indexes-test' }).sort({ offset: -1 }).limit(10).explain();
+  if (!ferretDb) {
+    t.notOk(scansCollection(explained), 'MongoDB: no collection scan');
+    t.match(JSON.stringify(explained.queryPlanner?.winningPlan), /"indexName":"account_offset"/, 'MongoDB: the statement index');
+    return;
+  }
+  const steps = sqliteSteps(explained);
+  t.ok(
+    steps.some((s) => /detail=SEARCH \S+ USING INDEX \S+_account_offset \(<expr>=\?\)/.test(s)),
+    'FerretDB: SEARCH using the statement index on the account',
+    { steps },
+  );
+  t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
 });

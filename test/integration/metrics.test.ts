@@ -5,7 +5,7 @@
 import { Kafka, logLevel } from 'kafkajs';
 import t from 'tap';
 import { partitionOf } from '../../common/message.js';
-import { parsePrometheus as parse, sumOf as sum, type Sample } from '../../scripts/lib/prometheus.js';
+import { parsePrometheus as parse, sumOf as sum, type Sample } from '../../scripts/shared/prometheus-text.js';
 import { uniq } from '../helpers/http.js';
 import { baseUrl, config, readStack, waitFor } from '../helpers/stack.js';
 import { call, v1 } from '../helpers/v1.js';

@@ -7,7 +7,7 @@ import { Kafka, logLevel } from 'kafkajs';
 import t from 'tap';
 import { encodeMessage } from '../../common/message.js';
 import type { TxMessage } from '../../common/types.js';
-import { root } from '../../scripts/lib/paths.js';
+import { root } from '../../scripts/stack/paths.js';
 import { uniq } from '../helpers/http.js';
 import { config, readStack, waitFor } from '../helpers/stack.js';
 import { v1 } from '../helpers/v1.js';
@@ -16,7 +16,7 @@ const stack = readStack();
 const kafka = new Kafka({ clientId: 'teller-ops-test', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING });
 
 function script(name: string, args: string[], env: Record<string, string> = {}) {
-  return execa(process.execPath, [join(root, 'dist', 'scripts', `${name}.js`), ...args], {
+  return execa(process.execPath, [join(root, 'dist', 'scripts', 'operations', `${name}.js`), ...args], {
     reject: false,
     env: { KAFKA_BROKERS: stack.kafkaBrokers.join(','), REDIS_URL: stack.redisUrl, MONGODB_URI: stack.mongoUri, ...env },
     timeout: 120_000,
@@ -72,7 +72,7 @@ t.test('topics: create and add-partitions --force on a throwaway topic', async (
 });
 
 t.test('lag: one row per partition, each with its owner', async (t) => {
-  const r = await script('lag', ['--json']);
+  const r = await script('kafka-lag', ['--json']);
   t.equal(r.exitCode, 0, r.stderr);
   const rows = JSON.parse(r.stdout) as { partition: number; committed: number; end: number; lag: number; owner: string | null }[];
   t.same(
@@ -83,7 +83,7 @@ t.test('lag: one row per partition, each with its owner', async (t) => {
     t.ok(row.lag >= 0 && row.end >= row.committed, `partition ${row.partition}: committed ${row.committed}, end ${row.end}, lag ${row.lag}`);
     t.match(row.owner, /^teller-consumer-\d+ /, `partition ${row.partition} is owned by ${row.owner}`);
   }
-  const table = await script('lag', []);
+  const table = await script('kafka-lag', []);
   t.match(table.stdout, /partition\s+committed\s+end\s+lag\s+owner/);
   t.match(table.stdout, /total\s+\d+/);
 });

@@ -6,6 +6,7 @@ import { Redis } from 'ioredis';
 import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import t from 'tap';
+import { rawRequest } from '../helpers/raw-http.js';
 import { baseUrl, config, isAlive, killComponent, pidOf, readStack, waitFor, waitHttpOk, waitRestarted } from '../helpers/stack.js';
 
 const stack = readStack();
@@ -81,6 +82,20 @@ t.test('NGINX proxies to the api and answers its own errors as problem+json', as
   t.equal(missing.status, 404);
   t.match(missing.headers.get('content-type'), /^application\/problem\+json/);
   t.match(await missing.json(), { status: 404, title: String });
+});
+
+t.test('requests NGINX refuses before any replica sees them are problem+json too', async (t) => {
+  const cases: [what: string, head: string, status: number][] = [
+    ['dot segments above the root', 'GET /../../v1/accounts/a HTTP/1.1', 400],
+    ['a URI longer than the header buffers', `GET /v1/accounts/${'a'.repeat(10_000)} HTTP/1.1`, 414],
+    ['a header larger than the header buffers', `GET /v1/accounts/a HTTP/1.1\r\nX-Pad: ${'p'.repeat(10_000)}`, 400],
+  ];
+  for (const [what, head, status] of cases) {
+    const reply = await rawRequest(head);
+    t.equal(reply.status, status, `${what}: ${status}`);
+    t.match(reply.headers['content-type'], /^application\/problem\+json/, `${what}: problem+json`);
+    t.match(JSON.parse(reply.body), { status, title: String, detail: String }, `${what}: a problem body`);
+  }
 });
 
 t.test('an api replica killed with SIGKILL is restarted, and the restart is logged', async (t) => {

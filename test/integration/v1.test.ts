@@ -3,7 +3,7 @@
 // Prefer: respond-async, account state, transaction status and statements.
 import { Redis } from 'ioredis';
 import t from 'tap';
-import { keys } from '../../common/redis-keys.js';
+import { keys } from '../../common/read-model.js';
 import { uniq } from '../helpers/http.js';
 import { readStack, waitFor } from '../helpers/stack.js';
 import { call, v1 } from '../helpers/v1.js';

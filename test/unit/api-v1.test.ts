@@ -2,10 +2,22 @@
 // the Prefer header, the id from body or Idempotency-Key, statement cursors.
 import t from 'tap';
 import { ApiKeyAuth, digestOf, parseApiKeys } from '../../api/auth.js';
-import { HttpProblem } from '../../api/problem.js';
+import { problemOf } from '../../api/problem.js';
 import { prefersAsync, transactionId } from '../../api/routes/v1/write.js';
 import { decodeCursor, encodeCursor } from '../../api/statement.js';
-import { apiKeyEntry, mintKey } from '../../scripts/api-key.js';
+import { TellerError, TELLER_ERR_ID_MISMATCH, TELLER_ERR_ID_REQUIRED, TELLER_ERR_INVALID_CURSOR } from '../../common/errors.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
+
+/** The code of the error `work` throws, and the status a client gets for it. */
+function refusal(work: () => unknown): { code: string; status: number } {
+  try {
+    work();
+  } catch (err) {
+    if (!(err instanceof TellerError)) throw err;
+    return { code: err.code, status: problemOf(err).status };
+  }
+  throw new Error('nothing was thrown');
+}
 
 t.test('API_KEYS: digests, account lists, and clear errors', async (t) => {
   const k1 = mintKey();
@@ -50,15 +62,16 @@ t.test('the transaction id: body, Idempotency-Key, or both when equal', async (t
   t.equal(transactionId('a', {}), 'a');
   t.equal(transactionId(undefined, { 'idempotency-key': 'k' }), 'k');
   t.equal(transactionId('k', { 'idempotency-key': 'k' }), 'k');
-  t.throws(() => transactionId('a', { 'idempotency-key': 'k' }), HttpProblem);
+  t.match(refusal(() => transactionId('a', { 'idempotency-key': 'k' })), { code: TELLER_ERR_ID_MISMATCH.code, status: 400 });
   t.throws(() => transactionId(undefined, {}), /required/);
+  t.match(refusal(() => transactionId(undefined, {})), { code: TELLER_ERR_ID_REQUIRED.code, status: 400 });
 });
 
 t.test('statement cursors: opaque base64url of the offset, anything else refused', async (t) => {
   for (const offset of [0, 1, 41, 2 ** 40]) t.equal(decodeCursor(encodeCursor(offset)), offset);
   t.match(encodeCursor(1234), /^[A-Za-z0-9_-]+$/);
   for (const bad of ['', '!!', 'bm90LWEtY3Vyc29y', Buffer.from('o-1').toString('base64url'), Buffer.from('o1x').toString('base64url'), 'A'.repeat(40)]) {
-    t.throws(() => decodeCursor(bad), { status: 400 }, `${JSON.stringify(bad)} refused`);
+    t.match(refusal(() => decodeCursor(bad)), { code: TELLER_ERR_INVALID_CURSOR.code, status: 400 }, `${JSON.stringify(bad)} refused`);
   }
 });
 

@@ -1,7 +1,7 @@
 // The audit's checks must catch each kind of violation they name.
 import t from 'tap';
 import type { LedgerDoc } from '../../common/types.js';
-import { checkAcknowledged, checkInvariants, checkReadModel, compareWithReplay, newestStates } from '../../scripts/lib/audit-checks.js';
+import { checkAcknowledged, checkInvariants, checkReadModel, compareWithReplay, newestStates } from '../../scripts/operations/audit-checks.js';
 
 let offset = 0;
 function doc(accountId: string, id: string, type: LedgerDoc['type'], amount: number, balanceAfter: number, reservedAfter = 0, extra: Partial<LedgerDoc> = {}): LedgerDoc {

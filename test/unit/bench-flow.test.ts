@@ -3,8 +3,8 @@
 // valid log messages.
 import t from 'tap';
 import { parseMessage } from '../../common/message.js';
-import { drainMessage, drainNames } from '../../scripts/lib/bench/drain.js';
-import { DEFAULT_FLOW, Flow, isAcknowledged, prng, type FlowTx } from '../../scripts/lib/bench/flow.js';
+import { drainMessage, drainNames } from '../../scripts/benchmark/backlog-drain.js';
+import { DEFAULT_FLOW, Flow, isAcknowledged, prng, type FlowTx } from '../../scripts/benchmark/contract-flow.js';
 
 const flow = (seed = 1, accounts = 10_000) => new Flow({ ...DEFAULT_FLOW, accounts, seed, accountPrefix: 'acct', idPrefix: 'run1' });
 

@@ -2,12 +2,12 @@
 // accept-path probe, consumer lag, and the takeover tracker.
 import t from 'tap';
 import { partitionOf } from '../../common/message.js';
-import { parseAbOutput } from '../../scripts/lib/bench/ab.js';
-import { judgeAcceptProbe } from '../../scripts/lib/bench/accept-probe.js';
-import { parseArgs, PHASES } from '../../scripts/lib/bench/args.js';
-import { countRejoins } from '../../scripts/lib/bench/drain.js';
-import { lagOf } from '../../scripts/lib/bench/lag.js';
-import { accountForPartition, TakeoverTracker } from '../../scripts/lib/bench/takeover-tracker.js';
+import { parseAbOutput } from '../../scripts/benchmark/apache-bench.js';
+import { judgeAcceptProbe } from '../../scripts/benchmark/accept-probe.js';
+import { parseArgs, PHASES } from '../../scripts/benchmark/bench-options.js';
+import { countRejoins } from '../../scripts/benchmark/backlog-drain.js';
+import { lagOf } from '../../scripts/benchmark/lag-sampler.js';
+import { accountForPartition, TakeoverTracker } from '../../scripts/benchmark/takeover-tracker.js';
 
 t.test('flags and environment', async (t) => {
   const d = parseArgs([]);

@@ -1,7 +1,7 @@
 // /proc/<pid>/stat parsing and the CPU seconds per component between two samples.
 import { readFileSync } from 'node:fs';
 import t from 'tap';
-import { cpuBetween, parseProcStat, readAllStats, type CpuSample, type ProcStat } from '../../scripts/lib/bench/proc.js';
+import { cpuBetween, parseProcStat, readAllStats, type CpuSample, type ProcStat } from '../../scripts/benchmark/process-cpu.js';
 
 const LINE =
   '4242 (node (api) x) S 4200 4242 4242 0 -1 4194560 1234 0 0 0 150 25 7 3 20 0 11 0 98765 1000000 5000 18446744073709551615 1 1 0 0 0 0 0 4096 0 0 0 0 17 1 0 0 0 0 0';

@@ -1,8 +1,8 @@
 // The results rendered as markdown and as an SVG chart.
 import t from 'tap';
-import { renderMarkdown, phaseRow } from '../../scripts/lib/bench/markdown.js';
-import { emptyPhase, type BenchResult, type PhaseResult } from '../../scripts/lib/bench/result.js';
-import { cumulative, escapeXml, niceMax, renderSvg } from '../../scripts/lib/bench/svg.js';
+import { renderMarkdown, phaseRow } from '../../scripts/benchmark/results-markdown.js';
+import { emptyPhase, type BenchResult, type PhaseResult } from '../../scripts/benchmark/bench-result.js';
+import { cumulative, escapeXml, niceMax, renderSvg } from '../../scripts/benchmark/results-svg.js';
 
 function phase(name: string, over: Partial<PhaseResult>): PhaseResult {
   return { ...emptyPhase(name, `${name} phase`), ...over };

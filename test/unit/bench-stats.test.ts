@@ -1,8 +1,8 @@
 // The benchmark's arithmetic: percentiles, ratios, rates, per-second series,
 // and the recorder that keeps the warm-up out of the figures.
 import t from 'tap';
-import { isFailureStatus, Recorder } from '../../scripts/lib/bench/recorder.js';
-import { percentile, perSecond, perSecondFromCumulative, ratio, summarizeLatencies } from '../../scripts/lib/bench/stats.js';
+import { isFailureStatus, Recorder } from '../../scripts/benchmark/load-recorder.js';
+import { percentile, perSecond, perSecondFromCumulative, ratio, summarizeLatencies } from '../../scripts/benchmark/statistics.js';
 
 t.test('nearest-rank percentiles', async (t) => {
   const sorted = Array.from({ length: 100 }, (_, i) => i + 1); // 1..100

@@ -6,7 +6,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
 import { parse } from 'yaml';
-import { root } from '../../scripts/lib/paths.js';
+import { root } from '../../scripts/stack/paths.js';
 
 interface Service {
   image?: string;

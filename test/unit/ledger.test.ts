@@ -1,4 +1,4 @@
-// The per-account rules of SPEC section 2, one branch at a time.
+// The per-account rules of docs/ledger-rules.md, one branch at a time.
 import t from 'tap';
 import {
   decide,
@@ -384,4 +384,33 @@ t.test('purity: inputs are never mutated, equal inputs give equal results', asyn
   const l = lapseHolds('acc', a, { ...pos, clock: 1_000 });
   t.equal(l.lapsed.length, 1);
   t.equal(JSON.stringify(a), before, 'the frozen account is unchanged');
+});
+
+t.test('balances stay within what is counted exactly (2^53 - 1 either way)', async (t) => {
+  t.test('a deposit that would pass it is denied and changes nothing', async (t) => {
+    const full = account(MAX);
+    const d = decide(full, deposit('d-over', 'acc', 1), pos);
+    t.match(d.outcome, { status: 'denied', reason: 'balance_out_of_range', balance: MAX });
+    t.match(d.doc, { status: 'denied', reason: 'balance_out_of_range', balanceAfter: MAX, amount: 1 });
+    t.equal(d.account.balance, MAX);
+    t.equal(d.account.holds, full.holds, 'holds untouched');
+  });
+  t.test('a deposit that reaches it exactly is applied', async (t) => {
+    const d = decide(account(MAX - 2), deposit('d-edge', 'acc', 2), pos);
+    t.match(d.outcome, { status: 'applied', balance: MAX });
+  });
+  t.test('the case that lost a cent: 2^53 - 1, then 1, then 1', async (t) => {
+    const first = decide(EMPTY_ACCOUNT, deposit('a', 'acc', MAX), pos);
+    const second = decide(first.account, deposit('b', 'acc', 1), pos);
+    const third = decide(second.account, deposit('c', 'acc', 1), pos);
+    t.same([second.outcome.status, third.outcome.status], ['denied', 'denied']);
+    t.equal(third.account.balance, MAX, 'no balance that a double rounds');
+  });
+  t.test('a withdrawal posts past the funds, but not past -(2^53 - 1)', async (t) => {
+    const edge = decide(account(-MAX + 5), withdraw('w-edge', 'acc', 5), pos);
+    t.match(edge.outcome, { status: 'applied', balance: -MAX, overdraft: true });
+    const over = decide(account(-MAX + 5), withdraw('w-over', 'acc', 6), pos);
+    t.match(over.outcome, { status: 'denied', reason: 'balance_out_of_range', balance: -MAX + 5 });
+    t.notOk(over.outcome.overdraft, 'nothing posted, so no overdraft');
+  });
 });

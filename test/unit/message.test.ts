@@ -1,4 +1,4 @@
-// The topic's message schema (SPEC section 4) and the account -> partition map.
+// The topic's message schema (docs/kafka-contract.md) and the account -> partition map.
 import t, { type Test } from 'tap';
 import fc from 'fast-check';
 import { encodeMessage, parseMessage, partitionOf } from '../../common/message.js';

@@ -6,8 +6,8 @@ import { join } from 'node:path';
 import { execaSync } from 'execa';
 import t from 'tap';
 import { readConfig } from '../../common/config.js';
-import { prepareNginx, render, renderNginxConf } from '../../scripts/lib/nginx.js';
-import { ensureDir, pathsFor } from '../../scripts/lib/paths.js';
+import { prepareNginx, render, renderNginxConf } from '../../scripts/stack/nginx-component.js';
+import { ensureDir, pathsFor } from '../../scripts/stack/paths.js';
 
 const config = readConfig({ API_REPLICAS: '3', API_BASE_PORT: '4101', TELLER_PORT: '18080' });
 

@@ -2,7 +2,7 @@
 import { createServer, type Server } from 'node:net';
 import t from 'tap';
 import { readConfig } from '../../common/config.js';
-import { assertPortsFree, stackPorts } from '../../scripts/lib/ports.js';
+import { assertPortsFree, stackPorts } from '../../scripts/stack/stack-ports.js';
 
 function listen(port = 0): Promise<Server> {
   return new Promise((resolve) => {

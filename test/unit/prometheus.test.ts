@@ -1,6 +1,6 @@
 // Reading Prometheus text: samples with their labels, sums over a label subset.
 import t from 'tap';
-import { parsePrometheus, sumOf } from '../../scripts/lib/prometheus.js';
+import { parsePrometheus, sumOf } from '../../scripts/shared/prometheus-text.js';
 
 const TEXT = `# HELP teller_consumer_lag_messages Messages behind
 # TYPE teller_consumer_lag_messages gauge

@@ -7,8 +7,8 @@ import { join } from 'node:path';
 import { execaSync } from 'execa';
 import t from 'tap';
 import { readConfig } from '../../common/config.js';
-import { prepareNginx, renderNginxConf } from '../../scripts/lib/nginx.js';
-import { ensureDir, pathsFor } from '../../scripts/lib/paths.js';
+import { prepareNginx, renderNginxConf } from '../../scripts/stack/nginx-component.js';
+import { ensureDir, pathsFor } from '../../scripts/stack/paths.js';
 
 function paths() {
   const p = pathsFor({ ...readConfig({}), runDir: mkdtempSync(join(tmpdir(), 'teller-nginx-rl-')) });

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import t from 'tap';
-import { root } from '../../scripts/lib/paths.js';
+import { root } from '../../scripts/stack/paths.js';
 
 const read = (file: string) => readFileSync(join(root, file), 'utf8');
 const configNames = new Set([...read('common/config.ts').matchAll(/'([A-Z][A-Z0-9_]*)'/g)].map((m) => m[1]!));

@@ -70,3 +70,45 @@ t.test('a send before the connection waits for it, for a bounded time', async (t
   await new Promise((r) => setTimeout(r, 20));
   t.equal(g.calls.send, 0, 'a send that gave up is never made later');
 });
+
+t.test('a replacement that cannot connect is tried again with backoff, until closed', async (t) => {
+  const warnings: unknown[] = [];
+  const logged = { warn: (fields: { retryInMs?: number }, message: string) => warnings.push([message, fields.retryInMs]) } as unknown as typeof log;
+  let refusals = 2;
+  const flaky = fake();
+  flaky.producer.connect = async () => {
+    flaky.calls.connect++;
+    if (refusals-- > 0) throw new Error('broker not reachable');
+  };
+  const made = [fake(protocolError('UNKNOWN_PRODUCER_ID')), flaky];
+  let i = 0;
+  const p = new RecoveringProducer(() => made[i++]!.producer, logged);
+  await p.connect();
+  await t.rejects(p.send({ topic: 'x', messages: [] }));
+  // Tries at about 0, 100 and 300 ms; the margin is for a busy machine.
+  await new Promise((r) => setTimeout(r, 700));
+  t.equal(flaky.calls.connect, 3, 'two refusals, then connected');
+  t.same(warnings, [
+    ['the broker refused the producer sequence; replacing the producer', undefined],
+    ['new producer not connected yet', 100],
+    ['new producer not connected yet', 200],
+  ]);
+  await t.resolves(p.send({ topic: 'x', messages: [] }), 'sends go to the replacement');
+
+  const down = fake();
+  down.producer.connect = async () => {
+    down.calls.connect++;
+    throw new Error('broker not reachable');
+  };
+  const others = [fake(protocolError('UNKNOWN_PRODUCER_ID')), down];
+  let j = 0;
+  const q = new RecoveringProducer(() => others[j++]!.producer, log);
+  await q.connect();
+  await t.rejects(q.send({ topic: 'x', messages: [] }));
+  await new Promise((r) => setTimeout(r, 150));
+  const closing = q.disconnect();
+  const tries = down.calls.connect;
+  await closing;
+  await new Promise((r) => setTimeout(r, 400));
+  t.equal(down.calls.connect, tries, 'no connection is tried once closed, not even after the wait under way');
+});

@@ -3,7 +3,9 @@
 // before decisions were packed still restore.
 import t from 'tap';
 import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
-import { fromSnapshot, recall, remember, rememberedAt, storedOutcome } from '../../common/remembered.js';
+import { recall, remember, rememberedAt } from '../../common/remembered.js';
+import { decodeStoredOutcome } from '../../common/read-model.js';
+import { decodeChunk, rememberedFromSnapshot, UNMARKED_FORMAT } from '../../consumer/snapshot-format.js';
 import { ledgerId, splitLedgerId } from '../../consumer/ledger.js';
 import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
@@ -44,8 +46,8 @@ t.test('an unknown code is refused, not guessed', async (t) => {
   t.throws(() => recall('acc', 'tx', '1|q|a|1|1|0|||'), TypeError);
   t.throws(() => recall('acc', 'tx', '1|d|?|1|1|0|||'), TypeError);
   t.throws(() => recall('acc', 'tx', '1|d|a|1|1|0||?|'), TypeError);
-  t.throws(() => fromSnapshot({ at: 1 }), TypeError);
-  t.throws(() => fromSnapshot(null), TypeError);
+  t.throws(() => rememberedFromSnapshot({ at: 1 }, UNMARKED_FORMAT), TypeError);
+  t.throws(() => rememberedFromSnapshot(null, UNMARKED_FORMAT), TypeError);
 });
 
 t.test('ledgerId splits back into account and id', async (t) => {
@@ -58,12 +60,14 @@ t.test('a snapshot saved before decisions were packed restores the same state', 
   const msgs = [deposit('d', 'acc', 100), request('r', 'acc', 60), withdraw('w', 'acc', 60, { requestId: 'r' }), request('big', 'acc', 1_000)];
   msgs.forEach((m, i) => p.apply(m, i));
   const current = p.snapshot(msgs.length);
-  // The earlier shape: {fp, outcome, at} per id.
-  const legacy: PartitionSnapshot = {
-    ...current,
-    seen: [...p.outcomes()].map((o) => [ledgerId(o.accountId, o.id), { fp: 'ignored', outcome: o, at: o.decidedAt }] as never),
+  // The earlier shape: {fp, outcome, at} per id, in a chunk of JSON text without a format (format 1).
+  const legacyChunk = {
+    _id: 0,
+    accounts: JSON.stringify(current.accounts),
+    seen: JSON.stringify([...p.outcomes()].map((o) => [ledgerId(o.accountId, o.id), { fp: 'ignored', outcome: o, at: o.decidedAt }])),
   };
-  const restored = PartitionLedger.restore(JSON.parse(JSON.stringify(legacy)) as PartitionSnapshot, DAY);
+  const legacy: PartitionSnapshot = { ...current, ...(await decodeChunk(legacyChunk, 'a format 1 chunk')) };
+  const restored = PartitionLedger.restore(legacy, DAY);
   t.strictSame(restored.snapshot(msgs.length), current, 'the same state as the live partition');
   t.match(restored.apply(request('big', 'acc', 1_000), 9).outcome, { status: 'denied', reason: 'insufficient_funds', replayed: true }, 'a repeat gets the first outcome');
   t.equal(restored.apply(request('big', 'acc', 5), 10).outcome?.status, 'conflict', 'another body under the same id is a conflict');
@@ -71,6 +75,6 @@ t.test('a snapshot saved before decisions were packed restores the same state', 
 
 t.test('an outcome read back from Redis: packed, or JSON written before outcomes were packed', async (t) => {
   const o: Outcome = { id: 'tx', accountId: 'acc', type: 'withdraw', status: 'applied', amount: 9, balance: -4, reserved: 0, overdraft: true, decidedAt: 77 };
-  t.strictSame(storedOutcome('acc', 'tx', remember(o)), o, 'packed');
-  t.strictSame(storedOutcome('acc', 'tx', JSON.stringify(o)), o, 'JSON');
+  t.strictSame(decodeStoredOutcome('acc', 'tx', remember(o)), o, 'packed');
+  t.strictSame(decodeStoredOutcome('acc', 'tx', JSON.stringify(o)), o, 'JSON');
 });

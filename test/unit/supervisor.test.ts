@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import t from 'tap';
-import { isAlive, readPid } from '../../scripts/lib/pids.js';
-import { backoffDelay, DEFAULT_BACKOFF, Supervised, type ComponentSpec } from '../../scripts/lib/supervisor.js';
-import { waitFor } from '../../scripts/lib/wait.js';
+import { isAlive, readPid } from '../../scripts/stack/pids.js';
+import { backoffDelay, DEFAULT_BACKOFF, Supervised, type ComponentSpec } from '../../scripts/stack/supervisor.js';
+import { waitFor } from '../../scripts/shared/wait.js';
 
 function spec(dir: string, script: string, restart = true): ComponentSpec {
   return {

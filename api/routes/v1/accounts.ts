@@ -1,6 +1,6 @@
 // GET /v1/accounts/:accountId: the account's state from the read model.
 import type { FastifyPluginAsync } from 'fastify';
-import { HttpProblem } from '../../problem.js';
+import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel } from '../../readmodel.js';
 import { problemResponses } from '../../schemas.js';
 import { accountParams } from './schemas.js';
@@ -17,7 +17,7 @@ export const accountSchema = {
   },
 } as const;
 
-export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async (app, { readModel }) => {
+export const accountRoutes: FastifyPluginAsync<{ readModel: Pick<ReadModel, 'account'> }> = async (app, { readModel }) => {
   app.get<{ Params: { accountId: string } }>(
     '/accounts/:accountId',
     {
@@ -32,7 +32,7 @@ export const accountRoutes: FastifyPluginAsync<{ readModel: ReadModel }> = async
     async (request) => {
       const { accountId } = request.params;
       const view = await readModel.account(accountId);
-      if (!view) throw new HttpProblem(404, `account ${accountId} has no transactions`, 'account-not-found');
+      if (!view) throw createError(TELLER_ERR_ACCOUNT_NOT_FOUND, { accountId });
       return {
         accountId,
         balance: view.balance,

@@ -23,7 +23,11 @@ export const depositRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter
         headers: writeHeaders,
         body: { type: 'object', additionalProperties: false, required: ['amount'], properties: { id: bodyId, amount: bodyAmount } },
         response: {
-          ...transactionResponses({ 200: 'Applied', 202: 'Accepted: durable in the transaction log, the decision follows at Location' }),
+          ...transactionResponses({
+            200: 'Applied',
+            202: 'Accepted: durable in the transaction log, the decision follows at Location',
+            402: 'Denied (balance_out_of_range): the balance would pass 2^53 - 1 minor units either way, the most that is counted exactly',
+          }),
           ...problemResponses,
         },
       },

@@ -2,7 +2,7 @@
 // statement from the ledger, newest first, in pages (see api/statement.ts).
 import { Ajv } from 'ajv';
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
-import { HttpProblem } from '../../problem.js';
+import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel } from '../../readmodel.js';
 import { ajvOptions, problemResponses } from '../../schemas.js';
 import { decodeCursor, type Statements } from '../../statement.js';
@@ -35,7 +35,7 @@ interface Route {
   Querystring: { limit: number; after?: string };
 }
 
-export const statementRoutes: FastifyPluginAsync<{ statements: Statements; readModel: ReadModel }> = async (app, { statements, readModel }) => {
+export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 'page'>; readModel: Pick<ReadModel, 'account'> }> = async (app, { statements, readModel }) => {
   app.get<Route>(
     '/accounts/:accountId/transactions',
     {
@@ -75,7 +75,7 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Statements; readM
       const { limit, after } = request.query;
       const before = after === undefined ? undefined : decodeCursor(after);
       // The read model knows every account a transaction changed: an unknown one costs no ledger scan.
-      if (!(await readModel.account(accountId))) throw new HttpProblem(404, `account ${accountId} has no transactions`, 'account-not-found');
+      if (!(await readModel.account(accountId))) throw createError(TELLER_ERR_ACCOUNT_NOT_FOUND, { accountId });
       const page = await statements.page(accountId, limit, before);
       if (page.next !== undefined) {
         const next = `/v1/accounts/${encodeURIComponent(accountId)}/transactions?limit=${limit}&after=${page.next}`;

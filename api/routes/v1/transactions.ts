@@ -2,19 +2,19 @@
 // every 201/202). The registry gives the account, the owner's stored outcome
 // the decision; registered but not yet decided is `pending`.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
-import { HttpProblem } from '../../problem.js';
+import { createError, TELLER_ERR_TRANSACTION_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel } from '../../readmodel.js';
+import { v1Body } from '../../reply.js';
 import { idSchema, problemResponses } from '../../schemas.js';
 import { transactionSchema } from './schemas.js';
-import { v1Body } from './write.js';
 
 export interface TransactionRouteOptions {
-  readModel: ReadModel;
+  readModel: Pick<ReadModel, 'transaction'>;
   /** Whether the caller may see the account's transactions (API keys limited to accounts). */
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
 
-export const transactionRoutes: FastifyPluginAsync<TransactionRouteOptions> = async (app, { readModel, mayAccess }) => {
+export const transactionStatusRoutes: FastifyPluginAsync<TransactionRouteOptions> = async (app, { readModel, mayAccess }) => {
   app.get<{ Params: { id: string } }>(
     '/transactions/:id',
     {
@@ -32,7 +32,7 @@ export const transactionRoutes: FastifyPluginAsync<TransactionRouteOptions> = as
       const view = await readModel.transaction(id);
       // A key limited to other accounts learns nothing, not even that the id exists.
       if (!view || (mayAccess && !mayAccess(request, view.accountId))) {
-        throw new HttpProblem(404, `no transaction ${id}`, 'transaction-not-found');
+        throw createError(TELLER_ERR_TRANSACTION_NOT_FOUND, { id });
       }
       if (!view.outcome) return { id, accountId: view.accountId, status: 'pending' };
       return v1Body(view.outcome);

@@ -1,5 +1,5 @@
 // POST /v1/accounts/:accountId/withdrawals {id, amount, requestId?}: the money
-// has left, so the withdrawal always posts (SPEC section 2); with `requestId`
+// has left, so the withdrawal always posts (docs/ledger-rules.md); with `requestId`
 // it settles exactly that withdrawal request's hold, as a card capture does.
 import type { FastifyPluginAsync } from 'fastify';
 import { idSchema, problemResponses } from '../../schemas.js';
@@ -35,7 +35,11 @@ export const withdrawalRoutes: FastifyPluginAsync<{ submitter: TransactionSubmit
           },
         },
         response: {
-          ...transactionResponses({ 200: 'Applied', 202: 'Accepted: durable in the transaction log, the decision follows at Location' }),
+          ...transactionResponses({
+            200: 'Applied',
+            202: 'Accepted: durable in the transaction log, the decision follows at Location',
+            402: 'Denied (balance_out_of_range): the balance would pass 2^53 - 1 minor units either way, the most that is counted exactly',
+          }),
           ...problemResponses,
         },
       },

@@ -1,10 +1,9 @@
 // What every v1 write shares: the transaction id (body or Idempotency-Key),
 // the Prefer header, and the answer. The submitter (api/submit.ts) does the
-// work; this only maps HTTP onto it.
+// work and api/reply.ts shapes the answer; this only maps HTTP onto them.
 import type { FastifyReply } from 'fastify';
-import type { Outcome } from '../../../common/types.js';
-import { HttpProblem } from '../../problem.js';
-import { outcomeBody, statusFor, transactionLocation } from '../../reply.js';
+import { createError, TELLER_ERR_ID_MISMATCH, TELLER_ERR_ID_REQUIRED } from '../../../common/errors.js';
+import { sendResult } from '../../reply.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
 
 export interface WriteHeaders {
@@ -15,11 +14,9 @@ export interface WriteHeaders {
 /** The id from the body, else from Idempotency-Key; both given and different is a client error. */
 export function transactionId(bodyId: string | undefined, headers: WriteHeaders): string {
   const key = headers['idempotency-key'];
-  if (bodyId !== undefined && key !== undefined && bodyId !== key) {
-    throw new HttpProblem(400, 'the body id and the Idempotency-Key header differ; send one, or the same value in both', 'id-mismatch');
-  }
+  if (bodyId !== undefined && key !== undefined && bodyId !== key) throw createError(TELLER_ERR_ID_MISMATCH);
   const id = bodyId ?? key;
-  if (id === undefined) throw new HttpProblem(400, 'a transaction id is required: `id` in the body or the Idempotency-Key header', 'id-required');
+  if (id === undefined) throw createError(TELLER_ERR_ID_REQUIRED);
   return id;
 }
 
@@ -29,44 +26,13 @@ export function prefersAsync(prefer: string | undefined): boolean {
   return prefer.split(',').some((p) => p.split(/[;=]/)[0]!.trim().toLowerCase() === 'respond-async');
 }
 
-export function v1Body(o: Outcome): Record<string, unknown> {
-  return { ...outcomeBody(o), decidedAt: new Date(o.decidedAt).toISOString() };
-}
-
 /**
  * Submits and answers: with `Prefer: respond-async`, 202 once Kafka holds the
  * message; otherwise the ledger's decision (or 202 if it is late, or 402 for a
  * withdrawal request that is late: the contract's rules).
  */
 export async function submitAndReply(submitter: TransactionSubmitter, reply: FastifyReply, tx: TxRequest, headers: WriteHeaders): Promise<FastifyReply> {
-  const async = prefersAsync(headers.prefer);
-  const result = await submitter.submit(tx, { wait: !async });
-  const location = transactionLocation(tx.id);
-  switch (result.kind) {
-    case 'accepted':
-      if (async) reply.header('preference-applied', 'respond-async');
-      return reply
-        .code(202)
-        .header('location', location)
-        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, requestId: tx.requestId, status: 'pending' });
-    case 'timed_out':
-      return reply.code(402).header('location', location).send({
-        id: tx.id,
-        accountId: tx.accountId,
-        type: tx.type,
-        amount: tx.amount,
-        status: 'denied',
-        reason: 'timeout',
-      });
-    case 'decided': {
-      const o = result.outcome;
-      if (o.status === 'conflict') throw new HttpProblem(409, `transaction id ${o.id} was already used with another body`, 'id-reused');
-      if (o.status === 'not_found' && o.type === 'cancel') {
-        throw new HttpProblem(404, `withdrawal request ${o.requestId ?? ''} holds no funds: never approved, already settled, cancelled or expired`, 'request-not-held');
-      }
-      // As Stripe does: a repeat is marked, so a client can tell its retry from a first answer.
-      if (o.replayed) reply.header('idempotent-replayed', 'true');
-      return reply.code(statusFor(o)).header('location', location).send(v1Body(o));
-    }
-  }
+  const respondAsync = prefersAsync(headers.prefer);
+  const result = await submitter.submit(tx, { wait: !respondAsync });
+  return sendResult(reply, tx, result, { v1: true, respondAsync });
 }

@@ -1,0 +1,117 @@
+// The read model's contract: what the partition owners write into Redis
+// (consumer/read-model-writer.ts) and what the api replicas read back
+// (api/readmodel.ts, api/waiter.ts). Keys and channels, the account hash, an
+// id's stored outcome and the announcement of outcomes are laid out here and
+// nowhere else; the writer keeps only its Lua script and its I/O.
+import { unknownFormat } from './format-version.js';
+import { recall, remember } from './remembered.js';
+import type { AccountView, Outcome } from './types.js';
+
+/**
+ * The version this code writes. Version 1 is what was written before the read
+ * model had a version (8ee80b0 to a59883d), and it carries no mark; version 2
+ * marks every stored outcome (see `encodeStoredOutcome`). Account hashes and
+ * announcements are the same in both.
+ */
+export const READ_MODEL_VERSION = 2;
+const READABLE_VERSIONS = [1, READ_MODEL_VERSION];
+
+export const keys = {
+  /** Hash of the `ACCOUNT_FIELDS`. */
+  account: (accountId: string) => `teller:acct:${accountId}`,
+  /** An id's outcome as `encodeStoredOutcome` writes it, kept for the id window. */
+  outcome: (accountId: string, id: string) => `teller:out:${accountId}/${id}`,
+  /** Registry of client ids: id -> accountId, so an id reused on another account is refused. */
+  txId: (id: string) => `teller:txid:${id}`,
+  /** Present while Redis holds the whole read model of a partition (gone after Redis restarts empty). */
+  ready: (partition: number) => `teller:ready:${partition}`,
+  /** Pub/sub channel of one api replica, where owners announce outcomes it waits for. */
+  replyChannel: (replicaId: string) => `teller:reply:${replicaId}`,
+};
+
+/**
+ * The account hash. `offset` is that of the message that last changed the
+ * account: the writer's guard, so a stale owner or a replay cannot overwrite
+ * newer state. Readers do not need it.
+ */
+export const ACCOUNT_FIELDS = { balance: 'b', reserved: 'r', updatedAt: 'u', offset: 'o' } as const;
+
+/** The fields a reader asks for, in the order `decodeAccount` takes their values. */
+export const ACCOUNT_VIEW_FIELDS = [ACCOUNT_FIELDS.balance, ACCOUNT_FIELDS.reserved, ACCOUNT_FIELDS.updatedAt] as const;
+
+/** An account's state to write, with the offset of the message that last changed it. */
+export interface AccountWrite {
+  accountId: string;
+  account: Pick<AccountView, 'balance' | 'reserved' | 'updatedAt'>;
+  offset: number;
+}
+
+/** The values of an account's hash, in the order balance, reserved, updatedAt, offset. */
+export function encodeAccount({ account, offset }: AccountWrite): [number, number, number, number] {
+  return [account.balance, account.reserved, account.updatedAt, offset];
+}
+
+/** The account from the values of `ACCOUNT_VIEW_FIELDS`; null for an account never written. */
+export function decodeAccount(accountId: string, values: readonly (string | null | undefined)[]): AccountView | null {
+  const [balance, reserved, updatedAt] = values;
+  if (balance === null || balance === undefined) return null;
+  return { accountId, balance: Number(balance), reserved: Number(reserved ?? 0), updatedAt: Number(updatedAt ?? 0) };
+}
+
+/**
+ * An id's outcome as Redis stores it: the packed form a partition remembers
+ * (common/remembered.ts) after its version, `v2|`. The mark is on each value
+ * rather than on the partition's readiness marker, because the marker says
+ * nothing of how a given value was written: it is set once, when an owner
+ * writes a partition back after Redis restarted empty, and stays through
+ * later owners and deployments, while outcomes are written by whichever
+ * owner decides them and live for the whole id window. The mark costs three
+ * bytes a value.
+ */
+export function encodeStoredOutcome(outcome: Outcome): string {
+  return `v${READ_MODEL_VERSION}|${remember(outcome)}`;
+}
+
+/**
+ * Reads a stored outcome by its version. An unmarked value is version 1,
+ * which was JSON from 8ee80b0 and the packed form from 49b582c: nothing but
+ * its first character tells them apart (JSON opens with `{`, a packed one
+ * with the digits of its decidedAt). Marks start with `v`, which neither does.
+ */
+export function decodeStoredOutcome(accountId: string, id: string, raw: string): Outcome {
+  if (!raw.startsWith('v')) return raw.startsWith('{') ? (JSON.parse(raw) as Outcome) : recall(accountId, id, raw);
+  const end = raw.indexOf('|');
+  const version = end < 0 ? raw.slice(1) : raw.slice(1, end);
+  if (version !== String(READ_MODEL_VERSION)) throw unknownFormat(`the stored outcome of ${accountId}/${id}`, version, READABLE_VERSIONS);
+  return recall(accountId, id, raw.slice(end + 1));
+}
+
+/** An outcome and the api replica waiting for it (none when nobody waits). */
+export interface Announcement {
+  outcome: Outcome;
+  replyTo: string | undefined;
+}
+
+/**
+ * What to publish: for each replica with callers waiting, on its channel, the
+ * JSON array of their outcomes. Announcements carry no version: they are
+ * never stored, and their JSON is the same as when the waiter first read it
+ * (c3a0fb1).
+ */
+export function announcementMessages(announced: readonly Announcement[]): [channel: string, payload: string][] {
+  const byReplica = new Map<string, Outcome[]>();
+  for (const { outcome, replyTo } of announced) {
+    if (replyTo === undefined) continue;
+    const outcomes = byReplica.get(replyTo);
+    if (outcomes) outcomes.push(outcome);
+    else byReplica.set(replyTo, [outcome]);
+  }
+  return [...byReplica].map(([replica, outcomes]) => [keys.replyChannel(replica), JSON.stringify(outcomes)]);
+}
+
+/** The outcomes of one announcement; throws on a payload that is not a JSON array. */
+export function decodeAnnouncement(payload: string): Outcome[] {
+  const outcomes: unknown = JSON.parse(payload);
+  if (!Array.isArray(outcomes)) throw new TypeError(`an announcement is a JSON array of outcomes, not ${payload.slice(0, 80)}`);
+  return outcomes as Outcome[];
+}

@@ -1,0 +1,111 @@
+// The results as markdown: one row per phase with its figures, the drain's
+// and the takeover's own figures, and where the CPU went in each phase.
+import type { BenchResult, PhaseResult } from './bench-result.js';
+
+const CPU_ORDER = ['api', 'consumer', 'kafka', 'ferretdb', 'redis', 'nginx', 'loadgen', 'ceiling-api', 'ceiling-nginx', 'drain-consumer'];
+
+function fmt(n: number | null | undefined, digits = 0): string {
+  if (n === null || n === undefined || !Number.isFinite(n)) return '-';
+  return n.toLocaleString('en-US', { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+function ms(n: number | null | undefined): string {
+  if (n === null || n === undefined) return '-';
+  return n >= 100 ? fmt(n, 0) : fmt(n, 1);
+}
+
+/** Answers other than 200 and 201: 202 (accepted, decision not back in time), 402 (denied), failures. */
+function statuses(p: PhaseResult): string {
+  const entries = Object.entries(p.status ?? {}).filter(([code]) => code !== '200' && code !== '201');
+  return entries.length === 0 ? '-' : entries.map(([code, n]) => `${code}: ${fmt(n)}`).join(', ');
+}
+
+function auditCell(p: PhaseResult): string {
+  if (!p.audit) return '-';
+  if (p.audit.error) return `not run: ${p.audit.error}`;
+  if (p.audit.ok) return 'ok';
+  const byCheck = new Map<string, number>();
+  for (const c of p.audit.checks) byCheck.set(c.check, (byCheck.get(c.check) ?? 0) + 1);
+  const names = [...byCheck].map(([check, n]) => (n > 1 ? `${check} x${n}` : check));
+  return `${p.audit.violations} violations (${names.join(', ')})`;
+}
+
+function rate(p: PhaseResult): string {
+  if (p.name === 'drain') return p.tps === undefined ? '-' : `${fmt(p.tps)} tx/s`;
+  return fmt(p.rps);
+}
+
+export function phaseRow(p: PhaseResult): string {
+  if (p.skipped) return `| ${p.name} | skipped: ${p.reason ?? ''} | | | | | | | | | | |`;
+  const ratio = p.ratio === null ? '-' : `${fmt(p.ratio * 100, 1)}% of ${p.ratio_of ?? 'ceiling'}`;
+  const name = p.error ? `${p.name} (failed: ${p.error})` : p.name;
+  return `| ${name} | ${rate(p)} | ${ratio} | ${ms(p.p50_ms)} | ${ms(p.p90_ms)} | ${ms(p.p99_ms)} | ${ms(p.max_ms)} | ${fmt(p.errors)} | ${fmt(p.timeouts)} | ${statuses(p)} | ${fmt(p.peak_lag)} | ${auditCell(p)} |`;
+}
+
+export function cpuTable(phases: PhaseResult[]): string[] {
+  const ran = phases.filter((p) => !p.skipped && Object.keys(p.cpu_seconds).length > 0);
+  if (ran.length === 0) return [];
+  const present = (k: string) => ran.some((p) => p.cpu_seconds[k] !== undefined);
+  const kinds = CPU_ORDER.filter(present);
+  for (const p of ran) for (const k of Object.keys(p.cpu_seconds)) if (!kinds.includes(k) && k !== 'total') kinds.push(k);
+  if (present('total')) kinds.push('total');
+  const lines = [
+    `| phase | wall s | ${kinds.join(' | ')} |`,
+    `| --- | ---: | ${kinds.map(() => '---:').join(' | ')} |`,
+  ];
+  for (const p of ran) {
+    const wall = p.cpu_wall_s ?? 0;
+    const cells = kinds.map((k) => {
+      const s = p.cpu_seconds[k];
+      if (s === undefined) return '-';
+      return wall > 0 ? `${fmt(s, 1)} (${fmt((s / wall) * 100)}%)` : fmt(s, 1);
+    });
+    lines.push(`| ${p.name} | ${fmt(wall, 1)} | ${cells.join(' | ')} |`);
+  }
+  return lines;
+}
+
+export function renderMarkdown(r: BenchResult): string {
+  const phases = Object.values(r.phases);
+  const out = [
+    `# Teller benchmark, ${r.started_at}`,
+    '',
+    `\`${r.command}\` at ${r.git.commit.slice(0, 12)}${r.git.dirty ? ' (uncommitted changes)' : ''}; ` +
+      `${r.machine.cores} cores (${r.machine.cpu_model}), ${fmt(r.machine.memory_gib, 1)} GiB, load average at start ${r.machine.load_avg_at_start.map((x) => x.toFixed(2)).join(' ')}; ` +
+      `${r.config.apiReplicas} api replicas, ${r.config.consumers} consumers, ${r.config.partitions} partitions; ${r.options.connections} connections.`,
+    '',
+    '| phase | calls/s | ratio | p50 ms | p90 ms | p99 ms | max ms | errors | timeouts | other statuses | peak lag | audit |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | --- |',
+    ...phases.map(phaseRow),
+    '',
+  ];
+  const notes: string[] = [];
+  const drain = r.phases.drain;
+  if (drain && !drain.skipped && drain.tps !== undefined) {
+    notes.push(
+      `- drain: ${fmt(drain.applied ?? drain.messages)} of ${fmt(drain.messages)} messages applied in ${fmt(drain.seconds, 1)} s from the consumers' start: **${fmt(drain.tps)} transactions/s** ` +
+        `(${fmt(drain.tps_after_first_commit)}/s from the first commit, ${fmt(drain.first_commit_s, 1)} s after start); produced beforehand at ${fmt(drain.produce_rate)} msg/s` +
+        `${drain.group_rejoins ? `; the consumers rejoined their group ${fmt(drain.group_rejoins)} times` : ''}.`,
+    );
+  }
+  const takeover = r.phases.takeover;
+  if (takeover && !takeover.skipped && takeover.killed) {
+    const secs = takeover.seconds === undefined ? '-' : fmt(takeover.seconds, 2);
+    notes.push(`- takeover: ${takeover.killed.name} (pid ${takeover.killed.pid}) SIGKILLed under load; every partition served again (decided 200s) after **${secs} s**.`);
+  }
+  const ceilingAb = r.phases['ceiling-ab'];
+  if (ceilingAb?.ab && 'rps' in ceilingAb.ab) {
+    notes.push(
+      `- no-keep-alive ceiling as ApacheBench measures it: ${fmt(ceilingAb.ab.rps)} calls/s, p99 ${ms(ceilingAb.ab.p99_ms)} ms ` +
+        `(autocannon with a new connection per call: ${fmt(ceilingAb.rps)}/s; contract-ab's ratio is taken against the latter, the same client).`,
+    );
+  }
+  for (const p of phases) if (p.skipped) notes.push(`- ${p.name} skipped: ${p.reason ?? ''}`);
+  for (const p of phases) {
+    if (p.stack_problems?.length) notes.push(`- ${p.name}: stack components restarted or down during the phase: ${p.stack_problems.join(', ')} (its figures are suspect)`);
+  }
+  if (notes.length > 0) out.push(...notes, '');
+  const cpu = cpuTable(phases);
+  if (cpu.length > 0) out.push('CPU seconds per component during each measured window (% of one core):', '', ...cpu, '');
+  return out.join('\n');
+}

@@ -1,0 +1,123 @@
+// The results as an SVG chart, written by hand: calls per second over time
+// for every phase (one line each, the warm-up shaded), and the latency
+// percentiles of each phase as grouped bars.
+import type { BenchResult, PhaseResult } from './bench-result.js';
+
+const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
+const PCT_COLORS = { p50_ms: '#9ecae1', p90_ms: '#4292c6', p99_ms: '#08519c' } as const;
+
+export function escapeXml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&apos;' })[c] as string);
+}
+
+/** A round axis maximum at or above `v`: 1, 2 or 5 times a power of ten. */
+export function niceMax(v: number): number {
+  if (!(v > 0)) return 1;
+  const e = 10 ** Math.floor(Math.log10(v));
+  for (const m of [1, 2, 5, 10]) if (m * e >= v) return m * e;
+  return 10 * e;
+}
+
+const n1 = (x: number) => (Math.round(x * 10) / 10).toString();
+
+function text(x: number, y: number, s: string, attrs = ''): string {
+  return `<text x="${n1(x)}" y="${n1(y)}" ${attrs}>${escapeXml(s)}</text>`;
+}
+
+function throughputPanel(title: string, phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
+  const lines = phases.filter((p) => (p.timeline?.length ?? 0) > 0);
+  const out = [text(x0, y0 - 12, title, 'font-weight="bold"')];
+  const maxT = Math.max(1, ...lines.map((p) => p.timeline?.length ?? 0));
+  const maxY = niceMax(Math.max(1, ...lines.flatMap((p) => p.timeline ?? [])));
+  const px = (t: number) => x0 + (t / maxT) * w;
+  const py = (v: number) => y0 + h - (v / maxY) * h;
+  out.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
+  for (let i = 0; i <= 4; i++) {
+    const v = (maxY / 4) * i;
+    out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${n1(py(v))}" y2="${n1(py(v))}" stroke="#eee"/>`);
+    out.push(text(x0 - 6, py(v) + 4, Math.round(v).toLocaleString('en-US'), 'text-anchor="end" font-size="11"'));
+  }
+  const step = niceMax(maxT / 8);
+  for (let t = 0; t <= maxT; t += step) out.push(text(px(t), y0 + h + 16, `${t}s`, 'text-anchor="middle" font-size="11"'));
+  lines.forEach((p, i) => {
+    const color = COLORS[i % COLORS.length] as string;
+    const tl = p.timeline ?? [];
+    // Each bucket is plotted at its middle; the last one is usually partial and is left out.
+    const pts = tl.slice(0, Math.max(1, tl.length - 1)).map((v, t) => `${n1(px(t + 0.5))},${n1(py(v))}`);
+    out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
+    if (p.warmup_s) out.push(`<line x1="${n1(px(p.warmup_s))}" x2="${n1(px(p.warmup_s))}" y1="${y0}" y2="${y0 + h}" stroke="${color}" stroke-dasharray="3,3" opacity="0.5"/>`);
+    const ly = y0 + 14 + i * 16;
+    out.push(`<line x1="${x0 + w + 12}" x2="${x0 + w + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
+    out.push(text(x0 + w + 36, ly, p.name, 'font-size="12"'));
+  });
+  if (lines.some((p) => p.warmup_s)) out.push(text(x0 + w + 12, y0 + 14 + lines.length * 16 + 8, 'dashed: end of warm-up', 'font-size="10" fill="#666"'));
+  return out;
+}
+
+function latencyPanel(phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
+  const rows = phases.filter((p) => p.p99_ms !== null && p.p99_ms !== undefined);
+  const out = [text(x0, y0 - 12, 'Latency percentiles (ms): p50, p90, p99', 'font-weight="bold"')];
+  const maxY = niceMax(Math.max(1, ...rows.map((p) => p.p99_ms ?? 0)));
+  const py = (v: number) => y0 + h - (v / maxY) * h;
+  out.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
+  for (let i = 0; i <= 4; i++) {
+    const v = (maxY / 4) * i;
+    out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${n1(py(v))}" y2="${n1(py(v))}" stroke="#eee"/>`);
+    out.push(text(x0 - 6, py(v) + 4, n1(v), 'text-anchor="end" font-size="11"'));
+  }
+  const group = w / Math.max(1, rows.length);
+  const bar = Math.min(28, (group - 16) / 3);
+  rows.forEach((p, i) => {
+    const gx = x0 + i * group + (group - bar * 3) / 2;
+    (['p50_ms', 'p90_ms', 'p99_ms'] as const).forEach((k, j) => {
+      const v = p[k] ?? 0;
+      const x = gx + j * bar;
+      out.push(`<rect x="${n1(x)}" y="${n1(py(v))}" width="${n1(bar - 2)}" height="${n1(y0 + h - py(v))}" fill="${PCT_COLORS[k]}"><title>${escapeXml(`${p.name} ${k.replace('_ms', '')}: ${v} ms`)}</title></rect>`);
+      out.push(text(x + (bar - 2) / 2, py(v) - 3, n1(v), 'text-anchor="middle" font-size="9"'));
+    });
+    out.push(text(x0 + i * group + group / 2, y0 + h + 16, p.name, 'text-anchor="middle" font-size="12"'));
+  });
+  (['p50_ms', 'p90_ms', 'p99_ms'] as const).forEach((k, j) => {
+    const ly = y0 + 14 + j * 16;
+    out.push(`<rect x="${x0 + w + 12}" y="${ly - 10}" width="14" height="10" fill="${PCT_COLORS[k]}"/>`);
+    out.push(text(x0 + w + 32, ly, k.replace('_ms', ''), 'font-size="12"'));
+  });
+  return out;
+}
+
+export function cumulative(xs: number[]): number[] {
+  let sum = 0;
+  return xs.map((x) => (sum += x));
+}
+
+export function renderSvg(r: BenchResult): string {
+  const phases = Object.values(r.phases).filter((p) => !p.skipped);
+  // The drain runs at another scale (messages applied, no HTTP): a panel of its own.
+  const http = phases.filter((p) => p.name !== 'drain');
+  // Its consumers commit in large steps, so per-second increments are spikes: the running total reads better.
+  const drain = phases
+    .filter((p) => p.name === 'drain' && (p.timeline?.length ?? 0) > 0)
+    .map((p) => ({ ...p, timeline: cumulative(p.timeline ?? []) }));
+  const W = 960;
+  const panel = 220;
+  const gap = 80;
+  const body = [
+    text(20, 24, `Teller benchmark ${r.started_at} (${r.git.commit.slice(0, 12)}), ${r.machine.cores} cores`, 'font-size="15" font-weight="bold"'),
+  ];
+  let y = 70;
+  body.push(...throughputPanel('Throughput over time (calls/s)', http, 70, y, 720, panel));
+  y += panel + gap;
+  if (drain.length > 0) {
+    body.push(...throughputPanel('Drain: messages applied (committed) since the consumers started', drain, 70, y, 720, panel));
+    y += panel + gap;
+  }
+  body.push(...latencyPanel(phases, 70, y, 720, panel));
+  const H = y + panel + 50;
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" viewBox="0 0 ${W} ${H}" font-family="sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="#fff"/>`,
+    ...body,
+    '</svg>',
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,51 @@
+// The faults, one at a time, each applied by pid to a component of the running
+// stack; the supervisor restarts what was killed.
+import type { Config } from '../../common/config.js';
+import { activeConsumer } from '../operations/active-consumers.js';
+import { runningPid, signalComponent, waitRestarted } from '../stack/running-components.js';
+import type { StackInfo } from '../stack/stack-file.js';
+
+export interface Fault {
+  name: string;
+  describe: string;
+  /** Applies the fault; resolves once the component is back (restarted or resumed). */
+  inject(stack: StackInfo, config: Config): Promise<void>;
+}
+
+async function killAndWaitRestart(stack: StackInfo, name: string): Promise<void> {
+  await waitRestarted(stack, name, signalComponent(stack, name, 'SIGKILL'), 60_000);
+}
+
+const kill = (name: string, component: string, describe: string): Fault => ({
+  name,
+  describe,
+  inject: (stack) => killAndWaitRestart(stack, component),
+});
+
+// A consumer standing by (ACTIVE_CONSUMERS) holds nothing to lose: the consumer faults hit an owner.
+const killOwner = (name: string, describe: string): Fault => ({
+  name,
+  describe,
+  inject: async (stack) => killAndWaitRestart(stack, await activeConsumer(stack)),
+});
+
+export const FAULTS: Fault[] = [
+  killOwner('consumer-kill', 'a consumer that owns partitions is killed with SIGKILL mid-batch and restarted'),
+  kill('api-kill', 'api-1', 'an api replica is killed with SIGKILL; NGINX routes around it'),
+  kill('kafka-kill', 'kafka', 'the Kafka broker is killed with SIGKILL and restarted'),
+  kill('database-kill', 'ferretdb', 'the database is killed with SIGKILL and restarted'),
+  kill('redis-kill', 'redis', 'Redis is killed with SIGKILL and restarted empty'),
+  {
+    name: 'consumer-stall',
+    describe: 'a consumer that owns partitions is stopped (SIGSTOP) past its session timeout, then resumed (SIGCONT)',
+    inject: async (stack, config) => {
+      const pid = runningPid(stack, await activeConsumer(stack));
+      process.kill(pid, 'SIGSTOP');
+      try {
+        await new Promise((r) => setTimeout(r, config.sessionTimeoutMs + 5000));
+      } finally {
+        process.kill(pid, 'SIGCONT');
+      }
+    },
+  },
+];

@@ -1,0 +1,95 @@
+// The error catalogue (common/errors.ts) in HTTP (api/problem.ts): every code
+// has its status and problem type, and those are the ones clients and the
+// integration tests know.
+import t from 'tap';
+import { PROBLEMS, problemOf } from '../../api/problem.js';
+import * as catalogue from '../../common/errors.js';
+import { createError, TellerError, type ErrorSpec } from '../../common/errors.js';
+
+const entries = Object.entries(catalogue as Record<string, unknown>).filter(
+  (exported): exported is [string, ErrorSpec] => typeof exported[1] === 'object' && typeof (exported[1] as { code?: unknown }).code === 'string',
+);
+
+t.test('every catalogue entry is exported under its own code and maps to a status', async (t) => {
+  t.ok(entries.length >= 15, `the catalogue is found (${entries.length} entries)`);
+  for (const [name, entry] of entries) {
+    t.equal(entry.code, name, `${name}: exported under its code`);
+    t.match(entry.code, /^TELLER_ERR_[A-Z_]+$/);
+    const mapping = PROBLEMS[entry.code];
+    t.ok(mapping, `${entry.code} is mapped`);
+    if (!mapping) continue;
+    // A refusal is the client's to fix (4xx); what a retry can cure is ours (5xx).
+    t.equal(mapping.status >= 500, entry.retryable, `${entry.code}: ${mapping.status} matches retryable=${entry.retryable}`);
+    const problem = problemOf(new TellerError(entry, 'a message'));
+    t.match(problem, { type: `urn:teller:problem:${mapping.slug}`, status: mapping.status, title: String });
+    t.not(problem.title, 'Error', `${entry.code}: its status has a title`);
+  }
+});
+
+t.test('the statuses and problem types clients depend on', async (t) => {
+  const expected: [ErrorSpec, number, string][] = [
+    [catalogue.TELLER_ERR_ID_REQUIRED, 400, 'id-required'],
+    [catalogue.TELLER_ERR_ID_MISMATCH, 400, 'id-mismatch'],
+    [catalogue.TELLER_ERR_INVALID_CURSOR, 400, 'invalid-cursor'],
+    [catalogue.TELLER_ERR_AUTH_MISSING, 401, 'unauthorized'],
+    [catalogue.TELLER_ERR_AUTH_INVALID, 401, 'unauthorized'],
+    [catalogue.TELLER_ERR_FORBIDDEN, 403, 'forbidden'],
+    [catalogue.TELLER_ERR_REQUEST_NOT_HELD, 404, 'request-not-held'],
+    [catalogue.TELLER_ERR_ACCOUNT_NOT_FOUND, 404, 'account-not-found'],
+    [catalogue.TELLER_ERR_TRANSACTION_NOT_FOUND, 404, 'transaction-not-found'],
+    [catalogue.TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, 409, 'id-reused'],
+    [catalogue.TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, 409, 'id-reused'],
+    [catalogue.TELLER_ERR_PRODUCER_UNAVAILABLE, 503, 'unavailable'],
+    [catalogue.TELLER_ERR_READ_MODEL_UNAVAILABLE, 503, 'read-model-unavailable'],
+    [catalogue.TELLER_ERR_LEDGER_UNAVAILABLE, 503, 'ledger-unavailable'],
+    [catalogue.TELLER_ERR_NOT_READY, 503, 'not-ready'],
+    [catalogue.TELLER_ERR_UNKNOWN_FORMAT, 503, 'format-not-readable'],
+  ];
+  t.equal(expected.length, entries.length, 'every entry is listed here');
+  for (const [entry, status, slug] of expected) {
+    t.match(problemOf(new TellerError(entry, 'm')), { status, type: `urn:teller:problem:${slug}` }, entry.code);
+  }
+  t.match(problemOf(createError(catalogue.TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, { id: 'x' })), { title: 'Conflict' });
+});
+
+t.test('the problem body: the message as detail, details and retryAfter as members', async (t) => {
+  t.same(problemOf(createError(catalogue.TELLER_ERR_FORBIDDEN, { accountId: 'a-1' })), {
+    type: 'urn:teller:problem:forbidden',
+    title: 'Forbidden',
+    status: 403,
+    detail: 'this API key may not act on account a-1',
+  });
+  t.same(problemOf(createError(catalogue.TELLER_ERR_READ_MODEL_UNAVAILABLE)), {
+    type: 'urn:teller:problem:read-model-unavailable',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'account state is being restored; retry shortly',
+    retryAfter: 1,
+  });
+  const checks = { kafka: { ok: true }, redis: { ok: false, error: 'refused' } };
+  t.same(problemOf(createError(catalogue.TELLER_ERR_NOT_READY, { checks })), {
+    type: 'urn:teller:problem:not-ready',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'not ready: redis unreachable',
+    checks,
+  });
+});
+
+t.test("the producer's reason stays in the logs: the client reads that a retry is safe", async (t) => {
+  const err = createError(catalogue.TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
+  t.match(err.message, /queue_full/);
+  t.same(problemOf(err), {
+    type: 'urn:teller:problem:unavailable',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'the transaction log cannot take the call now; nothing was accepted and a retry with the same id is safe',
+    retryAfter: 1,
+  });
+});
+
+t.test('a code outside the table is an unexpected error, its message not shown', async (t) => {
+  const problem = problemOf(new TellerError({ code: 'TELLER_ERR_SOMETHING_ELSE', retryable: false }, 'internal detail'));
+  t.match(problem, { status: 500, type: 'urn:teller:problem:internal', title: 'Internal Server Error' });
+  t.notMatch(problem.detail, /internal detail/);
+});
