@@ -21,8 +21,6 @@ import type { ReadModelWriter } from './read-model-writer.js';
 import type { SnapshotStore } from './snapshots.js';
 import type { Ticker } from './ticker.js';
 
-export type { ConsumerStats, PartitionFigures } from './partition-batch.js';
-
 export interface LedgerConsumerOptions {
   topic: string;
   consumerId: string;

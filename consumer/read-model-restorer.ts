@@ -5,7 +5,8 @@
 import type { Logger } from 'pino';
 import type { Outcome } from '../common/types.js';
 import type { PartitionOwner } from './owner.js';
-import type { AccountWrite, ReadModelWriter } from './read-model-writer.js';
+import type { AccountWrite } from '../common/read-model.js';
+import type { ReadModelWriter } from './read-model-writer.js';
 
 const ACCOUNTS_PER_WRITE = 1000;
 const OUTCOMES_PER_WRITE = 5000;
