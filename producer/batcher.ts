@@ -1,6 +1,6 @@
 // Turns accepted requests into batched Kafka sends: requests queue for a few
-// ms (or until a batch fills) and go out in one acks=all send. A
-// send per request is 25 times slower (docs/kafka-contract.md). The queue is bounded,
+// ms (or until a batch fills) and go out in one acks=all send: a send per
+// request costs Kafka a round trip each (docs/kafka-contract.md). The queue is bounded,
 // and while Kafka is failing every call is refused at once: a client gets a
 // fast 503 it can retry with the same id, rather than a slow one.
 import type { Producer, Message } from 'kafkajs';
