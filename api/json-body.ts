@@ -31,9 +31,9 @@ export function installJsonBodyParser(app: FastifyInstance): void {
 
 /**
  * Route options of a write whose body may be left out: the cancel, whose one
- * field, `id`, may come as the Idempotency-Key header. A call without a body
- * never reaches the parser (Fastify runs none without a Content-Type), so a
- * hook gives it the empty object too, and the body schema still applies.
+ * field, `id`, may come as the Idempotency-Key header. A call with neither a
+ * body nor a Content-Type never reaches the parser (Fastify runs none), so a
+ * hook gives it the empty object too; the body schema still applies.
  */
 export const bodyMayBeOmitted = {
   config: { bodyMayBeOmitted: true },
