@@ -6,7 +6,7 @@ import type { Logger } from 'pino';
 import { bodyDigest } from '../common/body.js';
 import { partitionOf } from '../common/message.js';
 import { keys } from '../common/read-model.js';
-import { createError, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT } from '../common/errors.js';
+import { createError, hasCode, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../common/errors.js';
 import type { Outcome, TxMessage, TxType } from '../common/types.js';
 import type { Batcher } from '../producer/batcher.js';
 import type { OutcomeWaiter } from './waiter.js';
@@ -38,7 +38,7 @@ export interface SubmitDeps {
   batcher: Pick<Batcher, 'send'>;
   waiter: Pick<OutcomeWaiter, 'listening' | 'wait'>;
   /** The registry of ids across accounts. */
-  redis: Pick<Redis, 'set'>;
+  redis: Pick<Redis, 'set' | 'eval'>;
   log: Logger;
   replicaId: string;
   partitions: () => number;
@@ -48,6 +48,17 @@ export interface SubmitDeps {
   /** Told what became of every call taken (metrics). */
   onResult?: (tx: TxRequest, result: SubmitResult) => void;
 }
+
+/**
+ * Deletes the registration only while it still names this account and the
+ * account's owner has stored no outcome for the id: a call with the same id
+ * on the same account that another replica got into the log and decided
+ * keeps it. KEYS: registry entry, outcome; ARGV: account id.
+ */
+const RELEASE_ID = `if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
 
 export class TransactionSubmitter {
   constructor(private readonly deps: SubmitDeps) {}
@@ -59,7 +70,7 @@ export class TransactionSubmitter {
   }
 
   private async take(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
-    await this.claimId(tx);
+    const claimed = await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
     const msg = this.message(tx, receivedAt, waiting?.callId);
@@ -67,6 +78,7 @@ export class TransactionSubmitter {
       await this.produce(msg);
     } catch (err) {
       waiting?.cancel();
+      if (claimed && hasCode(err, TELLER_ERR_PRODUCER_UNAVAILABLE.code)) await this.releaseId(tx);
       throw err;
     }
     const outcome = waiting ? await waiting.promise : undefined;
@@ -81,18 +93,34 @@ export class TransactionSubmitter {
   /**
    * The registry of ids across accounts. The owner of an account enforces ids
    * exactly for that account; this catches an id reused on another account.
-   * Best effort by design: while Redis is down the call goes on.
+   * Best effort by design: while Redis is down the call goes on. True when
+   * this call registered the id (it was not registered before).
    */
-  private async claimId(tx: TxRequest): Promise<void> {
+  private async claimId(tx: TxRequest): Promise<boolean> {
     let previous: string | null;
     try {
       previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.idWindowSeconds, 'NX', 'GET');
     } catch (err) {
       this.deps.log.debug({ err }, 'id registry unavailable');
-      return;
+      return false;
     }
     if (previous !== null && previous !== tx.accountId) {
       throw createError(TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, { id: tx.id });
+    }
+    return previous === null;
+  }
+
+  /**
+   * Undoes this call's registration once the producer refused the message
+   * unsent (not when a sent message went unconfirmed: Kafka may still write
+   * it). Otherwise the id would read `pending` and be refused on other
+   * accounts for the whole window, for a call that was never taken.
+   */
+  private async releaseId(tx: TxRequest): Promise<void> {
+    try {
+      await this.deps.redis.eval(RELEASE_ID, 2, keys.txId(tx.id), keys.outcome(tx.accountId, tx.id), tx.accountId);
+    } catch (err) {
+      this.deps.log.debug({ err, id: tx.id }, 'id registry unavailable: the registration stays');
     }
   }
 

@@ -1,7 +1,7 @@
 // Inserts ledger documents, grouping the batches that every partition of this
 // process decided in the last few ms into one insertMany({ordered: false}):
-// small inserts cost the embedded server several times more per document
-// (74 us of its CPU a document in inserts of 10, 48 in inserts of 50). The
+// small inserts cost the embedded server more CPU per document than large ones
+// (docs/embedded-database.md). The
 // answers are out before the insert, so a longer group delays only the
 // offset commit after it, not a caller.
 // Duplicates (a replay re-inserting what an earlier owner wrote) are expected
@@ -9,6 +9,7 @@
 // the writer stops, and the caller commits nothing until then.
 import { MongoBulkWriteError, type Collection } from 'mongodb';
 import type { Logger } from 'pino';
+import { retry } from '../common/retry.js';
 import type { LedgerDoc } from '../common/types.js';
 
 const DUPLICATE_KEY = 11000;
@@ -104,17 +105,31 @@ export class LedgerWriter {
     for (const w of waiters) w.resolve();
   }
 
+  /** Inserts `docs`, trying again until it succeeds; throws WriterStoppedError once the writer stops. */
   private async insertUntilDone(docs: LedgerDoc[]): Promise<void> {
-    for (let attempt = 0, delay = 100; ; attempt++, delay = Math.min(delay * 2, 5000)) {
+    try {
+      await retry(() => this.insertOnce(docs), {
+        what: 'ledger insert',
+        firstDelayMs: 100,
+        maxDelayMs: 5000,
+        stop: () => this.stopped,
+        onFailure: ({ what, err, attempt, retryInMs }) =>
+          this.log.warn({ what, err: (err as Error).message, docs: docs.length, attempt, retryInMs }, 'ledger insert failed; retrying'),
+      });
+    } catch (err) {
+      // Only a stop ends the loop (with whatever the last try met): callers are told the writer stopped.
       if (this.stopped) throw new WriterStoppedError();
-      try {
-        await this.collection.insertMany(docs, { ordered: false });
-        return;
-      } catch (err) {
-        if (onlyDuplicates(err)) return;
-        this.log.warn({ err: (err as Error).message, docs: docs.length, attempt, retryInMs: delay }, 'ledger insert failed; retrying');
-        await new Promise((r) => setTimeout(r, delay));
-      }
+      throw err;
+    }
+  }
+
+  /** Duplicates count as inserted: a replay re-inserts what an earlier owner wrote. */
+  private async insertOnce(docs: LedgerDoc[]): Promise<void> {
+    if (this.stopped) throw new WriterStoppedError();
+    try {
+      await this.collection.insertMany(docs, { ordered: false });
+    } catch (err) {
+      if (!onlyDuplicates(err)) throw err;
     }
   }
 }

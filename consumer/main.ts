@@ -5,6 +5,7 @@ import { PartitionAssigners, Partitioners } from 'kafkajs';
 import { pino } from 'pino';
 import { loadConfigOrExit } from '../common/config.js';
 import { createKafka } from '../common/kafka.js';
+import { retry } from '../common/retry.js';
 import { activeStandbyAssigner, Membership } from './assigner.js';
 import { DeadLetterPublisher } from './dead-letter.js';
 import { LedgerConsumer } from './ledger-consumer.js';
@@ -12,6 +13,7 @@ import { LedgerWriter } from './ledger-writer.js';
 import { ConsumerMetrics } from './metrics.js';
 import { collections, ensureIndexes } from './mongo.js';
 import { ReadModelWriter } from './read-model-writer.js';
+import { warnBeforeRetry } from './retry-log.js';
 import { SnapshotStore } from './snapshots.js';
 import { Ticker } from './ticker.js';
 
@@ -70,17 +72,14 @@ const ledger = new LedgerConsumer(
   },
 );
 
-async function connectMongo(): Promise<void> {
-  for (let delay = 250; ; delay = Math.min(delay * 2, 5000)) {
-    try {
+function connectMongo(): Promise<void> {
+  return retry(
+    async () => {
       await mongo.connect();
       await ensureIndexes(db);
-      return;
-    } catch (err) {
-      log.warn({ err: (err as Error).message, retryInMs: delay }, 'mongodb not reachable yet');
-      await new Promise((r) => setTimeout(r, delay));
-    }
-  }
+    },
+    { what: 'mongodb connect', firstDelayMs: 250, maxDelayMs: 5000, onFailure: warnBeforeRetry(log, 'mongodb not reachable yet') },
+  );
 }
 
 const metrics = new ConsumerMetrics(config.consumerId, () => ledger.partitions);

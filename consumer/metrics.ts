@@ -6,7 +6,7 @@
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchDecision } from './batch-decision.js';
-import type { PartitionFigures } from './ledger-consumer.js';
+import type { PartitionFigures } from './partition-batch.js';
 
 export class ConsumerMetrics {
   readonly registry = new Registry();

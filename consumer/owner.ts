@@ -1,5 +1,8 @@
 // What this process knows about one partition it owns: the state machine,
-// where the state stands in the log, and when it was last snapshotted.
+// where the state stands in the log, and when it was last snapshotted. Every
+// change of that position goes through the owner's own methods: `place`
+// answers what to do with a batch, `decided` and `inserted` record its
+// progress, and the snapshot methods keep the schedule.
 import { PartitionLedger } from './partition.js';
 import type { PartitionSnapshot } from './partition.js';
 import { MAX_DELTAS, type LoadedSnapshot } from './snapshots.js';
@@ -10,45 +13,147 @@ export interface TakenSnapshot {
   base: number | undefined;
 }
 
+/**
+ * What to do with a batch whose first record is at a given offset:
+ * - `apply`: it starts where the state stands; decide it.
+ * - `gap`: it starts after `expected`, whose records are gone from the log; decide it anyway.
+ * - `seek`: the first batch after a load or resume, not at the state's offset; send the consumer to `offset`.
+ * - `skip`: it starts before the state (fetched again); send the consumer to `offset` and decide nothing.
+ */
+export type Placement =
+  | { action: 'apply' }
+  | { action: 'gap'; expected: number }
+  | { action: 'seek'; offset: number }
+  | { action: 'skip'; offset: number };
+
+/** Whether a decided batch still has documents to write, or lay wholly before what was written already. */
+export type BatchProgress = 'to write' | 'already written';
+
 /** Slots of the snapshot interval that partitions' snapshots are spread over. */
 export const SNAPSHOT_SLOTS = 12;
 
 export class PartitionOwner {
   /** The next offset the state expects: it covers every message before it. */
-  nextOffset: number;
+  #nextOffset: number;
   /** Whether the consumer was already sent to `nextOffset` once (a replay or a skip). */
-  positioned = false;
+  #positioned = false;
   /** The group's committed offset when this owner took over: what lies before it is already written. */
-  writtenBefore = 0;
+  #writtenBefore = 0;
   /** Every ledger document before this offset is inserted. */
-  insertedBefore = 0;
+  #insertedBefore: number;
   /** Whether Redis is known to hold this partition's whole state. */
-  readModelWhole = false;
-  lastSnapshotAt: number;
-  appliedSinceSnapshot = 0;
-  snapshotting = false;
+  #readModelWhole = false;
+  #lastSnapshotAt: number;
+  #appliedSinceSnapshot = 0;
+  #snapshotting = false;
   /** Offset of the last snapshot saved or loaded, which the next one may be a delta over; undefined: next is whole. */
-  snapshotBase: number | undefined;
+  #snapshotBase: number | undefined;
   /** Deltas between the last whole snapshot and `snapshotBase`. */
-  deltas = 0;
+  #deltas = 0;
   /** The next snapshot is whole whatever `snapshotBase` says (see `resume`). */
-  private wholeNext = false;
+  #wholeNext = false;
 
   constructor(
     readonly ledger: PartitionLedger,
     snapshotOffset: number,
+    private readonly now: () => number = Date.now,
   ) {
-    this.nextOffset = snapshotOffset;
-    this.insertedBefore = snapshotOffset;
-    this.lastSnapshotAt = Date.now();
+    this.#nextOffset = snapshotOffset;
+    this.#insertedBefore = snapshotOffset;
+    this.#lastSnapshotAt = now();
   }
 
   static fromSnapshot(partition: number, snapshot: LoadedSnapshot | undefined, idWindowMs: number): PartitionOwner {
     if (!snapshot) return new PartitionOwner(new PartitionLedger(partition, idWindowMs), 0);
     const owner = new PartitionOwner(PartitionLedger.restore(snapshot, idWindowMs), snapshot.offset);
-    owner.snapshotBase = snapshot.offset;
-    owner.deltas = snapshot.deltas;
+    owner.#snapshotBase = snapshot.offset;
+    owner.#deltas = snapshot.deltas;
     return owner;
+  }
+
+  get nextOffset(): number {
+    return this.#nextOffset;
+  }
+
+  get positioned(): boolean {
+    return this.#positioned;
+  }
+
+  get writtenBefore(): number {
+    return this.#writtenBefore;
+  }
+
+  get insertedBefore(): number {
+    return this.#insertedBefore;
+  }
+
+  get readModelWhole(): boolean {
+    return this.#readModelWhole;
+  }
+
+  get lastSnapshotAt(): number {
+    return this.#lastSnapshotAt;
+  }
+
+  /** Every ledger document the state has decided is inserted. */
+  get allInserted(): boolean {
+    return this.#insertedBefore === this.#nextOffset;
+  }
+
+  /**
+   * Where a batch starting at `firstOffset` stands against the state. kafkajs
+   * starts a partition at the committed offset while the state stands at its
+   * snapshot's, so the first batch after a load or `resume` positions the
+   * consumer, and its first offset is taken as the committed one.
+   */
+  place(firstOffset: number): Placement {
+    if (!this.#positioned) {
+      this.#positioned = true;
+      this.#writtenBefore = firstOffset;
+      return firstOffset === this.#nextOffset ? { action: 'apply' } : { action: 'seek', offset: this.#nextOffset };
+    }
+    // Already decided by this owner (a batch fetched again), or the log is shorter than the state
+    // (Kafka's data wiped without the database's): never decide a record twice.
+    if (firstOffset < this.#nextOffset) return { action: 'skip', offset: this.#nextOffset };
+    // Records before `firstOffset` are gone from the log (retention): nothing left to replay.
+    if (firstOffset > this.#nextOffset) return { action: 'gap', expected: this.#nextOffset };
+    return { action: 'apply' };
+  }
+
+  /**
+   * A batch up to `lastOffset` was decided, `applied` of its records applied.
+   * A batch wholly before `writtenBefore` rebuilt the state only: its
+   * documents are in the ledger already, so it counts as inserted.
+   */
+  decided(lastOffset: number, applied: number): BatchProgress {
+    this.#nextOffset = lastOffset + 1;
+    this.#appliedSinceSnapshot += applied;
+    if (lastOffset >= this.#writtenBefore) return 'to write';
+    this.#insertedBefore = lastOffset + 1;
+    return 'already written';
+  }
+
+  /** Every ledger document before `nextOffset` is in the ledger now. */
+  inserted(nextOffset: number): void {
+    this.#insertedBefore = nextOffset;
+  }
+
+  /**
+   * Whether the state has caught up with the log: nothing left in it below
+   * `highWatermark`, or past everything acknowledged before this owner took over.
+   */
+  caughtUp(highWatermark: number): boolean {
+    return this.#nextOffset >= highWatermark || (this.#positioned && this.#nextOffset >= this.#writtenBefore);
+  }
+
+  /** A read model write failed or found the partition's readiness marker gone. */
+  readModelPartial(): void {
+    this.#readModelWhole = false;
+  }
+
+  /** Redis holds the partition's whole state (its readiness marker is set). */
+  readModelRestored(): void {
+    this.#readModelWhole = true;
   }
 
   /**
@@ -62,30 +167,30 @@ export class PartitionOwner {
    * the base of this owner's next delta may be gone: the next one is whole.
    */
   resume(): void {
-    this.positioned = false;
-    this.wholeNext = true;
+    this.#positioned = false;
+    this.#wholeNext = true;
   }
 
   /** Takes the next snapshot: a delta over the last one saved, or whole every MAX_DELTAS, after a failed save or after `resume`. */
   takeSnapshot(): TakenSnapshot {
-    this.snapshotting = true;
-    this.appliedSinceSnapshot = 0;
-    const base = !this.wholeNext && this.snapshotBase !== undefined && this.deltas < MAX_DELTAS ? this.snapshotBase : undefined;
-    this.wholeNext = false;
-    return { snapshot: this.ledger.takeSnapshot(this.nextOffset, base === undefined), base };
+    this.#snapshotting = true;
+    this.#appliedSinceSnapshot = 0;
+    const base = !this.#wholeNext && this.#snapshotBase !== undefined && this.#deltas < MAX_DELTAS ? this.#snapshotBase : undefined;
+    this.#wholeNext = false;
+    return { snapshot: this.ledger.takeSnapshot(this.#nextOffset, base === undefined), base };
   }
 
   /** The snapshot was saved (or not): the next is a delta over it, or whole. */
   snapshotDone(taken: TakenSnapshot, saved: boolean): void {
     if (saved) {
-      this.deltas = taken.base === undefined ? 0 : this.deltas + 1;
-      this.snapshotBase = taken.snapshot.offset;
+      this.#deltas = taken.base === undefined ? 0 : this.#deltas + 1;
+      this.#snapshotBase = taken.snapshot.offset;
     } else {
       // The seen changes it carried are in no saved snapshot: only a whole one covers them now.
-      this.snapshotBase = undefined;
+      this.#snapshotBase = undefined;
     }
-    this.lastSnapshotAt = Date.now();
-    this.snapshotting = false;
+    this.#lastSnapshotAt = this.now();
+    this.#snapshotting = false;
   }
 
   /**
@@ -95,10 +200,10 @@ export class PartitionOwner {
    * snapshot comes early by its own slot of the interval instead.
    */
   staggerSnapshots(intervalMs: number): void {
-    this.lastSnapshotAt -= Math.floor(((this.ledger.partition % SNAPSHOT_SLOTS) / SNAPSHOT_SLOTS) * intervalMs);
+    this.#lastSnapshotAt -= Math.floor(((this.ledger.partition % SNAPSHOT_SLOTS) / SNAPSHOT_SLOTS) * intervalMs);
   }
 
   snapshotDue(intervalMs: number): boolean {
-    return !this.snapshotting && this.appliedSinceSnapshot > 0 && Date.now() - this.lastSnapshotAt >= intervalMs;
+    return !this.#snapshotting && this.#appliedSinceSnapshot > 0 && this.now() - this.#lastSnapshotAt >= intervalMs;
   }
 }

@@ -1,6 +1,7 @@
 // Withdrawal requests: a hold on available funds (201 approved / 402 denied)
 // that a withdrawal settles, a cancel releases, or its time to live lapses.
 import type { FastifyPluginAsync } from 'fastify';
+import { bodyMayBeOmitted } from '../../json-body.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
 import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './schemas.js';
@@ -65,10 +66,13 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
   app.post<CancelRoute>(
     '/accounts/:accountId/withdrawal-requests/:requestId/cancel',
     {
+      // Its one field, `id`, may come as Idempotency-Key: then the call needs no body.
+      ...bodyMayBeOmitted,
       schema: {
         tags: ['transactions'],
         summary: 'Cancel a withdrawal request (release its hold)',
-        description: 'Releases the hold of an approved withdrawal request; 404 when the request holds nothing (never approved, settled, cancelled or expired).',
+        description:
+          'Releases the hold of an approved withdrawal request; 404 when the request holds nothing (never approved, settled, cancelled or expired). With the id in Idempotency-Key, the body may be left out.',
         params: {
           type: 'object',
           additionalProperties: false,

@@ -1,0 +1,185 @@
+// One partition batch from kafkajs, in offset order: position it against the
+// owner's state, decide every message in memory, publish the dead letters,
+// write the read model and announce the outcomes, insert the ledger documents
+// (grouped with other partitions' batches), and only then commit lastOffset+1.
+import type { EachBatchPayload } from 'kafkajs';
+import type { Logger } from 'pino';
+import { retry } from '../common/retry.js';
+import { decideBatch, type BatchDecision, type RawRecord } from './batch-decision.js';
+import type { OffsetCommitter } from './committer.js';
+import type { DeadLetterPublisher } from './dead-letter.js';
+import type { LedgerWriter } from './ledger-writer.js';
+import type { PartitionOwner } from './owner.js';
+import type { PartitionOwners } from './partition-owners.js';
+import type { ReadModelWriter } from './read-model-writer.js';
+import { warnBeforeRetry } from './retry-log.js';
+import { saveSnapshot } from './snapshot-saving.js';
+import type { SnapshotStore } from './snapshots.js';
+
+/** A partition's figures after a decided batch (metrics). */
+export interface PartitionFigures {
+  /** Messages behind the partition's high watermark. */
+  lag: number;
+  /** Ids the partition remembers for the id window. */
+  remembered: number;
+}
+
+export interface ConsumerStats {
+  applied: number;
+  deadLettered: number;
+  lag: Map<number, number>;
+}
+
+/** The parts of kafkajs's `EachBatchPayload` a batch uses. */
+export interface BatchPayload {
+  batch: {
+    partition: number;
+    highWatermark: string;
+    messages: RawRecord[];
+    isEmpty(): boolean;
+    firstOffset(): string | null;
+    lastOffset(): string;
+  };
+  resolveOffset: EachBatchPayload['resolveOffset'];
+  heartbeat: EachBatchPayload['heartbeat'];
+  isStale: EachBatchPayload['isStale'];
+}
+
+export interface BatchHandlerDeps {
+  owners: Pick<PartitionOwners, 'get' | 'isCurrent'>;
+  /** Sends the consumer to `offset` of `partition` (kafkajs's `consumer.seek`). */
+  seek: (partition: number, offset: number) => void;
+  writer: Pick<LedgerWriter, 'write' | 'backlog'>;
+  readModel: Pick<ReadModelWriter, 'apply'>;
+  snapshots: Pick<SnapshotStore, 'save'>;
+  deadLetters: Pick<DeadLetterPublisher, 'publish'>;
+  committer: Pick<OffsetCommitter, 'mark'>;
+  log: Logger;
+  /** True once the consumer is stopping: batches that arrive are dropped, retries end. */
+  stopping: () => boolean;
+  /** Called after each partition batch is decided (metrics). */
+  onDecided?: (partition: number, decision: BatchDecision, after: PartitionFigures) => void;
+}
+
+export interface BatchHandlerOptions {
+  topic: string;
+  snapshotIntervalMs: number;
+}
+
+/** Ledger documents the consumer may decide ahead of the database before it waits. */
+export const MAX_BACKLOG = 50_000;
+
+export class BatchHandler {
+  readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
+
+  constructor(
+    private readonly deps: BatchHandlerDeps,
+    private readonly options: BatchHandlerOptions,
+  ) {}
+
+  async handle(payload: BatchPayload): Promise<void> {
+    const { batch } = payload;
+    const owner = await this.currentOwner(payload);
+    if (!owner || !this.placed(owner, batch.partition, Number(batch.firstOffset()))) return;
+
+    const decision = decideBatch(owner.ledger, batch.messages, owner.writtenBefore);
+    const last = Number(batch.lastOffset());
+    if (owner.decided(last, decision.applied) === 'already written') {
+      payload.resolveOffset(batch.lastOffset());
+      return;
+    }
+    await this.publishDeadLetters(batch.partition, decision);
+    await this.writeReadModel(owner, batch.partition, decision);
+    const written = this.insertThenCommit(owner, batch.partition, decision, last);
+    payload.resolveOffset(batch.lastOffset());
+    this.count(owner, batch.partition, decision, Math.max(0, Number(batch.highWatermark) - last - 1));
+    if (this.deps.writer.backlog > MAX_BACKLOG) await whileBeating(written, payload.heartbeat);
+  }
+
+  /** The owner to decide the batch with; undefined when the batch is empty, stale or of an older assignment. */
+  private async currentOwner({ batch, isStale }: BatchPayload): Promise<PartitionOwner | undefined> {
+    const pending = this.deps.owners.get(batch.partition);
+    if (!pending || batch.isEmpty()) return undefined;
+    const owner = await pending;
+    if (isStale() || !this.deps.owners.isCurrent(batch.partition, pending) || this.deps.stopping()) return undefined;
+    return owner;
+  }
+
+  /** Whether the batch is to be decided; when it is not, the consumer is sent to the state's offset. */
+  private placed(owner: PartitionOwner, partition: number, first: number): boolean {
+    const placement = owner.place(first);
+    switch (placement.action) {
+      case 'apply':
+        return true;
+      case 'gap':
+        this.deps.log.error({ partition, expected: placement.expected, first }, 'gap in the log; continuing from the first record present');
+        return true;
+      case 'skip':
+        this.deps.log.warn({ partition, expected: placement.offset, first }, 'records before the state fetched again; skipping to the state');
+        this.deps.seek(partition, placement.offset);
+        return false;
+      case 'seek':
+        this.deps.seek(partition, placement.offset);
+        return false;
+    }
+  }
+
+  private publishDeadLetters(partition: number, decision: BatchDecision): Promise<void> {
+    return retry(() => this.deps.deadLetters.publish(this.options.topic, partition, decision.deadLetters), {
+      what: 'dead-letter',
+      firstDelayMs: 100,
+      maxDelayMs: 5000,
+      stop: this.deps.stopping,
+      onFailure: warnBeforeRetry(this.deps.log, 'write failed; retrying'),
+    });
+  }
+
+  private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision): Promise<void> {
+    try {
+      const whole = await this.deps.readModel.apply(partition, decision.accounts, decision.stored, decision.announced);
+      if (!whole) owner.readModelPartial();
+    } catch (err) {
+      // Redis is down: callers get 202 instead of the decision; the read model is written back later.
+      owner.readModelPartial();
+      this.deps.log.warn({ partition, err: (err as Error).message }, 'read model not written');
+    }
+  }
+
+  /**
+   * The insert and the commit after it go on while kafkajs fetches the next
+   * batch: the answers are out already, and the writer inserts groups in
+   * order, so commits stay in order. A snapshot due now is saved once the
+   * insert is done, so it is never ahead of the ledger.
+   */
+  private insertThenCommit(owner: PartitionOwner, partition: number, decision: BatchDecision, last: number): Promise<void> {
+    const { writer, committer, snapshots, log } = this.deps;
+    const snapshot = owner.snapshotDue(this.options.snapshotIntervalMs) ? owner.takeSnapshot() : undefined;
+    const written = writer.write(decision.docs).then(() => {
+      owner.inserted(last + 1);
+      committer.mark(partition, last + 1);
+      if (snapshot) void saveSnapshot(snapshots, owner, snapshot, log);
+    });
+    written.catch((err) => {
+      if (snapshot) owner.snapshotDone(snapshot, false);
+      log.warn({ partition, err: (err as Error).message }, 'ledger insert abandoned');
+    });
+    return written;
+  }
+
+  private count(owner: PartitionOwner, partition: number, decision: BatchDecision, lag: number): void {
+    this.stats.applied += decision.applied;
+    this.stats.deadLettered += decision.deadLetters.length;
+    this.stats.lag.set(partition, lag);
+    this.deps.onDecided?.(partition, decision, { lag, remembered: owner.ledger.remembered });
+  }
+}
+
+/** Waits for `work`, keeping the group membership alive meanwhile; never rejects. */
+async function whileBeating(work: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
+  const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
+  try {
+    await work.catch(() => undefined);
+  } finally {
+    clearInterval(beat);
+  }
+}

@@ -1,0 +1,362 @@
+// The batch path without a stack: kafkajs's batch payload and every component
+// the batch writes to are in-memory fakes, the owners and the ledger rules are
+// the real ones. What a batch must do: write its ledger documents, commit
+// lastOffset+1 only once they are in, position itself against the owner's
+// state, publish dead letters, and save a due snapshot only after its insert.
+import t from 'tap';
+import { pino } from 'pino';
+import { encodeMessage } from '../../common/message.js';
+import type { LedgerDoc, LogMessage } from '../../common/types.js';
+import type { DeadLetter, RawRecord } from '../../consumer/batch-decision.js';
+import { BatchHandler, MAX_BACKLOG, type BatchPayload } from '../../consumer/partition-batch.js';
+import { PartitionOwners } from '../../consumer/partition-owners.js';
+import type { PartitionSnapshot } from '../../consumer/partition.js';
+import type { AccountWrite } from '../../consumer/read-model-writer.js';
+import { deposit } from '../helpers/tx.js';
+
+const TOPIC = 'teller.tx';
+const DAY = 86_400_000;
+const log = pino({ level: 'silent' });
+
+/** Lets every settled promise run its callbacks. */
+const settle = () => new Promise((resolve) => setImmediate(resolve));
+
+interface Deferred {
+  resolve: () => void;
+  reject: (err: Error) => void;
+}
+
+/** Records everything a batch does to the outside, in order. */
+class World {
+  readonly events: string[] = [];
+  readonly writes: { docs: LedgerDoc[]; done: Deferred }[] = [];
+  readonly commits: [number, number][] = [];
+  readonly seeks: [number, number][] = [];
+  readonly readModelWrites: AccountWrite[][] = [];
+  readonly deadLetters: DeadLetter[][] = [];
+  readonly saved: { offset: number; base: number | undefined }[] = [];
+  /** What the next read model writes do: answer whether the partition is whole, or fail. */
+  readModelAnswer: boolean | Error = true;
+  deadLetterFailures = 0;
+  backlog = 0;
+  stopping = false;
+
+  readonly owners = new PartitionOwners(
+    { snapshots: { load: async () => undefined, assigned: () => undefined }, log },
+    { idWindowMs: DAY, snapshotIntervalMs: 0 },
+  );
+
+  handler(snapshotIntervalMs = 60_000): BatchHandler {
+    const world = this;
+    return new BatchHandler(
+      {
+        owners: this.owners,
+        seek: (partition, offset) => this.seeks.push([partition, offset]),
+        writer: {
+          get backlog() {
+            return world.backlog;
+          },
+          write: (docs) =>
+            new Promise<void>((resolve, reject) => {
+              this.events.push(`write ${docs.length}`);
+              this.writes.push({ docs, done: { resolve, reject } });
+            }),
+        },
+        readModel: {
+          apply: async (_partition, accounts) => {
+            this.events.push('read model');
+            if (this.readModelAnswer instanceof Error) throw this.readModelAnswer;
+            this.readModelWrites.push(accounts);
+            return this.readModelAnswer;
+          },
+        },
+        snapshots: {
+          save: async (snapshot: PartitionSnapshot, base?: number) => {
+            this.events.push(`snapshot ${snapshot.offset}`);
+            this.saved.push({ offset: snapshot.offset, base });
+          },
+        },
+        deadLetters: {
+          publish: async (topic, _partition, letters) => {
+            if (this.deadLetterFailures > 0) {
+              this.deadLetterFailures--;
+              throw new Error('broker away');
+            }
+            this.events.push(`dead letters ${letters.length} to ${topic}`);
+            if (letters.length > 0) this.deadLetters.push(letters);
+          },
+        },
+        committer: {
+          mark: (partition, offset) => {
+            this.events.push(`commit ${offset}`);
+            this.commits.push([partition, offset]);
+          },
+        },
+        log,
+        stopping: () => this.stopping,
+      },
+      { topic: TOPIC, snapshotIntervalMs },
+    );
+  }
+
+  /** The owner of `partition` once loaded. */
+  owner(partition: number) {
+    return this.owners.get(partition)!;
+  }
+}
+
+function record(offset: number, message: LogMessage | string): RawRecord {
+  const value = typeof message === 'string' ? Buffer.from(message) : encodeMessage(message);
+  return { offset: String(offset), key: null, value };
+}
+
+/** Deposits of 10 into `account` at offsets from `from` to `to`. */
+function deposits(from: number, to: number, account = 'acc'): RawRecord[] {
+  const records: RawRecord[] = [];
+  for (let offset = from; offset <= to; offset++) records.push(record(offset, deposit(`d${offset}`, account, 10)));
+  return records;
+}
+
+/** A kafkajs batch payload of `records` on `partition`; `resolved` collects resolveOffset calls. */
+function payload(partition: number, records: RawRecord[], options: { highWatermark?: number; stale?: boolean } = {}) {
+  const resolved: string[] = [];
+  const last = records[records.length - 1]?.offset ?? '-1';
+  const batch: BatchPayload = {
+    batch: {
+      partition,
+      highWatermark: String(options.highWatermark ?? Number(last) + 1),
+      messages: records,
+      isEmpty: () => records.length === 0,
+      firstOffset: () => records[0]?.offset ?? null,
+      lastOffset: () => last,
+    },
+    resolveOffset: (offset) => void resolved.push(offset),
+    heartbeat: async () => undefined,
+    isStale: () => options.stale ?? false,
+  };
+  return { batch, resolved };
+}
+
+/** Runs a batch through the handler and lets its insert finish. */
+async function decideAndInsert(world: World, handler: BatchHandler, partition: number, records: RawRecord[]) {
+  const { batch, resolved } = payload(partition, records);
+  await handler.handle(batch);
+  world.writes.at(-1)?.done.resolve();
+  await settle();
+  return resolved;
+}
+
+const offsetsOf = (docs: LedgerDoc[]) => docs.map((doc) => doc.offset);
+
+t.test('a batch is written to the ledger, and lastOffset+1 committed only once the insert is done', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([3]);
+  const { batch, resolved } = payload(3, deposits(0, 2), { highWatermark: 10 });
+  await handler.handle(batch);
+
+  t.same(offsetsOf(world.writes[0]!.docs), [0, 1, 2], 'one ledger document a deposit');
+  t.same(world.readModelWrites[0]!.map((a) => [a.accountId, a.account.balance, a.offset]), [['acc', 30, 2]], 'the account as of the batch');
+  t.same(resolved, ['2'], 'the batch is resolved once decided');
+  t.same(world.commits, [], 'nothing committed before the insert');
+  t.equal((await world.owner(3)).insertedBefore, 0);
+
+  world.writes[0]!.done.resolve();
+  await settle();
+  t.same(world.commits, [[3, 3]], 'committed at lastOffset+1 after the insert');
+  t.same(world.events, ['dead letters 0 to teller.tx', 'read model', 'write 3', 'commit 3'], 'in this order');
+  t.equal((await world.owner(3)).insertedBefore, 3);
+  t.equal(handler.stats.applied, 3);
+  t.equal(handler.stats.lag.get(3), 7, 'messages behind the high watermark');
+});
+
+t.test('an insert that fails commits nothing', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  await handler.handle(payload(0, deposits(0, 1)).batch);
+  world.writes[0]!.done.reject(new Error('writer stopped'));
+  await settle();
+  t.same(world.commits, []);
+  t.equal((await world.owner(0)).insertedBefore, 0);
+});
+
+t.test('the first batch at another offset than the state sends the consumer to the state, which rebuilds without rewriting', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([1]);
+
+  // The group committed 5 (an earlier owner wrote 0..4); this owner's state stands at 0.
+  const first = payload(1, deposits(5, 6));
+  await handler.handle(first.batch);
+  t.same(world.seeks, [[1, 0]], 'sent back to the state');
+  t.same(first.resolved, [], 'the batch is not resolved');
+  t.same(world.events, [], 'nor decided');
+
+  const rebuilt = await decideAndInsert(world, handler, 1, deposits(0, 4));
+  t.same(rebuilt, ['4'], 'records before the committed offset are resolved');
+  t.same(world.events, [], 'and rebuild the state only: nothing written, nothing committed');
+  t.equal((await world.owner(1)).insertedBefore, 5);
+
+  await decideAndInsert(world, handler, 1, deposits(5, 6));
+  t.same(offsetsOf(world.writes[0]!.docs), [5, 6], 'the records after it are written');
+  t.same(world.readModelWrites[0]!.map((a) => a.account.balance), [70], 'over the rebuilt state');
+  t.same(world.commits, [[1, 7]]);
+
+  const owner = await world.owner(1);
+  world.owners.assign([1]);
+  t.equal(await world.owner(1), owner, 'assigned again: the state is kept');
+  const again = payload(1, deposits(9, 9));
+  await handler.handle(again.batch);
+  t.same(world.seeks, [[1, 0], [1, 7]], 'and positioned again from the committed offset');
+});
+
+t.test('a batch mixing records written before and after the committed offset writes only the later ones', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  await handler.handle(payload(0, deposits(3, 3)).batch);
+  await decideAndInsert(world, handler, 0, deposits(0, 5));
+  t.same(offsetsOf(world.writes[0]!.docs), [3, 4, 5]);
+  t.same(world.commits, [[0, 6]]);
+});
+
+t.test('records the state holds already are skipped, with a seek to the state', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await decideAndInsert(world, handler, 2, deposits(0, 4));
+  const again = payload(2, deposits(3, 6));
+  await handler.handle(again.batch);
+  t.same(world.seeks, [[2, 5]], 'sent to the state');
+  t.same(again.resolved, []);
+  t.equal(world.writes.length, 1, 'nothing decided twice');
+  t.equal((await world.owner(2)).nextOffset, 5);
+});
+
+t.test('after a gap in the log the batch is decided from its first record', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  await decideAndInsert(world, handler, 0, deposits(0, 1));
+  await decideAndInsert(world, handler, 0, deposits(10, 11));
+  t.same(world.seeks, []);
+  t.same(offsetsOf(world.writes[1]!.docs), [10, 11]);
+  t.same(world.commits.at(-1), [0, 12]);
+});
+
+t.test('records that do not parse are dead-lettered, retried until published, before the read model is written', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([4]);
+  world.deadLetterFailures = 1;
+  await decideAndInsert(world, handler, 4, [record(0, 'not json'), ...deposits(1, 1)]);
+  t.equal(world.deadLetters.length, 1, 'published once it went through');
+  t.same(
+    world.deadLetters[0]!.map((letter) => letter.record.offset),
+    ['0'],
+  );
+  t.match(world.deadLetters[0]![0]!.reason, /^not JSON/);
+  t.same(world.events.slice(0, 2), ['dead letters 1 to teller.tx', 'read model']);
+  t.same(offsetsOf(world.writes[0]!.docs), [1]);
+  t.same(world.commits, [[4, 2]], 'the dead letter is committed past with the rest');
+  t.equal(handler.stats.deadLettered, 1);
+});
+
+t.test('a stopping consumer gives up publishing dead letters', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  await world.owner(0);
+  world.deadLetterFailures = 2;
+  const handled = handler.handle(payload(0, [record(0, 'not json')]).batch);
+  await settle();
+  world.stopping = true;
+  await t.rejects(handled, { message: 'broker away' });
+  t.same(world.writes, [], 'nothing written');
+});
+
+t.test('the read model is marked not whole after a failed write, or when Redis lacks the partition', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  const owner = await world.owner(0);
+  owner.readModelRestored();
+  world.readModelAnswer = new Error('redis down');
+  await decideAndInsert(world, handler, 0, deposits(0, 0));
+  t.equal(owner.readModelWhole, false, 'a failed write');
+  t.same(world.commits, [[0, 1]], 'the ledger goes on without Redis');
+
+  owner.readModelRestored();
+  world.readModelAnswer = false;
+  await decideAndInsert(world, handler, 0, deposits(1, 1));
+  t.equal(owner.readModelWhole, false, 'the partition readiness marker is gone');
+
+  owner.readModelRestored();
+  world.readModelAnswer = true;
+  await decideAndInsert(world, handler, 0, deposits(2, 2));
+  t.equal(owner.readModelWhole, true, 'a write into a whole read model leaves it whole');
+});
+
+t.test('a snapshot that falls due is saved only after its insert, and whole after an abandoned one', async (t) => {
+  const world = new World();
+  const handler = world.handler(0);
+  world.owners.assign([0]);
+
+  await handler.handle(payload(0, deposits(0, 2)).batch);
+  await settle();
+  t.same(world.saved, [], 'not before the insert');
+  world.writes[0]!.done.resolve();
+  await settle();
+  t.same(world.saved, [{ offset: 3, base: undefined }], 'after it, at lastOffset+1');
+  t.same(world.events.slice(-2), ['commit 3', 'snapshot 3']);
+
+  await decideAndInsert(world, handler, 0, deposits(3, 4));
+  t.same(world.saved.at(-1), { offset: 5, base: 3 }, 'the next is a delta over it');
+
+  await handler.handle(payload(0, deposits(5, 6)).batch);
+  world.writes.at(-1)!.done.reject(new Error('writer stopped'));
+  await settle();
+  t.equal(world.saved.length, 2, 'an abandoned insert saves no snapshot');
+
+  await decideAndInsert(world, handler, 0, deposits(7, 8));
+  t.same(world.saved.at(-1), { offset: 9, base: undefined }, 'the next is whole');
+});
+
+t.test('empty, stale, unowned and late batches are dropped', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  await handler.handle(payload(0, []).batch);
+  await handler.handle(payload(0, deposits(0, 1), { stale: true }).batch);
+  await handler.handle(payload(5, deposits(0, 1)).batch);
+
+  const pending = payload(0, deposits(0, 1));
+  const handled = handler.handle(pending.batch);
+  world.owners.assign([0]);
+  await handled;
+  t.same(pending.resolved, [], 'a batch of an older assignment');
+
+  world.stopping = true;
+  await handler.handle(payload(0, deposits(0, 1)).batch);
+  t.same(world.events, [], 'nothing decided');
+  t.same(world.seeks, []);
+  t.equal((await world.owner(0)).positioned, false, 'nor positioned');
+});
+
+t.test('far ahead of the database, a batch waits for its own insert', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([0]);
+  world.backlog = MAX_BACKLOG + 1;
+  let done = false;
+  const handled = handler.handle(payload(0, deposits(0, 1)).batch).then(() => {
+    done = true;
+  });
+  await settle();
+  t.equal(world.writes.length, 1);
+  t.notOk(done, 'still waiting');
+  world.writes[0]!.done.resolve();
+  await handled;
+  t.ok(done);
+});
