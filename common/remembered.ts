@@ -31,7 +31,14 @@ const STATUS_CODES: Record<TxStatus, string> = {
   not_found: 'n',
   conflict: 'x',
 };
-const REASON_CODES: Record<TxReason, string> = { insufficient_funds: 'f', id_reused: 'u', request_not_held: 'h', timeout: 't', balance_out_of_range: 'o' };
+const REASON_CODES: Record<TxReason, string> = {
+  insufficient_funds: 'f',
+  id_reused: 'u',
+  request_not_held: 'h',
+  timeout: 't',
+  balance_out_of_range: 'o',
+  hold_limit: 'l',
+};
 
 const TYPES = invert(TYPE_CODES);
 const STATUSES = invert(STATUS_CODES);

@@ -1,12 +1,17 @@
 // Deciding a whole partition batch in memory: parse each record, apply it to
 // the partition's state machine, and gather what the edges must write. No I/O.
-import { parseMessage } from '../common/message.js';
+import { isTransaction, parseMessage } from '../common/message.js';
 import type { AccountWrite, Announcement } from '../common/read-model.js';
 import type { LedgerDoc, Outcome } from '../common/types.js';
 import type { PartitionLedger } from './partition.js';
 
 export interface RawRecord {
   offset: string;
+  /**
+   * The record's timestamp, ms since the epoch as kafkajs gives it (a string):
+   * on a topic that appends with LogAppendTime, the broker's append time.
+   */
+  timestamp?: string;
   key: Buffer | null;
   value: Buffer | null;
   headers?: Record<string, unknown>;
@@ -36,27 +41,36 @@ export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writt
   const lastChange = new Map<string, number>();
   for (const record of records) {
     const offset = Number(record.offset);
+    const timestamp = recordTimestamp(record);
     const parsed = parseMessage(record.value);
     if (offset < writtenBefore) {
-      if (parsed.ok) ledger.apply(parsed.msg, offset);
+      if (parsed.ok) ledger.apply(parsed.msg, offset, timestamp);
       continue;
     }
     if (!parsed.ok) {
       out.deadLetters.push({ record, reason: parsed.reason });
       continue;
     }
-    const step = ledger.apply(parsed.msg, offset);
+    const step = ledger.apply(parsed.msg, offset, timestamp);
     out.applied++;
     for (const d of step.docs) out.docs.push(d);
     for (const a of step.touched) lastChange.set(a, offset);
     for (const o of step.changed) out.stored.push(o);
     if (step.outcome) {
       if (!step.outcome.replayed && step.outcome.status !== 'conflict') out.stored.push(step.outcome);
-      if (parsed.msg.type !== 'tick') out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo, callId: parsed.msg.callId });
+      if (isTransaction(parsed.msg)) out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo, callId: parsed.msg.callId });
     }
   }
   for (const [accountId, offset] of lastChange) {
     out.accounts.push({ accountId, offset, account: ledger.account(accountId)! });
   }
   return out;
+}
+
+/** A record's timestamp as a number; undefined when it has none, or one that is not an integer. */
+export function recordTimestamp(record: Pick<RawRecord, 'timestamp'>): number | undefined {
+  const { timestamp } = record;
+  if (timestamp === undefined || !/^-?\d{1,16}$/.test(timestamp)) return undefined;
+  const ms = Number(timestamp);
+  return Number.isSafeInteger(ms) ? ms : undefined;
 }

@@ -1,17 +1,19 @@
 // The state machine of one partition: the accounts it owns, the ids it has
-// seen, and the log's clock. Its transitions depend only on the log, so any
-// replay from a snapshot yields the same outcomes and the same ledger
-// documents; that is what makes redelivery, takeover and stale owners harmless.
+// seen, and the log's clock with its source. Its transitions depend only on
+// the log (each record's message and timestamp), so any replay from a snapshot
+// yields the same outcomes and the same ledger documents; that is what makes
+// redelivery, takeover and stale owners harmless.
 //
 // State is mutated in place (copying every account per message would not keep
 // up with the log); each account's own transition is the pure `decide`.
-import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
+import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
 import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';
 import { recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
+import { laySeen } from './snapshot-merge.js';
 
 export interface Step {
-  /** Absent for a tick. */
+  /** Absent for a tick and a clock marker. */
   outcome?: Outcome;
   docs: LedgerDoc[];
   /** Accounts whose state this message changed. */
@@ -25,17 +27,29 @@ export interface PartitionSnapshot {
   /** The next offset to read: the state covers every message before it. */
   offset: number;
   clock: number;
+  /** Absent: `receivedAt`, as in every snapshot saved before the partition had another source. */
+  clockSource?: 'log-append-time';
+  /** Every account with a change, first-change order; in a delta, see `changedAccountsOnly`. */
   accounts: [string, Account][];
+  /**
+   * Set on a delta whose `accounts` are only those changed since the snapshot
+   * it lies over (snapshot format 3); absent, a delta carries every account whole.
+   */
+  changedAccountsOnly?: true;
   /** Each remembered id (`ledgerId`) with its decision, first-seen order. */
   seen: [string, Remembered][];
 }
 
 export class PartitionLedger {
   clock = 0;
+  /** What moves `clock`; `receivedAt` until the log's first clock marker (common/types.ts). */
+  clockSource: ClockSource = 'receivedAt';
   private accounts = new Map<string, Account>();
   private seen = new Map<string, Remembered>();
   /** Keys of `seen` added or changed since the last `takeSnapshot`: what a delta snapshot carries. */
   private seenChanged = new Set<string>();
+  /** Accounts changed since the last `takeSnapshot`, first-change order: the accounts a delta carries. */
+  private accountsChanged = new Set<string>();
   private nextLapse = Number.MAX_SAFE_INTEGER;
 
   constructor(
@@ -68,13 +82,23 @@ export class PartitionLedger {
     return this.seen.size;
   }
 
-  apply(msg: LogMessage, offset: number): Step {
-    if (msg.receivedAt > this.clock) this.clock = msg.receivedAt;
-    const pos: Position = { partition: this.partition, offset, clock: this.clock };
+  /**
+   * Applies the record at `offset`: its message, and its `timestamp` (ms),
+   * which moves the clock once the clock source is the broker's append time.
+   */
+  apply(msg: LogMessage, offset: number, timestamp?: number): Step {
+    const step = this.applyRecord(msg, offset, timestamp);
+    for (const accountId of step.touched) this.accountsChanged.add(accountId);
+    return step;
+  }
+
+  private applyRecord(msg: LogMessage, offset: number, timestamp: number | undefined): Step {
+    this.advanceClock(msg, timestamp);
+    const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource };
     const step: Step = { docs: [], touched: [], changed: [] };
     if (this.clock >= this.nextLapse) this.lapse(pos, step);
     this.forget();
-    if (msg.type === 'tick') return step;
+    if (msg.type === 'tick' || msg.type === 'clock') return step;
 
     const key = ledgerId(msg.accountId, msg.id);
     const seen = this.seen.get(key);
@@ -94,13 +118,31 @@ export class PartitionLedger {
     this.seenChanged.delete(key);
     this.seenChanged.add(key);
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
-      this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
+      // The new hold is the last; its lapse time is the rules' (consumer/ledger.ts `lapseTime`).
+      this.nextLapse = Math.min(this.nextLapse, d.account.holds.at(-1)!.expiresAt);
     }
     if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', step);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
     if (stored) step.touched.push(msg.accountId);
     return step;
+  }
+
+  /**
+   * The clock never goes back. A clock marker moves it to the broker's
+   * append time for good, from the record after it. The marker's own
+   * timestamp does not count: it is published right after its owner read the
+   * topic's timestamp type, so it is the record most likely stamped by a
+   * broker that had not applied that setting yet. A record without a
+   * timestamp leaves the clock where it is.
+   */
+  private advanceClock(msg: LogMessage, timestamp: number | undefined): void {
+    if (msg.type === 'clock') {
+      this.clockSource = 'log-append-time';
+      return;
+    }
+    const time = this.clockSource === 'receivedAt' ? msg.receivedAt : timestamp;
+    if (time !== undefined && time > this.clock) this.clock = time;
   }
 
   private conflict(msg: TxMessage, pos: Position): Outcome {
@@ -161,37 +203,44 @@ export class PartitionLedger {
 
   /** The whole state as of `offset`, a value: what happens later does not change it. */
   snapshot(offset: number): PartitionSnapshot {
-    return {
-      partition: this.partition,
-      offset,
-      clock: this.clock,
-      accounts: [...this.accounts],
-      seen: [...this.seen],
-    };
+    return this.snapshotOf(offset, [...this.accounts], [...this.seen]);
   }
 
   /**
-   * A snapshot to save, whole or as a delta: the accounts whole but only the
-   * seen entries added or changed since the previous `takeSnapshot`. The seen
-   * ids of a busy partition outnumber its accounts by far, so a delta is what
-   * keeps snapshotting cheap; laid over the snapshot before it (see
-   * `mergeSnapshots`) it gives the whole state again.
+   * A snapshot to save, whole or as a delta: only the accounts changed and
+   * the seen entries added or changed since the previous `takeSnapshot`. The
+   * seen ids of a busy partition outnumber its accounts by far, and an
+   * account with many holds weighs more than many ids, so carrying only what
+   * changed is what keeps snapshotting cheap; laid over the snapshot before it (see
+   * `mergeSnapshots` in consumer/snapshot-merge.ts) it gives the whole state again.
    */
   takeSnapshot(offset: number, whole: boolean): PartitionSnapshot {
-    const changed = this.seenChanged;
+    const seenChanged = this.seenChanged;
+    const accountsChanged = this.accountsChanged;
     this.seenChanged = new Set();
+    this.accountsChanged = new Set();
     if (whole) return this.snapshot(offset);
     const seen: [string, Remembered][] = [];
-    for (const key of changed) {
+    for (const key of seenChanged) {
       const s = this.seen.get(key);
       if (s !== undefined) seen.push([key, s]);
     }
-    return { partition: this.partition, offset, clock: this.clock, accounts: [...this.accounts], seen };
+    // Accounts are never removed, so each one changed is still there; one new since the
+    // snapshot below comes after the older ones, in the order the live map has it.
+    const accounts = [...accountsChanged].map((id): [string, Account] => [id, this.accounts.get(id)!]);
+    return { ...this.snapshotOf(offset, accounts, seen), changedAccountsOnly: true };
+  }
+
+  private snapshotOf(offset: number, accounts: [string, Account][], seen: [string, Remembered][]): PartitionSnapshot {
+    const s: PartitionSnapshot = { partition: this.partition, offset, clock: this.clock, accounts, seen };
+    if (this.clockSource !== 'receivedAt') s.clockSource = this.clockSource;
+    return s;
   }
 
   static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
     const p = new PartitionLedger(s.partition, idWindowMs);
     p.clock = s.clock;
+    p.clockSource = s.clockSource ?? 'receivedAt';
     p.accounts = new Map(s.accounts);
     p.seen = new Map();
     laySeen(p.seen, s.seen);
@@ -201,63 +250,6 @@ export class PartitionLedger {
     for (const [, a] of p.accounts) for (const h of a.holds) next = Math.min(next, h.expiresAt);
     p.nextLapse = next;
     return p;
-  }
-}
-
-/**
- * A whole snapshot with the deltas laid over it so far. Its seen ids are a
- * map, so a later delta is laid over it in place: a member standing by keeps
- * one per partition and lays each new delta over it as it is saved.
- */
-export interface MergedSnapshot {
-  partition: number;
-  offset: number;
-  clock: number;
-  accounts: [string, Account][];
-  seen: Map<string, Remembered>;
-  /** Deltas laid over the whole snapshot it started from. */
-  deltas: number;
-}
-
-export function startMerge(whole: PartitionSnapshot): MergedSnapshot {
-  const { partition, offset, clock, accounts } = whole;
-  const m: MergedSnapshot = { partition, offset, clock, accounts, seen: new Map(), deltas: 0 };
-  laySeen(m.seen, whole.seen);
-  return m;
-}
-
-/**
- * Lays a later delta over `m`, in place. Seen entries keep their first-seen
- * order (a changed entry keeps its place), so the log-time order `forget`
- * relies on holds; a delta carries every account whole.
- */
-export function layDelta(m: MergedSnapshot, delta: PartitionSnapshot): void {
-  laySeen(m.seen, delta.seen);
-  m.accounts = delta.accounts;
-  m.offset = delta.offset;
-  m.clock = delta.clock;
-  m.deltas++;
-}
-
-export function mergedSnapshot(m: MergedSnapshot): PartitionSnapshot {
-  return { partition: m.partition, offset: m.offset, clock: m.clock, accounts: m.accounts, seen: [...m.seen] };
-}
-
-/** A whole snapshot and the deltas taken after it, oldest first, as one whole snapshot. */
-export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
-  const [whole, ...deltas] = chain;
-  if (!whole) throw new Error('mergeSnapshots needs at least one snapshot');
-  const m = startMerge(whole);
-  for (const d of deltas) layDelta(m, d);
-  return mergedSnapshot(m);
-}
-
-function laySeen(seen: Map<string, Remembered>, entries: [string, Remembered][]): void {
-  for (const [key, r] of entries) {
-    // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
-    const known = seen.get(key);
-    if (known !== undefined && rememberedAt(known) !== rememberedAt(r)) seen.delete(key);
-    seen.set(key, r);
   }
 }
 

@@ -5,9 +5,16 @@
 // format it was written in; a reader decodes each by that format and refuses
 // a format it does not know rather than guess at it.
 //
-// Format 2, written by this code: a chunk's accounts and remembered ids are
-// JSON (FerretDB refuses nested arrays), deflated; a remembered id is the
-// packed string of common/remembered.ts.
+// Format 2: a chunk's accounts and remembered ids are JSON (FerretDB refuses
+// nested arrays), deflated; a remembered id is the packed string of
+// common/remembered.ts. A delta carries every account whole.
+//
+// Format 3, written by this code: as format 2, except that a delta carries
+// only the accounts changed since its base, and the meta document carries the
+// partition's clock source when it is not `receivedAt`. A reader of format 2
+// would take a format 3 delta's accounts for all of them, and replay the log
+// by the api's clocks after the partition moved to the broker's: it must
+// refuse these, so the number changed.
 //
 // It lives with the consumer, not in common/: only the consumer writes and
 // reads snapshots, and they hold its ledger's own state.
@@ -20,7 +27,9 @@ import type { Outcome } from '../common/types.js';
 import type { PartitionSnapshot } from './partition.js';
 
 /** The format this code writes into every chunk and meta document. */
-export const SNAPSHOT_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 3;
+/** The format whose deltas carried every account whole. */
+const WHOLE_ACCOUNTS_FORMAT = 2;
 
 /**
  * Documents without a `format` field are format 1: every snapshot saved from
@@ -30,7 +39,7 @@ export const SNAPSHOT_FORMAT = 2;
  * a remembered id was an `{fp, outcome, at}` object until 39fb87c packed it.
  */
 export const UNMARKED_FORMAT = 1;
-const READABLE_FORMATS = [UNMARKED_FORMAT, SNAPSHOT_FORMAT];
+const READABLE_FORMATS = [UNMARKED_FORMAT, WHOLE_ACCOUNTS_FORMAT, SNAPSHOT_FORMAT];
 
 export interface SnapshotChunk {
   _id: number;
@@ -48,6 +57,8 @@ export interface SnapshotMeta {
   partition: number;
   offset: number;
   clock: number;
+  /** Format 3: present when the partition's clock is the broker's append time; absent, `receivedAt`. */
+  clockSource?: 'log-append-time';
   chunks: number;
 }
 
@@ -63,16 +74,30 @@ export async function encodeChunk(index: number, state: ChunkState): Promise<Sna
 }
 
 /** The meta document of a snapshot of `chunks` chunks, in SNAPSHOT_FORMAT. */
-export function encodeMeta(snapshot: Pick<PartitionSnapshot, 'partition' | 'offset' | 'clock'>, chunks: number): SnapshotMeta {
-  const { partition, offset, clock } = snapshot;
-  return { _id: 'meta', format: SNAPSHOT_FORMAT, partition, offset, clock, chunks };
+export function encodeMeta(snapshot: Pick<PartitionSnapshot, 'partition' | 'offset' | 'clock' | 'clockSource'>, chunks: number): SnapshotMeta {
+  const { partition, offset, clock, clockSource } = snapshot;
+  const meta: SnapshotMeta = { _id: 'meta', format: SNAPSHOT_FORMAT, partition, offset, clock, chunks };
+  if (clockSource !== undefined) meta.clockSource = clockSource;
+  return meta;
 }
 
 /** The format `document` (named `what` in errors) was written in; refuses one this code cannot read. */
 export function formatOf(document: { _id: unknown; format?: unknown }, what: string): number {
   const format = document.format ?? UNMARKED_FORMAT;
-  if (format !== UNMARKED_FORMAT && format !== SNAPSHOT_FORMAT) throw unknownFormat(what, format, READABLE_FORMATS);
-  return format;
+  if (!READABLE_FORMATS.includes(format as number)) throw unknownFormat(what, format, READABLE_FORMATS);
+  return format as number;
+}
+
+/** Whether a delta saved in `format` carries only the accounts changed since its base (else every account whole). */
+export function deltaCarriesChangedAccountsOnly(format: number): boolean {
+  return format >= SNAPSHOT_FORMAT;
+}
+
+/** The clock source a meta document of a readable format names; refuses a value this code does not know. */
+export function clockSourceOf(meta: SnapshotMeta, what: string): SnapshotMeta['clockSource'] {
+  const { clockSource } = meta;
+  if (clockSource === undefined || clockSource === 'log-append-time') return clockSource;
+  throw new TypeError(`${what}: unknown clock source ${JSON.stringify(clockSource)}`);
 }
 
 /** A chunk's accounts and remembered ids, read by the chunk's own format. */
@@ -86,12 +111,12 @@ export async function decodeChunk(chunk: SnapshotChunk, what: string): Promise<C
 }
 
 /**
- * A remembered id as a snapshot of `format` holds it: format 2 holds the
- * packed string only; format 1 held either that or an `{fp, outcome, at}`
+ * A remembered id as a snapshot of `format` holds it: formats 2 and 3 hold
+ * the packed string only; format 1 held either that or an `{fp, outcome, at}`
  * object, which is packed here.
  */
 export function rememberedFromSnapshot(value: unknown, format: number): Remembered {
-  if (format !== UNMARKED_FORMAT && format !== SNAPSHOT_FORMAT) throw unknownFormat('a snapshot', format, READABLE_FORMATS);
+  if (!READABLE_FORMATS.includes(format)) throw unknownFormat('a snapshot', format, READABLE_FORMATS);
   if (typeof value === 'string') return value;
   const unpacked = value as { outcome?: Outcome } | null;
   if (format === UNMARKED_FORMAT && unpacked?.outcome && typeof unpacked.outcome.decidedAt === 'number') {

@@ -3,9 +3,10 @@
 //
 // Each snapshot is a collection of its own: `snapshot.p<partition>.o<offset>`
 // holds the whole state, `snapshot.p<partition>.o<offset>.b<base>` a delta
-// (the accounts whole, and the seen ids added or changed since the snapshot at
-// offset <base>). A busy partition remembers far more ids than it has
-// accounts, so deltas keep each save small; every MAX_DELTAS saves one is
+// (the accounts changed, and the seen ids added or changed, since the snapshot
+// at offset <base>). A busy partition remembers far more ids than it has
+// accounts, and has far more accounts than a snapshot interval changes, so
+// deltas keep each save small; every MAX_DELTAS saves one is
 // whole again, so a load reads a short chain. The state at an offset is the
 // same whoever computed it, so a base is named by its offset alone: any
 // complete snapshot at that offset will do.
@@ -20,8 +21,18 @@
 // dropping their collections: on the embedded server every delete is a scan,
 // and a scan of large snapshot documents costs more than the inserts.
 import type { Db } from 'mongodb';
-import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot, type PartitionSnapshot } from './partition.js';
-import { decodeChunk, encodeChunk, encodeMeta, formatOf, type SnapshotChunk, type SnapshotMeta } from './snapshot-format.js';
+import type { PartitionSnapshot } from './partition.js';
+import {
+  clockSourceOf,
+  decodeChunk,
+  deltaCarriesChangedAccountsOnly,
+  encodeChunk,
+  encodeMeta,
+  formatOf,
+  type SnapshotChunk,
+  type SnapshotMeta,
+} from './snapshot-format.js';
+import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot } from './snapshot-merge.js';
 
 // A remembered id is a short packed string (common/remembered.ts) and an
 // account with its holds a few times that, so a chunk of this many entries
@@ -206,7 +217,7 @@ export class SnapshotStore {
     const chunks = docs.filter((d): d is SnapshotChunk => d._id !== 'meta').sort((a, b) => a._id - b._id);
     if (!meta) return undefined;
     // Before counting its chunks: a newer format might count them otherwise.
-    formatOf(meta, name);
+    const format = formatOf(meta, name);
     if (chunks.length !== meta.chunks) return undefined;
     const accounts: PartitionSnapshot['accounts'] = [];
     const seen: PartitionSnapshot['seen'] = [];
@@ -215,7 +226,12 @@ export class SnapshotStore {
       for (const a of state.accounts) accounts.push(a);
       for (const e of state.seen) seen.push(e);
     }
-    return { partition, offset: meta.offset, clock: meta.clock, accounts, seen };
+    const snapshot: PartitionSnapshot = { partition, offset: meta.offset, clock: meta.clock, accounts, seen };
+    const clockSource = clockSourceOf(meta, name);
+    if (clockSource !== undefined) snapshot.clockSource = clockSource;
+    // A delta's meaning is its format's: a format 2 delta carries every account whole.
+    if (NAME.exec(name)?.[3] !== undefined && deltaCarriesChangedAccountsOnly(format)) snapshot.changedAccountsOnly = true;
+    return snapshot;
   }
 
   /** The partition's snapshots, newest first. */

@@ -15,7 +15,7 @@ import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import type { Consumer, Message } from 'kafkajs';
 import { loadConfigOrExit, type Config } from '../../common/config.js';
-import { encodeMessage, parseMessage, partitionOf } from '../../common/message.js';
+import { encodeMessage, isTransaction, parseMessage, partitionOf } from '../../common/message.js';
 import { keys } from '../../common/read-model.js';
 import { operatorKafka } from '../shared/kafka-admin.js';
 
@@ -88,9 +88,13 @@ export async function redrive(config: Config, o: RedriveOptions = {}): Promise<R
               last = record.offset;
               report.read++;
               const parsed = parseMessage(record.value);
-              if (!parsed.ok || parsed.msg.type === 'tick') {
+              if (!parsed.ok || !isTransaction(parsed.msg)) {
                 // JSON parse errors name a position: grouped as one reason.
-                const reason = parsed.ok ? 'a tick (later ticks supersede it)' : parsed.reason.replace(/^not JSON:.*$/s, 'not JSON');
+                const reason = !parsed.ok
+                  ? parsed.reason.replace(/^not JSON:.*$/s, 'not JSON')
+                  : parsed.msg.type === 'tick'
+                    ? 'a tick (later ticks supersede it)'
+                    : 'a clock marker (the owner publishes another if its partition still needs one)';
                 report.skipped++;
                 report.reasons[reason] = (report.reasons[reason] ?? 0) + 1;
                 continue;

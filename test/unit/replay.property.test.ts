@@ -1,160 +1,35 @@
-// Property-based replay tests of the partition state machine: random logs over
-// a few accounts (deposits, requests, withdrawals with and without requestId,
-// cancels, ticks, retries with the same and with another body, a jittery clock,
-// holds with and without expiry), then
+// Property-based replay tests of the partition state machine: random logs
+// (test/helpers/replay-log.ts: a few accounts, every message type, retries,
+// a jittery clock, replicas whose clocks jump ahead, hold limits, and clock
+// markers that move a partition to the broker's clock part way), then
 //  (a) the invariants of docs/ledger-rules.md and the reference model after every step;
 //  (b) determinism: the same log from scratch gives the same everything;
 //  (c) redelivery as the consumer does it: crash, restore the snapshot taken at an
 //      earlier offset, re-read the log from there: same final state, same documents;
 //  (d) restarts from a JSON round-tripped snapshot every k offsets: same final state;
-//  (e) delta snapshots laid over a whole one give the whole state back.
+//  (e) delta snapshots laid over a whole one give the whole state back;
+//  (f) replays from a snapshot taken before the clock marker and from one after it agree.
 import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
-import { layDelta, mergedSnapshot, mergeSnapshots, PartitionLedger, startMerge, type MergedSnapshot, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
-import type { LedgerDoc, LogMessage, TxMessage } from '../../common/types.js';
+import { PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import { layDelta, mergedSnapshot, mergeSnapshots, startMerge, type MergedSnapshot } from '../../consumer/snapshot-merge.js';
+import type { LedgerDoc } from '../../common/types.js';
 import { LedgerModel } from '../helpers/ledger-model.js';
+import { applyRecord, FAR_AHEAD_MS, logArb, type LogRecord } from '../helpers/replay-log.js';
 
 const PARTITION = 7;
-const ACCOUNTS = ['acc-a', 'acc-b', '__proto__'];
 const FOREVER = 1e12;
 const RUNS = Number(process.env.REPLAY_RUNS ?? 300);
-
-// ---- log generation -------------------------------------------------------
-
-type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse';
-
-interface Op {
-  kind: Kind;
-  acct: number;
-  amount: number;
-  /** Hold lifetime relative to receivedAt (sometimes already past); undefined: no expiry. */
-  ttl: number | undefined;
-  /** Picks an earlier message or request. */
-  ref: number;
-  /** For capture and cancel: an earlier request, or an id never requested. */
-  known: boolean;
-  /** Step of the clock: mostly forward, sometimes back (jitter), sometimes a jump. */
-  dt: number;
-  variant: number;
-}
-
-const opArb: fc.Arbitrary<Op> = fc.record({
-  kind: fc.oneof(
-    { weight: 3, arbitrary: fc.constant<Kind>('deposit') },
-    { weight: 4, arbitrary: fc.constant<Kind>('request') },
-    { weight: 2, arbitrary: fc.constant<Kind>('withdraw') },
-    { weight: 2, arbitrary: fc.constant<Kind>('capture') },
-    { weight: 2, arbitrary: fc.constant<Kind>('cancel') },
-    { weight: 1, arbitrary: fc.constant<Kind>('tick') },
-    { weight: 3, arbitrary: fc.constant<Kind>('retry') },
-    { weight: 1, arbitrary: fc.constant<Kind>('reuse') },
-  ),
-  acct: fc.nat(ACCOUNTS.length - 1),
-  // Round amounts make "available exactly equal to the request" common.
-  amount: fc.oneof(
-    { weight: 20, arbitrary: fc.constantFrom(10, 20, 25, 50, 100) },
-    { weight: 20, arbitrary: fc.integer({ min: 1, max: 120 }) },
-    // Amounts near 2^53 - 1, so balances reach the edge of what is counted exactly.
-    { weight: 1, arbitrary: fc.integer({ min: Number.MAX_SAFE_INTEGER - 200, max: Number.MAX_SAFE_INTEGER }) },
-  ),
-  ttl: fc.option(fc.integer({ min: -50, max: 800 }), { nil: undefined, freq: 2 }),
-  ref: fc.nat(),
-  known: fc.boolean(),
-  dt: fc.oneof(
-    { weight: 8, arbitrary: fc.integer({ min: 0, max: 150 }) },
-    { weight: 2, arbitrary: fc.integer({ min: -120, max: -1 }) },
-    { weight: 1, arbitrary: fc.integer({ min: 500, max: 2_000 }) },
-  ),
-  variant: fc.nat(3),
-});
-
-function buildLog(ops: Op[]): LogMessage[] {
-  let now = 1_000_000;
-  const log: LogMessage[] = [];
-  const txs: TxMessage[] = [];
-  const requests: TxMessage[] = [];
-  const add = (m: LogMessage) => {
-    log.push(m);
-    if (m.type !== 'tick') txs.push(m);
-    if (m.type === 'withdraw_request') requests.push(m);
-  };
-  ops.forEach((op, i) => {
-    now += op.dt;
-    const accountId = ACCOUNTS[op.acct]!;
-    const base: { v: 1; id: string; accountId: string; receivedAt: number; clientTimestamp?: string } = { v: 1, id: `t${i}`, accountId, receivedAt: now };
-    // The client's claimed time, sometimes far from the log clock: it must change nothing.
-    if (op.variant === 2) base.clientTimestamp = new Date(now - op.dt * 1_000_000).toISOString();
-    const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
-    switch (op.kind) {
-      case 'deposit':
-        // Larger than the rest, so that requests are approved about as often as denied.
-        return add({ ...base, type: 'deposit', amount: op.amount * 3 });
-      case 'withdraw':
-        return add({ ...base, type: 'withdraw', amount: op.amount });
-      case 'request': {
-        const m: TxMessage = { ...base, type: 'withdraw_request', amount: op.amount };
-        if (op.ttl !== undefined) m.expiresAt = now + op.ttl;
-        // The time to live asked for (part of the body); none, as an api from before it sent.
-        if (op.variant > 0) m.expiresInSeconds = 60 * op.variant;
-        return add(m);
-      }
-      case 'capture': {
-        // Mostly on the request's own account; a request of another account is not held here.
-        const rid = requestId();
-        const owner = requests.find((r) => r.id === rid)?.accountId;
-        return add({ ...base, accountId: op.variant > 0 && owner ? owner : accountId, type: 'withdraw', amount: op.amount, requestId: rid });
-      }
-      case 'cancel': {
-        const rid = requestId();
-        const owner = requests.find((r) => r.id === rid)?.accountId;
-        return add({ ...base, accountId: op.variant > 0 && owner ? owner : accountId, type: 'cancel', requestId: rid });
-      }
-      case 'tick':
-        return add({ v: 1, type: 'tick', receivedAt: now });
-      case 'retry': {
-        // The same body again, later, with new transport fields; often a request, whose answer
-        // may have become cancelled or expired meanwhile.
-        const pool = op.variant < 2 && requests.length > 0 ? requests : txs;
-        const first = pool[op.ref % Math.max(1, pool.length)];
-        if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
-        const m: TxMessage = { ...first, receivedAt: now, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
-        if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = now + op.ttl;
-        return add(m);
-      }
-      case 'reuse': {
-        // The same id with another body.
-        const first = txs[op.ref % Math.max(1, txs.length)];
-        if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
-        const m: TxMessage = { ...first, receivedAt: now };
-        if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
-        // Another time to live: a conflict when both carry one, compared as before when either does not.
-        else if (first.type === 'withdraw_request' && op.variant === 3) m.expiresInSeconds = first.expiresInSeconds === undefined ? 60 : first.expiresInSeconds + 1;
-        else if (op.variant === 0) m.amount = first.amount! + 1;
-        else if (op.variant === 1) m.type = first.type === 'deposit' ? 'withdraw' : 'deposit';
-        else if (first.requestId === undefined) m.requestId = `r${op.ref}`;
-        else delete m.requestId;
-        if (m.type !== 'withdraw_request') {
-          delete m.expiresAt;
-          delete m.expiresInSeconds;
-        }
-        return add(m);
-      }
-    }
-  });
-  return log;
-}
-
-const logArb = (max: number) => fc.array(opArb, { minLength: 1, maxLength: max, size: 'max' }).map(buildLog);
 const windowArb = fc.constantFrom(FOREVER, 300, 1_000, 5_000);
 
 // ---- running --------------------------------------------------------------
 
 const json = <T>(v: T): T => JSON.parse(JSON.stringify(v)) as T;
 
-function runAll(log: LogMessage[], windowMs: number): { steps: Step[]; final: PartitionSnapshot } {
+function runAll(log: LogRecord[], windowMs: number): { steps: Step[]; final: PartitionSnapshot } {
   const p = new PartitionLedger(PARTITION, windowMs);
-  const steps = log.map((m, i) => p.apply(m, i));
+  const steps = log.map((r, i) => applyRecord(p, r, i));
   return { steps, final: json(p.snapshot(log.length)) };
 }
 
@@ -166,14 +41,22 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   let nothingCreated = 0;
   let ttlConflicts = 0;
   let ttlNotCompared = 0;
+  /** Calls from a replica far ahead: under `receivedAt` they moved the clock, under the broker's they did not. */
+  const farAhead = { moved: 0, ignored: 0 };
   fc.assert(
     fc.property(logArb(80), windowArb, (log, windowMs) => {
       const p = new PartitionLedger(PARTITION, windowMs);
       const model = new LedgerModel(PARTITION, windowMs === FOREVER ? Infinity : windowMs);
-      log.forEach((m, offset) => {
+      log.forEach(({ msg: m, timestamp }, offset) => {
         const before = new Map([...p.accountIds()].map((id) => [id, p.account(id)]));
-        const step = p.apply(m, offset);
-        model.check(p, m, offset, step);
+        const clockBefore = p.clock;
+        const step = p.apply(m, offset, timestamp);
+        model.check(p, m, offset, step, timestamp);
+        if (m.receivedAt - clockBefore >= FAR_AHEAD_MS / 2 && m.type !== 'clock') {
+          if (p.clockSource === 'receivedAt') farAhead.moved++;
+          else if (p.clock >= m.receivedAt) throw new Error(`offset ${offset}: a replica's clock moved the broker-timed clock`);
+          else farAhead.ignored++;
+        }
         // Accounts this message did not touch are the very same objects.
         for (const [id, acc] of before) if (!step.touched.includes(id) && p.account(id) !== acc) throw new Error(`${id} changed untouched`);
         const o = step.outcome;
@@ -181,9 +64,10 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
           ? [o.type, o.status, o.reason, o.replayed && 'replayed', o.overdraft && 'overdraft', o.type === 'withdraw' && o.requestId && !o.reason && 'capture']
               .filter(Boolean)
               .join(':')
-          : 'tick';
+          : m.type;
         statuses.set(s, (statuses.get(s) ?? 0) + 1);
-        for (const d of step.docs) if (d.type === 'expire') statuses.set('expire', (statuses.get('expire') ?? 0) + 1);
+        const expire = `expire:${p.clockSource}`;
+        for (const d of step.docs) if (d.type === 'expire') statuses.set(expire, (statuses.get(expire) ?? 0) + 1);
       });
       renewedIds += model.renewedIds;
       nothingCreated += model.nothingCreated;
@@ -199,6 +83,7 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
     'deposit:conflict:id_reused',
     'withdraw_request:approved',
     'withdraw_request:denied:insufficient_funds',
+    'withdraw_request:denied:hold_limit',
     'withdraw_request:approved:replayed',
     'withdraw_request:cancelled:replayed',
     'withdraw_request:expired:replayed',
@@ -210,7 +95,9 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
     'cancel:not_found:request_not_held',
     'cancel:conflict:id_reused',
     'tick',
-    'expire',
+    'clock',
+    'expire:receivedAt',
+    'expire:log-append-time',
   ]) {
     t.ok((statuses.get(s) ?? 0) > 0, `generated: ${s} (${statuses.get(s) ?? 0})`);
   }
@@ -218,6 +105,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   t.ok(nothingCreated > 0, `generated: decisions on an unknown account that create no account (${nothingCreated})`);
   t.ok(ttlConflicts > 0, `generated: repeats refused for another time to live alone (${ttlConflicts})`);
   t.ok(ttlNotCompared > 0, `generated: repeats where one side carries no time to live, compared as before (${ttlNotCompared})`);
+  t.ok(farAhead.moved > 0, `generated: a replica far ahead moving a partition clocked by receivedAt (${farAhead.moved})`);
+  t.ok(farAhead.ignored > 0, `generated: a replica far ahead ignored by a partition on the broker's clock (${farAhead.ignored})`);
 });
 
 t.test('(b) the same log from scratch gives the same outcomes, documents and state', async (t) => {
@@ -259,7 +148,7 @@ t.test('(c) crash and redelivery from an earlier snapshot: same final state, sam
       let p = new PartitionLedger(PARTITION, windowMs);
       let offset = 0;
       while (offset < log.length) {
-        const step = p.apply(log[offset]!, offset);
+        const step = applyRecord(p, log[offset]!, offset);
         // Every answer, first time or redelivered, is the one the uninterrupted run gave.
         deepStrictEqual(step, reference.steps[offset], `offset ${offset}`);
         for (const d of step.docs) {
@@ -296,8 +185,8 @@ t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninte
       const reference = runAll(log, windowMs);
       let p = new PartitionLedger(PARTITION, windowMs);
       const steps: Step[] = [];
-      log.forEach((m, offset) => {
-        steps.push(p.apply(m, offset));
+      log.forEach((r, offset) => {
+        steps.push(applyRecord(p, r, offset));
         if ((offset + 1) % k === 0) p = PartitionLedger.restore(json(p.snapshot(offset + 1)), windowMs);
       });
       deepStrictEqual(steps, reference.steps, 'the same steps');
@@ -318,11 +207,11 @@ t.test('(e) a chain of delta snapshots, merged at once or one at a time, restore
       let chain: PartitionSnapshot[] = [];
       // The same chain merged one snapshot at a time, as a consumer standing by keeps it.
       let warm: MergedSnapshot | undefined;
-      log.forEach((m, i) => {
-        p.apply(m, i);
+      log.forEach((r, i) => {
+        applyRecord(p, r, i);
         const offset = i + 1;
         if (offset % k !== 0 && offset !== log.length) return;
-        const isWhole = chain.length === 0 || whole[i]!;
+        const isWhole = chain.length === 0 || whole[i % whole.length]!;
         const taken = json(p.takeSnapshot(offset, isWhole));
         chain = isWhole ? [taken] : [...chain, taken];
         deltasUsed += chain.length - 1;
@@ -332,11 +221,51 @@ t.test('(e) a chain of delta snapshots, merged at once or one at a time, restore
         const restored = PartitionLedger.restore(json(mergeSnapshots(chain)), windowMs);
         deepStrictEqual(json(restored.snapshot(offset)), json(p.snapshot(offset)), `state at ${offset} from ${chain.length} links`);
         // And the rest of the log from there answers as the uninterrupted run did.
-        const rest = log.slice(offset).map((msg, j) => restored.apply(msg, offset + j));
+        const rest = log.slice(offset).map((r, j) => applyRecord(restored, r, offset + j));
         deepStrictEqual(rest, reference.steps.slice(offset), `steps after ${offset}`);
       });
     }),
     { numRuns: RUNS },
   );
   t.ok(deltasUsed > 0, `deltas laid over whole snapshots: ${deltasUsed}`);
+});
+
+t.test('(f) replays from a snapshot taken before the clock marker and from one after it agree', async (t) => {
+  const scenario = fc
+    .tuple(logArb(80), windowArb)
+    .filter(([log]) => log.some((r) => r.msg.type === 'clock'))
+    .chain(([log, windowMs]) => {
+      const marker = log.findIndex((r) => r.msg.type === 'clock');
+      return fc.record({
+        log: fc.constant(log),
+        windowMs: fc.constant(windowMs),
+        // Snapshot offsets: one whose state has not read the marker, one whose state has.
+        before: fc.integer({ min: 0, max: marker }),
+        after: fc.integer({ min: marker + 1, max: log.length }),
+      });
+    });
+  let markers = 0;
+  fc.assert(
+    fc.property(scenario, ({ log, windowMs, before, after }) => {
+      const reference = runAll(log, windowMs);
+      const snapshots = new Map<number, PartitionSnapshot>();
+      const p = new PartitionLedger(PARTITION, windowMs);
+      log.forEach((r, offset) => {
+        if (offset === before || offset === after) snapshots.set(offset, json(p.snapshot(offset)));
+        applyRecord(p, r, offset);
+      });
+      snapshots.set(log.length, json(p.snapshot(log.length)));
+      deepStrictEqual(snapshots.get(before)!.clockSource, undefined, 'before the marker: receivedAt');
+      deepStrictEqual(snapshots.get(after)!.clockSource, 'log-append-time', 'after the marker: the broker clock');
+      for (const from of [before, after]) {
+        const restored = PartitionLedger.restore(snapshots.get(from)!, windowMs);
+        const steps = log.slice(from).map((r, j) => applyRecord(restored, r, from + j));
+        deepStrictEqual(steps, reference.steps.slice(from), `steps replayed from ${from}`);
+        deepStrictEqual(json(restored.snapshot(log.length)), reference.final, `final state replayed from ${from}`);
+      }
+      markers++;
+    }),
+    { numRuns: RUNS },
+  );
+  t.ok(markers > 0, `logs with a marker replayed from both sides of it: ${markers}`);
 });

@@ -1,13 +1,15 @@
 // The snapshot contract: chunks and meta documents carry their format and
 // read back equal; documents without one are format 1 in each shape that
 // format had; a format this code does not know is refused, by the codec and
-// by the store's load, rather than guessed at.
+// by the store's load, rather than guessed at. A delta is read by its own
+// format: format 3 carries the accounts changed, format 2 every account whole.
 import { promisify } from 'node:util';
 import { deflateRaw } from 'node:zlib';
 import t from 'tap';
 import { Binary, type Db } from 'mongodb';
 import { PartitionLedger } from '../../consumer/partition.js';
 import {
+  clockSourceOf,
   decodeChunk,
   encodeChunk,
   encodeMeta,
@@ -19,7 +21,7 @@ import {
 import { SnapshotStore, snapshotCollectionName } from '../../consumer/snapshots.js';
 import { ledgerId } from '../../consumer/ledger.js';
 import { TELLER_ERR_UNKNOWN_FORMAT as UNKNOWN_FORMAT } from '../../common/errors.js';
-import { deposit, request, withdraw } from '../helpers/tx.js';
+import { deposit, request, tick, withdraw } from '../helpers/tx.js';
 
 const DAY = 86_400_000;
 const deflate = promisify(deflateRaw);
@@ -69,7 +71,7 @@ t.test('a document without a format is format 1, in each of its shapes', async (
   }
 });
 
-t.test('format 2 is read as format 2 only: no shape of format 1 is accepted in it', async (t) => {
+t.test('formats 2 and 3 are read as such only: no shape of format 1 is accepted in them', async (t) => {
   const p = partition();
   const packed = p.snapshot(4);
   await t.rejects(decodeChunk({ _id: 0, format: SNAPSHOT_FORMAT, accounts: '[]', seen: JSON.stringify(packed.seen) }, 'chunk'), TypeError, 'JSON text');
@@ -77,7 +79,8 @@ t.test('format 2 is read as format 2 only: no shape of format 1 is accepted in i
   await t.rejects(decodeChunk({ _id: 0, format: SNAPSHOT_FORMAT, accounts: new Binary(await deflate('[]')), seen: unpacked }, 'chunk'), TypeError, 'unpacked ids');
   const [, outcome] = unpackedSeen(p)[0] as [string, unknown];
   t.type(rememberedFromSnapshot(outcome, UNMARKED_FORMAT), 'string', 'format 1 packs an unpacked id');
-  t.throws(() => rememberedFromSnapshot(outcome, SNAPSHOT_FORMAT), TypeError, 'format 2 does not');
+  t.throws(() => rememberedFromSnapshot(outcome, SNAPSHOT_FORMAT), TypeError, 'the current format does not');
+  t.throws(() => rememberedFromSnapshot(outcome, 2), TypeError, 'nor does format 2');
 });
 
 t.test('a format this code does not know is refused', async (t) => {
@@ -137,4 +140,96 @@ t.test('the store loads a format 1 snapshot, and refuses a newer one rather than
   await newer.insertOne({ ...chunk, format: SNAPSHOT_FORMAT + 1 } as never);
   await newer.insertOne({ ...encodeMeta(p.snapshot(9), 1), format: SNAPSHOT_FORMAT + 1 } as never);
   await t.rejects(store.load(0), { code: UNKNOWN_FORMAT.code }, 'the newest snapshot is in an unknown format');
+});
+
+t.test('a delta carries only the accounts changed since the snapshot taken before it', async (t) => {
+  const p = partition();
+  p.apply(deposit('c1', 'c', 5), 4);
+  t.same(
+    p.takeSnapshot(5, true).accounts.map(([id]) => id),
+    ['acc', 'c'],
+    'a whole snapshot: every account',
+  );
+  p.apply(deposit('a2', 'acc', 1), 5);
+  p.apply(deposit('n1', 'new', 3), 6);
+  const delta = p.takeSnapshot(7, false);
+  t.same(
+    delta.accounts.map(([id, a]) => [id, a.balance]),
+    [
+      ['acc', 41],
+      ['new', 3],
+    ],
+    'the account changed and the one created, not c',
+  );
+  t.equal(delta.changedAccountsOnly, true);
+  p.apply(tick(1_000), 7);
+  t.same(p.takeSnapshot(8, false).accounts, [], 'nothing changed since: no account');
+});
+
+/** A snapshot saved as format 2 code saved it: its documents say format 2. */
+async function saveAsFormat2(db: Db, snapshot: ReturnType<PartitionLedger['snapshot']>, base?: number): Promise<void> {
+  const collection = db.collection(snapshotCollectionName(snapshot.partition, snapshot.offset, base));
+  await collection.insertOne({ ...(await encodeChunk(0, snapshot)), format: 2 } as never);
+  await collection.insertOne({ ...encodeMeta(snapshot, 1), format: 2 } as never);
+}
+
+t.test('the store lays a delta by its format: format 3 over the accounts below it, format 2 in place of them', async (t) => {
+  const p = partition();
+  p.apply(deposit('c1', 'c', 5), 4);
+  const whole = JSON.parse(JSON.stringify(p.takeSnapshot(5, true)));
+  p.apply(deposit('a2', 'acc', 1), 5);
+  const delta = p.takeSnapshot(6, false);
+  t.same(delta.accounts.map(([id]) => id), ['acc'], 'the delta leaves c out');
+
+  const current = memoryDb();
+  const store = new SnapshotStore(current.db, 5);
+  await store.save(whole);
+  await store.save(delta, 5);
+  const { deltas: _deltas, ...loaded } = (await store.load(0))!;
+  t.same(
+    loaded.accounts.map(([id, a]) => [id, a.balance]),
+    [
+      ['acc', 41],
+      ['c', 5],
+    ],
+    'format 3: the changed account laid over the others, in their order',
+  );
+  t.strictSame(JSON.parse(JSON.stringify(loaded)), JSON.parse(JSON.stringify(p.snapshot(6))), 'the whole state');
+
+  // Format 2 code wrote every account into each delta: an account one leaves out is gone, by that format's meaning.
+  const older = memoryDb();
+  await saveAsFormat2(older.db, whole);
+  await saveAsFormat2(older.db, { ...p.snapshot(6), accounts: [['acc', p.account('acc')!]] }, 5);
+  t.same(
+    (await new SnapshotStore(older.db, 5).load(0))?.accounts.map(([id]) => id),
+    ['acc'],
+    'a format 2 delta is every account whole',
+  );
+
+  const mixed = memoryDb();
+  await saveAsFormat2(mixed.db, whole);
+  await saveAsFormat2(mixed.db, p.snapshot(6), 5);
+  const mixedStore = new SnapshotStore(mixed.db, 5);
+  p.apply(deposit('a3', 'acc', 1), 6);
+  await mixedStore.save(p.takeSnapshot(7, false), 6);
+  t.same(
+    JSON.parse(JSON.stringify((await mixedStore.load(0))?.accounts)),
+    JSON.parse(JSON.stringify(p.snapshot(7).accounts)),
+    'a format 3 delta over a format 2 chain',
+  );
+});
+
+t.test("the clock source is kept in the meta document, and an unknown one is refused", async (t) => {
+  const p = partition();
+  p.apply({ v: 1, type: 'clock', source: 'log-append-time', receivedAt: 1 }, 4, 2_000);
+  const snapshot = p.snapshot(5);
+  const meta = encodeMeta(snapshot, 1);
+  t.equal(meta.clockSource, 'log-append-time');
+  t.notOk('clockSource' in encodeMeta(partition().snapshot(4), 1), 'absent while the source is receivedAt');
+  t.equal(clockSourceOf(meta, 'meta'), 'log-append-time');
+  t.throws(() => clockSourceOf({ ...meta, clockSource: 'sundial' as never }, 'meta'), TypeError);
+  const { db } = memoryDb();
+  const store = new SnapshotStore(db, 5);
+  await store.save(snapshot);
+  t.equal((await store.load(0))?.clockSource, 'log-append-time', 'loaded with it');
 });
