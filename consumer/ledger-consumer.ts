@@ -11,6 +11,7 @@ import type { Admin, Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { sleep } from '../common/retry.js';
 import type { BatchDecision } from './batch-decision.js';
+import { ClockSwitch } from './clock-switch.js';
 import { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import type { LedgerWriter } from './ledger-writer.js';
@@ -38,7 +39,7 @@ export interface LedgerConsumerDeps {
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;
   log: Logger;
-  /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them). */
+  /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them), and the clock markers. */
   ticker?: Ticker;
 }
 
@@ -49,6 +50,8 @@ export class LedgerConsumer {
   private readonly owners: PartitionOwners;
   private readonly batches: BatchHandler;
   private readonly upkeep: PartitionUpkeep;
+  /** Moves owned partitions to the broker's clock; only a member that ticks publishes markers. */
+  private readonly clockSwitch: ClockSwitch | undefined;
   private batchesInFlight = 0;
   private upkeepTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -81,6 +84,10 @@ export class LedgerConsumer {
       options,
     );
     this.upkeep = new PartitionUpkeep({ ...deps, owners: this.owners, stopping }, options);
+    const { ticker } = deps;
+    if (ticker) {
+      this.clockSwitch = new ClockSwitch({ owners: this.owners, admin: deps.admin, publish: (partitions) => ticker.markClock(partitions), log, stopping }, topic);
+    }
   }
 
   get stats(): ConsumerStats {
@@ -114,7 +121,10 @@ export class LedgerConsumer {
       },
     });
     ticker?.start(() => this.partitions);
-    this.upkeepTimer = setInterval(() => void this.upkeep.round(), UPKEEP_INTERVAL_MS);
+    this.upkeepTimer = setInterval(() => {
+      void this.upkeep.round();
+      void this.clockSwitch?.round();
+    }, UPKEEP_INTERVAL_MS);
   }
 
   /** Finishes what was decided (insert, commit) while still a member, then leaves the group. */
