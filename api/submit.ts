@@ -45,6 +45,12 @@ export interface SubmitDeps {
   decisionTimeoutMs: number;
   idWindowSeconds: number;
   requestTtlSeconds: number;
+  /**
+   * The most open holds an account may have for a withdrawal request to be
+   * approved (MAX_HOLDS_PER_ACCOUNT): each request carries it, so that the
+   * owner, and every replay, applies the limit in force when it was taken.
+   */
+  holdLimit: number;
   /** Told what became of every call taken (metrics). */
   onResult?: (tx: TxRequest, result: SubmitResult) => void;
 }
@@ -138,6 +144,7 @@ export class TransactionSubmitter {
       // The default is filled in here, so a call that names none and one that names the default have one body.
       msg.expiresInSeconds = tx.ttlSeconds ?? this.deps.requestTtlSeconds;
       msg.expiresAt = receivedAt + 1000 * msg.expiresInSeconds;
+      msg.holdLimit = this.deps.holdLimit;
     }
     return msg;
   }

@@ -88,6 +88,9 @@ export function readConfig(env: Source = process.env) {
     decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 3000, 50, 60000),
     idWindowSeconds: r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
+    // Open holds an account may have before a new withdrawal request is denied (hold_limit): what bounds
+    // the work of each call on the account, since its holds are copied and searched on every change.
+    maxHoldsPerAccount: r.int('MAX_HOLDS_PER_ACCOUNT', 1000, 1, 1_000_000),
     producerLingerMs: r.int('PRODUCER_LINGER_MS', 2, 0, 1000),
     producerBatchMax: r.int('PRODUCER_BATCH_MAX', 1000, 1, 100000),
     producerQueueMax: r.int('PRODUCER_QUEUE_MAX', 20000, 1, 10000000),
