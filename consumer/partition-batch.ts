@@ -89,7 +89,7 @@ export class BatchHandler {
       return;
     }
     await this.publishDeadLetters(batch.partition, decision);
-    await this.writeReadModel(owner, batch.partition, decision);
+    await this.writeReadModel(owner, batch.partition, decision, last);
     const written = this.insertThenCommit(owner, batch.partition, decision, last);
     payload.resolveOffset(batch.lastOffset());
     this.count(owner, batch.partition, decision, Math.max(0, Number(batch.highWatermark) - last - 1));
@@ -134,13 +134,18 @@ export class BatchHandler {
     });
   }
 
-  private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision): Promise<void> {
+  private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision, last: number): Promise<void> {
+    const mark = owner.readModelMark(last);
     try {
-      const whole = await this.deps.readModel.apply(partition, decision.accounts, decision.stored, decision.announced);
-      if (!whole) owner.readModelPartial();
+      const answer = await this.deps.readModel.apply(partition, decision.accounts, decision.stored, decision.announced, mark);
+      owner.readModel.answered(mark, answer);
+      if (answer === 'behind') {
+        this.deps.log.warn({ partition, expected: mark.expected }, 'Redis does not hold the partition through the offset expected; reads of it wait for the write-back');
+      }
     } catch (err) {
-      // Redis is down: callers get 202 instead of the decision; the read model is written back later.
-      owner.readModelPartial();
+      // Redis is down or refused the write: callers get the deadline answers instead of the
+      // decision, and the upkeep writes the whole partition back once Redis takes writes again.
+      owner.readModel.failed();
       this.deps.log.warn({ partition, err: (err as Error).message }, 'read model not written');
     }
   }

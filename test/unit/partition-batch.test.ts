@@ -2,7 +2,8 @@
 // the batch writes to are in-memory fakes, the owners and the ledger rules are
 // the real ones. What a batch must do: write its ledger documents, commit
 // lastOffset+1 only once they are in, position itself against the owner's
-// state, publish dead letters, and save a due snapshot only after its insert.
+// state, publish dead letters, save a due snapshot only after its insert, and
+// leave a read model Redis missed or lost to the upkeep to write back whole.
 import t from 'tap';
 import { pino } from 'pino';
 import { encodeMessage } from '../../common/message.js';
@@ -10,8 +11,12 @@ import type { LedgerDoc, LogMessage } from '../../common/types.js';
 import type { DeadLetter, RawRecord } from '../../consumer/batch-decision.js';
 import { BatchHandler, MAX_BACKLOG, type BatchPayload } from '../../consumer/partition-batch.js';
 import { PartitionOwners } from '../../consumer/partition-owners.js';
+import { PartitionUpkeep } from '../../consumer/partition-upkeep.js';
 import type { PartitionSnapshot } from '../../consumer/partition.js';
-import type { AccountWrite } from '../../consumer/read-model-writer.js';
+import type { AccountWrite } from '../../common/read-model.js';
+import type { ReadModelAnswer } from '../../consumer/read-model-knowledge.js';
+import type { ReadModelWriter } from '../../consumer/read-model-writer.js';
+import { MemoryReadModel } from '../helpers/memory-read-model.js';
 import { deposit } from '../helpers/tx.js';
 
 const TOPIC = 'teller.tx';
@@ -35,18 +40,21 @@ class World {
   readonly readModelWrites: AccountWrite[][] = [];
   readonly deadLetters: DeadLetter[][] = [];
   readonly saved: { offset: number; base: number | undefined }[] = [];
-  /** What the next read model writes do: answer whether the partition is whole, or fail. */
-  readModelAnswer: boolean | Error = true;
+  /** What the next read model writes do: answer what Redis holds, or fail. */
+  readModelAnswer: ReadModelAnswer | Error = 'whole';
   deadLetterFailures = 0;
   backlog = 0;
   stopping = false;
+  /** The partitions' high watermark, for the upkeep. */
+  high = 0;
 
   readonly owners = new PartitionOwners(
     { snapshots: { load: async () => undefined, assigned: () => undefined }, log },
     { idWindowMs: DAY, snapshotIntervalMs: 0 },
   );
 
-  handler(snapshotIntervalMs = 60_000): BatchHandler {
+  /** The batch handler; its read model writes go to `readModel` when given, else to the answers of `readModelAnswer`. */
+  handler(snapshotIntervalMs = 60_000, readModel?: Pick<ReadModelWriter, 'apply'>): BatchHandler {
     const world = this;
     return new BatchHandler(
       {
@@ -62,7 +70,7 @@ class World {
               this.writes.push({ docs, done: { resolve, reject } });
             }),
         },
-        readModel: {
+        readModel: readModel ?? {
           apply: async (_partition, accounts) => {
             this.events.push('read model');
             if (this.readModelAnswer instanceof Error) throw this.readModelAnswer;
@@ -276,26 +284,100 @@ t.test('a stopping consumer gives up publishing dead letters', async (t) => {
   t.same(world.writes, [], 'nothing written');
 });
 
-t.test('the read model is marked not whole after a failed write, or when Redis lacks the partition', async (t) => {
+t.test('the read model is not whole after a failed write, or when Redis lacks the partition or lost writes', async (t) => {
+  for (const [answer, what] of [
+    [new Error('redis down'), 'a failed write'],
+    ['missing', 'the partition readiness marker is gone'],
+    ['behind', 'Redis lost writes it acknowledged'],
+  ] as const) {
+    const world = new World();
+    const handler = world.handler();
+    world.owners.assign([0]);
+    const owner = await world.owner(0);
+    await decideAndInsert(world, handler, 0, deposits(0, 0));
+    t.equal(owner.readModel.whole, true, 'a first write that finds Redis whole leaves it whole');
+    world.readModelAnswer = answer;
+    await decideAndInsert(world, handler, 0, deposits(1, 1));
+    t.equal(owner.readModel.whole, false, what);
+    t.same(world.commits.at(-1), [0, 2], 'the ledger goes on without Redis');
+  }
+});
+
+/** A batch handler and an upkeep over one in-memory Redis, as a consumer runs them. */
+function consumerOverRedis(world: World, redis: MemoryReadModel) {
+  const handler = world.handler(60_000, redis);
+  const upkeep = new PartitionUpkeep(
+    {
+      owners: world.owners,
+      admin: {
+        fetchTopicOffsets: async () => [{ partition: 0, offset: '0', high: String(world.high), low: '0' }],
+        fetchTopicMetadata: async () => ({ topics: [] }),
+      },
+      readModel: redis,
+      snapshots: { save: async () => undefined, warm: async () => undefined, standingBy: false },
+      log,
+      stopping: () => false,
+    },
+    { topic: TOPIC, consumerId: 'c1', idWindowMs: DAY, snapshotIntervalMs: 60_000 },
+  );
+  const decide = async (records: RawRecord[]) => {
+    world.high = Number(records.at(-1)!.offset) + 1;
+    await decideAndInsert(world, handler, 0, records);
+  };
+  return { decide, upkeep };
+}
+
+t.test('a write Redis refused is written back by the upkeep while the ready marker stays', async (t) => {
   const world = new World();
-  const handler = world.handler();
+  const redis = new MemoryReadModel();
+  const { decide, upkeep } = consumerOverRedis(world, redis);
   world.owners.assign([0]);
-  const owner = await world.owner(0);
-  owner.readModelRestored();
-  world.readModelAnswer = new Error('redis down');
-  await decideAndInsert(world, handler, 0, deposits(0, 0));
-  t.equal(owner.readModelWhole, false, 'a failed write');
-  t.same(world.commits, [[0, 1]], 'the ledger goes on without Redis');
+  await decide(deposits(0, 1));
+  await upkeep.round();
+  t.equal(redis.ready.get(0), 'c1', 'written whole at first');
+  t.equal(redis.balance('acc'), 20);
 
-  owner.readModelRestored();
-  world.readModelAnswer = false;
-  await decideAndInsert(world, handler, 0, deposits(1, 1));
-  t.equal(owner.readModelWhole, false, 'the partition readiness marker is gone');
+  redis.refusingWrites = true;
+  await decide(deposits(2, 2));
+  t.equal(redis.balance('acc'), 20, 'Redis at its memory limit: the deposit is not in Redis');
+  await upkeep.round();
+  t.equal(redis.balance('acc'), 20, 'nor while Redis still refuses writes');
+  t.ok(redis.ready.has(0), 'the ready marker stays: nothing Redis holds contradicts an answer given');
 
-  owner.readModelRestored();
-  world.readModelAnswer = true;
-  await decideAndInsert(world, handler, 0, deposits(2, 2));
-  t.equal(owner.readModelWhole, true, 'a write into a whole read model leaves it whole');
+  redis.refusingWrites = false;
+  await upkeep.round();
+  t.equal(redis.balance('acc'), 30, 'written back once Redis takes writes again');
+  t.match(redis.outcomes.get('acc/d2'), { status: 'applied', balance: 30 }, 'with the outcome of the refused batch');
+  t.equal(redis.registry.get('d2'), 'acc', 'and its id');
+  t.equal((await world.owner(0)).readModel.whole, true);
+  const sent = redis.accountsSent.length;
+  await upkeep.round();
+  t.equal(redis.accountsSent.length, sent, 'and not again once whole');
+});
+
+t.test('a batch that finds Redis behind what the owner wrote withdraws the ready marker until the upkeep writes it back', async (t) => {
+  const world = new World();
+  const redis = new MemoryReadModel();
+  const { decide, upkeep } = consumerOverRedis(world, redis);
+  world.owners.assign([0]);
+  await decide(deposits(0, 0));
+  await upkeep.round();
+  await decide(deposits(1, 1));
+  t.equal(redis.written.get(0), 1, 'each batch raises the written marker');
+
+  // Redis restarted from a copy saved before the second deposit: older account, lower marker, ready marker kept.
+  redis.accounts.set('acc', { accountId: 'acc', offset: 0, account: { balance: 10, reserved: 0, updatedAt: 1_000 } });
+  redis.outcomes.delete('acc/d1');
+  redis.written.set(0, 0);
+  await decide(deposits(2, 2, 'other'));
+  t.notOk(redis.ready.has(0), 'the next batch withdraws the ready marker: reads of the partition wait');
+  t.equal(redis.balance('acc'), 10);
+
+  await upkeep.round();
+  t.equal(redis.balance('acc'), 20, 'written back');
+  t.ok(redis.outcomes.has('acc/d1'));
+  t.ok(redis.ready.has(0), 'the ready marker set again');
+  t.equal(redis.written.get(0), 2);
 });
 
 t.test('a snapshot that falls due is saved only after its insert, and whole after an abandoned one', async (t) => {
