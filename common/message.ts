@@ -23,6 +23,7 @@ const txSchema = {
     amount: amountSchema,
     requestId: { type: 'string', pattern: ID_PATTERN },
     expiresAt: epochMs,
+    answerBy: epochMs,
     receivedAt: epochMs,
     replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
   },

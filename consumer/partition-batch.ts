@@ -1,6 +1,7 @@
 // One partition batch from kafkajs, in offset order: position it against the
-// owner's state, decide every message in memory, publish the dead letters,
-// write the read model and announce the outcomes, insert the ledger documents
+// owner's state, decide every message in memory, publish the dead letters and
+// the cancels of requests approved after their callers were answered, write
+// the read model and announce the outcomes, insert the ledger documents
 // (grouped with other partitions' batches), and only then commit lastOffset+1.
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -8,6 +9,7 @@ import { retry } from '../common/retry.js';
 import { decideBatch, type BatchDecision, type RawRecord } from './batch-decision.js';
 import type { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
+import { lateCancels, type LateCancelPublisher } from './late-cancel.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { PartitionOwner } from './owner.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -53,17 +55,22 @@ export interface BatchHandlerDeps {
   readModel: Pick<ReadModelWriter, 'apply'>;
   snapshots: Pick<SnapshotStore, 'save'>;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
+  lateCancels: Pick<LateCancelPublisher, 'publish'>;
   committer: Pick<OffsetCommitter, 'mark'>;
   log: Logger;
   /** True once the consumer is stopping: batches that arrive are dropped, retries end. */
   stopping: () => boolean;
   /** Called after each partition batch is decided (metrics). */
   onDecided?: (partition: number, decision: BatchDecision, after: PartitionFigures) => void;
+  /** The owner's wall clock, by which a request is judged approved too late. */
+  now?: () => number;
 }
 
 export interface BatchHandlerOptions {
   topic: string;
   snapshotIntervalMs: number;
+  /** How far past its `answerBy` a request's approval must be for the owner to cancel it (consumer/late-cancel.ts). */
+  lateCancelMarginMs: number;
 }
 
 /** Ledger documents the consumer may decide ahead of the database before it waits. */
@@ -89,6 +96,7 @@ export class BatchHandler {
       return;
     }
     await this.publishDeadLetters(batch.partition, decision);
+    await this.publishLateCancels(batch.partition, decision);
     await this.writeReadModel(owner, batch.partition, decision, last);
     const written = this.insertThenCommit(owner, batch.partition, decision, last);
     payload.resolveOffset(batch.lastOffset());
@@ -131,6 +139,20 @@ export class BatchHandler {
       maxDelayMs: 5000,
       stop: this.deps.stopping,
       onFailure: warnBeforeRetry(this.deps.log, 'write failed; retrying'),
+    });
+  }
+
+  /** Before the commit, like the dead letters: a batch decided again after a crash publishes them again. */
+  private publishLateCancels(partition: number, decision: BatchDecision): Promise<void> {
+    const cancels = lateCancels(decision.approvals, (this.deps.now ?? Date.now)(), this.options.lateCancelMarginMs);
+    if (cancels.length === 0) return Promise.resolve();
+    this.deps.log.warn({ partition, requests: cancels.map((cancel) => cancel.requestId) }, 'requests approved after their callers were answered timeout; cancelling them');
+    return retry(() => this.deps.lateCancels.publish(partition, cancels), {
+      what: 'late cancel',
+      firstDelayMs: 100,
+      maxDelayMs: 5000,
+      stop: this.deps.stopping,
+      onFailure: warnBeforeRetry(this.deps.log, 'publish failed; retrying'),
     });
   }
 
