@@ -2,9 +2,10 @@
 // partition's whole state back when it may not: every account, then every
 // remembered decision with its id, then the written and ready markers. Redis
 // may not hold it after a write it failed (the ready marker still there), or
-// after it lost writes (Redis restarted empty or from an older persistence
-// file: the ready marker withdrawn, so reads of the partition wait until the
-// write-back ends). Rewriting is safe: account writes are guarded by offset.
+// after it lost writes (Redis restarted empty, or from an older persistence
+// file: the ready marker gone or withdrawn, so reads of the partition wait
+// until the write-back ends). Rewriting is safe: account writes are guarded by
+// offset.
 import type { Logger } from 'pino';
 import type { Outcome } from '../common/types.js';
 import type { PartitionOwner } from './owner.js';
@@ -58,7 +59,7 @@ export class ReadModelRestorer {
     const answer = await this.readModel.finishWriteBack(partition, written, offset, this.options.consumerId);
     owner.readModel.writtenBack(losses, offset, answer);
     if (answer === 'behind') this.log.warn({ partition }, 'Redis lost writes during the write-back; writing the partition again');
-    else this.log.info({ partition, accounts: owner.ledger.size, whole: owner.readModel.whole }, 'read model of the partition written whole');
+    else this.log.info({ partition, accounts: owner.ledger.size, whole: owner.readModel.whole }, 'read model of the partition written back');
   }
 
   /** Whether every account was written (false: the consumer began stopping). */
