@@ -18,8 +18,8 @@ import type { Approval } from './batch-decision.js';
 /**
  * The cancels owed for `approvals` decided at `now` by the owner's clock:
  * those past their `answerBy` by more than `marginMs`. The margin covers the
- * skew between the api's clock and the owner's, so that a request the api
- * answered 201 in time is never cancelled.
+ * skew between the api's clock and the owner's: while they differ by less
+ * than it, a request the api answered 201 in time is never cancelled.
  */
 export function lateCancels(approvals: readonly Approval[], now: number, marginMs: number): TxMessage[] {
   return approvals.filter((approval) => now > approval.answerBy + marginMs).map((approval) => timeoutCancel(approval.accountId, approval.id, now));
