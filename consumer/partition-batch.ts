@@ -158,8 +158,9 @@ export class BatchHandler {
 
   private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision, last: number): Promise<void> {
     const mark = owner.readModelMark(last);
+    const { accounts, stored } = readModelWrites(owner, decision, last);
     try {
-      const answer = await this.deps.readModel.apply(partition, decision.accounts, decision.stored, decision.announced, mark);
+      const answer = await this.deps.readModel.apply(partition, accounts, stored, decision.announced, mark);
       owner.readModel.answered(mark, answer);
       if (answer === 'behind') {
         this.deps.log.warn({ partition, expected: mark.expected }, 'Redis does not hold the partition through the offset expected; reads of it wait for the write-back');
@@ -199,6 +200,30 @@ export class BatchHandler {
     this.stats.lag.set(partition, lag);
     this.deps.onDecided?.(partition, decision, { lag, remembered: owner.ledger.remembered });
   }
+}
+
+/**
+ * What the batch writes into Redis. While Redis may lack some of the partition
+ * (its owner does not know it whole), the batch also writes every account it
+ * answers about without changing it, as of the batch's last offset, and the
+ * remembered outcome of every id it answers as a replay: its answers are then
+ * never ahead of what Redis serves, even before the write-back.
+ */
+function readModelWrites(owner: PartitionOwner, decision: BatchDecision, last: number): Pick<BatchDecision, 'accounts' | 'stored'> {
+  if (owner.readModel.whole) return decision;
+  const accounts = [...decision.accounts];
+  const stored = [...decision.stored];
+  const written = new Set(accounts.map((write) => write.accountId));
+  for (const { outcome } of decision.announced) {
+    const account = owner.ledger.account(outcome.accountId);
+    if (account && !written.has(outcome.accountId)) {
+      written.add(outcome.accountId);
+      accounts.push({ accountId: outcome.accountId, offset: last, account });
+    }
+    // Stored as remembered: the stored form has no `replayed`.
+    if (outcome.replayed) stored.push(outcome);
+  }
+  return { accounts, stored };
 }
 
 /** Waits for `work`, keeping the group membership alive meanwhile; never rejects. */

@@ -1,13 +1,15 @@
 // A partition's read model written back whole after Redis missed or lost
 // writes, with the real batch handler and upkeep over one in-memory Redis
 // (test/helpers/memory-read-model.ts), as a consumer runs them: a write Redis
-// refused is repaired though the ready marker stayed, and writes it lost are
-// found by the written marker, with reads held until the write-back.
+// refused is repaired though the ready marker stayed, writes it lost are found
+// by the written marker, with reads held until the write-back, and no answer
+// is ever ahead of what Redis serves meanwhile.
 import t from 'tap';
 import type { RawRecord } from '../../consumer/batch-decision.js';
 import { PartitionUpkeep } from '../../consumer/partition-upkeep.js';
-import { DAY, decideAndInsert, deposits, log, TOPIC, World } from '../helpers/batch-world.js';
+import { DAY, decideAndInsert, deposits, log, record, TOPIC, World } from '../helpers/batch-world.js';
 import { MemoryReadModel } from '../helpers/memory-read-model.js';
+import { deposit } from '../helpers/tx.js';
 
 /** A batch handler and an upkeep over one in-memory Redis, as a consumer runs them. */
 function consumerOverRedis(world: World, redis: MemoryReadModel) {
@@ -84,4 +86,22 @@ t.test('a batch that finds Redis behind what the owner wrote withdraws the ready
   t.ok(redis.outcomes.has('acc/d1'));
   t.ok(redis.ready.has(0), 'the ready marker set again');
   t.equal(redis.written.get(0), 2);
+});
+
+t.test('before the write-back, a replay of a decision Redis missed writes its account and outcome with its answer', async (t) => {
+  const world = new World();
+  const redis = new MemoryReadModel();
+  const { decide, upkeep } = consumerOverRedis(world, redis);
+  world.owners.assign([0]);
+  await decide(deposits(0, 1));
+  await upkeep.round();
+  redis.refusingWrites = true;
+  await decide(deposits(2, 2));
+  redis.refusingWrites = false;
+
+  // The caller of d2, answered 202, sends it again: the replay answers the balance Redis missed.
+  await decide([record(3, deposit('d2', 'acc', 10))]);
+  t.match(redis.announced.at(-1)!.outcome, { id: 'd2', replayed: true, balance: 30 });
+  t.equal(redis.balance('acc'), 30, 'Redis serves the balance the replay answered');
+  t.match(redis.outcomes.get('acc/d2'), { status: 'applied', balance: 30 }, 'and the outcome, found by its id');
 });
