@@ -166,8 +166,8 @@ export class BatchHandler {
         this.deps.log.warn({ partition, expected: mark.expected }, 'Redis does not hold the partition through the offset expected; reads of it wait for the write-back');
       }
     } catch (err) {
-      // Redis is down or refused the write: callers get the deadline answers instead of the
-      // decision, and the upkeep writes the whole partition back once Redis takes writes again.
+      // Redis is down or refused the write, announcements included (unless the connection dropped
+      // after the call ran): the upkeep writes the whole partition back once Redis takes writes again.
       owner.readModel.failed();
       this.deps.log.warn({ partition, err: (err as Error).message }, 'read model not written');
     }
