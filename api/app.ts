@@ -5,6 +5,7 @@ import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } 
 import type { Logger } from 'pino';
 import { ApiKeyAuth } from './auth.js';
 import { installConnectionDrain } from './connection-drain.js';
+import { installJsonBodyParser } from './json-body.js';
 import type { ApiMetrics } from './metrics.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkError, installProblemHandlers } from './problem.js';
@@ -48,6 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
   // Only application/json is a transaction; Fastify would also parse text/plain.
   app.removeContentTypeParser('text/plain');
+  installJsonBodyParser(app);
   installProblemHandlers(app);
   installConnectionDrain(app);
   // Hooks on the root instance apply to every route, the 404 handler included.

@@ -4,7 +4,7 @@
 //
 // API_KEYS holds no key, only SHA-256 digests: entries separated by `;`, each
 // `<sha256 hex of the key>` (every account) or `<sha256 hex>:<account>|<account>...`.
-// A key's digest: `printf %s "$KEY" | sha256sum`, or `node dist/scripts/api-key.js`
+// A key's digest: `printf %s "$KEY" | sha256sum`, or `npm run api-key`
 // to mint a key with its entry. A presented key is hashed and compared with every
 // digest with crypto.timingSafeEqual, all of them every time, so the answer's
 // timing does not depend on which digest (or how much of one) matched.

@@ -14,7 +14,7 @@ import { ApiKeyAuth, parseApiKeys } from './auth.js';
 import { ReadinessProbe } from './health.js';
 import { ApiMetrics } from './metrics.js';
 import { ReadModel } from './readmodel.js';
-import { Statements } from './statement.js';
+import { DEFAULT_STATEMENT_LIMITS, Statements } from './statement.js';
 import { TransactionSubmitter } from './submit.js';
 import { OutcomeWaiter } from './waiter.js';
 
@@ -110,7 +110,10 @@ const app = await buildApp({
   submitter,
   readModel: new ReadModel(redis, () => partitions),
   probe,
-  statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions')),
+  statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions'), {
+    ...DEFAULT_STATEMENT_LIMITS,
+    queueLimit: config.statementQueueLimit,
+  }),
   metrics,
   ...(auth ? { auth } : {}),
 });

@@ -35,6 +35,10 @@ export async function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): 
       },
       ...(o.secured ? { security: [{ bearerAuth: [] }] } : {}),
     },
+    // @fastify/swagger marks every request body required; a route that reads a
+    // missing body as `{}` (api/json-body.ts) is marked here, and its body made optional below.
+    transform: ({ schema, url, route }) => ({ schema: route.config?.bodyMayBeOmitted ? { ...schema, [OPTIONAL_BODY]: true } : schema, url }),
+    transformObject: (document) => ('openapiObject' in document ? withOptionalBodies(document.openapiObject) : document.swaggerObject),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -43,4 +47,20 @@ export async function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): 
     staticCSP: true,
   });
   app.get('/openapi.json', { schema: { hide: true }, config: { public: true } }, async () => app.swagger());
+}
+
+const OPTIONAL_BODY = 'x-teller-body-optional';
+
+type Operation = { requestBody?: { required?: boolean }; [OPTIONAL_BODY]?: boolean };
+
+/** The document with `requestBody.required: false` on each operation marked by `transform`, and the mark removed. */
+function withOptionalBodies<Document extends { paths?: object }>(document: Document): Document {
+  for (const path of Object.values(document.paths ?? {}) as Record<string, Operation>[]) {
+    for (const operation of Object.values(path)) {
+      if (!operation[OPTIONAL_BODY]) continue;
+      delete operation[OPTIONAL_BODY];
+      if (operation.requestBody) operation.requestBody.required = false;
+    }
+  }
+  return document;
 }

@@ -5,6 +5,8 @@ import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from
 import {
   TellerError,
   TELLER_ERR_ACCOUNT_NOT_FOUND,
+  TELLER_ERR_AMBIGUOUS_JSON,
+  TELLER_ERR_BODY_TOO_DEEP,
   TELLER_ERR_AUTH_INVALID,
   TELLER_ERR_AUTH_MISSING,
   TELLER_ERR_FORBIDDEN,
@@ -16,10 +18,13 @@ import {
   TELLER_ERR_LEDGER_UNAVAILABLE,
   TELLER_ERR_NOT_READY,
   TELLER_ERR_PRODUCER_UNAVAILABLE,
+  TELLER_ERR_PRODUCER_UNCONFIRMED,
   TELLER_ERR_READ_MODEL_UNAVAILABLE,
   TELLER_ERR_REQUEST_NOT_HELD,
+  TELLER_ERR_STATEMENTS_BUSY,
   TELLER_ERR_TRANSACTION_NOT_FOUND,
   TELLER_ERR_UNKNOWN_FORMAT,
+  TELLER_ERR_UNSUPPORTED_CHARSET,
 } from '../common/errors.js';
 
 export interface Problem {
@@ -51,7 +56,7 @@ export interface ProblemMapping {
   status: number;
   /** The problem type, `urn:teller:problem:<slug>`. */
   slug: string;
-  /** Seconds after which a retry may succeed: the problem's `retryAfter` member. */
+  /** Seconds after which a retry may succeed: the `Retry-After` header and the problem's `retryAfter` member. */
   retryAfter?: number;
   headers?: Record<string, string>;
   /** What the client reads instead of the error's own message, when that message speaks of internals. */
@@ -63,6 +68,8 @@ const CHALLENGE = { 'www-authenticate': 'Bearer realm="teller"' };
 
 /** Every code of the catalogue, in HTTP. */
 export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
+  [TELLER_ERR_AMBIGUOUS_JSON.code]: { status: 400, slug: 'ambiguous-json' },
+  [TELLER_ERR_BODY_TOO_DEEP.code]: { status: 400, slug: 'body-too-deep' },
   [TELLER_ERR_ID_REQUIRED.code]: { status: 400, slug: 'id-required' },
   [TELLER_ERR_ID_MISMATCH.code]: { status: 400, slug: 'id-mismatch' },
   [TELLER_ERR_INVALID_CURSOR.code]: { status: 400, slug: 'invalid-cursor' },
@@ -72,6 +79,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
   [TELLER_ERR_REQUEST_NOT_HELD.code]: { status: 404, slug: 'request-not-held' },
   [TELLER_ERR_ACCOUNT_NOT_FOUND.code]: { status: 404, slug: 'account-not-found' },
   [TELLER_ERR_TRANSACTION_NOT_FOUND.code]: { status: 404, slug: 'transaction-not-found' },
+  [TELLER_ERR_UNSUPPORTED_CHARSET.code]: { status: 415, slug: 'unsupported-charset' },
   [TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT.code]: { status: 409, slug: 'id-reused' },
   [TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY.code]: { status: 409, slug: 'id-reused' },
   [TELLER_ERR_PRODUCER_UNAVAILABLE.code]: {
@@ -80,8 +88,15 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
     retryAfter: 1,
     detail: `the transaction log cannot take the call now; ${RETRY_SAFE}`,
   },
+  [TELLER_ERR_PRODUCER_UNCONFIRMED.code]: {
+    status: 503,
+    slug: 'unconfirmed',
+    retryAfter: 1,
+    detail: 'the transaction log did not confirm the call in time and may still apply it; a retry with the same id is safe and answers its outcome',
+  },
   [TELLER_ERR_READ_MODEL_UNAVAILABLE.code]: { status: 503, slug: 'read-model-unavailable', retryAfter: 1 },
   [TELLER_ERR_LEDGER_UNAVAILABLE.code]: { status: 503, slug: 'ledger-unavailable', retryAfter: 1 },
+  [TELLER_ERR_STATEMENTS_BUSY.code]: { status: 503, slug: 'statements-busy', retryAfter: 1 },
   [TELLER_ERR_NOT_READY.code]: { status: 503, slug: 'not-ready' },
   [TELLER_ERR_UNKNOWN_FORMAT.code]: { status: 503, slug: 'format-not-readable', retryAfter: 1 },
 };
@@ -110,8 +125,13 @@ export function sendError(reply: FastifyReply, err: TellerError): FastifyReply {
   return sendProblem(reply.headers(headersOf(err)), problemOf(err));
 }
 
-function headersOf(err: TellerError): Record<string, string> {
-  return PROBLEMS[err.code]?.headers ?? {};
+/** The mapping's own headers, and Retry-After (RFC 9110) wherever the problem says when to retry. */
+export function headersOf(err: TellerError): Record<string, string> {
+  const mapping = PROBLEMS[err.code];
+  if (!mapping) return {};
+  const headers = { ...mapping.headers };
+  if (mapping.retryAfter !== undefined) headers['retry-after'] = String(mapping.retryAfter);
+  return headers;
 }
 
 function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {

@@ -18,8 +18,14 @@ export interface ReplyStyle {
   respondAsync: boolean;
 }
 
-export function transactionLocation(id: string): string {
-  return `/v1/transactions/${encodeURIComponent(id)}`;
+/**
+ * The transaction's URL. With the digest of the call's body it is the URL of
+ * that call's decision: once another call's body is decided under the id,
+ * it answers 409 instead of that other call's outcome.
+ */
+export function transactionLocation(id: string, bodyDigest?: string): string {
+  const url = `/v1/transactions/${encodeURIComponent(id)}`;
+  return bodyDigest === undefined ? url : `${url}?body=${bodyDigest}`;
 }
 
 export function statusFor(outcome: Outcome): number {
@@ -69,7 +75,7 @@ export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitRes
       if (style.respondAsync) reply.header('preference-applied', 'respond-async');
       return reply
         .code(202)
-        .header('location', location)
+        .header('location', transactionLocation(tx.id, result.bodyDigest))
         .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, requestId: tx.requestId, status: 'pending' });
     case 'timed_out':
       if (style.v1) reply.header('location', location);

@@ -11,11 +11,14 @@
 //
 // On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
 // the collection in Go (docs/embedded-database.md; about 10k documents a second here),
-// which is accepted for statements. So a replica runs one statement query at a
+// which is accepted for statements. So a replica runs one statement at a
 // time, the others wait their turn: a burst of statements cannot take every
-// core from the ledger's inserts.
+// core from the ledger's inserts. The wait is bounded twice: past
+// `queueLimit` waiting calls a new one gets 503 at once, and a call's whole
+// budget, waiting and reading, is `deadlineMs`, below NGINX's
+// proxy_read_timeout (15 s), so a slow statement is our 503, not its 504.
 import type { Collection } from 'mongodb';
-import { createError, TELLER_ERR_INVALID_CURSOR, TELLER_ERR_LEDGER_UNAVAILABLE } from '../common/errors.js';
+import { createError, TELLER_ERR_INVALID_CURSOR, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_STATEMENTS_BUSY } from '../common/errors.js';
 import type { LedgerDoc } from '../common/types.js';
 
 export interface StatementPage {
@@ -48,20 +51,33 @@ function newestFirst(a: LedgerDoc, b: LedgerDoc): number {
   return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
 }
 
+export interface StatementLimits {
+  /** Calls waiting for their turn at most; past it a call gets 503 `statements-busy` at once. */
+  queueLimit: number;
+  /** A call's whole budget, its wait and its queries; a call still waiting then gets 503 `statements-busy`. */
+  deadlineMs: number;
+}
+
+export const DEFAULT_STATEMENT_LIMITS: StatementLimits = { queueLimit: 8, deadlineMs: 10_000 };
+
+/** What the statement reader uses of the ledger collection: the real one, or an in-memory one in tests. */
+export type LedgerCollection = Pick<Collection<LedgerDoc>, 'find'>;
+
 export class Statements {
   private busy = false;
+  /** The calls waiting for their turn, oldest first: each one's wake-up. */
   private readonly queue: (() => void)[] = [];
 
   constructor(
-    private readonly ledger: Collection<LedgerDoc>,
-    // Below NGINX's proxy_read_timeout (15 s), so a slow scan is our 503, not its 504.
-    private readonly timeoutMs = 10_000,
+    private readonly ledger: LedgerCollection,
+    private readonly limits: StatementLimits = DEFAULT_STATEMENT_LIMITS,
   ) {}
 
   async page(accountId: string, limit: number, before?: number): Promise<StatementPage> {
-    await this.turn();
+    const deadline = Date.now() + this.limits.deadlineMs;
+    await this.turn(deadline);
     try {
-      return await this.read(accountId, limit, before);
+      return await this.read(accountId, limit, before, deadline);
     } catch {
       throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
     } finally {
@@ -69,12 +85,24 @@ export class Statements {
     }
   }
 
-  private turn(): Promise<void> {
+  /** Resolves when this call may read; rejects with TELLER_ERR_STATEMENTS_BUSY when the queue is full or the deadline passes first. */
+  private turn(deadline: number): Promise<void> {
     if (!this.busy) {
       this.busy = true;
       return Promise.resolve();
     }
-    return new Promise((resolve) => this.queue.push(resolve));
+    if (this.queue.length >= this.limits.queueLimit) return Promise.reject(createError(TELLER_ERR_STATEMENTS_BUSY));
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.queue.splice(this.queue.indexOf(wake), 1);
+        reject(createError(TELLER_ERR_STATEMENTS_BUSY));
+      }, deadline - Date.now());
+      this.queue.push(wake);
+    });
   }
 
   private next(): void {
@@ -83,26 +111,28 @@ export class Statements {
     else this.busy = false;
   }
 
-  private async read(accountId: string, limit: number, before?: number): Promise<StatementPage> {
+  private async read(accountId: string, limit: number, before: number | undefined, deadline: number): Promise<StatementPage> {
+    const find = (filter: object, count: number) => this.find(filter, count, deadline);
     const filter = before === undefined ? { accountId } : { accountId, offset: { $lt: before } };
-    const docs = await this.find(filter, limit + 1);
+    const docs = await find(filter, limit + 1);
     if (docs.length <= limit) return { entries: docs };
     const last = docs[limit - 1]!.offset;
     let entries = docs.slice(0, limit);
     let more = true;
     if (docs[limit]!.offset === last) {
       // The page would end inside an offset: take the whole group, then see whether anything is older.
-      const group = await this.find({ accountId, offset: last }, 0);
+      const group = await find({ accountId, offset: last }, 0);
       entries = [...entries.filter((d) => d.offset !== last), ...group].sort(newestFirst);
-      more = (await this.find({ accountId, offset: { $lt: last } }, 1)).length > 0;
+      more = (await find({ accountId, offset: { $lt: last } }, 1)).length > 0;
     }
     return more ? { entries, next: encodeCursor(last) } : { entries };
   }
 
-  private async find(filter: object, limit: number): Promise<LedgerDoc[]> {
-    const docs = await this.ledger
-      .find(filter, { sort: { offset: -1 }, limit, maxTimeMS: this.timeoutMs, projection: { partition: 0 } })
-      .toArray();
+  /** One query, given what is left of the call's budget (a maxTimeMS of 0 would mean no limit at all). */
+  private async find(filter: object, limit: number, deadline: number): Promise<LedgerDoc[]> {
+    const maxTimeMS = deadline - Date.now();
+    if (maxTimeMS <= 0) throw new Error('the statement ran out of time');
+    const docs = await this.ledger.find(filter, { sort: { offset: -1 }, limit, maxTimeMS, projection: { partition: 0 } }).toArray();
     return docs.sort(newestFirst);
   }
 }

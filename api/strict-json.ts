@@ -3,10 +3,17 @@
 // - A key twice in one object: JSON.parse keeps the last, other parsers the first.
 // - A number with a fraction or an exponent: every number Teller takes is an
 //   integer in minor units, and `1.0000000000000001` is read as 1.
+// - An integer larger in magnitude than 2^53 - 1: `9007199254740993` is read
+//   as 9007199254740992.
 // - A body in a charset other than UTF-8: it would be read as UTF-8.
 // The value is built here, not by JSON.parse, so the checks and the parse are one pass.
+// The reader recurses, so it also refuses nesting deeper than MAX_DEPTH: a
+// body within the size limit could otherwise exhaust the stack.
 
-export type StrictJsonFault = 'syntax' | 'duplicate_key' | 'non_integer_number' | 'forbidden_key';
+export type StrictJsonFault = 'syntax' | 'duplicate_key' | 'non_integer_number' | 'unsafe_integer' | 'forbidden_key' | 'too_deep';
+
+/** Far above any body Teller takes (an object of scalars), far below what the stack allows. */
+export const MAX_DEPTH = 64;
 
 export class StrictJsonError extends Error {
   constructor(
@@ -54,6 +61,7 @@ const LITERALS: [string, unknown][] = [
 
 class Reader {
   private at = 0;
+  private depth = 0;
 
   constructor(private readonly text: string) {}
 
@@ -71,8 +79,8 @@ class Reader {
 
   value(): unknown {
     const next = this.text[this.at];
-    if (next === '{') return this.object();
-    if (next === '[') return this.array();
+    if (next === '{') return this.nested(() => this.object());
+    if (next === '[') return this.nested(() => this.array());
     if (next === '"') return this.string();
     if (next === '-' || (next !== undefined && next >= '0' && next <= '9')) return this.number();
     for (const [word, literal] of LITERALS) {
@@ -82,6 +90,13 @@ class Reader {
       }
     }
     throw this.fail('syntax', next === undefined ? 'unexpected end of the body' : `unexpected ${JSON.stringify(next)}`);
+  }
+
+  private nested<T>(read: () => T): T {
+    if (++this.depth > MAX_DEPTH) throw this.fail('too_deep', `arrays and objects nest deeper than ${MAX_DEPTH} levels`);
+    const value = read();
+    this.depth--;
+    return value;
   }
 
   private object(): Record<string, unknown> {
@@ -141,8 +156,12 @@ class Reader {
     if (match[1] !== undefined || match[2] !== undefined) {
       throw this.fail('non_integer_number', `${match[0]} has a fraction or an exponent; numbers are integers (amounts in minor units)`);
     }
+    const value = Number(match[0]);
+    if (!Number.isSafeInteger(value)) {
+      throw this.fail('unsafe_integer', `${match[0]} is larger in magnitude than 2^53 - 1, where integers are not read exactly`);
+    }
     this.at += match[0].length;
-    return Number(match[0]);
+    return value;
   }
 
   private take(char: string): boolean {

@@ -3,11 +3,12 @@
 // the owner's decision until the deadline. Shared by every write route.
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { bodyDigest } from '../common/body.js';
 import { partitionOf } from '../common/message.js';
 import { keys } from '../common/read-model.js';
 import { retry } from '../common/retry.js';
 import { timeoutCancel } from '../common/timeout-cancel.js';
-import { createError, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT } from '../common/errors.js';
+import { createError, hasCode, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../common/errors.js';
 import type { Outcome, TxMessage, TxType } from '../common/types.js';
 import type { Batcher } from '../producer/batcher.js';
 import type { OutcomeWaiter } from './waiter.js';
@@ -19,12 +20,18 @@ export interface TxRequest {
   amount?: number;
   requestId?: string;
   ttlSeconds?: number;
+  /** The client's claimed time, ISO in UTC (api/client-timestamp.ts). */
+  clientTimestamp?: string;
 }
 
 export type SubmitResult =
   | { kind: 'decided'; outcome: Outcome }
-  /** Durable in Kafka, decision to follow (202). */
-  | { kind: 'accepted'; receivedAt: number }
+  /**
+   * Durable in Kafka, decision to follow (202). `bodyDigest` names the call's
+   * body (common/body.ts), so that its poller can tell its own decision from
+   * another call's under the same id.
+   */
+  | { kind: 'accepted'; receivedAt: number; bodyDigest: string }
   /** A withdrawal request not decided in time: denied for the client, and a cancel was published. */
   | { kind: 'timed_out'; receivedAt: number };
 
@@ -33,7 +40,7 @@ export interface SubmitDeps {
   batcher: Pick<Batcher, 'send'>;
   waiter: Pick<OutcomeWaiter, 'listening' | 'wait'>;
   /** The registry of ids across accounts. */
-  redis: Pick<Redis, 'set'>;
+  redis: Pick<Redis, 'set' | 'eval'>;
   log: Logger;
   replicaId: string;
   partitions: () => number;
@@ -46,6 +53,17 @@ export interface SubmitDeps {
 
 /** Cancels one replica retries at once: past it, during a long Kafka outage, the owners cancel late approvals alone. */
 const MAX_CANCELS_RETRYING = 10_000;
+
+/**
+ * Deletes the registration only while it still names this account and the
+ * account's owner has stored no outcome for the id: a call with the same id
+ * on the same account that another replica got into the log and decided
+ * keeps it. KEYS: registry entry, outcome; ARGV: account id.
+ */
+const RELEASE_ID = `if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXISTS', KEYS[2]) == 0 then
+  return redis.call('DEL', KEYS[1])
+end
+return 0`;
 
 export class TransactionSubmitter {
   /** Cancels of timed-out withdrawal requests being published again in the background. */
@@ -60,15 +78,17 @@ export class TransactionSubmitter {
   }
 
   private async take(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
-    await this.claimId(tx);
+    const claimed = await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
     // A caller that waits is answered by then at the latest: at once when the replica hears no outcomes.
     const answerBy = opts.wait ? receivedAt + (waiting ? this.deps.decisionTimeoutMs : 0) : undefined;
+    const msg = this.message(tx, receivedAt, waiting?.callId, answerBy);
     try {
-      await this.produce(this.message(tx, receivedAt, answerBy));
+      await this.produce(msg);
     } catch (err) {
       waiting?.cancel();
+      if (claimed && hasCode(err, TELLER_ERR_PRODUCER_UNAVAILABLE.code)) await this.releaseId(tx);
       throw err;
     }
     const outcome = waiting ? await waiting.promise : undefined;
@@ -77,33 +97,62 @@ export class TransactionSubmitter {
       await this.cancelAfterTimeout(tx);
       return { kind: 'timed_out', receivedAt };
     }
-    return { kind: 'accepted', receivedAt };
+    return { kind: 'accepted', receivedAt, bodyDigest: bodyDigest(msg) };
   }
 
   /**
    * The registry of ids across accounts. The owner of an account enforces ids
    * exactly for that account; this catches an id reused on another account.
-   * Best effort by design: while Redis is down the call goes on.
+   * Best effort by design: while Redis is down the call goes on. True when
+   * this call registered the id (it was not registered before).
    */
-  private async claimId(tx: TxRequest): Promise<void> {
+  private async claimId(tx: TxRequest): Promise<boolean> {
     let previous: string | null;
     try {
       previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.idWindowSeconds, 'NX', 'GET');
     } catch (err) {
       this.deps.log.debug({ err }, 'id registry unavailable');
-      return;
+      return false;
     }
     if (previous !== null && previous !== tx.accountId) {
       throw createError(TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, { id: tx.id });
     }
+    return previous === null;
   }
 
-  private message(tx: TxRequest, receivedAt: number, answerBy: number | undefined): TxMessage {
-    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt, replyTo: this.deps.replicaId };
+  /**
+   * Undoes this call's registration once the producer refused the message
+   * unsent (not when a sent message went unconfirmed: Kafka may still write
+   * it). Otherwise the id would read `pending` and be refused on other
+   * accounts for the whole window, for a call that was never taken.
+   */
+  private async releaseId(tx: TxRequest): Promise<void> {
+    try {
+      await this.deps.redis.eval(RELEASE_ID, 2, keys.txId(tx.id), keys.outcome(tx.accountId, tx.id), tx.accountId);
+    } catch (err) {
+      this.deps.log.debug({ err, id: tx.id }, 'id registry unavailable: the registration stays');
+    }
+  }
+
+  /**
+   * `callId`: the token of the waiting call; a call that does not wait asks for no announcement.
+   * `answerBy`: when a waiting caller is answered at the latest (docs/ledger-rules.md, late approvals).
+   */
+  private message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
+    const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt };
+    if (callId !== undefined) {
+      msg.replyTo = this.deps.replicaId;
+      msg.callId = callId;
+    }
     if (tx.amount !== undefined) msg.amount = tx.amount;
     if (tx.requestId !== undefined) msg.requestId = tx.requestId;
-    if (tx.type === 'withdraw_request') msg.expiresAt = receivedAt + 1000 * this.ttlSeconds(tx);
-    if (tx.type === 'withdraw_request' && answerBy !== undefined) msg.answerBy = answerBy;
+    if (tx.clientTimestamp !== undefined) msg.clientTimestamp = tx.clientTimestamp;
+    if (tx.type === 'withdraw_request') {
+      // The default is filled in here, so a call that names none and one that names the default have one body.
+      msg.expiresInSeconds = this.ttlSeconds(tx);
+      msg.expiresAt = receivedAt + 1000 * msg.expiresInSeconds;
+      if (answerBy !== undefined) msg.answerBy = answerBy;
+    }
     return msg;
   }
 

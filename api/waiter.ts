@@ -1,15 +1,42 @@
 // The outcome waiter: each api replica subscribes to its own Redis channel,
 // where partition owners announce the outcomes of the calls it took. A call
 // registers before its message is produced, so no announcement can be missed.
+//
+// Each call waits under a token of its own, which its message carries as
+// `callId` and the announcement carries back: calls with one id but different
+// bodies, sent at once, each get the outcome of their own message (the first
+// decision, a replay of it, or a conflict), never another call's.
+import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Outcome } from '../common/types.js';
-import { decodeAnnouncement, keys } from '../common/read-model.js';
+import { decodeAnnouncement, keys, type AnnouncedOutcome } from '../common/read-model.js';
 
 type Resolver = (outcome: Outcome | undefined) => void;
 
+/** A call's wait: its token for the message, its outcome (undefined after the timeout), and a way to give up. */
+export interface Waiting {
+  callId: string;
+  promise: Promise<Outcome | undefined>;
+  cancel: () => void;
+}
+
+interface Waiter {
+  transaction: string;
+  resolve: Resolver;
+}
+
 export class OutcomeWaiter {
-  private readonly waiting = new Map<string, Resolver[]>();
+  /** Waiting calls by token. */
+  private readonly calls = new Map<string, Waiter>();
+  /** Tokens waiting on each `accountId/id`: how an announcement without a token is matched. */
+  private readonly byTransaction = new Map<string, Set<string>>();
+  /**
+   * Random for each process, so that a replica restarted under the same name
+   * never takes an announcement meant for a call of its previous run.
+   */
+  private readonly prefix = randomBytes(6).toString('hex');
+  private counter = 0;
   readonly channel: string;
   private subscribed = false;
 
@@ -44,50 +71,59 @@ export class OutcomeWaiter {
   }
 
   /**
-   * Starts waiting for the outcome of `accountId/id`; resolves with undefined
-   * after `timeoutMs`. Call before producing the message.
+   * Starts waiting for the outcome of one call on `accountId/id`; resolves
+   * with undefined after `timeoutMs`. Call before producing the message, and
+   * put the returned `callId` in it.
    */
-  wait(accountId: string, id: string, timeoutMs: number): { promise: Promise<Outcome | undefined>; cancel: () => void } {
-    const key = `${accountId}/${id}`;
-    let resolver!: Resolver;
-    const promise = new Promise<Outcome | undefined>((resolve) => {
-      const timer = setTimeout(() => done(undefined), timeoutMs);
-      const done: Resolver = (outcome) => {
+  wait(accountId: string, id: string, timeoutMs: number): Waiting {
+    const callId = `${this.prefix}.${(++this.counter).toString(36)}`;
+    const transaction = `${accountId}/${id}`;
+    let resolve!: Resolver;
+    const promise = new Promise<Outcome | undefined>((settle) => {
+      const timer = setTimeout(() => resolve(undefined), timeoutMs);
+      resolve = (outcome) => {
         clearTimeout(timer);
-        this.remove(key, done);
-        resolve(outcome);
+        this.remove(callId, transaction);
+        settle(outcome);
       };
-      resolver = done;
     });
-    const list = this.waiting.get(key);
-    if (list) list.push(resolver);
-    else this.waiting.set(key, [resolver]);
-    return { promise, cancel: () => resolver(undefined) };
+    this.calls.set(callId, { transaction, resolve });
+    const tokens = this.byTransaction.get(transaction);
+    if (tokens) tokens.add(callId);
+    else this.byTransaction.set(transaction, new Set([callId]));
+    return { callId, promise, cancel: () => resolve(undefined) };
   }
 
+  /** Calls waiting for their outcome now. */
   get pending(): number {
-    return this.waiting.size;
+    return this.calls.size;
   }
 
-  private remove(key: string, r: Resolver): void {
-    const list = this.waiting.get(key);
-    if (!list) return;
-    const i = list.indexOf(r);
-    if (i >= 0) list.splice(i, 1);
-    if (list.length === 0) this.waiting.delete(key);
+  private remove(callId: string, transaction: string): void {
+    this.calls.delete(callId);
+    const tokens = this.byTransaction.get(transaction);
+    if (!tokens) return;
+    tokens.delete(callId);
+    if (tokens.size === 0) this.byTransaction.delete(transaction);
   }
 
   private deliver(payload: string): void {
-    let outcomes: Outcome[];
+    let announced: AnnouncedOutcome[];
     try {
-      outcomes = decodeAnnouncement(payload);
+      announced = decodeAnnouncement(payload);
     } catch (err) {
       this.log.error({ err }, 'unreadable outcome announcement');
       return;
     }
-    for (const o of outcomes) {
-      const list = this.waiting.get(`${o.accountId}/${o.id}`);
-      if (list) for (const r of [...list]) r(o);
+    for (const { outcome, callId } of announced) {
+      if (callId !== undefined) {
+        // A token this process never issued (or whose call gave up) wakes nobody.
+        this.calls.get(callId)?.resolve(outcome);
+        continue;
+      }
+      // An owner that predates tokens: every call waiting on the id takes the outcome, as before tokens.
+      const tokens = this.byTransaction.get(`${outcome.accountId}/${outcome.id}`);
+      if (tokens) for (const token of [...tokens]) this.calls.get(token)?.resolve(outcome);
     }
   }
 }

@@ -101,6 +101,8 @@ export function readConfig(env: Source = process.env) {
     snapshotIntervalMs: r.int('SNAPSHOT_INTERVAL_MS', 30000, 100, 3600000),
     snapshotKeep: r.int('SNAPSHOT_KEEP', 2, 1, 100),
     bodyLimit: r.int('BODY_LIMIT_BYTES', 16 * 1024, 256, 1024 * 1024),
+    // Each replica reads one statement at a time; this many more may wait for their turn, the next gets 503.
+    statementQueueLimit: r.int('STATEMENT_QUEUE_LIMIT', 8, 0, 10_000),
     dataDir: r.str('TELLER_DATA_DIR', '.data'),
     cacheDir: r.str('TELLER_CACHE_DIR', '.cache'),
     runDir: r.str('TELLER_RUN_DIR', '.run'),

@@ -126,14 +126,54 @@ export const TELLER_ERR_FORBIDDEN: CatalogueEntry<{ accountId: string }> = {
   message: ({ accountId }) => `this API key may not act on account ${accountId}`,
 };
 
+/**
+ * A body that JSON.parse would read one way and its sender may have meant
+ * another (api/strict-json.ts): a key twice in one object, a number with a
+ * fraction, an exponent or larger in magnitude than 2^53 - 1, a key that
+ * would change the object's prototype, bytes that are not UTF-8.
+ */
+export const TELLER_ERR_AMBIGUOUS_JSON: CatalogueEntry<{ fault: string; reason: string; position?: number }> = {
+  code: 'TELLER_ERR_AMBIGUOUS_JSON',
+  retryable: false,
+  message: ({ reason }) => `the body is ambiguous JSON: ${reason}`,
+  details: ({ fault, position }) => (position === undefined ? { fault } : { fault, position }),
+};
+
+/** A JSON body that nests deeper than any Teller takes (api/strict-json.ts, MAX_DEPTH). */
+export const TELLER_ERR_BODY_TOO_DEEP: CatalogueEntry<{ maxDepth: number }> = {
+  code: 'TELLER_ERR_BODY_TOO_DEEP',
+  retryable: false,
+  message: ({ maxDepth }) => `arrays and objects in the body nest deeper than ${maxDepth} levels`,
+};
+
+/** A JSON body declared in a charset other than UTF-8, which Teller would otherwise read as UTF-8. */
+export const TELLER_ERR_UNSUPPORTED_CHARSET: CatalogueEntry<{ charset: string }> = {
+  code: 'TELLER_ERR_UNSUPPORTED_CHARSET',
+  retryable: false,
+  message: ({ charset }) => `the body is declared as charset=${charset}; JSON bodies are read as UTF-8 only (RFC 8259)`,
+  details: ({ charset }) => ({ charset }),
+};
+
 // A component cannot serve the call now: nothing was applied, and the same
 // call (same id) may succeed in a moment.
 
-/** The batching producer refused or failed the send; `reason` says which of its guards. */
+/** The batching producer refused the message before sending it: Kafka holds nothing of it. `reason` says which of its guards. */
 export const TELLER_ERR_PRODUCER_UNAVAILABLE: CatalogueEntry<{ reason: string }> = {
   code: 'TELLER_ERR_PRODUCER_UNAVAILABLE',
   retryable: true,
   message: ({ reason }) => `the message was not accepted: ${reason}`,
+};
+
+/**
+ * The batching producer sent the message, and Kafka did not confirm it in
+ * time: it may still be written, and then decided. The call is not refused
+ * for certain, so its id stays registered; a retry with the same id answers
+ * its outcome either way.
+ */
+export const TELLER_ERR_PRODUCER_UNCONFIRMED: CatalogueEntry<{ reason: string }> = {
+  code: 'TELLER_ERR_PRODUCER_UNCONFIRMED',
+  retryable: true,
+  message: ({ reason }) => `the message was sent and not confirmed: ${reason}`,
 };
 
 /** Redis is unreachable, or does not hold the whole state of the account's partition yet. */
@@ -148,6 +188,13 @@ export const TELLER_ERR_LEDGER_UNAVAILABLE: CatalogueEntry = {
   code: 'TELLER_ERR_LEDGER_UNAVAILABLE',
   retryable: true,
   message: () => 'the ledger cannot be read now; retry shortly',
+};
+
+/** The replica's statement queue is full, or a statement waited in it past its deadline. */
+export const TELLER_ERR_STATEMENTS_BUSY: CatalogueEntry = {
+  code: 'TELLER_ERR_STATEMENTS_BUSY',
+  retryable: true,
+  message: () => 'too many statements are being read on this replica; retry shortly',
 };
 
 /** The replica's readiness: some dependency does not answer its probe. */

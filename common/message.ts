@@ -8,6 +8,15 @@ export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
 /** Ids the system mints itself (e.g. the cancel after a timeout) use `~`, which clients cannot. */
 export const SYSTEM_ID_PATTERN = '^[A-Za-z0-9._:~-]{1,140}$';
 
+/** A call's token: the waiter's random prefix and its counter (api/waiter.ts). */
+export const CALL_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
+
+/**
+ * A client's claimed time as the ledger keeps it (`Date#toISOString`): UTC to
+ * the millisecond, with six signed digits for a year outside 0 to 9999.
+ */
+export const CLIENT_TIMESTAMP_PATTERN = '^(\\d{4}|[+-]\\d{6})-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}\\.\\d{3}Z$';
+
 export const amountSchema = { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER } as const;
 const epochMs = { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER } as const;
 
@@ -23,9 +32,12 @@ const txSchema = {
     amount: amountSchema,
     requestId: { type: 'string', pattern: ID_PATTERN },
     expiresAt: epochMs,
+    expiresInSeconds: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     answerBy: epochMs,
     receivedAt: epochMs,
     replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
+    callId: { type: 'string', pattern: CALL_ID_PATTERN },
+    clientTimestamp: { type: 'string', pattern: CLIENT_TIMESTAMP_PATTERN },
   },
   allOf: [
     {

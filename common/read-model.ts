@@ -10,11 +10,15 @@ import type { AccountView, Outcome } from './types.js';
 /**
  * The version this code writes. Version 1 is what was written before the read
  * model had a version (8ee80b0 to a59883d), and it carries no mark; version 2
- * marks every stored outcome (see `encodeStoredOutcome`). Account hashes and
- * announcements are the same in both.
+ * marks every stored outcome (see `encodeStoredOutcome`); version 3 appends
+ * the request's time to live to the packed outcome (common/remembered.ts),
+ * which the api compares a poller's body with. Account hashes are the same
+ * in all three; announcements carry no version (`announcementMessages`).
  */
-export const READ_MODEL_VERSION = 2;
-const READABLE_VERSIONS = [1, READ_MODEL_VERSION];
+export const READ_MODEL_VERSION = 3;
+/** Versions 2 and 3 differ only by the appended field, which `recall` reads when it is there. */
+const PACKED_VERSIONS = ['2', String(READ_MODEL_VERSION)];
+const READABLE_VERSIONS = [1, 2, READ_MODEL_VERSION];
 
 export const keys = {
   /** Hash of the `ACCOUNT_FIELDS`. */
@@ -68,7 +72,7 @@ export function decodeAccount(accountId: string, values: readonly (string | null
 
 /**
  * An id's outcome as Redis stores it: the packed form a partition remembers
- * (common/remembered.ts) after its version, `v2|`. The mark is on each value
+ * (common/remembered.ts) after its version, `v3|`. The mark is on each value
  * rather than on the partition's readiness marker, because the marker says
  * nothing of how a given value was written: it is set once, when an owner
  * writes a partition back after Redis restarted empty, and stays through
@@ -90,36 +94,51 @@ export function decodeStoredOutcome(accountId: string, id: string, raw: string):
   if (!raw.startsWith('v')) return raw.startsWith('{') ? (JSON.parse(raw) as Outcome) : recall(accountId, id, raw);
   const end = raw.indexOf('|');
   const version = end < 0 ? raw.slice(1) : raw.slice(1, end);
-  if (version !== String(READ_MODEL_VERSION)) throw unknownFormat(`the stored outcome of ${accountId}/${id}`, version, READABLE_VERSIONS);
+  if (!PACKED_VERSIONS.includes(version)) throw unknownFormat(`the stored outcome of ${accountId}/${id}`, version, READABLE_VERSIONS);
   return recall(accountId, id, raw.slice(end + 1));
 }
 
-/** An outcome and the api replica waiting for it (none when nobody waits). */
+/** An outcome, the api replica waiting for it (none when nobody waits) and the waiting call's token. */
 export interface Announcement {
   outcome: Outcome;
   replyTo: string | undefined;
+  callId: string | undefined;
+}
+
+/** One outcome of an announcement, and the token of the call it answers (absent from older owners). */
+export interface AnnouncedOutcome {
+  outcome: Outcome;
+  callId?: string;
 }
 
 /**
  * What to publish: for each replica with callers waiting, on its channel, the
- * JSON array of their outcomes. Announcements carry no version: they are
- * never stored, and their JSON is the same as when the waiter first read it
- * (c3a0fb1).
+ * JSON array of their outcomes, each with its call's `callId` as one more
+ * member when the message carried one. Announcements carry no version: they
+ * are never stored, and an outcome object with one member more still reads as
+ * the outcome it was (c3a0fb1), so a waiter that predates tokens keeps
+ * matching by account and id.
  */
 export function announcementMessages(announced: readonly Announcement[]): [channel: string, payload: string][] {
-  const byReplica = new Map<string, Outcome[]>();
-  for (const { outcome, replyTo } of announced) {
+  const byReplica = new Map<string, object[]>();
+  for (const { outcome, replyTo, callId } of announced) {
     if (replyTo === undefined) continue;
-    const outcomes = byReplica.get(replyTo);
-    if (outcomes) outcomes.push(outcome);
-    else byReplica.set(replyTo, [outcome]);
+    const entry = callId === undefined ? outcome : { ...outcome, callId };
+    const entries = byReplica.get(replyTo);
+    if (entries) entries.push(entry);
+    else byReplica.set(replyTo, [entry]);
   }
-  return [...byReplica].map(([replica, outcomes]) => [keys.replyChannel(replica), JSON.stringify(outcomes)]);
+  return [...byReplica].map(([replica, entries]) => [keys.replyChannel(replica), JSON.stringify(entries)]);
 }
 
-/** The outcomes of one announcement; throws on a payload that is not a JSON array. */
-export function decodeAnnouncement(payload: string): Outcome[] {
-  const outcomes: unknown = JSON.parse(payload);
-  if (!Array.isArray(outcomes)) throw new TypeError(`an announcement is a JSON array of outcomes, not ${payload.slice(0, 80)}`);
-  return outcomes as Outcome[];
+/**
+ * The outcomes of one announcement, each with its call's token when it has
+ * one; throws on a payload that is not a JSON array.
+ */
+export function decodeAnnouncement(payload: string): AnnouncedOutcome[] {
+  const entries: unknown = JSON.parse(payload);
+  if (!Array.isArray(entries)) throw new TypeError(`an announcement is a JSON array of outcomes, not ${payload.slice(0, 80)}`);
+  return (entries as (Outcome & { callId?: string })[]).map(({ callId, ...outcome }) =>
+    callId === undefined ? { outcome } : { outcome, callId },
+  );
 }

@@ -10,9 +10,13 @@
 // version, as each id's outcome for the window (common/read-model.ts).
 //
 // The key (`ledgerId`) already holds the account and the id, so the string
-// holds the rest: `decidedAt|type|status|amount|balance|reserved|requestId|reason|overdraft`,
+// holds the rest:
+// `decidedAt|type|status|amount|balance|reserved|requestId|reason|overdraft|expiresInSeconds`,
 // types, statuses and reasons as one-letter codes. Ids never contain `|` or `/`
-// (common/message.ts patterns).
+// (common/message.ts patterns). The last field came later and is written only
+// when there is a time to live: a string of nine fields reads without one, and
+// code that reads nine fields reads a string of ten as the same outcome
+// without it.
 import type { Outcome, TxReason, TxStatus, TxType } from './types.js';
 
 export type Remembered = string;
@@ -39,7 +43,7 @@ const REASONS = invert(REASON_CODES);
  * tree of its parts, several times the size once a million are kept.
  */
 export function remember(o: Outcome): Remembered {
-  return [
+  const fields = [
     o.decidedAt,
     TYPE_CODES[o.type],
     STATUS_CODES[o.status],
@@ -49,12 +53,15 @@ export function remember(o: Outcome): Remembered {
     o.requestId ?? '',
     o.reason === undefined ? '' : REASON_CODES[o.reason],
     o.overdraft ? '1' : '',
-  ].join('|');
+  ];
+  // Only a request's time to live is appended: every other outcome packs as it did before the field.
+  if (o.expiresInSeconds !== undefined) fields.push(o.expiresInSeconds);
+  return fields.join('|');
 }
 
 /** The outcome `remember` packed, for the transaction `id` on `accountId`. */
 export function recall(accountId: string, id: string, r: Remembered): Outcome {
-  const [at, type, status, amount, balance, reserved, requestId, reason, overdraft] = r.split('|') as [string, ...string[]];
+  const [at, type, status, amount, balance, reserved, requestId, reason, overdraft, expiresInSeconds] = r.split('|') as [string, ...string[]];
   const o: Outcome = {
     id,
     accountId,
@@ -68,6 +75,7 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
   if (requestId) o.requestId = requestId;
   if (reason) o.reason = decode(REASONS, reason);
   if (overdraft) o.overdraft = true;
+  if (expiresInSeconds) o.expiresInSeconds = Number(expiresInSeconds);
   return o;
 }
 

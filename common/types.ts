@@ -17,6 +17,12 @@ export interface TxMessage {
   /** For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock. */
   expiresAt?: number;
   /**
+   * For `withdraw_request`: the hold's time to live the call asked for, or the
+   * api's default when it named none. Part of the body (common/body.ts);
+   * `expiresAt` is computed from it and differs on every retry.
+   */
+  expiresInSeconds?: number;
+  /**
    * For a `withdraw_request` whose caller waits: by when the api answers it, in ms since the
    * epoch by the api's clock. An approval decided well after it was answered as a timeout, and
    * its owner cancels it (docs/ledger-rules.md). Not part of the body an id is judged by.
@@ -24,8 +30,20 @@ export interface TxMessage {
   answerBy?: number;
   /** When the api accepted the call, ms since the epoch: the only clock the ledger ever reads. */
   receivedAt: number;
+  /**
+   * When the client says it made the call (the compatibility route's
+   * `timestamp`), as an ISO string in UTC: copied to the ledger document as
+   * the client's claim, never read by the rules, not part of the body.
+   */
+  clientTimestamp?: string;
   /** The api replica waiting for the outcome (its Redis channel suffix). */
   replyTo?: string;
+  /**
+   * The waiting call's own token, set with `replyTo`: the owner's announcement
+   * carries it back, so that the outcome wakes this call and no other call
+   * with the same id (api/waiter.ts).
+   */
+  callId?: string;
 }
 
 /** Advances a partition's log clock so that holds lapse even when an account is quiet. */
@@ -55,6 +73,8 @@ export interface Outcome {
   type: TxType;
   amount?: number;
   requestId?: string;
+  /** The request's time to live, as its message carried it: kept to compare repeats with (common/body.ts). */
+  expiresInSeconds?: number;
   status: TxStatus;
   reason?: TxReason;
   overdraft?: boolean;
@@ -83,6 +103,8 @@ export interface LedgerDoc {
   partition: number;
   offset: number;
   receivedAt: number;
+  /** The client's claimed time of the call, as its message carried it; informational only. */
+  clientTimestamp?: string;
 }
 
 /** Read model of an account, as Redis holds it and the GET routes serve it. */

@@ -7,9 +7,9 @@
 // own fetches, inserts, commits and Redis round trips per batch, so two of them
 // sharing a load pay those per-batch costs twice over batches half the size.
 // On a machine with a core or two that nearly doubles the consumers' CPU a
-// call (bench, one api replica: 0.041 ms a contract call with one consumer,
-// 0.071 with two sharing twelve partitions), while a standby gives the same
-// takeover when the active one dies.
+// call (the per-component CPU of `npm run bench -- --phases contract`, the
+// README's benchmark section), while a standby gives the same takeover when
+// the active one dies.
 import { AssignerProtocol, type PartitionAssigner } from 'kafkajs';
 
 export const ASSIGNER_NAME = 'TellerActiveStandby';

@@ -65,7 +65,7 @@ export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writt
       if (msg.type === 'withdraw_request' && msg.answerBy !== undefined && step.outcome.status === 'approved' && !step.outcome.replayed) {
         out.approvals.push({ accountId: msg.accountId, id: msg.id, answerBy: msg.answerBy });
       }
-      if (parsed.msg.type !== 'tick') out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo });
+      if (parsed.msg.type !== 'tick') out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo, callId: parsed.msg.callId });
     }
   }
   for (const [accountId, offset] of lastChange) {

@@ -1,7 +1,7 @@
 // Inserts ledger documents, grouping the batches that every partition of this
 // process decided in the last few ms into one insertMany({ordered: false}):
-// small inserts cost the embedded server several times more per document
-// (74 us of its CPU a document in inserts of 10, 48 in inserts of 50). The
+// small inserts cost the embedded server more CPU per document than large ones
+// (docs/embedded-database.md). The
 // answers are out before the insert, so a longer group delays only the
 // offset commit after it, not a caller.
 // Duplicates (a replay re-inserting what an earlier owner wrote) are expected

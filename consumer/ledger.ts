@@ -214,6 +214,9 @@ function settle(
   };
   if (msg.amount !== undefined) outcome.amount = msg.amount;
   if (msg.requestId !== undefined) outcome.requestId = doc.requestId = msg.requestId;
+  if (msg.expiresInSeconds !== undefined) outcome.expiresInSeconds = msg.expiresInSeconds;
+  // The client's claim, kept as such: no rule reads it.
+  if (msg.clientTimestamp !== undefined) doc.clientTimestamp = msg.clientTimestamp;
   if (reason !== undefined) outcome.reason = doc.reason = reason;
   if (overdraft) outcome.overdraft = doc.overdraft = true;
   return { account, outcome, doc };
@@ -229,9 +232,4 @@ function sum(holds: readonly Hold[]): number {
   let total = 0;
   for (const h of holds) total += h.amount;
   return total;
-}
-
-/** The body a transaction's fingerprint is judged by: the same id must come with the same body. */
-export function fingerprint(msg: Pick<TxMessage, 'type' | 'amount' | 'requestId'>): string {
-  return `${msg.type}|${msg.amount ?? ''}|${msg.requestId ?? ''}`;
 }

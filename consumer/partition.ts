@@ -6,7 +6,8 @@
 // State is mutated in place (copying every account per message would not keep
 // up with the log); each account's own transition is the pure `decide`.
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
-import { decide, EMPTY_ACCOUNT, fingerprint, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
+import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
+import { sameBody } from '../common/body.js';
 import { recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
 
 export interface Step {
@@ -79,7 +80,7 @@ export class PartitionLedger {
     const seen = this.seen.get(key);
     if (seen !== undefined) {
       const first = recall(msg.accountId, msg.id, seen);
-      step.outcome = fingerprint(first) === fingerprint(msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
+      step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
       return step;
     }
     const existing = this.accounts.get(msg.accountId);

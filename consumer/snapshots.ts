@@ -23,9 +23,9 @@ import type { Db } from 'mongodb';
 import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot, type PartitionSnapshot } from './partition.js';
 import { decodeChunk, encodeChunk, encodeMeta, formatOf, type SnapshotChunk, type SnapshotMeta } from './snapshot-format.js';
 
-// A remembered id is about 70 bytes of JSON (39fb87c measured it), and an
-// account with its holds a few times that: a few MB of text a chunk at most
-// before it is deflated.
+// A remembered id is a short packed string (common/remembered.ts) and an
+// account with its holds a few times that, so a chunk of this many entries
+// stays far below the 16 MB document limit before it is deflated.
 const ENTRIES_PER_CHUNK = 10000;
 const NAME = /^snapshot\.p(\d+)\.o(\d+)(?:\.b(\d+))?$/;
 /** Deltas in a row before a whole snapshot again: bounds the chain a load reads. */

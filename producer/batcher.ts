@@ -1,16 +1,16 @@
 // Turns accepted requests into batched Kafka sends: requests queue for a few
-// ms (or until a batch fills) and go out in one acks=all send. A
-// send per request is 25 times slower (docs/kafka-contract.md). The queue is bounded,
+// ms (or until a batch fills) and go out in one acks=all send: a send per
+// request costs Kafka a round trip each (docs/kafka-contract.md). The queue is bounded,
 // and while Kafka is failing every call is refused at once: a client gets a
 // fast 503 it can retry with the same id, rather than a slow one.
 import type { Producer, Message } from 'kafkajs';
 import type { Logger } from 'pino';
-import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, type TellerError } from '../common/errors.js';
+import { createError, hasCode, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCONFIRMED, type TellerError } from '../common/errors.js';
 import { encodeMessage } from '../common/message.js';
 import type { LogMessage } from '../common/types.js';
 
-/** Why the batcher refused or failed a message. */
-export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'send_failed' | 'stopped';
+/** Why the batcher refused a message without sending it. */
+export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'stopped';
 
 function unavailable(reason: RefusalReason): TellerError {
   return createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason });
@@ -62,7 +62,11 @@ export class Batcher {
     this.maxConcurrent = opts.maxConcurrentSends ?? 4;
   }
 
-  /** Resolves once Kafka holds the message (acks=all); rejects with TELLER_ERR_PRODUCER_UNAVAILABLE. */
+  /**
+   * Resolves once Kafka holds the message (acks=all). Rejects with
+   * TELLER_ERR_PRODUCER_UNAVAILABLE when the message was not sent, and with
+   * TELLER_ERR_PRODUCER_UNCONFIRMED when it was sent and not confirmed.
+   */
   send(msg: LogMessage, key: string | null, partition: number, headers?: Record<string, string>): Promise<void> {
     if (this.stopped) return Promise.reject(unavailable('stopped'));
     if (Date.now() < this.failingUntil) return Promise.reject(unavailable('kafka_unavailable'));
@@ -139,7 +143,11 @@ export class Batcher {
     } catch (err) {
       this.failingUntil = Date.now() + this.backoffMs;
       this.log.warn({ err, size: batch.length }, 'kafka send failed; refusing new calls for a while');
-      const failure = unavailable('send_failed');
+      // Refused before sending (no connection to Kafka): nothing was written. Any other failure,
+      // a timeout above all, leaves the send going on, and Kafka may still write the batch.
+      const failure = hasCode(err, TELLER_ERR_PRODUCER_UNAVAILABLE.code)
+        ? unavailable('kafka_unavailable')
+        : createError(TELLER_ERR_PRODUCER_UNCONFIRMED, { reason: (err as Error).message });
       for (const p of batch) p.reject(failure);
     } finally {
       clearTimeout(timeout);

@@ -1,6 +1,7 @@
 // The compatibility contract: POST /transaction, as stress tools and existing clients call it.
 import type { FastifyPluginAsync } from 'fastify';
 import { idSchema, accountIdSchema, amountSchema, problemResponses, outcomeBodySchema } from '../schemas.js';
+import { clientTimestamp, timestampSchema } from '../client-timestamp.js';
 import { sendResult } from '../reply.js';
 import type { TransactionSubmitter, TxRequest } from '../submit.js';
 
@@ -14,7 +15,7 @@ const bodySchema = {
     amount: amountSchema,
     accountId: accountIdSchema,
     // Informational: the ledger orders by the log, never by a client's clock.
-    timestamp: { anyOf: [{ type: 'string', maxLength: 64 }, { type: 'integer', minimum: 0 }] },
+    timestamp: timestampSchema,
   },
 } as const;
 
@@ -44,8 +45,9 @@ export const compatibilityTransactionRoutes: FastifyPluginAsync<{ submitter: Tra
       },
     },
     async (request, reply) => {
-      const { id, type, amount, accountId } = request.body;
+      const { id, type, amount, accountId, timestamp } = request.body;
       const tx: TxRequest = { id, type, amount, accountId };
+      if (timestamp !== undefined) tx.clientTimestamp = clientTimestamp(timestamp);
       return sendResult(reply, tx, await submitter.submit(tx, { wait: true }), { v1: false, respondAsync: false });
     },
   );

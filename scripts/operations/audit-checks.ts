@@ -1,7 +1,10 @@
 // The invariants of docs/ledger-rules.md, checked over ledger documents, and the
 // comparison of the ledger with a replay of the log. Pure: the audit script
-// does the reading.
+// does the reading. Every sum is a BigInt: amounts and balances each stay within
+// 2^53 - 1, but their sums need not, and a float sum past it would round away
+// the very cent the audit is looking for.
 import type { LedgerDoc } from '../../common/types.js';
+import { minorUnits, OpenHolds } from './audit-holds.js';
 
 export interface Violation {
   check: string;
@@ -9,79 +12,132 @@ export interface Violation {
   ids: string[];
 }
 
-export interface AccountState {
-  balance: number;
-  reserved: number;
+/** Exact totals of the ledger: what conservation and the holds are checked against. */
+export interface LedgerTotals {
+  /** Applied deposits; a denied one changes no balance and is not counted. */
+  deposited: bigint;
+  /** Applied withdrawals, likewise. */
+  withdrawn: bigint;
+  /** The sum of every account's newest balance. */
+  balances: bigint;
+  /** The sum of every account's newest reserved. */
+  reserved: bigint;
+  /** The sum of the holds still open, followed from the documents. */
+  held: bigint;
 }
+
+/** What the audit follows of one account while it walks the ledger in log order. */
+interface AccountBooks {
+  /** Applied deposits minus applied withdrawals so far. */
+  flow: bigint;
+  balance: bigint;
+  reserved: bigint;
+  holds: OpenHolds;
+}
+
+type Report = (check: string, detail: string, ids: string[]) => void;
 
 /**
- * Ledger documents, in log order, give each account's newest state. An account comes into
- * being with its first change: a decision that leaves an unknown account empty (a denied
- * request, a cancel that finds nothing) is in the ledger, but the account is not in the read
- * model, so it is not listed here either.
+ * Ledger documents in log order. Lapses come before the decision at their offset (holds lapse
+ * before the message is decided), in the order of the ordinal in their `_id`
+ * (`expiryDocId` in consumer/ledger.ts: partition:offset:ordinal:hold): several holds of one
+ * account may lapse at one offset, each document carrying the reserved left after it.
  */
-export function newestStates(docs: LedgerDoc[]): Map<string, AccountState> {
-  const states = new Map<string, AccountState>();
-  for (const d of sortByLog(docs)) {
-    if (!states.has(d.accountId) && d.balanceAfter === 0 && d.reservedAfter === 0) continue;
-    states.set(d.accountId, { balance: d.balanceAfter, reserved: d.reservedAfter });
-  }
-  return states;
-}
-
 export function sortByLog(docs: LedgerDoc[]): LedgerDoc[] {
-  return [...docs].sort((a, b) => a.partition - b.partition || a.offset - b.offset || (a.type === 'expire' ? -1 : 0) - (b.type === 'expire' ? -1 : 0));
+  const lapseOrder = (d: LedgerDoc) => (d.type === 'expire' ? Number(d._id.split(':')[2]) : Number.MAX_SAFE_INTEGER);
+  return [...docs].sort((a, b) => a.partition - b.partition || a.offset - b.offset || lapseOrder(a) - lapseOrder(b));
 }
 
 /**
- * The invariants of docs/ledger-rules.md over ledger documents. `idWindowMs`: how long the owners
- * remember ids. An id re-sent after the window is a new transaction with a document of its own,
- * so `each-id-once` flags only a repeat that came within the window of the id's previous decision
- * (judged by receivedAt, close to the log clock that the owners judge by; the comparison with a
- * replay of the log is exact). Without it, any repeat is flagged.
+ * The invariants of docs/ledger-rules.md over ledger documents, and the ledger's exact totals.
+ * `idWindowMs`: how long the owners remember ids. An id re-sent after the window is a new
+ * transaction with a document of its own, so `each-id-once` flags only a repeat that came within
+ * the window of the id's previous decision (judged by receivedAt, close to the log clock that the
+ * owners judge by; the comparison with a replay of the log is exact). Without it, any repeat is
+ * flagged.
  */
-export function checkInvariants(docs: LedgerDoc[], idWindowMs = Infinity): Violation[] {
+export function auditLedger(docs: LedgerDoc[], idWindowMs = Infinity): { violations: Violation[]; totals: LedgerTotals } {
   const violations: Violation[] = [];
-  const add = (check: string, detail: string, ids: string[]) => violations.push({ check, detail, ids });
-  const flow = new Map<string, number>();
-  const previous = new Map<string, AccountState>();
+  const report: Report = (check, detail, ids) => violations.push({ check, detail, ids });
+  const accounts = new Map<string, AccountBooks>();
   const byId = new Map<string, { accountId: string; receivedAt: number }[]>();
+  const totals: LedgerTotals = { deposited: 0n, withdrawn: 0n, balances: 0n, reserved: 0n, held: 0n };
 
   for (const d of sortByLog(docs)) {
-    const before = previous.get(d.accountId) ?? { balance: 0, reserved: 0 };
-    if (d.status === 'applied' && d.type === 'deposit') flow.set(d.accountId, (flow.get(d.accountId) ?? 0) + d.amount);
-    if (d.status === 'applied' && d.type === 'withdraw') flow.set(d.accountId, (flow.get(d.accountId) ?? 0) - d.amount);
-    // Conservation at every step: the balance is always what deposits minus withdrawals made it.
-    const expected = flow.get(d.accountId) ?? 0;
-    if (d.balanceAfter !== expected) add('conservation', `${d.accountId} balance ${d.balanceAfter} but deposits - withdrawals = ${expected}`, [d.id]);
-    if (d.reservedAfter < 0) add('reserved-never-negative', `${d.accountId} reserved ${d.reservedAfter}`, [d.id]);
-    if (d.type === 'withdraw_request' && d.status === 'approved' && d.balanceAfter - d.reservedAfter < 0) {
-      add('no-approval-beyond-available', `${d.accountId} available ${d.balanceAfter - d.reservedAfter} after approval`, [d.id]);
-    }
-    const wentNegative = d.balanceAfter < 0 && d.balanceAfter < before.balance;
-    if (wentNegative && !(d.type === 'withdraw' && d.overdraft)) {
-      add('negative-only-by-flagged-overdraft', `${d.accountId} fell to ${d.balanceAfter} by ${d.type}`, [d.id]);
-    }
-    if (d.type === 'withdraw' && d.status === 'applied' && Boolean(d.overdraft) !== d.balanceAfter < 0) {
-      add('overdraft-flag-correct', `${d.accountId} withdrawal to ${d.balanceAfter} flagged ${Boolean(d.overdraft)}`, [d.id]);
-    }
+    let books = accounts.get(d.accountId);
+    if (!books) accounts.set(d.accountId, (books = { flow: 0n, balance: 0n, reserved: 0n, holds: new OpenHolds() }));
+    if (d.status === 'applied' && d.type === 'deposit') totals.deposited += minorUnits(d.amount);
+    if (d.status === 'applied' && d.type === 'withdraw') totals.withdrawn += minorUnits(d.amount);
+    checkStep(d, books, report);
     if (d.type !== 'expire') {
       const decisions = byId.get(d.id) ?? [];
       decisions.push({ accountId: d.accountId, receivedAt: d.receivedAt });
       byId.set(d.id, decisions);
     }
-    previous.set(d.accountId, { balance: d.balanceAfter, reserved: d.reservedAfter });
   }
+  checkIdsOnce(byId, idWindowMs, report);
+  for (const books of accounts.values()) {
+    totals.balances += books.balance;
+    totals.reserved += books.reserved;
+    totals.held += books.holds.total;
+  }
+  violations.push(...checkTotals(totals));
+  return { violations, totals };
+}
+
+export function checkInvariants(docs: LedgerDoc[], idWindowMs = Infinity): Violation[] {
+  return auditLedger(docs, idWindowMs).violations;
+}
+
+/** The invariants that hold after each document, against the account's books before it; updates the books. */
+function checkStep(d: LedgerDoc, books: AccountBooks, report: Report): void {
+  const inexact = (['amount', 'balanceAfter', 'reservedAfter'] as const).filter((k) => !Number.isSafeInteger(d[k]));
+  if (inexact.length > 0) report('exact-amounts', `${d.accountId} ${inexact.map((k) => `${k} ${d[k]}`).join(', ')}: not a whole number within 2^53 - 1`, [d.id]);
+  const amount = minorUnits(d.amount);
+  const balance = minorUnits(d.balanceAfter);
+  const reserved = minorUnits(d.reservedAfter);
+  if (d.status === 'applied' && d.type === 'deposit') books.flow += amount;
+  if (d.status === 'applied' && d.type === 'withdraw') books.flow -= amount;
+  books.holds.follow(d);
+  // Conservation at every step: the balance is always what deposits minus withdrawals made it.
+  if (balance !== books.flow) report('conservation', `${d.accountId} balance ${balance} but deposits - withdrawals = ${books.flow}`, [d.id]);
+  if (reserved < 0n) report('reserved-never-negative', `${d.accountId} reserved ${reserved}`, [d.id]);
+  if (d.type === 'withdraw_request' && d.status === 'approved' && balance - reserved < 0n) {
+    report('no-approval-beyond-available', `${d.accountId} available ${balance - reserved} after approval`, [d.id]);
+  }
+  const wentNegative = balance < 0n && balance < books.balance;
+  if (wentNegative && !(d.type === 'withdraw' && d.overdraft)) {
+    report('negative-only-by-flagged-overdraft', `${d.accountId} fell to ${balance} by ${d.type}`, [d.id]);
+  }
+  if (d.type === 'withdraw' && d.status === 'applied' && Boolean(d.overdraft) !== balance < 0n) {
+    report('overdraft-flag-correct', `${d.accountId} withdrawal to ${balance} flagged ${Boolean(d.overdraft)}`, [d.id]);
+  }
+  if (reserved !== books.holds.total) report('reserved-equals-holds', `${d.accountId} reserved ${reserved} but its open holds add up to ${books.holds.total}`, [d.id]);
+  books.balance = balance;
+  books.reserved = reserved;
+}
+
+function checkIdsOnce(byId: Map<string, { accountId: string; receivedAt: number }[]>, idWindowMs: number, report: Report): void {
   for (const [id, decisions] of byId) {
     if (decisions.length < 2) continue;
     decisions.sort((a, b) => a.receivedAt - b.receivedAt);
     const repeats = decisions.filter((d, i) => i > 0 && d.receivedAt - decisions[i - 1]!.receivedAt <= idWindowMs).length;
     if (repeats > 0) {
       const accounts = decisions.map((d) => d.accountId).join(', ');
-      add('each-id-once', `${id} applied ${decisions.length} times, ${repeats} within the id window (${accounts})`, [id]);
+      report('each-id-once', `${id} applied ${decisions.length} times, ${repeats} within the id window (${accounts})`, [id]);
     }
   }
-  return violations;
+}
+
+/** The whole ledger's sums: every balance is what deposits minus withdrawals left, every reserved unit is held. */
+export function checkTotals(totals: LedgerTotals): Violation[] {
+  const out: Violation[] = [];
+  const { deposited, withdrawn, balances, reserved, held } = totals;
+  if (balances !== deposited - withdrawn) {
+    out.push({ check: 'total-conservation', detail: `balances add up to ${balances} but deposits - withdrawals = ${deposited} - ${withdrawn} = ${deposited - withdrawn}`, ids: [] });
+  }
+  if (reserved !== held) out.push({ check: 'total-reserved', detail: `reserved adds up to ${reserved} but the open holds to ${held}`, ids: [] });
+  return out;
 }
 
 /** Every acknowledged id must be in the ledger. */
@@ -89,18 +145,6 @@ export function checkAcknowledged(docs: LedgerDoc[], acknowledged: { id: string;
   const present = new Set(docs.map((d) => `${d.accountId}/${d.id}`));
   const missing = acknowledged.filter((a) => !present.has(`${a.accountId}/${a.id}`)).map((a) => a.id);
   return missing.length ? [{ check: 'acknowledged-present', detail: `${missing.length} acknowledged calls missing from the ledger`, ids: missing }] : [];
-}
-
-/** The read model must equal the ledger's newest state of every account. */
-export function checkReadModel(ledgerStates: Map<string, AccountState>, readModel: Map<string, AccountState | undefined>): Violation[] {
-  const wrong: string[] = [];
-  for (const [accountId, s] of ledgerStates) {
-    const r = readModel.get(accountId);
-    if (!r || r.balance !== s.balance || r.reserved !== s.reserved) wrong.push(accountId);
-  }
-  return wrong.length
-    ? [{ check: 'read-model-equals-ledger', detail: `${wrong.length} accounts differ between Redis and the ledger`, ids: wrong }]
-    : [];
 }
 
 const COMPARED: (keyof LedgerDoc)[] = [

@@ -1,6 +1,8 @@
 // npm run audit: checks the invariants of docs/ledger-rules.md against the ledger,
 // the read model and the topic, then replays every partition's log through the
 // pure ledger rules and compares the result with MongoDB document by document.
+// Everything is compared at one cut of offsets (scripts/operations/audit-cut.ts),
+// so ticks and traffic during the audit cannot make a correct system look wrong.
 // Exits non-zero on any violation, naming the offending ids.
 //
 //   node dist/scripts/operations/audit.js [--acked FILE] [--json FILE]
@@ -11,26 +13,26 @@ import { Kafka, logLevel, type Admin } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { readConfig, type Config } from '../../common/config.js';
 import { parseMessage } from '../../common/message.js';
-import { keys } from '../../common/read-model.js';
+import { ACCOUNT_FIELDS, keys } from '../../common/read-model.js';
 import type { LedgerDoc } from '../../common/types.js';
 import { PartitionLedger } from '../../consumer/partition.js';
-import {
-  checkAcknowledged,
-  checkInvariants,
-  checkReadModel,
-  compareWithReplay,
-  newestStates,
-  type AccountState,
-  type Violation,
-} from './audit-checks.js';
+import { auditLedger, checkAcknowledged, compareWithReplay, type LedgerTotals, type Violation } from './audit-checks.js';
+import { accountsChangedAfterCut, beforeCut, checkReadModel, newestStates, readModelState, type Cut, type ReadModelState } from './audit-cut.js';
 
 export interface AuditReport {
   ok: boolean;
+  /** Ledger documents before the cut: the ones checked. */
   documents: number;
   accounts: number;
   messages: number;
   violations: Violation[];
   seconds: number;
+  /** Per partition, the offset the audit compared at. */
+  cut: Record<string, number>;
+  /** The ledger's exact totals at the cut, in minor units (decimal strings: they may pass 2^53). */
+  totals: Record<keyof LedgerTotals, string>;
+  /** Accounts whose read model had already moved past the cut when Redis was read: not compared. */
+  changedAfterCut: number;
 }
 
 function arg(name: string): string | undefined {
@@ -38,26 +40,30 @@ function arg(name: string): string | undefined {
   return i >= 0 ? process.argv[i + 1] : undefined;
 }
 
-/** Waits until the consumers have committed everything on the topic, so the ledger is not moving. */
-async function waitQuiescent(admin: Admin, config: Config, timeoutMs: number): Promise<Map<number, number>> {
+/**
+ * Waits until the consumers have committed everything that was on the topic, then takes the cut:
+ * each partition's committed offset. Ticks keep coming meanwhile, so the topic is never still;
+ * the cut is what is fixed.
+ */
+async function takeCut(admin: Admin, config: Config, timeoutMs: number): Promise<Cut> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const high = await admin.fetchTopicOffsets(config.topic);
     const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
-    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Number(p.offset)]) ?? []);
-    const behind = high.filter((h) => (done.get(h.partition) ?? 0) < Number(h.high) && Number(h.high) > 0);
-    if (behind.length === 0) return new Map(high.map((h) => [h.partition, Number(h.high)]));
+    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]) ?? []);
+    const behind = high.filter((h) => (done.get(h.partition) ?? 0) < Number(h.high));
+    if (behind.length === 0) return new Map(high.map((h) => [h.partition, done.get(h.partition) ?? 0]));
     if (Date.now() > deadline) throw new Error(`consumers still behind on partitions ${behind.map((b) => b.partition).join(', ')}`);
     await new Promise((r) => setTimeout(r, 500));
   }
 }
 
-/** Replays each partition from offset 0 to `high` through the ledger rules. */
-async function replay(kafka: Kafka, config: Config, high: Map<number, number>): Promise<{ docs: LedgerDoc[]; messages: number }> {
+/** Replays each partition from offset 0 up to the cut through the ledger rules. */
+async function replay(kafka: Kafka, config: Config, cut: Cut): Promise<{ docs: LedgerDoc[]; messages: number }> {
   const ledgers = new Map<number, PartitionLedger>();
   const docs: LedgerDoc[] = [];
   let messages = 0;
-  const remaining = new Set([...high].filter(([, h]) => h > 0).map(([p]) => p));
+  const remaining = new Set([...cut].filter(([, end]) => end > 0).map(([p]) => p));
   if (remaining.size === 0) return { docs, messages };
   const consumer = kafka.consumer({ groupId: `teller-audit-${process.pid}-${Date.now()}`, maxBytesPerPartition: 8 * 1024 * 1024 });
   let finished!: () => void;
@@ -68,7 +74,7 @@ async function replay(kafka: Kafka, config: Config, high: Map<number, number>): 
     autoCommit: false,
     eachBatch: async ({ batch }) => {
       const p = batch.partition;
-      const end = high.get(p) ?? 0;
+      const end = cut.get(p) ?? 0;
       let ledger = ledgers.get(p);
       if (!ledger) ledgers.set(p, (ledger = new PartitionLedger(p, config.idWindowSeconds * 1000)));
       for (const m of batch.messages) {
@@ -86,17 +92,17 @@ async function replay(kafka: Kafka, config: Config, high: Map<number, number>): 
   return { docs, messages };
 }
 
-async function readModelStates(redis: Redis, accounts: string[]): Promise<Map<string, AccountState | undefined>> {
-  const out = new Map<string, AccountState | undefined>();
+/** Each account's hash: balance, reserved and the offset of the change last written to it. */
+async function readModelStates(redis: Redis, accounts: string[]): Promise<Map<string, ReadModelState | undefined>> {
+  const out = new Map<string, ReadModelState | undefined>();
   for (let i = 0; i < accounts.length; i += 1000) {
     const slice = accounts.slice(i, i + 1000);
     const pipeline = redis.pipeline();
-    for (const a of slice) pipeline.hmget(keys.account(a), 'b', 'r');
+    for (const a of slice) pipeline.hmget(keys.account(a), ACCOUNT_FIELDS.balance, ACCOUNT_FIELDS.reserved, ACCOUNT_FIELDS.offset);
     const results = (await pipeline.exec()) ?? [];
     slice.forEach((a, j) => {
       const [err, value] = results[j] ?? [];
-      const [b, r] = (value as (string | null)[] | undefined) ?? [];
-      out.set(a, err || b === null || b === undefined ? undefined : { balance: Number(b), reserved: Number(r ?? 0) });
+      out.set(a, err ? undefined : readModelState((value as (string | null)[] | undefined) ?? []));
     });
   }
   return out;
@@ -112,16 +118,18 @@ export async function audit(config: Config, ackedFile?: string): Promise<AuditRe
   try {
     await redis.connect();
     await admin.connect();
-    const high = await waitQuiescent(admin, config, 120_000);
-    const docs = await mongo.db(config.mongoDb).collection<LedgerDoc>('transactions').find({}).toArray();
-    const violations = checkInvariants(docs, config.idWindowSeconds * 1000);
+    const cut = await takeCut(admin, config, 120_000);
+    const read = await mongo.db(config.mongoDb).collection<LedgerDoc>('transactions').find({}).toArray();
+    const docs = beforeCut(read, cut);
+    const { violations, totals } = auditLedger(docs, config.idWindowSeconds * 1000);
     if (ackedFile) {
       const acked = readFileSync(ackedFile, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l) as { id: string; accountId: string });
       violations.push(...checkAcknowledged(docs, acked));
     }
     const states = newestStates(docs);
-    violations.push(...checkReadModel(states, await readModelStates(redis, [...states.keys()])));
-    const replayed = await replay(kafka, config, high);
+    const readModel = await readModelStates(redis, [...states.keys()]);
+    violations.push(...checkReadModel(states, readModel, cut));
+    const replayed = await replay(kafka, config, cut);
     violations.push(...compareWithReplay(docs, replayed.docs));
     return {
       ok: violations.length === 0,
@@ -130,6 +138,15 @@ export async function audit(config: Config, ackedFile?: string): Promise<AuditRe
       messages: replayed.messages,
       violations,
       seconds: (Date.now() - started) / 1000,
+      cut: Object.fromEntries([...cut].map(([partition, offset]) => [String(partition), offset])),
+      totals: {
+        deposited: String(totals.deposited),
+        withdrawn: String(totals.withdrawn),
+        balances: String(totals.balances),
+        reserved: String(totals.reserved),
+        held: String(totals.held),
+      },
+      changedAfterCut: accountsChangedAfterCut(states, readModel, cut).length,
     };
   } finally {
     await Promise.allSettled([admin.disconnect(), mongo.close(), redis.quit()]);
@@ -145,6 +162,9 @@ if (isMain) {
   const json = arg('--json');
   if (json) writeFileSync(json, JSON.stringify(report, null, 2));
   console.log(`audit: ${report.documents} ledger documents, ${report.accounts} accounts, ${report.messages} messages replayed in ${report.seconds.toFixed(1)} s`);
+  const { deposited, withdrawn, balances, reserved, held } = report.totals;
+  console.log(`at the cut: deposits ${deposited} - withdrawals ${withdrawn}, balances ${balances}; reserved ${reserved}, held ${held}`);
+  if (report.changedAfterCut > 0) console.log(`${report.changedAfterCut} accounts changed after the cut: Redis already shows a later state, not compared`);
   for (const v of report.violations) {
     const shown = v.ids.slice(0, 20).join(', ');
     console.log(`VIOLATION ${v.check}: ${v.detail}${shown ? ` [${shown}${v.ids.length > 20 ? ', ...' : ''}]` : ''}`);

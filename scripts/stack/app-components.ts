@@ -17,9 +17,9 @@ function endpointEnv(e: Endpoints): Record<string, string> {
 }
 
 // A larger young generation: each call and each record makes short-lived objects, and with V8's
-// default semi-space (16 MB) the consumer spent about a fifth of its time collecting garbage under
-// load. Contract flow, back-to-back runs: 4,059 -> 4,363 calls/s (1 replica, 1 consumer) and
-// 3,015 -> 3,190 (2 and 2). TELLER_NODE_ARGS comes after it, so it can override it.
+// default semi-space the consumer spent a large share of its time collecting garbage under load
+// (`npm run bench -- --phases contract` with TELLER_NODE_ARGS=--max-semi-space-size=16 against the
+// default shows the difference). TELLER_NODE_ARGS comes after it, so it can override it.
 export const NODE_FLAGS = ['--max-semi-space-size=64'];
 
 function nodeSpec(config: Config, paths: Paths, name: string, main: string, env: Record<string, string>, port?: number): ComponentSpec {

@@ -25,7 +25,7 @@ interface ModelAccount {
 }
 
 interface Remembered {
-  body: string;
+  body: ModelBody;
   /** Log clock when first decided. */
   at: number;
   outcome: Outcome;
@@ -34,7 +34,14 @@ interface Remembered {
 }
 
 const NEVER = Number.MAX_SAFE_INTEGER;
-const body = (m: TxMessage) => JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null]);
+/** What "the same body" compares (docs/ledger-rules.md): the time to live only when both calls carry one. */
+interface ModelBody {
+  rest: string;
+  ttl: number | undefined;
+}
+const body = (m: TxMessage): ModelBody => ({ rest: JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null]), ttl: m.expiresInSeconds });
+const bothCarry = (a: ModelBody, b: ModelBody) => a.ttl !== undefined && b.ttl !== undefined;
+const sameBody = (a: ModelBody, b: ModelBody) => a.rest === b.rest && (!bothCarry(a, b) || a.ttl === b.ttl);
 const reserved = (a: ModelAccount) => a.holds.reduce((s, h) => s + h.amount, 0);
 
 function fail(what: string, offset: number, detail?: unknown): never {
@@ -54,6 +61,10 @@ export class LedgerModel {
   renewedIds = 0;
   /** Decisions on an unknown account that left it empty, so created nothing. */
   nothingCreated = 0;
+  /** Repeats refused for their time to live alone. */
+  ttlConflicts = 0;
+  /** Repeats with another time to live, or none, answered as replays because one side carried none. */
+  ttlNotCompared = 0;
   private remembered = new Map<string, Remembered>();
   /** Keys that fell out of the window. */
   private forgotten = new Set<string>();
@@ -130,7 +141,12 @@ export class LedgerModel {
       if (seen) {
         if (decisions.length > 0) fail('a repeat wrote a document', offset, decisions);
         const a = this.account(msg.accountId);
-        if (seen.body === body(msg)) {
+        const again = body(msg);
+        if (seen.body.rest === again.rest && seen.body.ttl !== again.ttl) {
+          if (bothCarry(seen.body, again)) this.ttlConflicts++;
+          else this.ttlNotCompared++;
+        }
+        if (sameBody(seen.body, again)) {
           deepStrictEqual(out, { ...seen.outcome, status: seen.status, replayed: true }, `offset ${offset}: repeat`);
         } else {
           deepStrictEqual(
@@ -144,7 +160,10 @@ export class LedgerModel {
         if (!d) fail('a new id without a document', offset, out);
         if (d._id !== `${this.partition}:${offset}` || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
         if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
+        // The client's claimed time is copied as it came, and nothing else reads it.
+        if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
+        if (out.expiresInSeconds !== msg.expiresInSeconds) fail("the outcome keeps the message's time to live", offset, out);
         deepStrictEqual(
           [out.status, out.reason, out.overdraft, out.balance, out.reserved, out.decidedAt],
           [d.status, d.reason, d.overdraft, d.balanceAfter, d.reservedAfter, clock],

@@ -1,112 +1,10 @@
-// The whole HTTP app (api/app.ts buildApp) with in-memory collaborators: the
-// real submitter over a log that decides as each test says, a read model,
-// statements, a readiness probe and the metrics. Answers are asserted as a
-// client sees them: status, headers, body, problem+json.
-import t, { type Test } from 'tap';
-import { pino } from 'pino';
-import { buildApp } from '../../api/app.js';
+// The whole HTTP app (api/app.ts buildApp) with in-memory collaborators
+// (test/helpers/in-memory-app.ts). Answers are asserted as a client sees
+// them: status, headers, body, problem+json.
+import t from 'tap';
 import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
-import type { ReadinessReport } from '../../api/health.js';
-import { ApiMetrics } from '../../api/metrics.js';
-import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
-import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
-import type { AccountView, LogMessage, Outcome, TxMessage } from '../../common/types.js';
 import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
-
-const PROBLEM = /^application\/problem\+json/;
-const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
-
-/** The ledger's usual answer: applied, the amount as the new balance. */
-function applied(msg: TxMessage): Outcome {
-  return { id: msg.id, accountId: msg.accountId, type: msg.type, amount: msg.amount, requestId: msg.requestId, status: 'applied', balance: msg.amount ?? 0, reserved: 0, decidedAt: DECIDED_AT };
-}
-
-/**
- * The transaction log and the partition owners in one, standing for the
- * batcher and the outcome waiter: takes a message, decides it with `decide`
- * (undefined: no decision in time) and announces the outcome to the waiting call.
- */
-class InMemoryLog {
-  readonly sent: TxMessage[] = [];
-  readonly listening = true;
-  refusing = false;
-  decide: (msg: TxMessage) => Outcome | undefined = applied;
-  private readonly waiting = new Map<string, (outcome: Outcome | undefined) => void>();
-
-  async send(msg: LogMessage): Promise<void> {
-    if (this.refusing) throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
-    if (msg.type === 'tick') return;
-    this.sent.push(msg);
-    const outcome = this.decide(msg);
-    if (outcome) this.waiting.get(`${msg.accountId}/${msg.id}`)?.(outcome);
-  }
-
-  wait(accountId: string, id: string, timeoutMs: number): { promise: Promise<Outcome | undefined>; cancel: () => void } {
-    const key = `${accountId}/${id}`;
-    let settle: (outcome: Outcome | undefined) => void = () => undefined;
-    const promise = new Promise<Outcome | undefined>((resolve) => {
-      const timer = setTimeout(() => settle(undefined), timeoutMs);
-      settle = (outcome) => {
-        clearTimeout(timer);
-        this.waiting.delete(key);
-        resolve(outcome);
-      };
-    });
-    this.waiting.set(key, settle);
-    return { promise, cancel: () => settle(undefined) };
-  }
-}
-
-/** Redis as the id registry uses it: SET NX GET answers the account an id was first seen on. */
-function inMemoryRegistry(): SubmitDeps['redis'] {
-  const accounts = new Map<string, string>();
-  const registry = {
-    async set(key: string, accountId: string): Promise<string | null> {
-      const previous = accounts.get(key) ?? null;
-      if (previous === null) accounts.set(key, accountId);
-      return previous;
-    },
-  };
-  return registry as unknown as SubmitDeps['redis'];
-}
-
-async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
-  const log = new InMemoryLog();
-  const accounts = new Map<string, AccountView>();
-  const readiness: { current: ReadinessReport } = { current: { ready: true, checks: { kafka: { ok: true } } } };
-  const readModel = {
-    readModelDown: false,
-    async account(accountId: string) {
-      if (this.readModelDown) throw createError(TELLER_ERR_READ_MODEL_UNAVAILABLE);
-      return accounts.get(accountId) ?? null;
-    },
-    async transaction() {
-      return null;
-    },
-  };
-  const metrics = new ApiMetrics({
-    replicaId: 'test',
-    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false }),
-    waiting: () => 0,
-  });
-  const silent = pino({ level: 'silent' });
-  const submitter = new TransactionSubmitter({
-    batcher: log,
-    waiter: log,
-    redis: inMemoryRegistry(),
-    log: silent,
-    replicaId: 'test',
-    partitions: () => 4,
-    decisionTimeoutMs: 30,
-    idWindowSeconds: 60,
-    requestTtlSeconds: 3600,
-    onResult: (tx, result) => metrics.result(tx, result),
-  });
-  const statements = { page: async () => ({ entries: [] }) };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel, probe: readiness, statements, metrics, ...options });
-  t.teardown(() => app.close());
-  return { app, log, accounts, readiness, readModel };
-}
+import { applied, build, DECIDED_AT, PROBLEM } from '../helpers/in-memory-app.js';
 
 t.test('a deposit decided: v1 answers with Location and decidedAt, the compatibility route without', async (t) => {
   const { app, log } = await build(t);
@@ -185,7 +83,7 @@ t.test('Prefer: respond-async: 202 at once, with Location and Preference-Applied
     payload: { amount: 30 },
   });
   t.equal(r.statusCode, 202);
-  t.equal(r.headers.location, '/v1/transactions/w1');
+  t.match(r.headers.location, /^\/v1\/transactions\/w1\?body=[0-9a-f]{20}$/, "the transaction's URL, for this call's body");
   t.equal(r.headers['preference-applied'], 'respond-async');
   t.same(r.json(), { id: 'w1', accountId: 'acct-1', type: 'withdraw', amount: 30, status: 'pending' });
 });

@@ -5,7 +5,6 @@ import {
   decisionDocId,
   EMPTY_ACCOUNT,
   expiryDocId,
-  fingerprint,
   lapseHolds,
   ledgerId,
   type Account,
@@ -346,14 +345,24 @@ t.test('lapseHolds', async (t) => {
   });
 });
 
-t.test('fingerprint: the body is type, amount and requestId', async (t) => {
-  const base = request('r', 'acc', 10, { receivedAt: 1, expiresAt: 5, replyTo: 'api-1' });
-  t.equal(fingerprint(base), fingerprint({ ...base, receivedAt: 2, expiresAt: 6, replyTo: 'api-2' }), 'transport fields ignored');
-  t.not(fingerprint(base), fingerprint({ ...base, amount: 11 }));
-  t.not(fingerprint(base), fingerprint({ ...base, type: 'withdraw' }));
-  t.not(fingerprint(withdraw('w', 'acc', 10)), fingerprint(withdraw('w', 'acc', 10, { requestId: 'r' })));
-  t.not(fingerprint(cancel('c', 'acc', 'r1')), fingerprint(cancel('c', 'acc', 'r2')));
-  t.not(fingerprint(deposit('d', 'acc', 1)), fingerprint(deposit('d', 'acc', 11)));
+t.test("the client's claimed time lands on the document as it came, and decides nothing", async (t) => {
+  const claimed = '1999-12-31T23:59:59.000Z';
+  const plain = decide(account(0), deposit('d', 'acc', 5), pos);
+  const withClaim = decide(account(0), deposit('d', 'acc', 5, { clientTimestamp: claimed }), pos);
+  t.equal(withClaim.doc.clientTimestamp, claimed);
+  t.strictSame({ ...withClaim.doc, clientTimestamp: undefined }, { ...plain.doc, clientTimestamp: undefined }, 'the rest of the document is the same');
+  t.strictSame(withClaim.outcome, plain.outcome, 'the outcome is the same');
+  t.strictSame(withClaim.account, plain.account, 'so is the account');
+  t.equal(withClaim.doc.receivedAt, 1_000, 'receivedAt is still the api\'s');
+  t.notOk('clientTimestamp' in plain.doc, 'no claim, no field');
+});
+
+t.test("a request's outcome keeps the time to live its message carried, to compare repeats with", async (t) => {
+  const rich = account(100);
+  t.equal(decide(rich, request('r', 'acc', 10, { expiresInSeconds: 60 }), pos).outcome.expiresInSeconds, 60, 'approved');
+  t.equal(decide(rich, request('r', 'acc', 1_000, { expiresInSeconds: 60 }), pos).outcome.expiresInSeconds, 60, 'denied');
+  t.equal(decide(rich, request('r', 'acc', 10), pos).outcome.expiresInSeconds, undefined, 'none carried');
+  t.notOk('expiresInSeconds' in decide(rich, request('r', 'acc', 10, { expiresInSeconds: 60 }), pos).doc, 'the ledger document does not carry it');
 });
 
 t.test('purity: inputs are never mutated, equal inputs give equal results', async (t) => {

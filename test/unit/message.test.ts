@@ -221,3 +221,20 @@ t.test('partitionOf', async (t) => {
     }
   });
 });
+
+t.test("the call's token, the request's time to live and the client's claimed time", async (t) => {
+  accepts(t, { ...base, type: 'deposit', amount: 1, replyTo: 'api-1', callId: '0f3a9c2b71de.1z' }, 'a deposit with its call token');
+  accepts(t, { ...base, type: 'withdraw_request', amount: 1, expiresAt: 1_700_000_060_000, expiresInSeconds: 60 }, 'a request with its time to live');
+  accepts(t, { ...base, type: 'deposit', amount: 1, clientTimestamp: '2024-01-01T00:00:00.000Z' }, "a client's claimed time");
+  accepts(t, { ...base, type: 'deposit', amount: 1, clientTimestamp: '+275760-09-13T00:00:00.000Z' }, 'a claimed time with a six-digit year');
+  const ok = { ...base, type: 'withdraw_request', amount: 1 };
+  rejects(t, { ...ok, callId: '' }, 'an empty token');
+  rejects(t, { ...ok, callId: 'a/b' }, 'a token with a slash');
+  rejects(t, { ...ok, callId: 'x'.repeat(65) }, 'a token too long');
+  rejects(t, { ...ok, expiresInSeconds: 0 }, 'a time to live of 0');
+  rejects(t, { ...ok, expiresInSeconds: 1.5 }, 'a fractional time to live');
+  rejects(t, { ...ok, expiresInSeconds: '60' }, 'a time to live as a string');
+  rejects(t, { ...ok, clientTimestamp: 'yesterday' }, 'a claimed time that is no time');
+  rejects(t, { ...ok, clientTimestamp: '2024-01-01T00:00:00Z' }, 'a claimed time not in the ledger form');
+  rejects(t, { ...ok, clientTimestamp: 1_704_067_200_000 }, 'a claimed time as a number');
+});

@@ -118,6 +118,23 @@ t.test('same id, another body: conflict id_reused, nothing changes', async (t) =
   t.strictSame(again.outcome, { ...first[0]!.outcome, replayed: true }, 'the id still answers its first outcome');
 });
 
+t.test("a request's time to live is part of its body", async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  run(p, [deposit('d', 'acc', 100), request('r', 'acc', 40, { expiresInSeconds: 60, expiresAt: 61_000 })]);
+  const before = state(p);
+  const other = p.apply(request('r', 'acc', 40, { expiresInSeconds: 61, expiresAt: 62_000 }), 2);
+  t.match(other.outcome, { status: 'conflict', reason: 'id_reused' }, 'another time to live: conflict');
+  t.strictSame(state(p), before, 'nothing changed');
+  const same = p.apply(request('r', 'acc', 40, { expiresInSeconds: 60, expiresAt: 99_000, receivedAt: 2_000 }), 3);
+  t.match(same.outcome, { status: 'approved', replayed: true, expiresInSeconds: 60 }, 'the same time to live, sent later: a replay');
+
+  // Remembered before the time to live was part of the body (a snapshot of nine-field strings).
+  const old = new PartitionLedger(0, DAY);
+  run(old, [deposit('d', 'acc', 100), request('r', 'acc', 40)]);
+  const fromOld = PartitionLedger.restore(state(old, 2), DAY).apply(request('r', 'acc', 40, { expiresInSeconds: 61 }), 2);
+  t.match(fromOld.outcome, { status: 'approved', replayed: true }, 'compared as before: a replay');
+});
+
 t.test('ids are per account: the same id on another account is another transaction', async (t) => {
   const p = new PartitionLedger(0, DAY);
   const [a, b] = run(p, [deposit('same', 'acc-a', 10), deposit('same', 'acc-b', 20)]);

@@ -2,7 +2,7 @@
 // has its status and problem type, and those are the ones clients and the
 // integration tests know.
 import t from 'tap';
-import { PROBLEMS, problemOf } from '../../api/problem.js';
+import { headersOf, PROBLEMS, problemOf } from '../../api/problem.js';
 import * as catalogue from '../../common/errors.js';
 import { createError, TellerError, type ErrorSpec } from '../../common/errors.js';
 
@@ -28,6 +28,8 @@ t.test('every catalogue entry is exported under its own code and maps to a statu
 
 t.test('the statuses and problem types clients depend on', async (t) => {
   const expected: [ErrorSpec, number, string][] = [
+    [catalogue.TELLER_ERR_AMBIGUOUS_JSON, 400, 'ambiguous-json'],
+    [catalogue.TELLER_ERR_BODY_TOO_DEEP, 400, 'body-too-deep'],
     [catalogue.TELLER_ERR_ID_REQUIRED, 400, 'id-required'],
     [catalogue.TELLER_ERR_ID_MISMATCH, 400, 'id-mismatch'],
     [catalogue.TELLER_ERR_INVALID_CURSOR, 400, 'invalid-cursor'],
@@ -37,9 +39,12 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_REQUEST_NOT_HELD, 404, 'request-not-held'],
     [catalogue.TELLER_ERR_ACCOUNT_NOT_FOUND, 404, 'account-not-found'],
     [catalogue.TELLER_ERR_TRANSACTION_NOT_FOUND, 404, 'transaction-not-found'],
+    [catalogue.TELLER_ERR_UNSUPPORTED_CHARSET, 415, 'unsupported-charset'],
     [catalogue.TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, 409, 'id-reused'],
     [catalogue.TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, 409, 'id-reused'],
     [catalogue.TELLER_ERR_PRODUCER_UNAVAILABLE, 503, 'unavailable'],
+    [catalogue.TELLER_ERR_PRODUCER_UNCONFIRMED, 503, 'unconfirmed'],
+    [catalogue.TELLER_ERR_STATEMENTS_BUSY, 503, 'statements-busy'],
     [catalogue.TELLER_ERR_READ_MODEL_UNAVAILABLE, 503, 'read-model-unavailable'],
     [catalogue.TELLER_ERR_LEDGER_UNAVAILABLE, 503, 'ledger-unavailable'],
     [catalogue.TELLER_ERR_NOT_READY, 503, 'not-ready'],
@@ -92,4 +97,26 @@ t.test('a code outside the table is an unexpected error, its message not shown',
   const problem = problemOf(new TellerError({ code: 'TELLER_ERR_SOMETHING_ELSE', retryable: false }, 'internal detail'));
   t.match(problem, { status: 500, type: 'urn:teller:problem:internal', title: 'Internal Server Error' });
   t.notMatch(problem.detail, /internal detail/);
+});
+
+t.test('a problem that says when to retry says it in Retry-After too, and only such a problem', async (t) => {
+  for (const [code, mapping] of Object.entries(PROBLEMS)) {
+    const headers = headersOf(new TellerError({ code, retryable: mapping.status >= 500 }, 'm'));
+    if (mapping.retryAfter === undefined) t.equal(headers['retry-after'], undefined, `${code}: no Retry-After`);
+    else t.equal(headers['retry-after'], String(mapping.retryAfter), `${code}: Retry-After ${mapping.retryAfter}`);
+  }
+  t.same(headersOf(createError(catalogue.TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' })), { 'retry-after': '1' });
+  t.same(headersOf(createError(catalogue.TELLER_ERR_AUTH_MISSING)), { 'www-authenticate': 'Bearer realm="teller"' }, 'the mapping\'s own headers stay');
+});
+
+t.test('an ambiguous body: the detail says which fault and where', async (t) => {
+  const err = createError(catalogue.TELLER_ERR_AMBIGUOUS_JSON, { fault: 'duplicate_key', reason: 'the key "amount" appears twice in one object at position 12', position: 12 });
+  t.same(problemOf(err), {
+    type: 'urn:teller:problem:ambiguous-json',
+    title: 'Bad Request',
+    status: 400,
+    detail: 'the body is ambiguous JSON: the key "amount" appears twice in one object at position 12',
+    fault: 'duplicate_key',
+    position: 12,
+  });
 });

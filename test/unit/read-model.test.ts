@@ -53,6 +53,14 @@ t.test('a stored outcome carries the version and reads back equal', async (t) =>
   }
 });
 
+t.test('version 2 outcomes (before the time to live was packed) still read; version 3 carries it', async (t) => {
+  t.equal(READ_MODEL_VERSION, 3);
+  t.strictSame(decodeStoredOutcome('acc', 'r1', `v2|${remember(approved)}`), approved, 'version 2');
+  const held = { ...approved, expiresInSeconds: 3_600 };
+  t.strictSame(decodeStoredOutcome('acc', 'r1', encodeStoredOutcome(held)), held, 'version 3, with its time to live');
+  t.match(encodeStoredOutcome(held), /^v3\|.*\|3600$/);
+});
+
 t.test('unmarked outcomes are version 1: packed, or JSON from before outcomes were packed', async (t) => {
   t.strictSame(decodeStoredOutcome('acc-2', 'w1', remember(overdrawn)), overdrawn, 'packed');
   t.strictSame(decodeStoredOutcome('acc', 'r2', JSON.stringify(denied)), denied, 'JSON');
@@ -67,20 +75,29 @@ t.test('a stored outcome of a version this code does not know is refused', async
 
 t.test('announcements: one message per waiting replica, on its channel, decoding to its outcomes', async (t) => {
   const messages = announcementMessages([
-    { outcome: approved, replyTo: 'api-1' },
-    { outcome: denied, replyTo: undefined },
-    { outcome: overdrawn, replyTo: 'api-2' },
-    { outcome: denied, replyTo: 'api-1' },
+    { outcome: approved, replyTo: 'api-1', callId: undefined },
+    { outcome: denied, replyTo: undefined, callId: undefined },
+    { outcome: overdrawn, replyTo: 'api-2', callId: undefined },
+    { outcome: denied, replyTo: 'api-1', callId: undefined },
   ]);
   t.strictSame(
     messages.map(([channel]) => channel),
     [keys.replyChannel('api-1'), keys.replyChannel('api-2')],
     'replicas in the order first announced; nobody waits for a call without replyTo',
   );
-  t.equal(messages[0]![1], JSON.stringify([approved, denied]), 'the payload is the JSON array of outcomes, as before');
-  t.strictSame(decodeAnnouncement(messages[0]![1]), [approved, denied]);
-  t.strictSame(decodeAnnouncement(messages[1]![1]), [overdrawn]);
+  t.equal(messages[0]![1], JSON.stringify([approved, denied]), 'without tokens the payload is the JSON array of outcomes, as before');
+  t.strictSame(decodeAnnouncement(messages[0]![1]), [{ outcome: approved }, { outcome: denied }]);
+  t.strictSame(decodeAnnouncement(messages[1]![1]), [{ outcome: overdrawn }]);
   t.strictSame(announcementMessages([]), [], 'nothing to announce');
+});
+
+t.test("an announced outcome carries its call's token, and reads back without it in the outcome", async (t) => {
+  const [[, payload]] = announcementMessages([
+    { outcome: approved, replyTo: 'api-1', callId: 'a1b2.1' },
+    { outcome: denied, replyTo: 'api-1', callId: undefined },
+  ]) as [[string, string]];
+  t.strictSame(JSON.parse(payload), [{ ...approved, callId: 'a1b2.1' }, denied], 'one member more on the outcome object');
+  t.strictSame(decodeAnnouncement(payload), [{ outcome: approved, callId: 'a1b2.1' }, { outcome: denied }]);
 });
 
 t.test('an announcement that is not an array of outcomes is refused', async (t) => {

@@ -18,7 +18,7 @@ t.test('every type, status and reason packs and comes back equal', async (t) => 
   for (const type of TX_TYPES) {
     for (const status of STATUSES) {
       for (const reason of REASONS) {
-        for (const extra of [{}, { amount: 1 }, { amount: Number.MAX_SAFE_INTEGER, requestId: 'req:1.a-Z', overdraft: true }]) {
+        for (const extra of [{}, { amount: 1 }, { amount: Number.MAX_SAFE_INTEGER, requestId: 'req:1.a-Z', overdraft: true }, { amount: 5, expiresInSeconds: 2_592_000 }]) {
           const o: Outcome = { id: 'tx', accountId: 'acc', type, status, balance: -25, reserved: 7, decidedAt: 1_700_000_000_123, ...extra };
           if (reason !== undefined) o.reason = reason;
           t.strictSame(recall('acc', 'tx', remember(o)), o, `${type} ${status} ${reason} ${JSON.stringify(extra)}`);
@@ -27,7 +27,16 @@ t.test('every type, status and reason packs and comes back equal', async (t) => 
       }
     }
   }
-  t.equal(n, TX_TYPES.length * STATUSES.length * REASONS.length * 3);
+  t.equal(n, TX_TYPES.length * STATUSES.length * REASONS.length * 4);
+});
+
+t.test('the time to live is the last field: strings from before it read without one, and nine-field readers ignore it', async (t) => {
+  const o: Outcome = { id: 'r', accountId: 'acc', type: 'withdraw_request', status: 'approved', amount: 500, balance: 1_000, reserved: 500, decidedAt: 1_700_000_000_000, expiresInSeconds: 60 };
+  const packed = remember(o);
+  t.equal(packed, '1700000000000|r|p|500|1000|500||||60');
+  const { expiresInSeconds: _, ...before } = o;
+  t.strictSame(recall('acc', 'r', '1700000000000|r|p|500|1000|500|||'), before, 'a nine-field string: no time to live');
+  t.equal(packed.split('|').slice(0, 9).join('|'), remember(before), 'the first nine fields are the string as it was');
 });
 
 t.test('the window reads when the id was first seen', async (t) => {

@@ -82,7 +82,9 @@ function buildLog(ops: Op[]): LogMessage[] {
   ops.forEach((op, i) => {
     now += op.dt;
     const accountId = ACCOUNTS[op.acct]!;
-    const base = { v: 1 as const, id: `t${i}`, accountId, receivedAt: now };
+    const base: { v: 1; id: string; accountId: string; receivedAt: number; clientTimestamp?: string } = { v: 1, id: `t${i}`, accountId, receivedAt: now };
+    // The client's claimed time, sometimes far from the log clock: it must change nothing.
+    if (op.variant === 2) base.clientTimestamp = new Date(now - op.dt * 1_000_000).toISOString();
     const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
     switch (op.kind) {
       case 'deposit':
@@ -93,6 +95,8 @@ function buildLog(ops: Op[]): LogMessage[] {
       case 'request': {
         const m: TxMessage = { ...base, type: 'withdraw_request', amount: op.amount };
         if (op.ttl !== undefined) m.expiresAt = now + op.ttl;
+        // The time to live asked for (part of the body); none, as an api from before it sent.
+        if (op.variant > 0) m.expiresInSeconds = 60 * op.variant;
         return add(m);
       }
       case 'capture': {
@@ -114,7 +118,7 @@ function buildLog(ops: Op[]): LogMessage[] {
         const pool = op.variant < 2 && requests.length > 0 ? requests : txs;
         const first = pool[op.ref % Math.max(1, pool.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
-        const m: TxMessage = { ...first, receivedAt: now, replyTo: `api-${op.variant}` };
+        const m: TxMessage = { ...first, receivedAt: now, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
         if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = now + op.ttl;
         return add(m);
       }
@@ -124,11 +128,16 @@ function buildLog(ops: Op[]): LogMessage[] {
         if (!first) return add({ v: 1, type: 'tick', receivedAt: now });
         const m: TxMessage = { ...first, receivedAt: now };
         if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
+        // Another time to live: a conflict when both carry one, compared as before when either does not.
+        else if (first.type === 'withdraw_request' && op.variant === 3) m.expiresInSeconds = first.expiresInSeconds === undefined ? 60 : first.expiresInSeconds + 1;
         else if (op.variant === 0) m.amount = first.amount! + 1;
         else if (op.variant === 1) m.type = first.type === 'deposit' ? 'withdraw' : 'deposit';
         else if (first.requestId === undefined) m.requestId = `r${op.ref}`;
         else delete m.requestId;
-        if (m.type !== 'withdraw_request') delete m.expiresAt;
+        if (m.type !== 'withdraw_request') {
+          delete m.expiresAt;
+          delete m.expiresInSeconds;
+        }
         return add(m);
       }
     }
@@ -155,6 +164,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   const statuses = new Map<string, number>();
   let renewedIds = 0;
   let nothingCreated = 0;
+  let ttlConflicts = 0;
+  let ttlNotCompared = 0;
   fc.assert(
     fc.property(logArb(80), windowArb, (log, windowMs) => {
       const p = new PartitionLedger(PARTITION, windowMs);
@@ -176,6 +187,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
       });
       renewedIds += model.renewedIds;
       nothingCreated += model.nothingCreated;
+      ttlConflicts += model.ttlConflicts;
+      ttlNotCompared += model.ttlNotCompared;
     }),
     { numRuns: RUNS },
   );
@@ -203,6 +216,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   }
   t.ok(renewedIds > 0, `generated: ids decided anew after the window, each with a document of its own (${renewedIds})`);
   t.ok(nothingCreated > 0, `generated: decisions on an unknown account that create no account (${nothingCreated})`);
+  t.ok(ttlConflicts > 0, `generated: repeats refused for another time to live alone (${ttlConflicts})`);
+  t.ok(ttlNotCompared > 0, `generated: repeats where one side carries no time to live, compared as before (${ttlNotCompared})`);
 });
 
 t.test('(b) the same log from scratch gives the same outcomes, documents and state', async (t) => {

@@ -1,5 +1,5 @@
 import t from 'tap';
-import { charsetOf, isUtf8Body, parseStrictJson, StrictJsonError } from '../../api/strict-json.js';
+import { charsetOf, isUtf8Body, MAX_DEPTH, parseStrictJson, StrictJsonError } from '../../api/strict-json.js';
 
 t.test('reads what JSON.parse reads when nothing is ambiguous', async (t) => {
   const bodies = ['{"id":"a","amount":100}', ' [1, -2, 0, "x\\u00e9\\n", true, false, null, {}] ', '{"nested":{"a":[{"b":1}]}}', '"text"', '0'];
@@ -16,6 +16,21 @@ t.test('refuses numbers with a fraction or an exponent', async (t) => {
   for (const n of ['1.0000000000000001', '1.0', '1e2', '-0.5', '1E+2']) {
     t.throws(() => parseStrictJson(`{"amount":${n}}`), { fault: 'non_integer_number' }, n);
   }
+});
+
+t.test('refuses integers it cannot read exactly', async (t) => {
+  for (const n of ['9007199254740992', '9007199254740993', '-9007199254740993', '123456789012345678901234567890']) {
+    t.throws(() => parseStrictJson(`{"amount":${n}}`), { fault: 'unsafe_integer' }, n);
+  }
+  t.same(parseStrictJson('[9007199254740991,-9007199254740991]'), [Number.MAX_SAFE_INTEGER, -Number.MAX_SAFE_INTEGER], 'the largest exact ones pass');
+});
+
+t.test('refuses nesting deeper than MAX_DEPTH, however deep, without exhausting the stack', async (t) => {
+  const nest = (depth: number) => '['.repeat(depth) + ']'.repeat(depth);
+  t.same(parseStrictJson(nest(MAX_DEPTH)), JSON.parse(nest(MAX_DEPTH)), 'MAX_DEPTH levels are read');
+  for (const depth of [MAX_DEPTH + 1, 16 * 1024]) t.throws(() => parseStrictJson(nest(depth)), { fault: 'too_deep' }, `${depth} levels`);
+  t.throws(() => parseStrictJson('{"a":'.repeat(MAX_DEPTH + 1) + '1' + '}'.repeat(MAX_DEPTH + 1)), { fault: 'too_deep' }, 'objects count too');
+  t.same(parseStrictJson(`[${nest(MAX_DEPTH - 1)},${nest(MAX_DEPTH - 1)}]`), JSON.parse(`[${nest(MAX_DEPTH - 1)},${nest(MAX_DEPTH - 1)}]`), 'depth, not the count of arrays');
 });
 
 t.test('refuses keys that would change the prototype', async (t) => {

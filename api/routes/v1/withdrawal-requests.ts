@@ -1,6 +1,7 @@
 // Withdrawal requests: a hold on available funds (201 approved / 402 denied)
 // that a withdrawal settles, a cancel releases, or its time to live lapses.
 import type { FastifyPluginAsync } from 'fastify';
+import { bodyMayBeOmitted } from '../../json-body.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
 import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './schemas.js';
@@ -42,7 +43,8 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
               type: 'integer',
               minimum: 1,
               maximum: MAX_EXPIRES_IN_SECONDS,
-              description: 'Time to live of the hold, in seconds (default: the server\'s, 7 days).',
+              description:
+                "Time to live of the hold, in seconds (default: the server's, 7 days). Part of the body: the same id with another value is a 409; naming the default is the same body as naming none.",
             },
           },
         },
@@ -64,10 +66,13 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
   app.post<CancelRoute>(
     '/accounts/:accountId/withdrawal-requests/:requestId/cancel',
     {
+      // Its one field, `id`, may come as Idempotency-Key: then the call needs no body.
+      ...bodyMayBeOmitted,
       schema: {
         tags: ['transactions'],
         summary: 'Cancel a withdrawal request (release its hold)',
-        description: 'Releases the hold of an approved withdrawal request; 404 when the request holds nothing (never approved, settled, cancelled or expired).',
+        description:
+          'Releases the hold of an approved withdrawal request; 404 when the request holds nothing (never approved, settled, cancelled or expired). With the id in Idempotency-Key, the body may be left out.',
         params: {
           type: 'object',
           additionalProperties: false,

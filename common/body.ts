@@ -1,0 +1,55 @@
+// A call's body: what the rule "one id, one body" compares
+// (docs/ledger-rules.md, Transaction ids). The partition owner compares a
+// repeat of an id with the first decision it remembers; the api digests the
+// body of a call it answers with 202 into the link it gives, so that whoever
+// polls that link learns whether the decision recorded is that call's own.
+import { createHash } from 'node:crypto';
+import type { TxMessage } from './types.js';
+
+/** The members of a call that make its body; the rest (times, the replica, the token) travel with it. */
+export type Body = Pick<TxMessage, 'type' | 'amount' | 'requestId' | 'expiresInSeconds'>;
+
+/**
+ * Whether a repeat has the first call's body. A hold's time to live is
+ * compared only when both carry it: outcomes remembered before it was part of
+ * the body (and messages from an api that did not send it) compare as before.
+ */
+export function sameBody(first: Body, again: Body): boolean {
+  if (first.type !== again.type || first.amount !== again.amount || first.requestId !== again.requestId) return false;
+  const { expiresInSeconds: firstTtl } = first;
+  const { expiresInSeconds: againTtl } = again;
+  return firstTtl === undefined || againTtl === undefined || firstTtl === againTtl;
+}
+
+/** A digest is 20 lower-case hex digits: 12 of the body without its time to live, 8 of the whole body. */
+export const BODY_DIGEST_PATTERN = '^[0-9a-f]{20}$';
+const CORE_DIGITS = 12;
+const WHOLE_DIGITS = 8;
+
+/**
+ * A short digest of a body, in two parts so that it compares as `sameBody`
+ * does: without the time to live, and with it, for a recorded outcome that
+ * carries one. Not a secret: anyone who may read the transaction may read its
+ * body, so the digest tells nothing more.
+ */
+export function bodyDigest(body: Body): string {
+  return hex(coreOf(body), CORE_DIGITS) + hex(wholeOf(body), WHOLE_DIGITS);
+}
+
+/** Whether `digest` (of a call's body) names the body of the recorded decision. */
+export function digestMatches(digest: string, recorded: Body): boolean {
+  if (digest.slice(0, CORE_DIGITS) !== hex(coreOf(recorded), CORE_DIGITS)) return false;
+  return recorded.expiresInSeconds === undefined || digest.slice(CORE_DIGITS) === hex(wholeOf(recorded), WHOLE_DIGITS);
+}
+
+function coreOf(body: Body): string {
+  return `${body.type}|${body.amount ?? ''}|${body.requestId ?? ''}`;
+}
+
+function wholeOf(body: Body): string {
+  return `${coreOf(body)}|${body.expiresInSeconds ?? ''}`;
+}
+
+function hex(text: string, digits: number): string {
+  return createHash('sha256').update(text).digest('hex').slice(0, digits);
+}

@@ -1,0 +1,112 @@
+// The whole HTTP app (api/app.ts buildApp) with in-memory collaborators: the
+// real submitter over a log that decides as each test says, a read model,
+// statements, a readiness probe and the metrics, for tests that assert answers
+// as a client sees them (test/unit/app-inject.test.ts, test/unit/own-answers.test.ts).
+import type { Test } from 'tap';
+import { pino } from 'pino';
+import { buildApp } from '../../api/app.js';
+import type { ApiKeyAuth } from '../../api/auth.js';
+import type { ReadinessReport } from '../../api/health.js';
+import type { TransactionView } from '../../api/readmodel.js';
+import { ApiMetrics } from '../../api/metrics.js';
+import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
+import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
+import type { AccountView, LogMessage, Outcome, TxMessage } from '../../common/types.js';
+
+export const PROBLEM = /^application\/problem\+json/;
+export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
+
+/** The ledger's usual answer: applied, the amount as the new balance. */
+export function applied(msg: TxMessage): Outcome {
+  return { id: msg.id, accountId: msg.accountId, type: msg.type, amount: msg.amount, requestId: msg.requestId, status: 'applied', balance: msg.amount ?? 0, reserved: 0, decidedAt: DECIDED_AT };
+}
+
+/**
+ * The transaction log and the partition owners in one, standing for the
+ * batcher and the outcome waiter: takes a message, decides it with `decide`
+ * (undefined: no decision in time) and announces the outcome to the waiting call.
+ */
+export class InMemoryLog {
+  readonly sent: TxMessage[] = [];
+  readonly listening = true;
+  refusing = false;
+  decide: (msg: TxMessage) => Outcome | undefined = applied;
+  private readonly waiting = new Map<string, (outcome: Outcome | undefined) => void>();
+  private calls = 0;
+
+  async send(msg: LogMessage): Promise<void> {
+    if (this.refusing) throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
+    if (msg.type === 'tick') return;
+    this.sent.push(msg);
+    const outcome = this.decide(msg);
+    // As the owner announces: to the call whose token the message carries.
+    if (outcome && msg.callId !== undefined) this.waiting.get(msg.callId)?.(outcome);
+  }
+
+  wait(_accountId: string, _id: string, timeoutMs: number): { callId: string; promise: Promise<Outcome | undefined>; cancel: () => void } {
+    const callId = `call.${++this.calls}`;
+    let settle: (outcome: Outcome | undefined) => void = () => undefined;
+    const promise = new Promise<Outcome | undefined>((resolve) => {
+      const timer = setTimeout(() => settle(undefined), timeoutMs);
+      settle = (outcome) => {
+        clearTimeout(timer);
+        this.waiting.delete(callId);
+        resolve(outcome);
+      };
+    });
+    this.waiting.set(callId, settle);
+    return { callId, promise, cancel: () => settle(undefined) };
+  }
+}
+
+/** Redis as the id registry uses it: SET NX GET answers the account an id was first seen on. */
+function inMemoryRegistry(): SubmitDeps['redis'] {
+  const accounts = new Map<string, string>();
+  const registry = {
+    async set(key: string, accountId: string): Promise<string | null> {
+      const previous = accounts.get(key) ?? null;
+      if (previous === null) accounts.set(key, accountId);
+      return previous;
+    },
+  };
+  return registry as unknown as SubmitDeps['redis'];
+}
+
+export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
+  const log = new InMemoryLog();
+  const accounts = new Map<string, AccountView>();
+  const transactions = new Map<string, TransactionView>();
+  const readiness: { current: ReadinessReport } = { current: { ready: true, checks: { kafka: { ok: true } } } };
+  const readModel = {
+    readModelDown: false,
+    async account(accountId: string) {
+      if (this.readModelDown) throw createError(TELLER_ERR_READ_MODEL_UNAVAILABLE);
+      return accounts.get(accountId) ?? null;
+    },
+    async transaction(id: string) {
+      return transactions.get(id) ?? null;
+    },
+  };
+  const metrics = new ApiMetrics({
+    replicaId: 'test',
+    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false }),
+    waiting: () => 0,
+  });
+  const silent = pino({ level: 'silent' });
+  const submitter = new TransactionSubmitter({
+    batcher: log,
+    waiter: log,
+    redis: inMemoryRegistry(),
+    log: silent,
+    replicaId: 'test',
+    partitions: () => 4,
+    decisionTimeoutMs: 30,
+    idWindowSeconds: 60,
+    requestTtlSeconds: 3600,
+    onResult: (tx, result) => metrics.result(tx, result),
+  });
+  const statements = { page: async () => ({ entries: [] }) };
+  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel, probe: readiness, statements, metrics, ...options });
+  t.teardown(() => app.close());
+  return { app, log, accounts, transactions, readiness, readModel };
+}
