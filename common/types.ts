@@ -22,6 +22,12 @@ export interface TxMessage {
    * `expiresAt` is computed from it and differs on every retry.
    */
   expiresInSeconds?: number;
+  /**
+   * For a `withdraw_request` whose caller waits: by when the api answers it, in ms since the
+   * epoch by the api's clock. An approval decided well after it was answered as a timeout, and
+   * its owner cancels it (docs/ledger-rules.md). Not part of the body an id is judged by.
+   */
+  answerBy?: number;
   /** When the api accepted the call, ms since the epoch: the only clock the ledger ever reads. */
   receivedAt: number;
   /**
