@@ -1,6 +1,8 @@
 // Reads of the read model in Redis, written by the partition owners. A read is
-// answered only while Redis holds the whole state of the account's partition:
-// after Redis restarts empty, a missing account would otherwise read as 0.
+// answered only while Redis holds the whole state of the account's partition
+// (its ready marker is there): after Redis restarts empty, a missing account
+// would otherwise read as 0, and after it restarts from an older persistence
+// file, an account or an outcome older than an answer already given.
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
 import { ACCOUNT_VIEW_FIELDS, decodeAccount, decodeStoredOutcome, keys } from '../common/read-model.js';
@@ -33,17 +35,36 @@ export class ReadModel {
 
   /**
    * A transaction by id: the registry gives its account, and the account's
-   * owner stored its outcome. Registered but not yet decided: no outcome.
+   * owner stored its outcome. Registered but not yet decided: no outcome. An
+   * id the registry lacks is unknown only while every partition is whole: the
+   * owners write their ids back with the rest.
    */
   async transaction(id: string): Promise<TransactionView | null> {
+    let view: TransactionView | null;
+    let ready: boolean;
     try {
       const accountId = await this.redis.get(keys.txId(id));
-      if (accountId === null) return null;
-      const raw = await this.redis.get(keys.outcome(accountId, id));
-      return raw === null ? { accountId } : { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+      if (accountId === null) {
+        view = null;
+        ready = await this.everyPartitionReady();
+      } else {
+        const [raw, marker] = await Promise.all([
+          this.redis.get(keys.outcome(accountId, id)),
+          this.redis.exists(keys.ready(partitionOf(accountId, this.partitions()))),
+        ]);
+        view = raw === null ? { accountId } : { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+        ready = marker === 1;
+      }
     } catch {
       throw unavailable();
     }
+    if (!ready) throw unavailable();
+    return view;
+  }
+
+  private async everyPartitionReady(): Promise<boolean> {
+    const markers = Array.from({ length: this.partitions() }, (_, partition) => keys.ready(partition));
+    return (await this.redis.exists(...markers)) === markers.length;
   }
 }
 

@@ -86,6 +86,9 @@ export function readConfig(env: Source = process.env) {
     redisUrl: '',
     redisExternal: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 3000, 50, 60000),
+    // An owner cancels a withdrawal request it approves more than this past the api's answer to
+    // it (a timeout): the margin covers the skew between the api's clock and the owner's.
+    lateCancelMarginMs: r.int('LATE_CANCEL_MARGIN_MS', 1000, 0, 600_000),
     idWindowSeconds: r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
     requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
     // Open holds an account may have before a new withdrawal request is denied (hold_limit): what bounds

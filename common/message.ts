@@ -34,6 +34,7 @@ const txSchema = {
     expiresAt: epochMs,
     expiresInSeconds: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     holdLimit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    answerBy: epochMs,
     receivedAt: epochMs,
     replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
     callId: { type: 'string', pattern: CALL_ID_PATTERN },

@@ -34,6 +34,12 @@ export interface TxMessage {
    */
   holdLimit?: number;
   /**
+   * For a `withdraw_request` whose caller waits: by when the api answers it, in ms since the
+   * epoch by the api's clock. An approval decided well after it was answered as a timeout, and
+   * its owner cancels it (docs/ledger-rules.md). Not part of the body an id is judged by.
+   */
+  answerBy?: number;
+  /**
    * When the api accepted the call, ms since the epoch. The partition's clock
    * while its clock source is `receivedAt` (see ClockSource); informational after.
    */

@@ -22,6 +22,13 @@ export interface DeadLetter {
   reason: string;
 }
 
+/** A withdrawal request this batch approved, with the deadline its caller was answered by. */
+export interface Approval {
+  accountId: string;
+  id: string;
+  answerBy: number;
+}
+
 export interface BatchDecision {
   docs: LedgerDoc[];
   accounts: AccountWrite[];
@@ -29,6 +36,8 @@ export interface BatchDecision {
   stored: Outcome[];
   announced: Announcement[];
   deadLetters: DeadLetter[];
+  /** Approvals of requests that carry `answerBy` (consumer/late-cancel.ts). */
+  approvals: Approval[];
   applied: number;
 }
 
@@ -37,7 +46,7 @@ export interface BatchDecision {
  * earlier owner: they are applied to the state only, with nothing to write.
  */
 export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writtenBefore = 0): BatchDecision {
-  const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], applied: 0 };
+  const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], approvals: [], applied: 0 };
   const lastChange = new Map<string, number>();
   for (const record of records) {
     const offset = Number(record.offset);
@@ -58,6 +67,10 @@ export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writt
     for (const o of step.changed) out.stored.push(o);
     if (step.outcome) {
       if (!step.outcome.replayed && step.outcome.status !== 'conflict') out.stored.push(step.outcome);
+      const { msg } = parsed;
+      if (msg.type === 'withdraw_request' && msg.answerBy !== undefined && step.outcome.status === 'approved' && !step.outcome.replayed) {
+        out.approvals.push({ accountId: msg.accountId, id: msg.id, answerBy: msg.answerBy });
+      }
       if (isTransaction(parsed.msg)) out.announced.push({ outcome: step.outcome, replyTo: parsed.msg.replyTo, callId: parsed.msg.callId });
     }
   }

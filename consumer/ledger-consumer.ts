@@ -14,6 +14,7 @@ import type { BatchDecision } from './batch-decision.js';
 import { ClockSwitch } from './clock-switch.js';
 import { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
+import type { LateCancelPublisher } from './late-cancel.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import { BatchHandler, type ConsumerStats, type PartitionFigures } from './partition-batch.js';
 import { PartitionOwners } from './partition-owners.js';
@@ -29,6 +30,8 @@ export interface LedgerConsumerOptions {
   snapshotIntervalMs: number;
   /** Partitions decided concurrently; all of them should share an insert group. */
   concurrency: number;
+  /** How far past its `answerBy` a request's approval must be for the owner to cancel it. */
+  lateCancelMarginMs: number;
 }
 
 export interface LedgerConsumerDeps {
@@ -38,6 +41,7 @@ export interface LedgerConsumerDeps {
   readModel: ReadModelWriter;
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;
+  lateCancels: LateCancelPublisher;
   log: Logger;
   /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them), and the clock markers. */
   ticker?: Ticker;

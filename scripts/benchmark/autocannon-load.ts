@@ -42,6 +42,10 @@ export interface LoadOptions {
   acked?: AckLog;
   /** No answer within this long is a timeout (autocannon's unit: seconds). */
   timeoutS?: number;
+  /** Calls a second at most, over all the connections (autocannon's overallRate); none by default. */
+  overallRate?: number;
+  /** Told every answer's status as it arrives (the soak counts accepted calls a second). */
+  onAnswer?: (status: number) => void;
   /** Called when the measured window opens and when it closes (CPU samples, lag sampling). */
   onWindowOpen?: () => void;
   onWindowClose?: () => void;
@@ -76,6 +80,7 @@ export function startLoad(o: LoadOptions): Omit<LoadRun, 'figures'> {
       // autocannon ends on a whole second; the window is closed precisely by the recorder.
       duration: Math.ceil(totalMs / 1000),
       timeout: o.timeoutS ?? 10,
+      ...(o.overallRate ? { overallRate: o.overallRate } : {}),
       headers,
       setupClient: o.keepAlive ? undefined : freshConnectionPerRequest,
       requests: [
@@ -91,6 +96,7 @@ export function startLoad(o: LoadOptions): Omit<LoadRun, 'figures'> {
             if (!tx) return;
             o.flow.answered(tx, status);
             if (o.acked && isAcknowledged(status)) o.acked.add(tx.id, tx.accountId);
+            o.onAnswer?.(status);
           },
         },
       ],

@@ -1,6 +1,8 @@
 // The benchmark's options, from flags first and the environment second:
 //   --quick                short phases and a 20k drain (a smoke run)
-//   --phases a,b           some of: ceiling, contract, contract-ab, accept, drain, takeover
+//   --phases a,b           some of: ceiling, contract, contract-ab, accept, drain, soak, takeover
+//                          (every one but soak unless named: a soak runs for minutes and grows
+//                          the ledger every later phase reads)
 //   --duration S           measured seconds per load phase (BENCH_DURATION_S, default 30)
 //   --warmup S             uncounted seconds before each (BENCH_WARMUP_S, default 5)
 //   --settle S             unmeasured seconds of the contract flow before the first phase
@@ -8,10 +10,16 @@
 //                          (BENCH_SETTLE_S, default 60; 0: none)
 //   --connections N        concurrent clients (BENCH_CONNECTIONS, default 150)
 //   --drain-messages N     backlog of the drain (BENCH_DRAIN_MESSAGES, default 1,000,000)
+//   --soak-duration S      measured seconds of the soak (BENCH_SOAK_DURATION_S, default 600, quick 20)
+//   --soak-rate N          the soak's calls a second at most, over the same connections
+//                          (BENCH_SOAK_RATE, default 0: as fast as the answers come)
 //   --no-audit             skip the audit after each phase
 //   --keep-stack           leave a stack the benchmark started running
-export const PHASES = ['ceiling', 'contract', 'contract-ab', 'accept', 'drain', 'takeover'] as const;
-export type PhaseName = (typeof PHASES)[number];
+/** Every phase, in the order a run takes them: the takeover after the soak, so it is measured on the grown state too. */
+export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'accept', 'drain', 'soak', 'takeover'] as const;
+export type PhaseName = (typeof ALL_PHASES)[number];
+/** The phases a run takes when none are named. */
+export const PHASES: readonly PhaseName[] = ALL_PHASES.filter((p) => p !== 'soak');
 
 export interface BenchOptions {
   phases: PhaseName[];
@@ -34,6 +42,11 @@ export interface BenchOptions {
   ceilingApiBasePort: number | undefined;
   /** Redis logical database of the drain's consumers (the live read model is in database 0). */
   drainRedisDb: number;
+  /** Measured seconds of the soak's load, and its cap in calls a second (0: none). */
+  soakDurationS: number;
+  soakRate: number;
+  /** Statement pages read once the soak's load has stopped. */
+  soakStatements: number;
 }
 
 export class UsageError extends Error {}
@@ -47,7 +60,7 @@ function positiveInt(name: string, raw: string | undefined, min = 1): number | u
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
   const switches = ['quick', 'no-audit', 'keep-stack', 'help'];
-  const known = [...switches, 'phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages'];
+  const known = [...switches, 'phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate'];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -78,8 +91,8 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
       .split(',')
       .map((s) => s.trim())
       .filter(Boolean);
-    for (const n of names) if (!(PHASES as readonly string[]).includes(n)) throw new UsageError(`unknown phase ${n}; phases: ${PHASES.join(', ')}`);
-    phases = PHASES.filter((p) => names.includes(p));
+    for (const n of names) if (!(ALL_PHASES as readonly string[]).includes(n)) throw new UsageError(`unknown phase ${n}; phases: ${ALL_PHASES.join(', ')}`);
+    phases = ALL_PHASES.filter((p) => names.includes(p));
   }
   return {
     phases,
@@ -98,8 +111,12 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     ceilingPort: positiveInt('BENCH_CEILING_PORT', env.BENCH_CEILING_PORT),
     ceilingApiBasePort: positiveInt('BENCH_CEILING_API_BASE_PORT', env.BENCH_CEILING_API_BASE_PORT),
     drainRedisDb: positiveInt('BENCH_DRAIN_REDIS_DB', env.BENCH_DRAIN_REDIS_DB, 1) ?? 9,
+    soakDurationS: positiveInt('--soak-duration', str('soak-duration') ?? env.BENCH_SOAK_DURATION_S) ?? (quick ? 20 : 600),
+    soakRate: positiveInt('--soak-rate', str('soak-rate') ?? env.BENCH_SOAK_RATE, 0) ?? 0,
+    soakStatements: positiveInt('BENCH_SOAK_STATEMENTS', env.BENCH_SOAK_STATEMENTS) ?? 200,
   };
 }
 
-export const USAGE = `usage: npm run bench -- [--quick] [--phases ${PHASES.join(',')}] [--duration S] [--warmup S]
-                        [--settle S] [--connections N] [--drain-messages N] [--no-audit] [--keep-stack]`;
+export const USAGE = `usage: npm run bench -- [--quick] [--phases ${ALL_PHASES.join(',')}] [--duration S] [--warmup S]
+                        [--settle S] [--connections N] [--drain-messages N] [--soak-duration S] [--soak-rate N]
+                        [--no-audit] [--keep-stack]`;

@@ -1,8 +1,11 @@
 // The shape of a benchmark's results: what the JSON file holds, with stable
 // keys (phases.<name>.rps, .ratio, .p50_ms ... .cpu_seconds.<component>,
-// .peak_lag; phases.drain.tps; phases.takeover.seconds).
+// .peak_lag; phases.drain.tps; phases.takeover.seconds; phases.soak.ids,
+// .bytes_per_id.{consumer,standby,redis}, .statement_p99_ms,
+// .ledger_documents, .rate_end_over_start: see soak-figures.ts).
 import type { AbFigures } from './apache-bench.js';
 import type { FlowCounts } from './contract-flow.js';
+import type { SoakFields } from './soak-figures.js';
 
 export interface AuditSummary {
   ok: boolean;
@@ -14,7 +17,7 @@ export interface AuditSummary {
   error?: string;
 }
 
-export interface PhaseResult {
+export interface PhaseResult extends SoakFields {
   name: string;
   description: string;
   skipped?: boolean;

@@ -2,7 +2,7 @@
 // committed offsets, summed over partitions, sampled once a second with the
 // kafkajs admin client while a phase runs.
 import type { Admin } from 'kafkajs';
-import { withTimeout } from '../shared/wait.js';
+import { waitFor, withTimeout } from '../shared/wait.js';
 
 /** Lag per partition: high watermark minus committed offset (nothing committed counts from the low watermark). */
 export function lagOf(
@@ -25,6 +25,16 @@ export function lagOf(
 export async function fetchLag(admin: Admin, groupId: string, topic: string) {
   const [high, committed] = await Promise.all([admin.fetchTopicOffsets(topic), admin.fetchOffsets({ groupId, topics: [topic] })]);
   return lagOf(high, committed[0]?.partitions ?? []);
+}
+
+/** Waits until the group has committed everything on the topic; false if it has not within `timeoutMs`. */
+export async function waitCaughtUp(admin: Admin, groupId: string, topic: string, timeoutMs: number): Promise<boolean> {
+  try {
+    await waitFor(async () => (await withTimeout(fetchLag(admin, groupId, topic), 3000, 'lag')).total === 0, { timeoutMs, intervalMs: 500, what: 'consumers caught up' });
+    return true;
+  } catch {
+    return false;
+  }
 }
 
 export class LagSampler {

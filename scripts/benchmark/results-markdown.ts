@@ -1,5 +1,6 @@
-// The results as markdown: one row per phase with its figures, the drain's
-// and the takeover's own figures, and where the CPU went in each phase.
+// The results as markdown: one row per phase with its figures, the drain's,
+// the takeover's and the soak's own figures (the soak's memory in a table of
+// its own), and where the CPU went in each phase.
 import type { BenchResult, PhaseResult } from './bench-result.js';
 
 const CPU_ORDER = ['api', 'consumer', 'kafka', 'ferretdb', 'redis', 'nginx', 'loadgen', 'ceiling-api', 'ceiling-nginx', 'drain-consumer'];
@@ -40,6 +41,40 @@ export function phaseRow(p: PhaseResult): string {
   const ratio = p.ratio === null ? '-' : `${fmt(p.ratio * 100, 1)}% of ${p.ratio_of ?? 'ceiling'}`;
   const name = p.error ? `${p.name} (failed: ${p.error})` : p.name;
   return `| ${name} | ${rate(p)} | ${ratio} | ${ms(p.p50_ms)} | ${ms(p.p90_ms)} | ${ms(p.p99_ms)} | ${ms(p.max_ms)} | ${fmt(p.errors)} | ${fmt(p.timeouts)} | ${statuses(p)} | ${fmt(p.peak_lag)} | ${auditCell(p)} |`;
+}
+
+const mb = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? '-' : fmt(bytes / 1e6, 1));
+const perId = (bytes: number | null | undefined) => (bytes === null || bytes === undefined ? '-' : `${fmt(bytes, 1)} B`);
+
+export function soakNotes(p: PhaseResult): string[] {
+  const by = p.bytes_per_id;
+  const trend = p.bytes_per_id_trend;
+  const redis = p.memory?.redis_used_bytes;
+  return [
+    `- soak: **${fmt(p.ids)} ids** in the window at the end, ${fmt(p.ids_added)} added (${p.ids_source ?? '-'}); ` +
+      `retained per id added: consumer **${perId(by?.consumer)}**, standby **${perId(by?.standby)}**, Redis **${perId(by?.redis)}** ` +
+      `(slope over the run: ${perId(trend?.consumer)}, ${perId(trend?.standby)}, ${perId(trend?.redis)}); Redis used_memory ${mb(redis?.start)} -> ${mb(redis?.end)} MB.`,
+    `- soak: the statement on a ledger of **${fmt(p.ledger_documents)} documents**${p.ledger_error ? ` (not counted: ${p.ledger_error})` : ''}, ` +
+      `${fmt(p.statement_calls)} pages of 50 read after the load: p50 ${ms(p.statement_p50_ms)} ms, p99 **${ms(p.statement_p99_ms)} ms**, ${fmt(p.statement_errors)} errors.`,
+    `- soak: accepted calls/s over the first ${fmt(p.rate_window_s)} s ${fmt(p.rate_start)}, over the last ${fmt(p.rate_end)}: **${fmt(p.rate_end_over_start, 3)}** of the start.`,
+    ...(p.soak_notes ?? []).map((note) => `- soak: ${note}`),
+  ];
+}
+
+/** Each component's memory at rest before and after the soak; a consumer's heap without its young generation in parentheses. */
+export function soakMemoryTable(p: PhaseResult): string[] {
+  const memory = p.memory;
+  if (!memory) return [];
+  const lines = ['| component | RSS MB before | RSS MB after | V8 heap MB before | V8 heap MB after | ids before | ids after |', '| --- | ---: | ---: | ---: | ---: | ---: | ---: |'];
+  const heap = (used: number | null, retained: number | null) => `${mb(used)} (${mb(retained)})`;
+  for (const [name, rss] of Object.entries(memory.rss_bytes)) {
+    const c = memory.consumers[name];
+    const cells = c
+      ? [heap(c.heap_used_bytes.start, c.heap_retained_bytes.start), heap(c.heap_used_bytes.end, c.heap_retained_bytes.end), fmt(c.ids.start), fmt(c.ids.end)]
+      : ['-', '-', '-', '-'];
+    lines.push(`| ${name}${c ? ` (${c.role})` : ''} | ${mb(rss.start)} | ${mb(rss.end)} | ${cells.join(' | ')} |`);
+  }
+  return lines;
 }
 
 export function cpuTable(phases: PhaseResult[]): string[] {
@@ -93,6 +128,8 @@ export function renderMarkdown(r: BenchResult): string {
     const secs = takeover.seconds === undefined ? '-' : fmt(takeover.seconds, 2);
     notes.push(`- takeover: ${takeover.killed.name} (pid ${takeover.killed.pid}) SIGKILLed under load; every partition served again (decided 200s) after **${secs} s**.`);
   }
+  const soak = r.phases.soak;
+  if (soak && !soak.skipped && soak.memory) notes.push(...soakNotes(soak));
   const ceilingAb = r.phases['ceiling-ab'];
   if (ceilingAb?.ab && 'rps' in ceilingAb.ab) {
     notes.push(
@@ -105,6 +142,10 @@ export function renderMarkdown(r: BenchResult): string {
     if (p.stack_problems?.length) notes.push(`- ${p.name}: stack components restarted or down during the phase: ${p.stack_problems.join(', ')} (its figures are suspect)`);
   }
   if (notes.length > 0) out.push(...notes, '');
+  const soakMemory = soak ? soakMemoryTable(soak) : [];
+  if (soakMemory.length > 0) {
+    out.push("Memory at rest before and after the soak (a consumer's V8 heap, and in parentheses the part outside the young generation, which bytes per id are taken from):", '', ...soakMemory, '');
+  }
   const cpu = cpuTable(phases);
   if (cpu.length > 0) out.push('CPU seconds per component during each measured window (% of one core):', '', ...cpu, '');
   return out.join('\n');

@@ -1,6 +1,7 @@
 // The results as an SVG chart, written by hand: calls per second over time
-// for every phase (one line each, the warm-up shaded), and the latency
-// percentiles of each phase as grouped bars.
+// for every phase (one line each, the warm-up shaded), the soak's calls per
+// second and memory in panels of their own, and the latency percentiles of
+// each phase as grouped bars.
 import type { BenchResult, PhaseResult } from './bench-result.js';
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
@@ -24,11 +25,24 @@ function text(x: number, y: number, s: string, attrs = ''): string {
   return `<text x="${n1(x)}" y="${n1(y)}" ${attrs}>${escapeXml(s)}</text>`;
 }
 
-function throughputPanel(title: string, phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
-  const lines = phases.filter((p) => (p.timeline?.length ?? 0) > 0);
+/**
+ * A line to draw: points as [seconds, value], `span` the seconds it covers,
+ * `top` the highest value the axis must hold (its points' by default), `mark`
+ * a moment to mark (the end of a warm-up).
+ */
+interface Series {
+  name: string;
+  points: [number, number][];
+  span: number;
+  top?: number;
+  mark?: number;
+}
+
+function linePanel(title: string, series: Series[], x0: number, y0: number, w: number, h: number, markNote = ''): string[] {
+  const lines = series.filter((s) => s.points.length > 0);
   const out = [text(x0, y0 - 12, title, 'font-weight="bold"')];
-  const maxT = Math.max(1, ...lines.map((p) => p.timeline?.length ?? 0));
-  const maxY = niceMax(Math.max(1, ...lines.flatMap((p) => p.timeline ?? [])));
+  const maxT = Math.max(1, ...lines.map((s) => s.span));
+  const maxY = niceMax(Math.max(1, ...lines.flatMap((s) => [s.top ?? 0, ...s.points.map(([, v]) => v)])));
   const px = (t: number) => x0 + (t / maxT) * w;
   const py = (v: number) => y0 + h - (v / maxY) * h;
   out.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
@@ -39,19 +53,43 @@ function throughputPanel(title: string, phases: PhaseResult[], x0: number, y0: n
   }
   const step = niceMax(maxT / 8);
   for (let t = 0; t <= maxT; t += step) out.push(text(px(t), y0 + h + 16, `${t}s`, 'text-anchor="middle" font-size="11"'));
-  lines.forEach((p, i) => {
+  lines.forEach((s, i) => {
     const color = COLORS[i % COLORS.length] as string;
-    const tl = p.timeline ?? [];
-    // Each bucket is plotted at its middle; the last one is usually partial and is left out.
-    const pts = tl.slice(0, Math.max(1, tl.length - 1)).map((v, t) => `${n1(px(t + 0.5))},${n1(py(v))}`);
+    const pts = s.points.map(([t, v]) => `${n1(px(t))},${n1(py(v))}`);
     out.push(`<polyline fill="none" stroke="${color}" stroke-width="1.5" points="${pts.join(' ')}"/>`);
-    if (p.warmup_s) out.push(`<line x1="${n1(px(p.warmup_s))}" x2="${n1(px(p.warmup_s))}" y1="${y0}" y2="${y0 + h}" stroke="${color}" stroke-dasharray="3,3" opacity="0.5"/>`);
+    if (s.mark) out.push(`<line x1="${n1(px(s.mark))}" x2="${n1(px(s.mark))}" y1="${y0}" y2="${y0 + h}" stroke="${color}" stroke-dasharray="3,3" opacity="0.5"/>`);
     const ly = y0 + 14 + i * 16;
     out.push(`<line x1="${x0 + w + 12}" x2="${x0 + w + 30}" y1="${ly - 4}" y2="${ly - 4}" stroke="${color}" stroke-width="3"/>`);
-    out.push(text(x0 + w + 36, ly, p.name, 'font-size="12"'));
+    out.push(text(x0 + w + 36, ly, s.name, 'font-size="12"'));
   });
-  if (lines.some((p) => p.warmup_s)) out.push(text(x0 + w + 12, y0 + 14 + lines.length * 16 + 8, 'dashed: end of warm-up', 'font-size="10" fill="#666"'));
+  if (markNote && lines.some((s) => s.mark)) out.push(text(x0 + w + 12, y0 + 14 + lines.length * 16 + 8, markNote, 'font-size="10" fill="#666"'));
   return out;
+}
+
+/** A phase's calls a second as a line: each bucket at its middle; the last one is usually partial and is left out. */
+function timelineSeries(p: PhaseResult): Series {
+  const tl = p.timeline ?? [];
+  return { name: p.name, points: tl.slice(0, Math.max(1, tl.length - 1)).map((v, t) => [t + 0.5, v]), span: tl.length, top: Math.max(0, ...tl), mark: p.warmup_s };
+}
+
+function throughputPanel(title: string, phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
+  return linePanel(title, phases.filter((p) => (p.timeline?.length ?? 0) > 0).map(timelineSeries), x0, y0, w, h, 'dashed: end of warm-up');
+}
+
+/** The soak's memory over the run in MB: each consumer's heap without the young generation, and Redis's used_memory. */
+export function soakMemorySeries(p: PhaseResult): Series[] {
+  const points = p.memory_timeline ?? [];
+  const span = Math.max(1, ...points.map((m) => m.t_s));
+  const mb = (bytes: number) => Math.round(bytes / 1e5) / 10;
+  const consumers = [...new Set(points.flatMap((m) => Object.keys(m.heap_retained_bytes)))].sort();
+  const role = (name: string) => p.memory?.consumers[name]?.role;
+  const series: Series[] = consumers.map((name) => ({
+    name: `${name}${role(name) ? ` (${role(name)})` : ''} heap`,
+    points: points.flatMap((m) => (m.heap_retained_bytes[name] === undefined ? [] : [[m.t_s, mb(m.heap_retained_bytes[name]!)] as [number, number]])),
+    span,
+  }));
+  series.push({ name: 'redis used_memory', points: points.flatMap((m) => (m.redis_used_bytes === null ? [] : [[m.t_s, mb(m.redis_used_bytes)] as [number, number]])), span });
+  return series;
 }
 
 function latencyPanel(phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
@@ -92,8 +130,9 @@ export function cumulative(xs: number[]): number[] {
 
 export function renderSvg(r: BenchResult): string {
   const phases = Object.values(r.phases).filter((p) => !p.skipped);
-  // The drain runs at another scale (messages applied, no HTTP): a panel of its own.
-  const http = phases.filter((p) => p.name !== 'drain');
+  // The drain runs at another scale (messages applied, no HTTP), the soak for minutes: panels of their own.
+  const http = phases.filter((p) => p.name !== 'drain' && p.name !== 'soak');
+  const soak = phases.find((p) => p.name === 'soak' && (p.timeline?.length ?? 0) > 0);
   // Its consumers commit in large steps, so per-second increments are spikes: the running total reads better.
   const drain = phases
     .filter((p) => p.name === 'drain' && (p.timeline?.length ?? 0) > 0)
@@ -109,6 +148,12 @@ export function renderSvg(r: BenchResult): string {
   y += panel + gap;
   if (drain.length > 0) {
     body.push(...throughputPanel('Drain: messages applied (committed) since the consumers started', drain, 70, y, 720, panel));
+    y += panel + gap;
+  }
+  if (soak) {
+    body.push(...throughputPanel('Soak: calls/s', [soak], 70, y, 720, panel));
+    y += panel + gap;
+    body.push(...linePanel("Soak: memory (MB), each consumer's heap without the young generation and Redis", soakMemorySeries(soak), 70, y, 720, panel));
     y += panel + gap;
   }
   body.push(...latencyPanel(phases, 70, y, 720, panel));

@@ -7,6 +7,8 @@
 //   contract-ab  the same flow without keep-alive, as ApacheBench sends calls
 //   accept       deposits with `Prefer: respond-async` (skipped until the route exists)
 //   drain        a backlog put on a fresh topic first, then consumers timed until lag is zero
+//   soak         the contract flow for minutes (only when named): memory per id in the window,
+//                the statement on the grown ledger, the rate at the end against the start
 //   takeover     a live consumer SIGKILLed under load; time until every partition answers again
 //
 // Each phase has its own file here (*-phase.ts); this runner sets up the run,
@@ -29,6 +31,7 @@ import { ensureStack, stopStartedStack, type BenchStack } from './bench-stack.js
 import { ceilingPhases } from './ceiling-phase.js';
 import { contractAbPhase, contractPhase } from './contract-phase.js';
 import { settleStack } from './load-phase.js';
+import { soakPhase } from './soak-phase.js';
 import { machineInfo } from './machine-info.js';
 import { Progress } from './progress.js';
 import { renderMarkdown } from './results-markdown.js';
@@ -106,12 +109,13 @@ async function runPhase(ctx: BenchContext, name: string, run: () => Promise<Phas
 async function runPhases(ctx: BenchContext): Promise<void> {
   const want = (p: PhaseName) => ctx.opts.phases.includes(p);
   if (want('ceiling')) await runPhase(ctx, 'ceiling', () => ceilingPhases(ctx));
-  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'accept', 'takeover'];
+  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'accept', 'soak', 'takeover'];
   if (againstStack.some(want)) await runPhase(ctx, 'settle', () => settleStack(ctx));
   if (want('contract')) await runPhase(ctx, 'contract', () => contractPhase(ctx));
   if (want('contract-ab')) await runPhase(ctx, 'contract-ab', () => contractAbPhase(ctx));
   if (want('accept')) await runPhase(ctx, 'accept', () => acceptPhase(ctx));
   if (want('drain')) await runPhase(ctx, 'drain', () => drainPhase(ctx));
+  if (want('soak')) await runPhase(ctx, 'soak', () => soakPhase(ctx));
   if (want('takeover')) await runPhase(ctx, 'takeover', () => takeoverPhase(ctx));
 }
 

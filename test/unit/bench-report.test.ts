@@ -112,3 +112,59 @@ t.test('axis maxima are round', async (t) => {
   t.equal(niceMax(450), 500);
   t.equal(niceMax(0.3), 0.5);
 });
+
+t.test("the soak's figures, memory table and panels", async (t) => {
+  const soak = phase('soak', {
+    rps: 6000,
+    p50_ms: 20,
+    p90_ms: 30,
+    p99_ms: 60,
+    timeline: [3000, 6000, 6000, 5900],
+    warmup_s: 1,
+    ids: 3_000_000,
+    ids_before: 1_000_000,
+    ids_added: 2_000_000,
+    ids_source: 'teller_consumer_ids_remembered',
+    bytes_per_id: { consumer: 3.2, standby: null, redis: 4 },
+    bytes_per_id_trend: { consumer: 2.9, standby: null, redis: 4.1 },
+    statement_p50_ms: 2.5,
+    statement_p99_ms: 14,
+    statement_calls: 200,
+    statement_errors: 0,
+    ledger_documents: 2_500_000,
+    rate_window_s: 60,
+    rate_start: 6000,
+    rate_end: 5700,
+    rate_end_over_start: 0.95,
+    memory: {
+      rss_bytes: { 'api-1': { start: 90e6, end: 95e6 }, 'consumer-1': { start: 400e6, end: 410e6 } },
+      consumers: {
+        'consumer-1': { role: 'owner', heap_used_bytes: { start: 250e6, end: 256e6 }, heap_retained_bytes: { start: 200e6, end: 206.4e6 }, ids: { start: 1_000_000, end: 3_000_000 } },
+      },
+      redis_used_bytes: { start: 100e6, end: 108e6 },
+    },
+    memory_timeline: [
+      { t_s: 0, ids: 1_000_000, heap_retained_bytes: { 'consumer-1': 200e6 }, redis_used_bytes: 100e6 },
+      { t_s: 60, ids: 2_000_000, heap_retained_bytes: { 'consumer-1': 203e6 }, redis_used_bytes: 104e6 },
+      { t_s: 125, ids: 3_000_000, heap_retained_bytes: { 'consumer-1': 206.4e6 }, redis_used_bytes: 108e6 },
+    ],
+    soak_notes: ['no consumer owned partitions at the end'],
+  });
+  const md = renderMarkdown({ ...result, phases: { soak } });
+  t.match(md, /\| soak \| 6,000 \| - \| 20\.0 \| 30\.0 \| 60\.0 \|/);
+  t.match(md, /- soak: \*\*3,000,000 ids\*\* in the window at the end, 2,000,000 added \(teller_consumer_ids_remembered\); retained per id added: consumer \*\*3\.2 B\*\*, standby \*\*-\*\*, Redis \*\*4\.0 B\*\* \(slope over the run: 2\.9 B, -, 4\.1 B\); Redis used_memory 100\.0 -> 108\.0 MB\./);
+  t.match(md, /- soak: the statement on a ledger of \*\*2,500,000 documents\*\*, 200 pages of 50 read after the load: p50 2\.5 ms, p99 \*\*14\.0 ms\*\*, 0 errors\./);
+  t.match(md, /- soak: accepted calls\/s over the first 60 s 6,000, over the last 5,700: \*\*0\.950\*\* of the start\./);
+  t.match(md, /- soak: no consumer owned partitions at the end/);
+  t.match(md, /\| api-1 \| 90\.0 \| 95\.0 \| - \| - \| - \| - \|/);
+  t.match(md, /\| consumer-1 \(owner\) \| 400\.0 \| 410\.0 \| 250\.0 \(200\.0\) \| 256\.0 \(206\.4\) \| 1,000,000 \| 3,000,000 \|/);
+  t.notMatch(renderMarkdown(result), /Memory at rest/, 'no soak, no memory table');
+  const svg = renderSvg({ ...result, phases: { contract: result.phases.contract!, soak } });
+  t.match(svg, /Soak: calls\/s/);
+  t.match(svg, /Soak: memory \(MB\)/);
+  t.match(svg, />consumer-1 \(owner\) heap<\/text>/);
+  t.match(svg, />redis used_memory<\/text>/);
+  t.equal((svg.match(/<polyline /g) ?? []).length, 4, 'contract; the soak on its own; its consumer and Redis');
+  t.match(svg, /height="1240"/, 'four panels');
+  t.notMatch(svg, /NaN|undefined/);
+});

@@ -1,0 +1,114 @@
+// The stack's memory at one moment, as the soak reads it: every component's
+// resident memory, each consumer's V8 heap and remembered ids from its own
+// metrics port, and Redis's used_memory. Sampled at the soak's edges and at an
+// interval while it runs.
+import type { Redis } from 'ioredis';
+import { consumerMetrics } from '../operations/active-consumers.js';
+import { sumOf, type Sample } from '../shared/prometheus-text.js';
+import { withTimeout } from '../shared/wait.js';
+import type { StackInfo } from '../stack/stack-file.js';
+import { stackTracked } from './bench-stack.js';
+import { rssByComponent } from './process-memory.js';
+
+export interface ConsumerReading {
+  /** V8's heap in use (prom-client's nodejs_heap_size_used_bytes). */
+  heapUsed: number;
+  /**
+   * The same without the young generation (nodejs_heap_space_size_used_bytes of
+   * the new spaces): what survived a scavenge. The young generation is mostly
+   * garbage of the last batches and swings by tens of megabytes from one scrape
+   * to the next, which would drown a few bytes an id.
+   */
+  heapRetained: number;
+  /** teller_consumer_ids_remembered summed over its partitions; null when it does not export the gauge. */
+  ids: number | null;
+  /** Partitions it applies (0: it stands by) and partitions it keeps warm. */
+  owned: number;
+  warm: number;
+}
+
+export interface MemorySample {
+  at: number;
+  /** Resident bytes by component name; null for one not running. */
+  rss: Record<string, number | null>;
+  /** Consumers that answered their metrics port, by name. */
+  consumers: Record<string, ConsumerReading>;
+  /** Redis's used_memory; null when it did not answer. */
+  redisUsed: number | null;
+}
+
+/** A consumer's reading from its metrics; undefined without the heap metric (default metrics not collected). */
+export function consumerReading(samples: Sample[]): ConsumerReading | undefined {
+  const has = (name: string) => samples.some((s) => s.name === name);
+  if (!has('nodejs_heap_size_used_bytes')) return undefined;
+  const heapUsed = sumOf(samples, 'nodejs_heap_size_used_bytes');
+  const young = ['new', 'new_large_object'].reduce((n, space) => n + sumOf(samples, 'nodejs_heap_space_size_used_bytes', { space }), 0);
+  return {
+    heapUsed,
+    heapRetained: heapUsed - young,
+    ids: has('teller_consumer_ids_remembered') ? sumOf(samples, 'teller_consumer_ids_remembered') : null,
+    owned: sumOf(samples, 'teller_consumer_partitions_owned'),
+    warm: sumOf(samples, 'teller_consumer_partitions_warm'),
+  };
+}
+
+/** used_memory of a Redis INFO text, in bytes; null when absent. */
+export function usedMemoryOf(info: string): number | null {
+  const m = /^used_memory:(\d+)\r?$/m.exec(info);
+  return m ? Number(m[1]) : null;
+}
+
+async function redisUsedMemory(redis: Redis): Promise<number | null> {
+  try {
+    return usedMemoryOf(await withTimeout(redis.info('memory'), 2000, 'redis INFO memory'));
+  } catch {
+    return null;
+  }
+}
+
+export async function sampleMemory(stack: StackInfo, redis: Redis): Promise<MemorySample> {
+  const [metrics, redisUsed] = await Promise.all([consumerMetrics(stack), redisUsedMemory(redis)]);
+  const consumers: Record<string, ConsumerReading> = {};
+  for (const [name, samples] of metrics) {
+    const reading = consumerReading(samples);
+    if (reading) consumers[name] = reading;
+  }
+  const rss = rssByComponent(stackTracked(stack).filter((t) => t.kind !== 'loadgen'));
+  return { at: Date.now(), rss, consumers, redisUsed };
+}
+
+/** Samples taken at an interval while the soak's load runs; a sample still running when the next is due is not doubled. */
+export class MemoryTimeline {
+  readonly samples: MemorySample[] = [];
+  failed = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<void> | undefined;
+
+  constructor(
+    private readonly take: () => Promise<MemorySample>,
+    private readonly intervalMs: number,
+  ) {}
+
+  private tick(): void {
+    if (this.running) return;
+    this.running = this.take()
+      .then((s) => void this.samples.push(s))
+      .catch(() => void this.failed++)
+      .finally(() => (this.running = undefined));
+  }
+
+  start(): void {
+    this.timer = setInterval(() => this.tick(), this.intervalMs);
+  }
+
+  async stop(): Promise<MemorySample[]> {
+    clearInterval(this.timer);
+    await this.running;
+    return this.samples;
+  }
+}
+
+/** Seconds between samples: about a hundred over the soak, every 2 s at the most often and every 30 s at the least. */
+export function sampleIntervalS(durationS: number): number {
+  return Math.min(30, Math.max(2, Math.round(durationS / 100)));
+}
