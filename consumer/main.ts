@@ -11,7 +11,7 @@ import { DeadLetterPublisher } from './dead-letter.js';
 import { LateCancelPublisher } from './late-cancel.js';
 import { LedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
-import { ConsumerMetrics } from './metrics.js';
+import { ConsumerMetrics } from './consumer-metrics.js';
 import { collections, ensureIndexes } from './mongo.js';
 import { ReadModelWriter } from './read-model-writer.js';
 import { warnBeforeRetry } from './retry-log.js';

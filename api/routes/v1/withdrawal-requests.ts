@@ -5,7 +5,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { bodyMayBeOmitted } from '../../json-body.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
-import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './schemas.js';
+import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 interface RequestRoute {
