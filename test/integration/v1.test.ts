@@ -211,7 +211,14 @@ t.test('statement: newest first, cursor pages stable under concurrent writes', a
   );
   t.notOk(page.body.nextCursor, 'the last page has no cursor');
 
-  const first = await v1.statement(a, '?limit=1');
+  // The later writes' ledger inserts trail their answers too.
+  const first = await waitFor(
+    async () => {
+      const newest = await v1.statement(a, '?limit=1');
+      return newest.body?.data?.[0]?.id === `${a}-${n + 4}` ? newest : undefined;
+    },
+    { what: 'the newest write in the statement', timeoutMs: 20_000 },
+  );
   t.match(first.body.data[0], { id: `${a}-${n + 4}`, type: 'deposit', amount: n + 4, status: 'applied', balanceAfter: ((n + 4) * (n + 5)) / 2, reservedAfter: 0 });
   t.match(first.body.data[0].createdAt, ISO);
 
