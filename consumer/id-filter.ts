@@ -132,13 +132,16 @@ export class IdFilter {
     return Buffer.concat([length, json, ...parts]);
   }
 
-  /** The filter `serialize` wrote, for a window of `windowMs`; throws on bytes of another shape. */
-  static deserialize(bytes: Uint8Array, windowMs: number): IdFilter {
+  /**
+   * The filter `serialize` wrote, with the slices it was made with (a filter
+   * saved under another window still holds every id of its own, and forgets
+   * by whatever horizon it is given); throws on bytes of another shape.
+   */
+  static deserialize(bytes: Uint8Array): IdFilter {
     const buffer = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const length = buffer.readUInt32BE(0);
     const header = JSON.parse(buffer.subarray(4, 4 + length).toString('utf8')) as Header;
-    const filter = new IdFilter(windowMs);
-    if (header.width !== filter.width) throw new TypeError(`an id filter of slices ${header.width} ms wide read for a window of slices ${filter.width} ms wide`);
+    const filter = new IdFilter(header.width * SLICES_PER_WINDOW);
     let at = 4 + length;
     for (const [index, counts, subFilters] of header.slices) {
       const slice: Slice = { subFilters: [], counts: [...counts] };
@@ -163,6 +166,16 @@ export class IdFilter {
     this.slices.set(index, slice);
     return slice;
   }
+}
+
+/**
+ * The filter a snapshot holds: its bytes (base64) when it has them, else an
+ * empty one for `windowMs`, with the ids listed after it added in order.
+ */
+export function restoreFilter(serialized: string | undefined, ids: readonly [string, number][], windowMs: number): IdFilter {
+  const filter = serialized === undefined ? new IdFilter(windowMs) : IdFilter.deserialize(Buffer.from(serialized, 'base64'));
+  for (const [key, at] of ids) filter.add(key, at);
+  return filter;
 }
 
 function subFilter(capacity: number): SubFilter {

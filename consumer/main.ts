@@ -47,7 +47,7 @@ const consumer = kafka.consumer({
 const dlqProducer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
-const snapshots = new SnapshotStore(db, config.snapshotKeep);
+const snapshots = new SnapshotStore(db, config.snapshotKeep, config.idWindowSeconds * 1000);
 // Ticks have a producer of their own, not idempotent: a tick sent twice is harmless, and such a
 // producer cannot be left refusing every send by a broker restart mid-send, as an idempotent one can.
 const tickProducer = kafka.producer({ idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -57,6 +57,7 @@ const ledger = new LedgerConsumer(
     consumer,
     admin: kafka.admin(),
     writer,
+    ledger: transactions,
     readModel: new ReadModelWriter(redis, config.idWindowSeconds),
     snapshots,
     deadLetters: new DeadLetterPublisher(dlqProducer, config.dlqTopic),

@@ -1,7 +1,14 @@
-// The state machine of one partition: the accounts it owns, the ids it has
-// seen, and the log's clock. Its transitions depend only on the log, so any
-// replay from a snapshot yields the same outcomes and the same ledger
+// The state machine of one partition: the accounts it owns, the ids it
+// remembers, and the log's clock. Its transitions depend only on the log, so
+// any replay from a snapshot yields the same outcomes and the same ledger
 // documents; that is what makes redelivery, takeover and stale owners harmless.
+//
+// An id is remembered for the id window, but the partition keeps in memory
+// only the decisions whose documents may not be in the ledger yet and a
+// filter of the window's ids (consumer/id-filter.ts). The rest is in the
+// ledger: before a batch, the ids the filter may hold are looked up there
+// (`lookupsFor`, consumer/id-lookup.ts), and the batch is decided with what
+// was found, the same answers whatever memory or the database held.
 //
 // State is mutated in place (copying every account per message would not keep
 // up with the log); each account's own transition is the pure `decide`.
@@ -9,6 +16,7 @@ import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.
 import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';
 import { recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
+import { IdFilter, restoreFilter } from './id-filter.js';
 
 export interface Step {
   /** Absent for a tick. */
@@ -20,28 +28,51 @@ export interface Step {
   changed: Outcome[];
 }
 
+/** An id's decision (`ledgerId` key) as of a message, read from the ledger: what a batch looked up. */
+export interface DurableIds {
+  /** Whether `key` was looked up: one that was not is not in the ledger within the window. */
+  lookedUp(key: string): boolean;
+  /** The first outcome of `key` as a message at `offset` sees it, if decided at `horizon` or later. */
+  firstOutcome(key: string, offset: number, horizon: number): Outcome | undefined;
+}
+
 export interface PartitionSnapshot {
   partition: number;
   /** The next offset to read: the state covers every message before it. */
   offset: number;
   clock: number;
   accounts: [string, Account][];
-  /** Each remembered id (`ledgerId`) with its decision, first-seen order. */
-  seen: [string, Remembered][];
+  /** The filter of the window's ids (`IdFilter.serialize`, base64); absent from a delta. */
+  filter?: string;
+  /**
+   * Ids (`ledgerId`) added to the filter after `filter`, or for a delta since
+   * the snapshot it lies over, in order, each with its decision time.
+   */
+  ids: [string, number][];
+}
+
+/** A decision held in memory until the ledger holds it, with the offset of the message whose documents record it. */
+interface Undurable {
+  remembered: Remembered;
+  offset: number;
 }
 
 export class PartitionLedger {
   clock = 0;
   private accounts = new Map<string, Account>();
-  private seen = new Map<string, Remembered>();
-  /** Keys of `seen` added or changed since the last `takeSnapshot`: what a delta snapshot carries. */
-  private seenChanged = new Set<string>();
+  /** Decisions, and changes of them, whose documents may not be in the ledger yet, by `ledgerId`. */
+  private undurable = new Map<string, Undurable>();
+  private filter: IdFilter;
+  /** Ids added to the filter since the last `takeSnapshot`: what a delta snapshot carries. */
+  private added: [string, number][] = [];
   private nextLapse = Number.MAX_SAFE_INTEGER;
 
   constructor(
     readonly partition: number,
     private readonly idWindowMs: number,
-  ) {}
+  ) {
+    this.filter = new IdFilter(idWindowMs);
+  }
 
   account(accountId: string): Account | undefined {
     return this.accounts.get(accountId);
@@ -51,11 +82,13 @@ export class PartitionLedger {
     return this.accounts.keys();
   }
 
-  /** Every remembered decision, first-seen order. */
+  /** The decisions held in memory (their documents may not be in the ledger yet) and still in the window, as repeats would answer them. */
   *outcomes(): IterableIterator<Outcome> {
-    for (const [key, r] of this.seen) {
+    const horizon = this.clock - this.idWindowMs;
+    for (const [key, held] of this.undurable) {
+      if (rememberedAt(held.remembered) < horizon) continue;
       const { accountId, id } = splitLedgerId(key);
-      yield recall(accountId, id, r);
+      yield recall(accountId, id, held.remembered);
     }
   }
 
@@ -63,23 +96,64 @@ export class PartitionLedger {
     return this.accounts.size;
   }
 
-  /** Ids remembered for the window: what the partition's memory grows with. */
+  /** Ids in the window (counted by the filter, to within a sixty-fourth of the window). */
   get remembered(): number {
-    return this.seen.size;
+    return this.filter.countSince(this.clock - this.idWindowMs);
   }
 
-  apply(msg: LogMessage, offset: number): Step {
+  /**
+   * Every document of a message before `offset` is in the ledger: memory lets
+   * go of their decisions. Called before a batch is looked up, never during
+   * one, so that no decision leaves memory between a lookup and its use.
+   */
+  durableBefore(offset: number): void {
+    for (const [key, held] of this.undurable) if (held.offset < offset) this.undurable.delete(key);
+  }
+
+  /**
+   * The ids (`ledgerId`) that deciding `messages` next may need from the
+   * ledger: each message's id, a cancel's request, and the holds that may
+   * lapse by the batch's clock; of those, the ones the filter may hold and
+   * memory does not. Whatever the batch adds to the filter is in memory.
+   */
+  lookupsFor(messages: readonly LogMessage[]): Set<string> {
+    const keys = new Set<string>();
+    const consider = (accountId: string, id: string) => {
+      const key = ledgerId(accountId, id);
+      if (!keys.has(key) && !this.undurable.has(key) && this.filter.mayContain(key)) keys.add(key);
+    };
+    let clock = this.clock;
+    for (const msg of messages) {
+      clock = Math.max(clock, msg.receivedAt);
+      if (msg.type === 'tick') continue;
+      consider(msg.accountId, msg.id);
+      if (msg.type === 'cancel' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
+    }
+    if (clock >= this.nextLapse) {
+      for (const [accountId, account] of this.accounts) for (const hold of account.holds) if (hold.expiresAt <= clock) consider(accountId, hold.id);
+    }
+    return keys;
+  }
+
+  /**
+   * Applies one message. `durable`: what the ledger holds of the ids
+   * `lookupsFor` named for the batch; without it, every id the filter may hold
+   * must be in memory (a partition whose documents are all still held).
+   */
+  apply(msg: LogMessage, offset: number, durable?: DurableIds): Step {
+    // A lapse sees the ids the previous message left remembered; the message itself, those of its own clock.
+    const lapseHorizon = this.clock - this.idWindowMs;
     if (msg.receivedAt > this.clock) this.clock = msg.receivedAt;
     const pos: Position = { partition: this.partition, offset, clock: this.clock };
     const step: Step = { docs: [], touched: [], changed: [] };
-    if (this.clock >= this.nextLapse) this.lapse(pos, step);
+    if (this.clock >= this.nextLapse) this.lapse(pos, step, { durable, horizon: lapseHorizon });
     this.forget();
     if (msg.type === 'tick') return step;
 
     const key = ledgerId(msg.accountId, msg.id);
-    const seen = this.seen.get(key);
-    if (seen !== undefined) {
-      const first = recall(msg.accountId, msg.id, seen);
+    const lookup: Lookup = { durable, horizon: this.clock - this.idWindowMs };
+    const first = this.firstOutcome(key, offset, lookup);
+    if (first !== undefined) {
       step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
       return step;
     }
@@ -89,18 +163,31 @@ export class PartitionLedger {
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
-    this.seen.set(key, remember(d.outcome));
-    // A new entry goes last, in the changes as in the map (the key may be a forgotten id seen again).
-    this.seenChanged.delete(key);
-    this.seenChanged.add(key);
+    this.undurable.set(key, { remembered: remember(d.outcome), offset });
+    this.filter.add(key, this.clock);
+    this.added.push([key, this.clock]);
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
       this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
     }
-    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', step);
+    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', pos, step, lookup);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
     if (stored) step.touched.push(msg.accountId);
     return step;
+  }
+
+  /** The first outcome of `key` that a message at `offset` sees: from memory, or from the ledger. */
+  private firstOutcome(key: string, offset: number, { durable, horizon }: Lookup): Outcome | undefined {
+    const held = this.undurable.get(key);
+    if (held !== undefined) {
+      if (rememberedAt(held.remembered) < horizon) return undefined;
+      const { accountId, id } = splitLedgerId(key);
+      return recall(accountId, id, held.remembered);
+    }
+    if (durable?.lookedUp(key)) return durable.firstOutcome(key, offset, horizon);
+    // Looked up for the batch or not, an id the filter does not hold is not remembered.
+    if (durable === undefined && this.filter.mayContain(key)) throw new Error(`${key} may be in the ledger and was not looked up`);
+    return undefined;
   }
 
   private conflict(msg: TxMessage, pos: Position): Outcome {
@@ -120,21 +207,18 @@ export class PartitionLedger {
   }
 
   /** A request that no longer holds funds answers its repeats with what became of it. */
-  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', step: Step): void {
+  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', pos: Position, step: Step, lookup: Lookup): void {
     const key = ledgerId(accountId, requestId);
-    const seen = this.seen.get(key);
-    if (seen === undefined) return;
-    const first = recall(accountId, requestId, seen);
-    if (first.type === 'withdraw_request' && first.status === 'approved') {
-      // Setting an existing key keeps its place in first-seen order.
+    const first = this.firstOutcome(key, pos.offset, lookup);
+    if (first?.type === 'withdraw_request' && first.status === 'approved') {
       const outcome: Outcome = { ...first, status };
-      this.seen.set(key, remember(outcome));
-      this.seenChanged.add(key);
+      // Held until the documents of this message (the cancel, the lapse) are in the ledger.
+      this.undurable.set(key, { remembered: remember(outcome), offset: pos.offset });
       step.changed.push(outcome);
     }
   }
 
-  private lapse(pos: Position, step: Step): void {
+  private lapse(pos: Position, step: Step, lookup: Lookup): void {
     let next = Number.MAX_SAFE_INTEGER;
     for (const [accountId, account] of this.accounts) {
       if (account.holds.length === 0) continue;
@@ -143,20 +227,16 @@ export class PartitionLedger {
         this.accounts.set(accountId, r.account);
         step.docs.push(...r.docs);
         step.touched.push(accountId);
-        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired', step);
+        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired', pos, step, lookup);
       }
       for (const h of r.account.holds) next = Math.min(next, h.expiresAt);
     }
     this.nextLapse = next;
   }
 
-  /** Ids are remembered for a window of log time; Map order is first-seen order, so the oldest lead. */
+  /** Ids are remembered for a window of log time: the filter drops the slices that left it. */
   private forget(): void {
-    const horizon = this.clock - this.idWindowMs;
-    for (const [key, r] of this.seen) {
-      if (rememberedAt(r) >= horizon) break;
-      this.seen.delete(key);
-    }
+    this.filter.forgetBefore(this.clock - this.idWindowMs);
   }
 
   /** The whole state as of `offset`, a value: what happens later does not change it. */
@@ -166,35 +246,34 @@ export class PartitionLedger {
       offset,
       clock: this.clock,
       accounts: [...this.accounts],
-      seen: [...this.seen],
+      filter: this.filter.serialize().toString('base64'),
+      ids: [],
     };
   }
 
   /**
-   * A snapshot to save, whole or as a delta: the accounts whole but only the
-   * seen entries added or changed since the previous `takeSnapshot`. The seen
-   * ids of a busy partition outnumber its accounts by far, so a delta is what
-   * keeps snapshotting cheap; laid over the snapshot before it (see
-   * `mergeSnapshots`) it gives the whole state again.
+   * A snapshot to save, whole or as a delta: the accounts whole, and either
+   * the filter or only the ids added to it since the previous `takeSnapshot`.
+   * A busy partition's filter is far larger than what a snapshot interval adds
+   * to it, so a delta is what keeps snapshotting cheap; laid over the
+   * snapshot before it (see `mergeSnapshots`) it gives the whole state again.
    */
   takeSnapshot(offset: number, whole: boolean): PartitionSnapshot {
-    const changed = this.seenChanged;
-    this.seenChanged = new Set();
+    const ids = this.added;
+    this.added = [];
     if (whole) return this.snapshot(offset);
-    const seen: [string, Remembered][] = [];
-    for (const key of changed) {
-      const s = this.seen.get(key);
-      if (s !== undefined) seen.push([key, s]);
-    }
-    return { partition: this.partition, offset, clock: this.clock, accounts: [...this.accounts], seen };
+    return { partition: this.partition, offset, clock: this.clock, accounts: [...this.accounts], ids };
   }
 
+  /**
+   * The state of a snapshot, with nothing held in memory: the snapshot's
+   * decisions are all in the ledger (it is saved only once they are).
+   */
   static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
     const p = new PartitionLedger(s.partition, idWindowMs);
     p.clock = s.clock;
     p.accounts = new Map(s.accounts);
-    p.seen = new Map();
-    laySeen(p.seen, s.seen);
+    p.filter = restoreFilter(s.filter, s.ids, idWindowMs);
     // A merged chain of deltas may still carry ids that the live state had forgotten.
     p.forget();
     let next = Number.MAX_SAFE_INTEGER;
@@ -204,61 +283,10 @@ export class PartitionLedger {
   }
 }
 
-/**
- * A whole snapshot with the deltas laid over it so far. Its seen ids are a
- * map, so a later delta is laid over it in place: a member standing by keeps
- * one per partition and lays each new delta over it as it is saved.
- */
-export interface MergedSnapshot {
-  partition: number;
-  offset: number;
-  clock: number;
-  accounts: [string, Account][];
-  seen: Map<string, Remembered>;
-  /** Deltas laid over the whole snapshot it started from. */
-  deltas: number;
-}
-
-export function startMerge(whole: PartitionSnapshot): MergedSnapshot {
-  const { partition, offset, clock, accounts } = whole;
-  const m: MergedSnapshot = { partition, offset, clock, accounts, seen: new Map(), deltas: 0 };
-  laySeen(m.seen, whole.seen);
-  return m;
-}
-
-/**
- * Lays a later delta over `m`, in place. Seen entries keep their first-seen
- * order (a changed entry keeps its place), so the log-time order `forget`
- * relies on holds; a delta carries every account whole.
- */
-export function layDelta(m: MergedSnapshot, delta: PartitionSnapshot): void {
-  laySeen(m.seen, delta.seen);
-  m.accounts = delta.accounts;
-  m.offset = delta.offset;
-  m.clock = delta.clock;
-  m.deltas++;
-}
-
-export function mergedSnapshot(m: MergedSnapshot): PartitionSnapshot {
-  return { partition: m.partition, offset: m.offset, clock: m.clock, accounts: m.accounts, seen: [...m.seen] };
-}
-
-/** A whole snapshot and the deltas taken after it, oldest first, as one whole snapshot. */
-export function mergeSnapshots(chain: PartitionSnapshot[]): PartitionSnapshot {
-  const [whole, ...deltas] = chain;
-  if (!whole) throw new Error('mergeSnapshots needs at least one snapshot');
-  const m = startMerge(whole);
-  for (const d of deltas) layDelta(m, d);
-  return mergedSnapshot(m);
-}
-
-function laySeen(seen: Map<string, Remembered>, entries: [string, Remembered][]): void {
-  for (const [key, r] of entries) {
-    // An id forgotten and seen again later is a new entry: it goes to the end, as in the live map.
-    const known = seen.get(key);
-    if (known !== undefined && rememberedAt(known) !== rememberedAt(r)) seen.delete(key);
-    seen.set(key, r);
-  }
+/** What a lookup of a remembered id needs besides the id: the batch's durable ids and the window's horizon. */
+interface Lookup {
+  durable: DurableIds | undefined;
+  horizon: number;
 }
 
 /** What an unknown account is: nothing to store for it. */

@@ -12,6 +12,9 @@ import { BatchHandler, MAX_BACKLOG, type BatchPayload } from '../../consumer/par
 import { PartitionOwners } from '../../consumer/partition-owners.js';
 import type { PartitionSnapshot } from '../../consumer/partition.js';
 import type { AccountWrite } from '../../consumer/read-model-writer.js';
+import type { Filter } from 'mongodb';
+import type { LedgerFinder } from '../../consumer/id-lookup.js';
+import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { deposit } from '../helpers/tx.js';
 
 const TOPIC = 'teller.tx';
@@ -38,6 +41,11 @@ class World {
   /** What the next read model writes do: answer whether the partition is whole, or fail. */
   readModelAnswer: boolean | Error = true;
   deadLetterFailures = 0;
+  /** The ledger as the database holds it: what inserts have put in. */
+  readonly db = new MemoryLedger();
+  /** Every query a batch's lookup made. */
+  readonly lookups: Filter<LedgerDoc>[] = [];
+  lookupFailures = 0;
   backlog = 0;
   stopping = false;
 
@@ -59,8 +67,23 @@ class World {
           write: (docs) =>
             new Promise<void>((resolve, reject) => {
               this.events.push(`write ${docs.length}`);
-              this.writes.push({ docs, done: { resolve, reject } });
+              // Once the insert is done, the database holds the documents.
+              const done = () => {
+                this.db.insert(docs);
+                resolve();
+              };
+              this.writes.push({ docs, done: { resolve: done, reject } });
             }),
+        },
+        ledger: {
+          find: ((query: Filter<LedgerDoc>) => {
+            this.lookups.push(query);
+            if (this.lookupFailures > 0) {
+              this.lookupFailures--;
+              return { toArray: async () => Promise.reject(new Error('database away')) };
+            }
+            return this.db.finder.find(query);
+          }) as unknown as LedgerFinder['find'],
         },
         readModel: {
           apply: async (_partition, accounts) => {
@@ -359,4 +382,37 @@ t.test('far ahead of the database, a batch waits for its own insert', async (t) 
   world.writes[0]!.done.resolve();
   await handled;
   t.ok(done);
+});
+
+t.test('a repeat whose decision memory let go of is read back from the ledger before the batch is decided', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await decideAndInsert(world, handler, 2, deposits(0, 0));
+  t.same(world.lookups, [], 'a new id needs no lookup');
+  await decideAndInsert(world, handler, 2, [record(1, deposit('d0', 'acc', 10))]);
+  t.same(world.lookups, [{ id: 'd0' }], 'the id the filter holds, looked up once');
+  t.same(world.writes[1]?.docs, [], 'a repeat writes nothing');
+  t.equal((await world.owner(2)).ledger.account('acc')?.balance, 10, 'and changes nothing: the first decision was found');
+});
+
+t.test('a decision whose insert is not done yet answers repeats from memory', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await handler.handle(payload(2, deposits(0, 0)).batch);
+  await handler.handle(payload(2, [record(1, deposit('d0', 'acc', 10))]).batch);
+  t.same(world.lookups, [], 'nothing read');
+  t.equal((await world.owner(2)).ledger.account('acc')?.balance, 10, 'a replay');
+});
+
+t.test('a lookup that fails is tried again, and the batch decided once it answers', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await decideAndInsert(world, handler, 2, deposits(0, 0));
+  world.lookupFailures = 1;
+  await decideAndInsert(world, handler, 2, [record(1, deposit('d0', 'acc', 10))]);
+  t.same(world.lookups, [{ id: 'd0' }, { id: 'd0' }], 'asked twice');
+  t.equal((await world.owner(2)).ledger.account('acc')?.balance, 10, 'a replay');
 });

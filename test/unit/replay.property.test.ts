@@ -2,18 +2,26 @@
 // a few accounts (deposits, requests, withdrawals with and without requestId,
 // cancels, ticks, retries with the same and with another body, a jittery clock,
 // holds with and without expiry), then
-//  (a) the invariants of docs/ledger-rules.md and the reference model after every step;
-//  (b) determinism: the same log from scratch gives the same everything;
+//  (a) the invariants of docs/ledger-rules.md and the reference model after every step,
+//      decided in batches as the consumer does: memory holds only what the database
+//      does not hold yet, and the rest is looked up there (test/helpers/batched-log.ts);
+//  (b) determinism: the same log from scratch gives the same everything, whether it is
+//      decided all in memory or in batches against a database;
 //  (c) redelivery as the consumer does it: crash, restore the snapshot taken at an
 //      earlier offset, re-read the log from there: same final state, same documents;
 //  (d) restarts from a JSON round-tripped snapshot every k offsets: same final state;
 //  (e) delta snapshots laid over a whole one give the whole state back.
+// After a restore memory holds nothing: (c) to (e) read every repeat back from the
+// database, which also holds the documents a crashed owner wrote past the snapshot.
 import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
-import { layDelta, mergedSnapshot, mergeSnapshots, PartitionLedger, startMerge, type MergedSnapshot, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import { PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
+import { layDelta, mergedSnapshot, mergeSnapshots, startMerge, type MergedSnapshot } from '../../consumer/snapshot-merge.js';
 import type { LedgerDoc, LogMessage, TxMessage } from '../../common/types.js';
+import { applyDurably, decideInBatches, runInBatches, scheduleArb, type LookupCounts } from '../helpers/batched-log.js';
 import { LedgerModel } from '../helpers/ledger-model.js';
+import { MemoryLedger } from '../helpers/memory-ledger.js';
 
 const PARTITION = 7;
 const ACCOUNTS = ['acc-a', 'acc-b', '__proto__'];
@@ -166,13 +174,14 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   let nothingCreated = 0;
   let ttlConflicts = 0;
   let ttlNotCompared = 0;
+  const lookups: LookupCounts = { found: 0, laterStatus: 0 };
   fc.assert(
-    fc.property(logArb(80), windowArb, (log, windowMs) => {
+    fc.property(logArb(80), windowArb, scheduleArb, (log, windowMs, schedule) => {
       const p = new PartitionLedger(PARTITION, windowMs);
       const model = new LedgerModel(PARTITION, windowMs === FOREVER ? Infinity : windowMs);
-      log.forEach((m, offset) => {
+      for (const { msg: m, offset, apply } of decideInBatches(p, log, schedule, new MemoryLedger(), lookups)) {
         const before = new Map([...p.accountIds()].map((id) => [id, p.account(id)]));
-        const step = p.apply(m, offset);
+        const step = apply();
         model.check(p, m, offset, step);
         // Accounts this message did not touch are the very same objects.
         for (const [id, acc] of before) if (!step.touched.includes(id) && p.account(id) !== acc) throw new Error(`${id} changed untouched`);
@@ -184,7 +193,7 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
           : 'tick';
         statuses.set(s, (statuses.get(s) ?? 0) + 1);
         for (const d of step.docs) if (d.type === 'expire') statuses.set('expire', (statuses.get('expire') ?? 0) + 1);
-      });
+      }
       renewedIds += model.renewedIds;
       nothingCreated += model.nothingCreated;
       ttlConflicts += model.ttlConflicts;
@@ -192,6 +201,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
     }),
     { numRuns: RUNS },
   );
+  t.ok(lookups.found > 0, `generated: first outcomes read back from the database (${lookups.found})`);
+  t.ok(lookups.laterStatus > 0, `generated: requests read back cancelled or expired by later documents (${lookups.laterStatus})`);
   // The generator must reach every branch, or the property proves little.
   for (const s of [
     'deposit:applied',
@@ -222,11 +233,15 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
 
 t.test('(b) the same log from scratch gives the same outcomes, documents and state', async (t) => {
   fc.assert(
-    fc.property(logArb(80), windowArb, (log, windowMs) => {
+    fc.property(logArb(80), windowArb, scheduleArb, (log, windowMs, schedule) => {
       const a = runAll(log, windowMs);
       const b = runAll(json(log), windowMs);
       deepStrictEqual(b.steps, a.steps);
       deepStrictEqual(b.final, a.final);
+      // Memory letting go of what the database holds changes no answer and no state.
+      const p = new PartitionLedger(PARTITION, windowMs);
+      deepStrictEqual(runInBatches(p, json(log), schedule), a.steps, 'decided in batches against a database');
+      deepStrictEqual(json(p.snapshot(log.length)), a.final, 'the same final state');
     }),
     { numRuns: RUNS },
   );
@@ -256,10 +271,12 @@ t.test('(c) crash and redelivery from an earlier snapshot: same final state, sam
       const pending = new Map(crashes.map(([at, pick]) => [at, pick]));
       const snapshots: PartitionSnapshot[] = [new PartitionLedger(PARTITION, windowMs).snapshot(0)];
       const written = new Map<string, LedgerDoc>();
+      // The database: every document is in it before the next message (so a snapshot is never ahead of it).
+      const db = new MemoryLedger();
       let p = new PartitionLedger(PARTITION, windowMs);
       let offset = 0;
       while (offset < log.length) {
-        const step = p.apply(log[offset]!, offset);
+        const step = applyDurably(p, db, log[offset]!, offset);
         // Every answer, first time or redelivered, is the one the uninterrupted run gave.
         deepStrictEqual(step, reference.steps[offset], `offset ${offset}`);
         for (const d of step.docs) {
@@ -273,7 +290,8 @@ t.test('(c) crash and redelivery from an earlier snapshot: same final state, sam
         if (pick !== undefined) {
           pending.delete(offset);
           // The owner dies; a new one loads a snapshot at or before the committed offset
-          // (stored as JSON now, whatever happened to the live state since) and re-reads from there.
+          // (stored as JSON now, whatever happened to the live state since) and re-reads from there,
+          // with the documents written past it still in the database.
           const usable = snapshots.filter((s) => s.offset <= offset);
           const snap = usable[pick % usable.length]!;
           p = PartitionLedger.restore(json(snap), windowMs);
@@ -294,10 +312,11 @@ t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninte
   fc.assert(
     fc.property(logArb(80), windowArb, fc.integer({ min: 1, max: 10 }), (log, windowMs, k) => {
       const reference = runAll(log, windowMs);
+      const db = new MemoryLedger();
       let p = new PartitionLedger(PARTITION, windowMs);
       const steps: Step[] = [];
       log.forEach((m, offset) => {
-        steps.push(p.apply(m, offset));
+        steps.push(applyDurably(p, db, m, offset));
         if ((offset + 1) % k === 0) p = PartitionLedger.restore(json(p.snapshot(offset + 1)), windowMs);
       });
       deepStrictEqual(steps, reference.steps, 'the same steps');
@@ -313,26 +332,27 @@ t.test('(e) a chain of delta snapshots, merged at once or one at a time, restore
   fc.assert(
     fc.property(logArb(80), windowArb, fc.array(fc.boolean(), { minLength: 80, maxLength: 80 }), fc.integer({ min: 1, max: 8 }), (log, windowMs, whole, k) => {
       const reference = runAll(log, windowMs);
+      const db = new MemoryLedger();
       const p = new PartitionLedger(PARTITION, windowMs);
       // Saved snapshots since the last whole one, as stored (JSON).
       let chain: PartitionSnapshot[] = [];
       // The same chain merged one snapshot at a time, as a consumer standing by keeps it.
       let warm: MergedSnapshot | undefined;
       log.forEach((m, i) => {
-        p.apply(m, i);
+        applyDurably(p, db, m, i);
         const offset = i + 1;
         if (offset % k !== 0 && offset !== log.length) return;
         const isWhole = chain.length === 0 || whole[i]!;
         const taken = json(p.takeSnapshot(offset, isWhole));
         chain = isWhole ? [taken] : [...chain, taken];
         deltasUsed += chain.length - 1;
-        if (isWhole || !warm) warm = startMerge(taken);
+        if (isWhole || !warm) warm = startMerge(taken, windowMs);
         else layDelta(warm, taken);
-        deepStrictEqual(json(mergedSnapshot(warm)), json(mergeSnapshots(chain)), `merged one at a time at ${offset}`);
-        const restored = PartitionLedger.restore(json(mergeSnapshots(chain)), windowMs);
+        deepStrictEqual(json(mergedSnapshot(warm)), json(mergeSnapshots(chain, windowMs)), `merged one at a time at ${offset}`);
+        const restored = PartitionLedger.restore(json(mergeSnapshots(chain, windowMs)), windowMs);
         deepStrictEqual(json(restored.snapshot(offset)), json(p.snapshot(offset)), `state at ${offset} from ${chain.length} links`);
         // And the rest of the log from there answers as the uninterrupted run did.
-        const rest = log.slice(offset).map((msg, j) => restored.apply(msg, offset + j));
+        const rest = log.slice(offset).map((msg, j) => applyDurably(restored, db, msg, offset + j));
         deepStrictEqual(rest, reference.steps.slice(offset), `steps after ${offset}`);
       });
     }),
