@@ -89,6 +89,7 @@ const submitter = new TransactionSubmitter({
   decisionTimeoutMs: config.decisionTimeoutMs,
   idWindowSeconds: config.idWindowSeconds,
   requestTtlSeconds: config.requestTtlSeconds,
+  registrySeconds: config.outcomeTtlSeconds,
   onResult: (tx, result) => metrics.result(tx, result),
 });
 const probe = new ReadinessProbe(

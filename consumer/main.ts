@@ -58,7 +58,7 @@ const ledger = new LedgerConsumer(
     admin: kafka.admin(),
     writer,
     ledger: transactions,
-    readModel: new ReadModelWriter(redis, config.idWindowSeconds),
+    readModel: new ReadModelWriter(redis, config.outcomeTtlSeconds),
     snapshots,
     deadLetters: new DeadLetterPublisher(dlqProducer, config.dlqTopic),
     log,

@@ -51,20 +51,17 @@ export interface PartitionSnapshot {
   ids: [string, number][];
 }
 
-/** A decision held in memory until the ledger holds it, with the offset of the message whose documents record it. */
-interface Undurable {
-  remembered: Remembered;
-  offset: number;
-}
 
 export class PartitionLedger {
   clock = 0;
   private accounts = new Map<string, Account>();
-  /** Decisions, and changes of them, whose documents may not be in the ledger yet, by `ledgerId`. */
-  private undurable = new Map<string, Undurable>();
+  /** Decisions, and changes of them, whose documents may not be in the ledger yet, by `ledgerId`, with the offset of the message whose documents record them. */
+  private undurable = new Map<string, { remembered: Remembered; offset: number }>();
   private filter: IdFilter;
   /** Ids added to the filter since the last `takeSnapshot`: what a delta snapshot carries. */
   private added: [string, number][] = [];
+  /** True until memory lets go of a decision (or starts from a snapshot): every remembered id is then in memory. */
+  private memoryHoldsAll = true;
   private nextLapse = Number.MAX_SAFE_INTEGER;
 
   constructor(
@@ -107,7 +104,11 @@ export class PartitionLedger {
    * one, so that no decision leaves memory between a lookup and its use.
    */
   durableBefore(offset: number): void {
-    for (const [key, held] of this.undurable) if (held.offset < offset) this.undurable.delete(key);
+    for (const [key, held] of this.undurable) {
+      if (held.offset >= offset) continue;
+      this.undurable.delete(key);
+      this.memoryHoldsAll = false;
+    }
   }
 
   /**
@@ -137,8 +138,8 @@ export class PartitionLedger {
 
   /**
    * Applies one message. `durable`: what the ledger holds of the ids
-   * `lookupsFor` named for the batch; without it, every id the filter may hold
-   * must be in memory (a partition whose documents are all still held).
+   * `lookupsFor` named for the batch; without it, memory must still hold every
+   * decision (nothing let go of, not restored: a replay such as the audit's).
    */
   apply(msg: LogMessage, offset: number, durable?: DurableIds): Step {
     // A lapse sees the ids the previous message left remembered; the message itself, those of its own clock.
@@ -185,8 +186,9 @@ export class PartitionLedger {
       return recall(accountId, id, held.remembered);
     }
     if (durable?.lookedUp(key)) return durable.firstOutcome(key, offset, horizon);
-    // Looked up for the batch or not, an id the filter does not hold is not remembered.
-    if (durable === undefined && this.filter.mayContain(key)) throw new Error(`${key} may be in the ledger and was not looked up`);
+    // An id the filter does not hold, or one memory would hold, is not remembered (the filter can answer
+    // "maybe" for an id it never held); one it may hold, which memory let go of, must have been looked up.
+    if (durable === undefined && !this.memoryHoldsAll && this.filter.mayContain(key)) throw new Error(`${key} may be in the ledger and was not looked up`);
     return undefined;
   }
 
@@ -274,6 +276,7 @@ export class PartitionLedger {
     p.clock = s.clock;
     p.accounts = new Map(s.accounts);
     p.filter = restoreFilter(s.filter, s.ids, idWindowMs);
+    p.memoryHoldsAll = false;
     // A merged chain of deltas may still carry ids that the live state had forgotten.
     p.forget();
     let next = Number.MAX_SAFE_INTEGER;

@@ -108,7 +108,7 @@ export async function redrive(config: Config, o: RedriveOptions = {}): Promise<R
               const registry = redis.pipeline();
               for (const m of out) {
                 const { id, accountId } = JSON.parse(String(m.value)) as { id: string; accountId: string };
-                registry.set(keys.txId(id), accountId, 'EX', config.idWindowSeconds, 'NX');
+                registry.set(keys.txId(id), accountId, 'EX', config.outcomeTtlSeconds, 'NX');
               }
               await registry.exec().catch(() => undefined);
               await producer.send({ topic: config.topic, acks: -1, messages: out });

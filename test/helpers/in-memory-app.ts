@@ -101,8 +101,9 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     replicaId: 'test',
     partitions: () => 4,
     decisionTimeoutMs: 30,
-    idWindowSeconds: 60,
+    idWindowSeconds: 7200,
     requestTtlSeconds: 3600,
+    registrySeconds: 600,
     onResult: (tx, result) => metrics.result(tx, result),
   });
   const statements = { page: async () => ({ entries: [] }) };

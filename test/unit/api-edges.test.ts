@@ -67,8 +67,9 @@ async function build(t: Test) {
     replicaId: 'test',
     partitions: () => 4,
     decisionTimeoutMs: 30,
-    idWindowSeconds: 60,
+    idWindowSeconds: 7200,
     requestTtlSeconds: 3600,
+    registrySeconds: 600,
   });
   // The transaction by id reads the registry as the real read model does: registered, no outcome, pending.
   const readModel = {

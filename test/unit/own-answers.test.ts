@@ -100,3 +100,16 @@ t.test('the compatibility timestamp: RFC 3339 or epoch ms, kept as the client cl
   ]);
   t.notOk('clientTimestamp' in log.sent[2]!, 'no timestamp, no claim');
 });
+
+t.test('a withdrawal request whose hold would outlive its id is refused, and nothing is sent', async (t) => {
+  const { app, log } = await build(t);
+  const url = '/v1/accounts/acct-1/withdrawal-requests';
+  const longer = await app.inject({ method: 'POST', url, payload: { id: 'r-long', amount: 10, expiresInSeconds: 7201 } });
+  t.equal(longer.statusCode, 400);
+  t.match(longer.headers['content-type'], PROBLEM);
+  t.match(longer.json(), { type: 'urn:teller:problem:hold-outlives-id', status: 400, maxExpiresInSeconds: 7200 });
+  t.same(log.sent, [], 'nothing in the log');
+  const window = await app.inject({ method: 'POST', url, payload: { id: 'r-window', amount: 10, expiresInSeconds: 7200 } });
+  t.not(window.statusCode, 400, 'as long as the id window: taken');
+  t.match(log.sent, [{ id: 'r-window', expiresInSeconds: 7200 }]);
+});

@@ -603,3 +603,14 @@ t.test('account and transaction ids that are special words in JavaScript', async
   t.equal(r.account('__proto__')?.balance, 10);
   t.equal(apply(r, deposit('__proto__', '__proto__', 10), 4).outcome?.replayed, true);
 });
+
+t.test('once memory has let go of decisions, a repeat must come with its lookup: the partition never guesses', async (t) => {
+  const p = new PartitionLedger(0, DAY);
+  p.apply(deposit('d', 'acc', 10), 0);
+  t.equal(p.apply(deposit('d', 'acc', 10), 1).outcome?.replayed, true, 'held in memory: no lookup needed');
+  p.durableBefore(1);
+  t.throws(() => p.apply(deposit('d', 'acc', 10), 2), /acc\/d may be in the ledger and was not looked up/, 'let go of: refused without a lookup');
+  const restored = PartitionLedger.restore(p.snapshot(2), DAY);
+  t.throws(() => restored.apply(deposit('d', 'acc', 10), 2), /not looked up/, 'restored: the same');
+  t.equal(restored.apply(deposit('new', 'acc', 10), 2).outcome?.status, 'applied', 'an id the filter does not hold needs none');
+});
