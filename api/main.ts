@@ -109,7 +109,7 @@ const app = await buildApp({
   log,
   bodyLimit: config.bodyLimit,
   submitter,
-  readModel: new ReadModel(redis, () => partitions),
+  readModel: new ReadModel(redis, () => partitions, mongo.db(config.mongoDb).collection<LedgerDoc>('transactions')),
   probe,
   statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions'), {
     ...DEFAULT_STATEMENT_LIMITS,

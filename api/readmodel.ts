@@ -1,16 +1,20 @@
-// Reads of the read model in Redis, written by the partition owners. A read is
-// answered only while Redis holds the whole state of the account's partition:
-// after Redis restarts empty, a missing account would otherwise read as 0.
+// Reads of the read model in Redis, written by the partition owners. An
+// account is answered only while Redis holds the whole state of its
+// partition: after Redis restarts empty, a missing account would otherwise
+// read as 0. A transaction's outcome stays in Redis for OUTCOME_TTL_SECONDS;
+// after it, or after Redis lost it, the ledger answers (api/ledger-lookup.ts).
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
 import { ACCOUNT_VIEW_FIELDS, decodeAccount, decodeStoredOutcome, keys } from '../common/read-model.js';
 import type { AccountView, Outcome } from '../common/types.js';
-import { createError, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
+import { createError, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
+import { ledgerTransaction, type LedgerReader } from './ledger-lookup.js';
 
 export class ReadModel {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Pick<Redis, 'get' | 'hmget' | 'exists'>,
     private readonly partitions: () => number,
+    private readonly ledger: LedgerReader,
   ) {}
 
   /** The account's state, or null for an account never seen. */
@@ -33,16 +37,46 @@ export class ReadModel {
 
   /**
    * A transaction by id: the registry gives its account, and the account's
-   * owner stored its outcome. Registered but not yet decided: no outcome.
+   * owner stored its outcome. Once Redis has let both go, the ledger's newest
+   * decision of the id, of any account. Registered but decided nowhere yet: no
+   * outcome (pending).
    */
   async transaction(id: string): Promise<TransactionView | null> {
+    let accountId: string | null;
+    let raw: string | null = null;
     try {
-      const accountId = await this.redis.get(keys.txId(id));
-      if (accountId === null) return null;
-      const raw = await this.redis.get(keys.outcome(accountId, id));
-      return raw === null ? { accountId } : { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+      accountId = await this.redis.get(keys.txId(id));
+      if (accountId !== null) raw = await this.redis.get(keys.outcome(accountId, id));
     } catch {
       throw unavailable();
+    }
+    if (accountId !== null && raw !== null) return { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+    const outcome = await this.fromLedger(id, accountId ?? undefined);
+    if (outcome) return { accountId: outcome.accountId, outcome };
+    return accountId === null ? null : { accountId };
+  }
+
+  /** A transaction by its account and id, exactly: the stored outcome, else the ledger's; registered here and decided nowhere yet: pending. */
+  async accountTransaction(accountId: string, id: string): Promise<TransactionView | null> {
+    let raw: string | null;
+    let registered: string | null = null;
+    try {
+      raw = await this.redis.get(keys.outcome(accountId, id));
+      if (raw === null) registered = await this.redis.get(keys.txId(id));
+    } catch {
+      throw unavailable();
+    }
+    if (raw !== null) return { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+    const outcome = await this.fromLedger(id, accountId);
+    if (outcome) return { accountId, outcome };
+    return registered === accountId ? { accountId } : null;
+  }
+
+  private async fromLedger(id: string, accountId: string | undefined): Promise<Outcome | null> {
+    try {
+      return await ledgerTransaction(this.ledger, id, accountId);
+    } catch {
+      throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
     }
   }
 }

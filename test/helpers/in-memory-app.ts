@@ -86,6 +86,10 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     async transaction(id: string) {
       return transactions.get(id) ?? null;
     },
+    async accountTransaction(accountId: string, id: string) {
+      const view = transactions.get(id);
+      return view?.accountId === accountId ? view : null;
+    },
   };
   const metrics = new ApiMetrics({
     replicaId: 'test',

@@ -78,6 +78,7 @@ async function build(t: Test) {
       const accountId = registry.values.get(keys.txId(id));
       return accountId === undefined ? null : { accountId };
     },
+    accountTransaction: async (accountId: string, id: string) => (registry.values.get(keys.txId(id)) === accountId ? { accountId } : null),
   };
   const statements = new Statements(slowLedger(100), { queueLimit: 0, deadlineMs: 5_000 });
   const probe = { current: { ready: true, checks: {} } };

@@ -113,3 +113,19 @@ t.test('a withdrawal request whose hold would outlive its id is refused, and not
   t.not(window.statusCode, 400, 'as long as the id window: taken');
   t.match(log.sent, [{ id: 'r-window', expiresInSeconds: 7200 }]);
 });
+
+t.test('a transaction by account and id: its decision, pending, or 404 on another account', async (t) => {
+  const { app, log, transactions } = await build(t);
+  await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', payload: { id: 'd1', amount: 100 } });
+  transactions.set('d1', { accountId: 'acct-1', outcome: applied(log.sent[0]!) });
+  const decided = await app.inject({ method: 'GET', url: '/v1/accounts/acct-1/transactions/d1' });
+  t.equal(decided.statusCode, 200);
+  t.match(decided.json(), { id: 'd1', accountId: 'acct-1', status: 'applied', amount: 100 });
+  const other = await app.inject({ method: 'GET', url: '/v1/accounts/acct-2/transactions/d1' });
+  t.equal(other.statusCode, 404);
+  t.match(other.json(), { type: 'urn:teller:problem:transaction-not-found' });
+  transactions.set('d2', { accountId: 'acct-1' });
+  t.match((await app.inject({ method: 'GET', url: '/v1/accounts/acct-1/transactions/d2' })).json(), { id: 'd2', status: 'pending' });
+  const statement = await app.inject({ method: 'GET', url: '/v1/accounts/acct-1/transactions' });
+  t.match(statement.json(), { type: 'urn:teller:problem:account-not-found' }, "the statement is still its own route (an account the read model does not know)");
+});
