@@ -87,7 +87,7 @@ export class BatchHandler {
     if (!owner || !this.placed(owner, batch.partition, Number(batch.firstOffset()))) return;
 
     const records = parseRecords(batch.messages);
-    const durable = await this.lookUpRepeats(owner, batch.partition, records);
+    const durable = await this.lookUpRepeats(owner, payload, records);
     const decision = decideBatch(owner.ledger, records, owner.writtenBefore, durable);
     const last = Number(batch.lastOffset());
     if (owner.decided(last, decision.applied) === 'already written') {
@@ -135,16 +135,23 @@ export class BatchHandler {
    * the batch may need: before the batch, so that nothing leaves memory
    * between the lookup and the decisions that use it.
    */
-  private lookUpRepeats(owner: PartitionOwner, partition: number, records: ParsedRecord[]): Promise<DurableDecisions> {
+  private async lookUpRepeats(owner: PartitionOwner, { batch, heartbeat }: BatchPayload, records: ParsedRecord[]): Promise<DurableDecisions> {
+    const { partition } = batch;
     owner.ledger.durableBefore(owner.insertedBefore);
     const keys = lookupsOf(owner.ledger, records);
-    return retry(() => lookUp(this.deps.ledger, partition, keys), {
-      what: 'id lookup',
-      firstDelayMs: 100,
-      maxDelayMs: 5000,
-      stop: this.deps.stopping,
-      onFailure: warnBeforeRetry(this.deps.log, 'ledger read failed; retrying', { partition, ids: keys.size }),
-    });
+    // While the database does not answer, the member stays in the group, as it does waiting for inserts.
+    const beat = keys.size === 0 ? undefined : setInterval(() => void heartbeat().catch(() => undefined), 2000);
+    try {
+      return await retry(() => lookUp(this.deps.ledger, partition, keys), {
+        what: 'id lookup',
+        firstDelayMs: 100,
+        maxDelayMs: 5000,
+        stop: this.deps.stopping,
+        onFailure: warnBeforeRetry(this.deps.log, 'ledger read failed; retrying', { partition, ids: keys.size }),
+      });
+    } finally {
+      clearInterval(beat);
+    }
   }
 
   private publishDeadLetters(partition: number, decision: BatchDecision): Promise<void> {
