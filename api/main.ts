@@ -11,8 +11,8 @@ import { RecoveringProducer } from '../producer/recovering-producer.js';
 import type { LedgerDoc } from '../common/types.js';
 import { buildApp } from './app.js';
 import { ApiKeyAuth, parseApiKeys } from './auth.js';
-import { ReadinessProbe } from './health.js';
-import { ApiMetrics } from './metrics.js';
+import { ReadinessProbe } from './readiness-probe.js';
+import { ApiMetrics } from './api-metrics.js';
 import { ReadModel } from './readmodel.js';
 import { DEFAULT_STATEMENT_LIMITS, Statements } from './statement.js';
 import { TransactionSubmitter } from './submit.js';
@@ -90,6 +90,7 @@ const submitter = new TransactionSubmitter({
   idWindowSeconds: config.idWindowSeconds,
   requestTtlSeconds: config.requestTtlSeconds,
   registrySeconds: config.outcomeTtlSeconds,
+  holdLimit: config.maxHoldsPerAccount,
   onResult: (tx, result) => metrics.result(tx, result),
 });
 const probe = new ReadinessProbe(

@@ -6,6 +6,8 @@ import type { Logger } from 'pino';
 import { bodyDigest } from '../common/body.js';
 import { partitionOf } from '../common/message.js';
 import { keys } from '../common/read-model.js';
+import { retry } from '../common/retry.js';
+import { timeoutCancel } from '../common/timeout-cancel.js';
 import {
   createError,
   hasCode,
@@ -54,9 +56,18 @@ export interface SubmitDeps {
   requestTtlSeconds: number;
   /** How long the registry keeps an id across accounts (OUTCOME_TTL_SECONDS). */
   registrySeconds: number;
+  /**
+   * The most open holds an account may have for a withdrawal request to be
+   * approved (MAX_HOLDS_PER_ACCOUNT): each request carries it, so that the
+   * owner, and every replay, applies the limit in force when it was taken.
+   */
+  holdLimit: number;
   /** Told what became of every call taken (metrics). */
   onResult?: (tx: TxRequest, result: SubmitResult) => void;
 }
+
+/** Cancels one replica retries at once: past it, during a long Kafka outage, the owners cancel late approvals alone. */
+const MAX_CANCELS_RETRYING = 10_000;
 
 /**
  * Deletes the registration only while it still names this account and the
@@ -70,6 +81,9 @@ end
 return 0`;
 
 export class TransactionSubmitter {
+  /** Cancels of timed-out withdrawal requests being published again in the background. */
+  private cancelsRetrying = 0;
+
   constructor(private readonly deps: SubmitDeps) {}
 
   async submit(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
@@ -86,7 +100,9 @@ export class TransactionSubmitter {
     const claimed = await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
-    const msg = this.message(tx, receivedAt, waiting?.callId);
+    // A caller that waits is answered by then at the latest: at once when the replica hears no outcomes.
+    const answerBy = opts.wait ? receivedAt + (waiting ? this.deps.decisionTimeoutMs : 0) : undefined;
+    const msg = this.message(tx, receivedAt, waiting?.callId, answerBy);
     try {
       await this.produce(msg);
     } catch (err) {
@@ -140,8 +156,11 @@ export class TransactionSubmitter {
     }
   }
 
-  /** `callId`: the token of the waiting call; a call that does not wait asks for no announcement. */
-  private message(tx: TxRequest, receivedAt: number, callId: string | undefined): TxMessage {
+  /**
+   * `callId`: the token of the waiting call; a call that does not wait asks for no announcement.
+   * `answerBy`: when a waiting caller is answered at the latest (docs/ledger-rules.md, late approvals).
+   */
+  private message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
     const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt };
     if (callId !== undefined) {
       msg.replyTo = this.deps.replicaId;
@@ -152,10 +171,16 @@ export class TransactionSubmitter {
     if (tx.clientTimestamp !== undefined) msg.clientTimestamp = tx.clientTimestamp;
     if (tx.type === 'withdraw_request') {
       // The default is filled in here, so a call that names none and one that names the default have one body.
-      msg.expiresInSeconds = tx.ttlSeconds ?? this.deps.requestTtlSeconds;
+      msg.expiresInSeconds = this.ttlSeconds(tx);
       msg.expiresAt = receivedAt + 1000 * msg.expiresInSeconds;
+      msg.holdLimit = this.deps.holdLimit;
+      if (answerBy !== undefined) msg.answerBy = answerBy;
     }
     return msg;
+  }
+
+  private ttlSeconds(tx: TxRequest): number {
+    return tx.ttlSeconds ?? this.deps.requestTtlSeconds;
   }
 
   /** Rejects with TELLER_ERR_PRODUCER_UNAVAILABLE when the batching producer cannot take the message. */
@@ -163,21 +188,28 @@ export class TransactionSubmitter {
     return this.deps.batcher.send(msg, msg.accountId, partitionOf(msg.accountId, this.deps.partitions()));
   }
 
-  /** Same key as the request, so the cancel lands after it in the partition. */
+  /**
+   * Same key as the request, so the cancel lands after it in the partition. A
+   * failed publish is tried again in the background until the request's time
+   * to live has passed (its hold has lapsed by then), while the caller gets
+   * its answer. The request's owner also cancels a request it approves well
+   * past its `answerBy` (consumer/late-cancel.ts), so the release does not
+   * hang on this replica staying up.
+   */
   private async cancelAfterTimeout(tx: TxRequest): Promise<void> {
-    const cancel: TxMessage = {
-      v: 1,
-      id: `${tx.id}~timeout`,
-      type: 'cancel',
-      accountId: tx.accountId,
-      requestId: tx.id,
-      receivedAt: Date.now(),
-    };
+    const cancel = timeoutCancel(tx.accountId, tx.id, Date.now());
     try {
       await this.produce(cancel);
     } catch (err) {
-      // The hold then lapses at its time to live; the client was told it was denied either way.
-      this.deps.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request');
+      if (this.cancelsRetrying >= MAX_CANCELS_RETRYING) {
+        this.deps.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request; too many retrying already');
+        return;
+      }
+      this.deps.log.warn({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request; retrying');
+      this.cancelsRetrying++;
+      void retry(() => this.produce(cancel), { what: 'timeout cancel', firstDelayMs: 200, maxDelayMs: 5000, giveUpAfterMs: 1000 * this.ttlSeconds(tx) })
+        .catch((last: unknown) => this.deps.log.error({ err: last, id: tx.id }, 'gave up publishing the cancel of a timed-out withdrawal request'))
+        .finally(() => this.cancelsRetrying--);
     }
   }
 }

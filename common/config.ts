@@ -87,11 +87,17 @@ export function readConfig(env: Source = process.env) {
     redisUrl: '',
     redisExternal: env.REDIS_URL !== undefined && env.REDIS_URL !== '',
     decisionTimeoutMs: r.int('DECISION_TIMEOUT_MS', 3000, 50, 60000),
+    // An owner cancels a withdrawal request it approves more than this past the api's answer to
+    // it (a timeout): the margin covers the skew between the api's clock and the owner's.
+    lateCancelMarginMs: r.int('LATE_CANCEL_MARGIN_MS', 1000, 0, 600_000),
     idWindowSeconds,
     // At most the id window (checked below): a hold must not outlive its id. Unset, it follows a shorter window.
     requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', Math.min(7 * 24 * 3600, idWindowSeconds), 1, 365 * 24 * 3600),
     // How long Redis keeps an id's outcome and its registration across accounts; the ledger answers after it.
     outcomeTtlSeconds: r.int('OUTCOME_TTL_SECONDS', Math.min(600, idWindowSeconds), 10, 24 * 3600),
+    // Open holds an account may have before a new withdrawal request is denied (hold_limit): what bounds
+    // the work of each call on the account, since its holds are copied and searched on every change.
+    maxHoldsPerAccount: r.int('MAX_HOLDS_PER_ACCOUNT', 1000, 1, 1_000_000),
     producerLingerMs: r.int('PRODUCER_LINGER_MS', 2, 0, 1000),
     producerBatchMax: r.int('PRODUCER_BATCH_MAX', 1000, 1, 100000),
     producerQueueMax: r.int('PRODUCER_QUEUE_MAX', 20000, 1, 10000000),

@@ -1,7 +1,7 @@
 // The message schema both sides import: the api encodes with it, the consumer
 // validates every record against it and dead-letters what does not conform.
-import { Ajv } from 'ajv';
-import type { LogMessage } from './types.js';
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { LogMessage, TxMessage } from './types.js';
 
 export const ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
@@ -33,6 +33,8 @@ const txSchema = {
     requestId: { type: 'string', pattern: ID_PATTERN },
     expiresAt: epochMs,
     expiresInSeconds: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    holdLimit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
+    answerBy: epochMs,
     receivedAt: epochMs,
     replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
     callId: { type: 'string', pattern: CALL_ID_PATTERN },
@@ -56,9 +58,20 @@ const tickSchema = {
   properties: { v: { const: 1 }, type: { const: 'tick' }, receivedAt: epochMs },
 } as const;
 
+const clockSchema = {
+  type: 'object',
+  additionalProperties: false,
+  required: ['v', 'type', 'source', 'receivedAt'],
+  properties: { v: { const: 1 }, type: { const: 'clock' }, source: { const: 'log-append-time' }, receivedAt: epochMs },
+} as const;
+
 const ajv = new Ajv({ strict: true, allErrors: false, coerceTypes: false, strictTuples: false });
 const validateTx = ajv.compile(txSchema);
-const validateTick = ajv.compile(tickSchema);
+/** The messages the consumers publish themselves, by type; any other type is a transaction's. */
+const validateControl = new Map<unknown, ValidateFunction>([
+  ['tick', ajv.compile(tickSchema)],
+  ['clock', ajv.compile(clockSchema)],
+]);
 
 export type ParseResult = { ok: true; msg: LogMessage } | { ok: false; reason: string };
 
@@ -71,11 +84,16 @@ export function parseMessage(value: Buffer | string | null | undefined): ParseRe
   } catch (err) {
     return { ok: false, reason: `not JSON: ${(err as Error).message}` };
   }
-  const isTick = typeof data === 'object' && data !== null && (data as { type?: unknown }).type === 'tick';
-  const validate = isTick ? validateTick : validateTx;
+  const type = typeof data === 'object' && data !== null ? (data as { type?: unknown }).type : undefined;
+  const validate = validateControl.get(type) ?? validateTx;
   if (validate(data)) return { ok: true, msg: data as LogMessage };
   const e = validate.errors?.[0];
   return { ok: false, reason: `schema: ${e?.instancePath || '/'} ${e?.message ?? 'invalid'}` };
+}
+
+/** A client's transaction, not a message the consumers publish to move the clock (a tick, a clock marker). */
+export function isTransaction(msg: LogMessage): msg is TxMessage {
+  return msg.type !== 'tick' && msg.type !== 'clock';
 }
 
 export function encodeMessage(msg: LogMessage): Buffer {

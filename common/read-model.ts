@@ -29,6 +29,14 @@ export const keys = {
   txId: (id: string) => `teller:txid:${id}`,
   /** Present while Redis holds the whole read model of a partition (gone after Redis restarts empty). */
   ready: (partition: number) => `teller:ready:${partition}`,
+  /**
+   * The partition's written marker: the offset through which Redis holds every
+   * account change and outcome of the partition. An owner raises it with each
+   * batch it writes while it knows Redis whole, never lowers it, and reads it
+   * back: a value below what the owner raised it to means Redis lost writes it
+   * acknowledged (an external Redis restarted from an older persistence file).
+   */
+  written: (partition: number) => `teller:written:${partition}`,
   /** Pub/sub channel of one api replica, where owners announce outcomes it waits for. */
   replyChannel: (replicaId: string) => `teller:reply:${replicaId}`,
 };

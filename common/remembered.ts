@@ -2,8 +2,8 @@
 // until the decision's ledger document is inserted (consumer/partition.ts;
 // after that the ledger is where it is read back), and what Redis keeps, after
 // its version, as an id's outcome for OUTCOME_TTL_SECONDS
-// (common/read-model.ts). Snapshots of format 2 carried every remembered id in
-// this form (consumer/snapshot-format.ts reads them still).
+// (common/read-model.ts). Snapshots of formats 2 and 3 carried every
+// remembered id in this form (consumer/snapshot-format.ts reads them still).
 //
 // The key (`ledgerId`) already holds the account and the id, so the string
 // holds the rest:
@@ -27,7 +27,14 @@ const STATUS_CODES: Record<TxStatus, string> = {
   not_found: 'n',
   conflict: 'x',
 };
-const REASON_CODES: Record<TxReason, string> = { insufficient_funds: 'f', id_reused: 'u', request_not_held: 'h', timeout: 't', balance_out_of_range: 'o' };
+const REASON_CODES: Record<TxReason, string> = {
+  insufficient_funds: 'f',
+  id_reused: 'u',
+  request_not_held: 'h',
+  timeout: 't',
+  balance_out_of_range: 'o',
+  hold_limit: 'l',
+};
 
 const TYPES = invert(TYPE_CODES);
 const STATUSES = invert(STATUS_CODES);

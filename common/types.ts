@@ -14,7 +14,11 @@ export interface TxMessage {
   amount?: number;
   /** For `withdraw` (settle exactly this hold) and `cancel` (release this hold). */
   requestId?: string;
-  /** For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock. */
+  /**
+   * For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock.
+   * Read while the partition's clock source is `receivedAt`; after that only for a message without
+   * `expiresInSeconds`, whose hold lapses that long after its decision instead.
+   */
   expiresAt?: number;
   /**
    * For `withdraw_request`: the hold's time to live the call asked for, or the
@@ -22,7 +26,23 @@ export interface TxMessage {
    * `expiresAt` is computed from it and differs on every retry.
    */
   expiresInSeconds?: number;
-  /** When the api accepted the call, ms since the epoch: the only clock the ledger ever reads. */
+  /**
+   * For `withdraw_request`: the most open holds the account may have for it
+   * to be approved, set by the api from its configuration. Carried in the
+   * message so that a replay applies the limit that was in force; absent:
+   * no limit (messages from before it). Not part of the body.
+   */
+  holdLimit?: number;
+  /**
+   * For a `withdraw_request` whose caller waits: by when the api answers it, in ms since the
+   * epoch by the api's clock. An approval decided well after it was answered as a timeout, and
+   * its owner cancels it (docs/ledger-rules.md). Not part of the body an id is judged by.
+   */
+  answerBy?: number;
+  /**
+   * When the api accepted the call, ms since the epoch. The partition's clock
+   * while its clock source is `receivedAt` (see ClockSource); informational after.
+   */
   receivedAt: number;
   /**
    * When the client says it made the call (the compatibility route's
@@ -44,21 +64,47 @@ export interface TxMessage {
 export interface TickMessage {
   v: 1;
   type: 'tick';
+  /** The publishing consumer's clock: the partition's clock while its source is `receivedAt`. */
   receivedAt: number;
 }
 
-export type LogMessage = TxMessage | TickMessage;
+/**
+ * What moves a partition's clock (docs/ledger-rules.md, The log clock):
+ * - `receivedAt`: the largest `receivedAt` read, each stamped by the clock of
+ *   the api replica or consumer that published it;
+ * - `log-append-time`: the largest record timestamp read, which the broker
+ *   stamps when it appends the record (the topic's `message.timestamp.type`
+ *   is `LogAppendTime`).
+ * A partition starts on `receivedAt` and moves to `log-append-time` at the
+ * first ClockMessage in its log, for good.
+ */
+export type ClockSource = 'receivedAt' | 'log-append-time';
+
+/**
+ * Moves a partition's clock to the broker's append time, from this record on
+ * (this record's own timestamp included). An owner publishes it once it has
+ * seen that the topic appends with LogAppendTime; a second one changes nothing.
+ */
+export interface ClockMessage {
+  v: 1;
+  type: 'clock';
+  source: 'log-append-time';
+  /** The publishing consumer's clock, informational only. */
+  receivedAt: number;
+}
+
+export type LogMessage = TxMessage | TickMessage | ClockMessage;
 
 export type TxStatus =
   | 'applied' // deposit, withdrawal, cancel
   | 'approved' // withdrawal request
-  | 'denied' // withdrawal request refused; a deposit or withdrawal that would leave the exact range
+  | 'denied' // withdrawal request refused (funds, or the hold limit); a deposit or withdrawal that would leave the exact range
   | 'cancelled' // withdrawal request later cancelled (by the client or after a timeout)
   | 'expired' // withdrawal request whose hold lapsed
   | 'not_found' // cancel of a hold that is not held
   | 'conflict'; // id reused with another body: refused, nothing changed
 
-export type TxReason = 'insufficient_funds' | 'id_reused' | 'request_not_held' | 'timeout' | 'balance_out_of_range';
+export type TxReason = 'insufficient_funds' | 'id_reused' | 'request_not_held' | 'timeout' | 'balance_out_of_range' | 'hold_limit';
 
 /** The ledger's decision on one message, as the client sees it. */
 export interface Outcome {

@@ -18,7 +18,7 @@ import type { Collection, Filter } from 'mongodb';
 import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome } from '../common/types.js';
 import { ledgerId, splitLedgerId } from './ledger.js';
-import type { DurableIds } from './partition.js';
+import type { DurableIds } from './remembered-ids.js';
 
 export type LedgerFinder = Pick<Collection<LedgerDoc>, 'find'>;
 

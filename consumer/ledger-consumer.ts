@@ -11,8 +11,10 @@ import type { Admin, Consumer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { sleep } from '../common/retry.js';
 import type { BatchDecision } from './batch-decision.js';
+import { ClockSwitch } from './clock-switch.js';
 import { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
+import type { LateCancelPublisher } from './late-cancel.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { LedgerFinder } from './id-lookup.js';
 import { BatchHandler, type ConsumerStats, type PartitionFigures } from './partition-batch.js';
@@ -29,6 +31,8 @@ export interface LedgerConsumerOptions {
   snapshotIntervalMs: number;
   /** Partitions decided concurrently; all of them should share an insert group. */
   concurrency: number;
+  /** How far past its `answerBy` a request's approval must be for the owner to cancel it. */
+  lateCancelMarginMs: number;
 }
 
 export interface LedgerConsumerDeps {
@@ -40,8 +44,9 @@ export interface LedgerConsumerDeps {
   readModel: ReadModelWriter;
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;
+  lateCancels: LateCancelPublisher;
   log: Logger;
-  /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them). */
+  /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them), and the clock markers. */
   ticker?: Ticker;
 }
 
@@ -52,6 +57,8 @@ export class LedgerConsumer {
   private readonly owners: PartitionOwners;
   private readonly batches: BatchHandler;
   private readonly upkeep: PartitionUpkeep;
+  /** Moves owned partitions to the broker's clock; only a member that ticks publishes markers. */
+  private readonly clockSwitch: ClockSwitch | undefined;
   private batchesInFlight = 0;
   private upkeepTimer: NodeJS.Timeout | undefined;
   private stopping = false;
@@ -84,6 +91,10 @@ export class LedgerConsumer {
       options,
     );
     this.upkeep = new PartitionUpkeep({ ...deps, owners: this.owners, stopping }, options);
+    const { ticker } = deps;
+    if (ticker) {
+      this.clockSwitch = new ClockSwitch({ owners: this.owners, admin: deps.admin, publish: (partitions) => ticker.markClock(partitions), log, stopping }, topic);
+    }
   }
 
   get stats(): ConsumerStats {
@@ -117,7 +128,10 @@ export class LedgerConsumer {
       },
     });
     ticker?.start(() => this.partitions);
-    this.upkeepTimer = setInterval(() => void this.upkeep.round(), UPKEEP_INTERVAL_MS);
+    this.upkeepTimer = setInterval(() => {
+      void this.upkeep.round();
+      void this.clockSwitch?.round();
+    }, UPKEEP_INTERVAL_MS);
   }
 
   /** Finishes what was decided (insert, commit) while still a member, then leaves the group. */

@@ -1,7 +1,7 @@
 // The ledger rules (docs/ledger-rules.md), for one account: a pure, deterministic
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
-import type { LedgerDoc, Outcome, TxMessage, TxStatus, TxReason } from '../common/types.js';
+import type { ClockSource, LedgerDoc, Outcome, TxMessage, TxStatus, TxReason } from '../common/types.js';
 
 /** A withdrawal request's hold on funds, until settled, cancelled or lapsed. */
 export interface Hold {
@@ -26,6 +26,8 @@ export interface Position {
   partition: number;
   offset: number;
   clock: number;
+  /** What moves `clock` (common/types.ts); absent: `receivedAt`. */
+  clockSource?: ClockSource;
 }
 
 export interface Decision {
@@ -96,12 +98,29 @@ function deposit(account: Account, msg: TxMessage, pos: Position): Decision {
 
 function requestHold(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
+  // Before the funds: the limit refuses any new hold, whatever its amount.
+  if (msg.holdLimit !== undefined && account.holds.length >= msg.holdLimit) {
+    return settle(msg, pos, account, 'denied', 'hold_limit');
+  }
   if (account.balance - account.reserved < amount) {
     return settle(msg, pos, account, 'denied', 'insufficient_funds');
   }
-  const hold: Hold = { id: msg.id, amount, expiresAt: msg.expiresAt ?? Number.MAX_SAFE_INTEGER };
+  const hold: Hold = { id: msg.id, amount, expiresAt: lapseTime(msg, pos) };
   const next = { ...account, reserved: account.reserved + amount, holds: [...account.holds, hold] };
   return settle(msg, pos, next, 'approved');
+}
+
+/**
+ * When a new hold lapses. By the broker's clock, its time to live counts from
+ * its decision: the api's `expiresAt` is the api replica's clock, which the
+ * partition no longer trusts. By `receivedAt`, and for a message without a
+ * time to live, it is the message's `expiresAt` (never, without one).
+ */
+export function lapseTime(msg: TxMessage, pos: Position): number {
+  if (pos.clockSource === 'log-append-time' && msg.expiresInSeconds !== undefined) {
+    return Math.min(Number.MAX_SAFE_INTEGER, pos.clock + 1000 * msg.expiresInSeconds);
+  }
+  return msg.expiresAt ?? Number.MAX_SAFE_INTEGER;
 }
 
 function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {

@@ -8,9 +8,10 @@ import { createKafka } from '../common/kafka.js';
 import { retry } from '../common/retry.js';
 import { activeStandbyAssigner, Membership } from './assigner.js';
 import { DeadLetterPublisher } from './dead-letter.js';
+import { LateCancelPublisher } from './late-cancel.js';
 import { LedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
-import { ConsumerMetrics } from './metrics.js';
+import { ConsumerMetrics } from './consumer-metrics.js';
 import { collections, ensureIndexes } from './mongo.js';
 import { ReadModelWriter } from './read-model-writer.js';
 import { warnBeforeRetry } from './retry-log.js';
@@ -43,8 +44,9 @@ const consumer = kafka.consumer({
   maxBytesPerPartition: 4 * 1024 * 1024,
   retry: { retries: Number.MAX_SAFE_INTEGER, initialRetryTime: 200, maxRetryTime: 5000 },
 });
-// Not idempotent, for the reason given in api/main.ts; a dead letter written twice is harmless.
-const dlqProducer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
+// Dead letters and the cancels of requests approved too late. Not idempotent, for the reason
+// given in api/main.ts; a dead letter or a cancel written twice is harmless.
+const batchProducer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
 const snapshots = new SnapshotStore(db, config.snapshotKeep, config.idWindowSeconds * 1000);
@@ -60,7 +62,8 @@ const ledger = new LedgerConsumer(
     ledger: transactions,
     readModel: new ReadModelWriter(redis, config.outcomeTtlSeconds),
     snapshots,
-    deadLetters: new DeadLetterPublisher(dlqProducer, config.dlqTopic),
+    deadLetters: new DeadLetterPublisher(batchProducer, config.dlqTopic),
+    lateCancels: new LateCancelPublisher(batchProducer, config.topic),
     log,
     ticker,
   },
@@ -70,6 +73,7 @@ const ledger = new LedgerConsumer(
     idWindowMs: config.idWindowSeconds * 1000,
     snapshotIntervalMs: config.snapshotIntervalMs,
     concurrency: config.partitions,
+    lateCancelMarginMs: config.lateCancelMarginMs,
   },
 );
 
@@ -102,7 +106,7 @@ if (config.consumerMetricsPort > 0) {
 }
 
 await connectMongo();
-await dlqProducer.connect();
+await batchProducer.connect();
 await tickProducer.connect();
 await ledger.start();
 log.info('consumer started');
@@ -113,7 +117,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping: finishing batches in flight, then leaving the group');
   await ledger.stop();
-  await Promise.allSettled([dlqProducer.disconnect(), tickProducer.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
+  await Promise.allSettled([batchProducer.disconnect(), tickProducer.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
   log.info({ applied: ledger.stats.applied }, 'stopped');
   process.exit(0);
 }

@@ -2,9 +2,11 @@
 // where the state stands in the log, and when it was last snapshotted. Every
 // change of that position goes through the owner's own methods: `place`
 // answers what to do with a batch, `decided` and `inserted` record its
-// progress, and the snapshot methods keep the schedule.
+// progress, `readModel` what Redis holds of it, and the snapshot methods keep
+// the schedule.
 import { PartitionLedger } from './partition.js';
 import type { PartitionSnapshot } from './partition.js';
+import { ReadModelKnowledge, type WrittenMark } from './read-model-knowledge.js';
 import { MAX_DELTAS, type LoadedSnapshot } from './snapshots.js';
 
 /** A snapshot taken and not saved yet, with the saved one it is a delta over (if it is one). */
@@ -41,8 +43,6 @@ export class PartitionOwner {
   #writtenBefore = 0;
   /** Every ledger document before this offset is inserted. */
   #insertedBefore: number;
-  /** Whether Redis is known to hold this partition's whole state. */
-  #readModelWhole = false;
   #lastSnapshotAt: number;
   #appliedSinceSnapshot = 0;
   #snapshotting = false;
@@ -52,6 +52,8 @@ export class PartitionOwner {
   #deltas = 0;
   /** The next snapshot is whole whatever `snapshotBase` says (see `resume`). */
   #wholeNext = false;
+  /** What Redis holds of the partition. */
+  readonly readModel = new ReadModelKnowledge();
 
   constructor(
     readonly ledger: PartitionLedger,
@@ -85,10 +87,6 @@ export class PartitionOwner {
 
   get insertedBefore(): number {
     return this.#insertedBefore;
-  }
-
-  get readModelWhole(): boolean {
-    return this.#readModelWhole;
   }
 
   get lastSnapshotAt(): number {
@@ -146,14 +144,14 @@ export class PartitionOwner {
     return this.#nextOffset >= highWatermark || (this.#positioned && this.#nextOffset >= this.#writtenBefore);
   }
 
-  /** A read model write failed or found the partition's readiness marker gone. */
-  readModelPartial(): void {
-    this.#readModelWhole = false;
-  }
-
-  /** Redis holds the partition's whole state (its readiness marker is set). */
-  readModelRestored(): void {
-    this.#readModelWhole = true;
+  /**
+   * What a read-model write of the batch through `lastOffset` (or a check,
+   * without it) asks of Redis. Whoever owned the partition before this owner
+   * wrote what lies before `writtenBefore` (before the state's offset, until
+   * the first batch positions the owner).
+   */
+  readModelMark(lastOffset = -1): WrittenMark {
+    return this.readModel.mark((this.#positioned ? this.#writtenBefore : this.#nextOffset) - 1, lastOffset);
   }
 
   /**
@@ -164,11 +162,13 @@ export class PartitionOwner {
    * offset (behind it while inserts are in flight; ahead of it if another
    * member applied the partition meanwhile, and what lies between rebuilds
    * state only). Such a member may also have saved and pruned snapshots, so
-   * the base of this owner's next delta may be gone: the next one is whole.
+   * the base of this owner's next delta may be gone: the next one is whole,
+   * and Redis is whole only if that member wrote all of it.
    */
   resume(): void {
     this.#positioned = false;
     this.#wholeNext = true;
+    this.readModel.resumed();
   }
 
   /** Takes the next snapshot: a delta over the last one saved, or whole every MAX_DELTAS, after a failed save or after `resume`. */

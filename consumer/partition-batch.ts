@@ -1,7 +1,8 @@
 // One partition batch from kafkajs, in offset order: position it against the
 // owner's state, look up in the ledger the ids it may repeat that memory no
-// longer holds, decide every message in memory, publish the dead letters,
-// write the read model and announce the outcomes, insert the ledger documents
+// longer holds, decide every message in memory, publish the dead letters and
+// the cancels of requests approved after their callers were answered, write
+// the read model and announce the outcomes, insert the ledger documents
 // (grouped with other partitions' batches), and only then commit lastOffset+1.
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
@@ -10,6 +11,7 @@ import { decideBatch, lookupsOf, parseRecords, type BatchDecision, type ParsedRe
 import { lookUp, type DurableDecisions, type LedgerFinder } from './id-lookup.js';
 import type { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
+import { lateCancels, type LateCancelPublisher } from './late-cancel.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { PartitionOwner } from './owner.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -57,17 +59,22 @@ export interface BatchHandlerDeps {
   readModel: Pick<ReadModelWriter, 'apply'>;
   snapshots: Pick<SnapshotStore, 'save'>;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
+  lateCancels: Pick<LateCancelPublisher, 'publish'>;
   committer: Pick<OffsetCommitter, 'mark'>;
   log: Logger;
   /** True once the consumer is stopping: batches that arrive are dropped, retries end. */
   stopping: () => boolean;
   /** Called after each partition batch is decided (metrics). */
   onDecided?: (partition: number, decision: BatchDecision, after: PartitionFigures) => void;
+  /** The owner's wall clock, by which a request is judged approved too late. */
+  now?: () => number;
 }
 
 export interface BatchHandlerOptions {
   topic: string;
   snapshotIntervalMs: number;
+  /** How far past its `answerBy` a request's approval must be for the owner to cancel it (consumer/late-cancel.ts). */
+  lateCancelMarginMs: number;
 }
 
 /** Ledger documents the consumer may decide ahead of the database before it waits. */
@@ -95,7 +102,8 @@ export class BatchHandler {
       return;
     }
     await this.publishDeadLetters(batch.partition, decision);
-    await this.writeReadModel(owner, batch.partition, decision);
+    await this.publishLateCancels(batch.partition, decision);
+    await this.writeReadModel(owner, batch.partition, decision, last);
     const written = this.insertThenCommit(owner, batch.partition, decision, last);
     payload.resolveOffset(batch.lastOffset());
     this.count(owner, batch.partition, decision, Math.max(0, Number(batch.highWatermark) - last - 1));
@@ -164,13 +172,33 @@ export class BatchHandler {
     });
   }
 
-  private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision): Promise<void> {
+  /** Before the commit, like the dead letters: a batch decided again after a crash publishes them again. */
+  private publishLateCancels(partition: number, decision: BatchDecision): Promise<void> {
+    const cancels = lateCancels(decision.approvals, (this.deps.now ?? Date.now)(), this.options.lateCancelMarginMs);
+    if (cancels.length === 0) return Promise.resolve();
+    this.deps.log.warn({ partition, requests: cancels.map((cancel) => cancel.requestId) }, 'requests approved after their callers were answered timeout; cancelling them');
+    return retry(() => this.deps.lateCancels.publish(partition, cancels), {
+      what: 'late cancel',
+      firstDelayMs: 100,
+      maxDelayMs: 5000,
+      stop: this.deps.stopping,
+      onFailure: warnBeforeRetry(this.deps.log, 'publish failed; retrying'),
+    });
+  }
+
+  private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision, last: number): Promise<void> {
+    const mark = owner.readModelMark(last);
+    const { accounts, stored } = readModelWrites(owner, decision, last);
     try {
-      const whole = await this.deps.readModel.apply(partition, decision.accounts, decision.stored, decision.announced);
-      if (!whole) owner.readModelPartial();
+      const answer = await this.deps.readModel.apply(partition, accounts, stored, decision.announced, mark);
+      owner.readModel.answered(mark, answer);
+      if (answer === 'behind') {
+        this.deps.log.warn({ partition, expected: mark.expected }, 'Redis does not hold the partition through the offset expected; reads of it wait for the write-back');
+      }
     } catch (err) {
-      // Redis is down: callers get 202 instead of the decision; the read model is written back later.
-      owner.readModelPartial();
+      // Redis is down or refused the write, announcements included (unless the connection dropped
+      // after the call ran): the upkeep writes the whole partition back once Redis takes writes again.
+      owner.readModel.failed();
       this.deps.log.warn({ partition, err: (err as Error).message }, 'read model not written');
     }
   }
@@ -202,6 +230,30 @@ export class BatchHandler {
     this.stats.lag.set(partition, lag);
     this.deps.onDecided?.(partition, decision, { lag, remembered: owner.ledger.remembered });
   }
+}
+
+/**
+ * What the batch writes into Redis. While Redis may lack some of the partition
+ * (its owner does not know it whole), the batch also writes every account it
+ * answers about without changing it, as of the batch's last offset, and the
+ * remembered outcome of every id it answers as a replay: its answers are then
+ * never ahead of what Redis serves, even before the write-back.
+ */
+function readModelWrites(owner: PartitionOwner, decision: BatchDecision, last: number): Pick<BatchDecision, 'accounts' | 'stored'> {
+  if (owner.readModel.whole) return decision;
+  const accounts = [...decision.accounts];
+  const stored = [...decision.stored];
+  const written = new Set(accounts.map((write) => write.accountId));
+  for (const { outcome } of decision.announced) {
+    const account = owner.ledger.account(outcome.accountId);
+    if (account && !written.has(outcome.accountId)) {
+      written.add(outcome.accountId);
+      accounts.push({ accountId: outcome.accountId, offset: last, account });
+    }
+    // Stored as remembered: the stored form has no `replayed`.
+    if (outcome.replayed) stored.push(outcome);
+  }
+  return { accounts, stored };
 }
 
 /** Waits for `work`, keeping the group membership alive meanwhile; never rejects. */

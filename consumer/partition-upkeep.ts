@@ -1,19 +1,18 @@
-// The periodic work beside the batches: writing Redis back after it lost a
-// partition, snapshotting partitions that went quiet, and, on a member that
+// The periodic work beside the batches: writing a partition back into Redis
+// after Redis missed or lost some of it, snapshotting partitions that went quiet, and, on a member that
 // owns nothing, reading the snapshots it would need to take partitions over.
 import type { Admin } from 'kafkajs';
 import type { Logger } from 'pino';
 import { oneAtATime } from '../common/one-at-a-time.js';
 import type { PartitionOwners } from './partition-owners.js';
-import { ReadModelRestorer } from './read-model-restorer.js';
-import type { ReadModelWriter } from './read-model-writer.js';
+import { ReadModelRestorer, type RestorerReadModel } from './read-model-restorer.js';
 import { saveSnapshot } from './snapshot-saving.js';
 import type { SnapshotStore } from './snapshots.js';
 
 export interface PartitionUpkeepDeps {
   owners: Pick<PartitionOwners, 'entries' | 'isCurrent'>;
   admin: Pick<Admin, 'fetchTopicOffsets' | 'fetchTopicMetadata'>;
-  readModel: Pick<ReadModelWriter, 'apply' | 'restoreOutcomes' | 'isReady' | 'markReady'>;
+  readModel: RestorerReadModel;
   snapshots: Pick<SnapshotStore, 'save' | 'warm' | 'standingBy'>;
   log: Logger;
   /** True once the consumer is stopping: no new work starts. */
@@ -52,8 +51,8 @@ export class PartitionUpkeep {
 
   /**
    * Once a partition's state has caught up with its log, makes sure Redis
-   * holds all of it: after Redis restarted empty, every account is written
-   * back before reads of the partition are answered again.
+   * holds all of it: after a write Redis failed, or writes it lost, the whole
+   * partition is written back.
    */
   private async restoreReadModels(): Promise<void> {
     const owners = this.deps.owners.entries();
@@ -64,7 +63,7 @@ export class PartitionUpkeep {
       for (const [partition, pending] of owners) {
         const owner = await pending;
         if (this.deps.stopping() || !this.deps.owners.isCurrent(partition, pending)) continue;
-        // Checked even when believed whole: Redis may have restarted empty while the partition was quiet.
+        // Checked even when believed whole: Redis may have lost writes while the partition was quiet.
         if (owner.caughtUp(high.get(partition) ?? 0)) await this.restorer.restore(partition, owner);
       }
     } catch (err) {

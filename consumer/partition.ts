@@ -1,25 +1,26 @@
 // The state machine of one partition: the accounts it owns, the ids it
-// remembers, and the log's clock. Its transitions depend only on the log, so
-// any replay from a snapshot yields the same outcomes and the same ledger
-// documents; that is what makes redelivery, takeover and stale owners harmless.
+// remembers, and the log's clock with its source. Its transitions depend only
+// on the log (each record's message and timestamp), so any replay from a
+// snapshot yields the same outcomes and the same ledger documents; that is
+// what makes redelivery, takeover and stale owners harmless.
 //
 // An id is remembered for the id window, but the partition keeps in memory
 // only the decisions whose documents may not be in the ledger yet and a
-// filter of the window's ids (consumer/id-filter.ts). The rest is in the
-// ledger: before a batch, the ids the filter may hold are looked up there
-// (`lookupsFor`, consumer/id-lookup.ts), and the batch is decided with what
-// was found, the same answers whatever memory or the database held.
+// filter of the window's ids (consumer/remembered-ids.ts); before a batch,
+// the ids it may need from the ledger (`lookupsFor`) are looked up there.
 //
 // State is mutated in place (copying every account per message would not keep
 // up with the log); each account's own transition is the pure `decide`.
-import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
-import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
+import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
+import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';
-import { recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
-import { IdFilter, restoreFilter } from './id-filter.js';
+import { remember } from '../common/remembered.js';
+import { isTransaction } from '../common/message.js';
+import { clockAfter, sourceAfter } from './log-clock.js';
+import { RememberedIds, type DurableIds, type Lookup } from './remembered-ids.js';
 
 export interface Step {
-  /** Absent for a tick. */
+  /** Absent for a tick and a clock marker. */
   outcome?: Outcome;
   docs: LedgerDoc[];
   /** Accounts whose state this message changed. */
@@ -28,20 +29,20 @@ export interface Step {
   changed: Outcome[];
 }
 
-/** An id's decision (`ledgerId` key) as of a message, read from the ledger: what a batch looked up. */
-export interface DurableIds {
-  /** Whether `key` was looked up: one that was not is not in the ledger within the window. */
-  lookedUp(key: string): boolean;
-  /** The first outcome of `key` as a message at `offset` sees it, if decided at `horizon` or later. */
-  firstOutcome(key: string, offset: number, horizon: number): Outcome | undefined;
-}
-
 export interface PartitionSnapshot {
   partition: number;
   /** The next offset to read: the state covers every message before it. */
   offset: number;
   clock: number;
+  /** Absent: `receivedAt`, as in every snapshot saved before the partition had another source. */
+  clockSource?: 'log-append-time';
+  /** Every account with a change, first-change order; in a delta, see `changedAccountsOnly`. */
   accounts: [string, Account][];
+  /**
+   * Set on a delta whose `accounts` are only those changed since the snapshot
+   * it lies over (snapshot formats 3 and 5); absent, a delta carries every account whole.
+   */
+  changedAccountsOnly?: true;
   /** The filter of the window's ids (`IdFilter.serialize`, base64); absent from a delta. */
   filter?: string;
   /**
@@ -51,24 +52,27 @@ export interface PartitionSnapshot {
   ids: [string, number][];
 }
 
+/** A message with the timestamp (ms) of the record that carried it. */
+export interface LoggedMessage {
+  msg: LogMessage;
+  timestamp: number | undefined;
+}
 
 export class PartitionLedger {
   clock = 0;
+  /** What moves `clock`; `receivedAt` until the log's first clock marker (common/types.ts). */
+  clockSource: ClockSource = 'receivedAt';
   private accounts = new Map<string, Account>();
-  /** Decisions, and changes of them, whose documents may not be in the ledger yet, by `ledgerId`, with the offset of the message whose documents record them. */
-  private undurable = new Map<string, { remembered: Remembered; offset: number }>();
-  private filter: IdFilter;
-  /** Ids added to the filter since the last `takeSnapshot`: what a delta snapshot carries. */
-  private added: [string, number][] = [];
-  /** True until memory lets go of a decision (or starts from a snapshot): every remembered id is then in memory. */
-  private memoryHoldsAll = true;
+  private rememberedIds: RememberedIds;
+  /** Accounts changed since the last `takeSnapshot`, first-change order: the accounts a delta carries. */
+  private accountsChanged = new Set<string>();
   private nextLapse = Number.MAX_SAFE_INTEGER;
 
   constructor(
     readonly partition: number,
     private readonly idWindowMs: number,
   ) {
-    this.filter = new IdFilter(idWindowMs);
+    this.rememberedIds = RememberedIds.empty(idWindowMs);
   }
 
   account(accountId: string): Account | undefined {
@@ -80,13 +84,8 @@ export class PartitionLedger {
   }
 
   /** The decisions held in memory (their documents may not be in the ledger yet) and still in the window, as repeats would answer them. */
-  *outcomes(): IterableIterator<Outcome> {
-    const horizon = this.clock - this.idWindowMs;
-    for (const [key, held] of this.undurable) {
-      if (rememberedAt(held.remembered) < horizon) continue;
-      const { accountId, id } = splitLedgerId(key);
-      yield recall(accountId, id, held.remembered);
-    }
+  outcomes(): IterableIterator<Outcome> {
+    return this.rememberedIds.outcomes(this.clock - this.idWindowMs);
   }
 
   get size(): number {
@@ -95,7 +94,7 @@ export class PartitionLedger {
 
   /** Ids in the window (counted by the filter, to within a sixty-fourth of the window). */
   get remembered(): number {
-    return this.filter.countSince(this.clock - this.idWindowMs);
+    return this.rememberedIds.countSince(this.clock - this.idWindowMs);
   }
 
   /**
@@ -104,29 +103,28 @@ export class PartitionLedger {
    * one, so that no decision leaves memory between a lookup and its use.
    */
   durableBefore(offset: number): void {
-    for (const [key, held] of this.undurable) {
-      if (held.offset >= offset) continue;
-      this.undurable.delete(key);
-      this.memoryHoldsAll = false;
-    }
+    this.rememberedIds.durableBefore(offset);
   }
 
   /**
-   * The ids (`ledgerId`) that deciding `messages` next may need from the
+   * The ids (`ledgerId`) that deciding `records` next may need from the
    * ledger: each message's id, a cancel's request, and the holds that may
-   * lapse by the batch's clock; of those, the ones the filter may hold and
-   * memory does not. Whatever the batch adds to the filter is in memory.
+   * lapse by the clock the batch reaches (moved as `apply` moves it, clock
+   * markers included); of those, the ones the filter may hold and memory does
+   * not. Whatever the batch adds to the filter is in memory.
    */
-  lookupsFor(messages: readonly LogMessage[]): Set<string> {
+  lookupsFor(records: readonly LoggedMessage[]): Set<string> {
     const keys = new Set<string>();
     const consider = (accountId: string, id: string) => {
       const key = ledgerId(accountId, id);
-      if (!keys.has(key) && !this.undurable.has(key) && this.filter.mayContain(key)) keys.add(key);
+      if (!keys.has(key) && this.rememberedIds.mayBeOnlyInLedger(key)) keys.add(key);
     };
     let clock = this.clock;
-    for (const msg of messages) {
-      clock = Math.max(clock, msg.receivedAt);
-      if (msg.type === 'tick') continue;
+    let source = this.clockSource;
+    for (const { msg, timestamp } of records) {
+      source = sourceAfter(source, msg);
+      clock = clockAfter(clock, source, msg, timestamp);
+      if (!isTransaction(msg)) continue;
       consider(msg.accountId, msg.id);
       if (msg.type === 'cancel' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
     }
@@ -137,23 +135,32 @@ export class PartitionLedger {
   }
 
   /**
-   * Applies one message. `durable`: what the ledger holds of the ids
-   * `lookupsFor` named for the batch; without it, memory must still hold every
-   * decision (nothing let go of, not restored: a replay such as the audit's).
+   * Applies the record at `offset`: its message, and its `timestamp` (ms),
+   * which moves the clock once the clock source is the broker's append time.
+   * `durable`: what the ledger holds of the ids `lookupsFor` named for the
+   * batch; without it, memory must still hold every decision (nothing let go
+   * of, not restored: a replay such as the audit's).
    */
-  apply(msg: LogMessage, offset: number, durable?: DurableIds): Step {
+  apply(msg: LogMessage, offset: number, timestamp?: number, durable?: DurableIds): Step {
+    const step = this.applyRecord(msg, offset, timestamp, durable);
+    for (const accountId of step.touched) this.accountsChanged.add(accountId);
+    return step;
+  }
+
+  private applyRecord(msg: LogMessage, offset: number, timestamp: number | undefined, durable: DurableIds | undefined): Step {
     // A lapse sees the ids the previous message left remembered; the message itself, those of its own clock.
     const lapseHorizon = this.clock - this.idWindowMs;
-    if (msg.receivedAt > this.clock) this.clock = msg.receivedAt;
-    const pos: Position = { partition: this.partition, offset, clock: this.clock };
+    this.clockSource = sourceAfter(this.clockSource, msg);
+    this.clock = clockAfter(this.clock, this.clockSource, msg, timestamp);
+    const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource };
     const step: Step = { docs: [], touched: [], changed: [] };
     if (this.clock >= this.nextLapse) this.lapse(pos, step, { durable, horizon: lapseHorizon });
     this.forget();
-    if (msg.type === 'tick') return step;
+    if (msg.type === 'tick' || msg.type === 'clock') return step;
 
     const key = ledgerId(msg.accountId, msg.id);
     const lookup: Lookup = { durable, horizon: this.clock - this.idWindowMs };
-    const first = this.firstOutcome(key, offset, lookup);
+    const first = this.rememberedIds.firstOutcome(key, offset, lookup);
     if (first !== undefined) {
       step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
       return step;
@@ -164,32 +171,16 @@ export class PartitionLedger {
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
-    this.undurable.set(key, { remembered: remember(d.outcome), offset });
-    this.filter.add(key, this.clock);
-    this.added.push([key, this.clock]);
+    this.rememberedIds.decided(key, remember(d.outcome), offset, this.clock);
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
-      this.nextLapse = Math.min(this.nextLapse, msg.expiresAt ?? Number.MAX_SAFE_INTEGER);
+      // The new hold is the last; its lapse time is the rules' (consumer/ledger.ts `lapseTime`).
+      this.nextLapse = Math.min(this.nextLapse, d.account.holds.at(-1)!.expiresAt);
     }
     if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', pos, step, lookup);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
     if (stored) step.touched.push(msg.accountId);
     return step;
-  }
-
-  /** The first outcome of `key` that a message at `offset` sees: from memory, or from the ledger. */
-  private firstOutcome(key: string, offset: number, { durable, horizon }: Lookup): Outcome | undefined {
-    const held = this.undurable.get(key);
-    if (held !== undefined) {
-      if (rememberedAt(held.remembered) < horizon) return undefined;
-      const { accountId, id } = splitLedgerId(key);
-      return recall(accountId, id, held.remembered);
-    }
-    if (durable?.lookedUp(key)) return durable.firstOutcome(key, offset, horizon);
-    // An id the filter does not hold, or one memory would hold, is not remembered (the filter can answer
-    // "maybe" for an id it never held); one it may hold, which memory let go of, must have been looked up.
-    if (durable === undefined && !this.memoryHoldsAll && this.filter.mayContain(key)) throw new Error(`${key} may be in the ledger and was not looked up`);
-    return undefined;
   }
 
   private conflict(msg: TxMessage, pos: Position): Outcome {
@@ -211,11 +202,11 @@ export class PartitionLedger {
   /** A request that no longer holds funds answers its repeats with what became of it. */
   private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', pos: Position, step: Step, lookup: Lookup): void {
     const key = ledgerId(accountId, requestId);
-    const first = this.firstOutcome(key, pos.offset, lookup);
+    const first = this.rememberedIds.firstOutcome(key, pos.offset, lookup);
     if (first?.type === 'withdraw_request' && first.status === 'approved') {
       const outcome: Outcome = { ...first, status };
       // Held until the documents of this message (the cancel, the lapse) are in the ledger.
-      this.undurable.set(key, { remembered: remember(outcome), offset: pos.offset });
+      this.rememberedIds.changed(key, remember(outcome), pos.offset);
       step.changed.push(outcome);
     }
   }
@@ -236,35 +227,40 @@ export class PartitionLedger {
     this.nextLapse = next;
   }
 
-  /** Ids are remembered for a window of log time: the filter drops the slices that left it. */
+  /** Ids are remembered for a window of log time. */
   private forget(): void {
-    this.filter.forgetBefore(this.clock - this.idWindowMs);
+    this.rememberedIds.forgetBefore(this.clock - this.idWindowMs);
   }
 
   /** The whole state as of `offset`, a value: what happens later does not change it. */
   snapshot(offset: number): PartitionSnapshot {
-    return {
-      partition: this.partition,
-      offset,
-      clock: this.clock,
-      accounts: [...this.accounts],
-      filter: this.filter.serialize().toString('base64'),
-      ids: [],
-    };
+    return this.snapshotOf(offset, [...this.accounts], { filter: this.rememberedIds.serializedFilter(), ids: [] });
   }
 
   /**
-   * A snapshot to save, whole or as a delta: the accounts whole, and either
-   * the filter or only the ids added to it since the previous `takeSnapshot`.
-   * A busy partition's filter is far larger than what a snapshot interval adds
-   * to it, so a delta is what keeps snapshotting cheap; laid over the
-   * snapshot before it (see `mergeSnapshots`) it gives the whole state again.
+   * A snapshot to save, whole or as a delta: only the accounts changed since
+   * the previous `takeSnapshot`, and either the filter or only the ids added
+   * to it since. A busy partition's filter is far larger than what a snapshot
+   * interval adds to it, and it has far more accounts than an interval
+   * changes, so carrying only what changed is what keeps snapshotting cheap;
+   * laid over the snapshot before it (see `mergeSnapshots` in
+   * consumer/snapshot-merge.ts) it gives the whole state again.
    */
   takeSnapshot(offset: number, whole: boolean): PartitionSnapshot {
-    const ids = this.added;
-    this.added = [];
+    const ids = this.rememberedIds.takeAdded();
+    const accountsChanged = this.accountsChanged;
+    this.accountsChanged = new Set();
     if (whole) return this.snapshot(offset);
-    return { partition: this.partition, offset, clock: this.clock, accounts: [...this.accounts], ids };
+    // Accounts are never removed, so each one changed is still there; one new since the
+    // snapshot below comes after the older ones, in the order the live map has it.
+    const accounts = [...accountsChanged].map((id): [string, Account] => [id, this.accounts.get(id)!]);
+    return { ...this.snapshotOf(offset, accounts, { ids }), changedAccountsOnly: true };
+  }
+
+  private snapshotOf(offset: number, accounts: [string, Account][], remembered: Pick<PartitionSnapshot, 'filter' | 'ids'>): PartitionSnapshot {
+    const s: PartitionSnapshot = { partition: this.partition, offset, clock: this.clock, accounts, ...remembered };
+    if (this.clockSource !== 'receivedAt') s.clockSource = this.clockSource;
+    return s;
   }
 
   /**
@@ -274,9 +270,9 @@ export class PartitionLedger {
   static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
     const p = new PartitionLedger(s.partition, idWindowMs);
     p.clock = s.clock;
+    p.clockSource = s.clockSource ?? 'receivedAt';
     p.accounts = new Map(s.accounts);
-    p.filter = restoreFilter(s.filter, s.ids, idWindowMs);
-    p.memoryHoldsAll = false;
+    p.rememberedIds = RememberedIds.restore(s.filter, s.ids, idWindowMs);
     // A merged chain of deltas may still carry ids that the live state had forgotten.
     p.forget();
     let next = Number.MAX_SAFE_INTEGER;
@@ -284,12 +280,6 @@ export class PartitionLedger {
     p.nextLapse = next;
     return p;
   }
-}
-
-/** What a lookup of a remembered id needs besides the id: the batch's durable ids and the window's horizon. */
-interface Lookup {
-  durable: DurableIds | undefined;
-  horizon: number;
 }
 
 /** What an unknown account is: nothing to store for it. */

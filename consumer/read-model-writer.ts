@@ -1,7 +1,9 @@
 // Writes the read model and announces outcomes, one Lua call per partition
 // batch, so the write and the announcement are atomic and in order. Every
 // account write is guarded by the offset of the change: a stale owner waking
-// up, or a replay, cannot overwrite newer state. What is written where is the
+// up, or a replay, cannot overwrite newer state. Every call also compares the
+// partition's written marker with what the owner expects Redis to hold
+// (consumer/read-model-knowledge.ts). What is written where is the
 // contract's (common/read-model.ts); this file holds the script and the I/O.
 import type { ClientContext, Redis, Result } from 'ioredis';
 import {
@@ -14,12 +16,24 @@ import {
   type Announcement,
 } from '../common/read-model.js';
 import type { Outcome } from '../common/types.js';
+import type { ReadModelAnswer, WrittenMark } from './read-model-knowledge.js';
 
-// ARGV: partition's readiness key, n, then n x (accountKey, balance, reserved, updatedAt, offset),
+// The head every write shares: ARGV[1] the partition's ready key, ARGV[2] its written key,
+// ARGV[3] the offset Redis must hold the partition through. Below it, Redis lacks writes (it
+// lost some it acknowledged, or an earlier owner's failed): the ready marker is withdrawn at
+// once, so reads of the partition wait (503) rather than serve state older than answers given.
+const BEHIND_HEAD = `
+local written = tonumber(redis.call('GET', ARGV[2]) or '-1')
+local behind = written < tonumber(ARGV[3])
+if behind then redis.call('DEL', ARGV[1]) end
+`;
+
+// ARGV: the head's three, the offset to raise the written marker to (-1: none),
+//       n, then n x (accountKey, balance, reserved, updatedAt, offset),
 //       ttl, m, then m x (outcomeKey, stored outcome), c, then c x (channel, payload).
-//       Returns 1 when the partition's readiness marker is present (Redis has its whole state).
-const APPLY = `
-local i = 2
+// Returns -1 when Redis was behind, else 1 when the ready marker is present, 0 when not.
+const APPLY = `${BEHIND_HEAD}
+local i = 5
 local n = tonumber(ARGV[i]); i = i + 1
 for _ = 1, n do
   local cur = redis.call('HGET', ARGV[i], '${ACCOUNT_FIELDS.offset}')
@@ -39,12 +53,30 @@ for _ = 1, c do
   redis.call('PUBLISH', ARGV[i], ARGV[i + 1])
   i = i + 2
 end
+if behind then return -1 end
+if tonumber(ARGV[4]) > written then redis.call('SET', ARGV[2], ARGV[4]) end
 return redis.call('EXISTS', ARGV[1])
+`;
+
+// The end of a write-back. ARGV: the head's three, the offset the partition was written as of,
+// the owner's name. A written marker gone since the write-back began (Redis restarted empty)
+// counts as behind. Returns -1 when behind, 1 once the ready marker is set.
+const FINISH_WRITE_BACK = `
+if redis.call('EXISTS', ARGV[2]) == 0 then
+  redis.call('DEL', ARGV[1])
+  return -1
+end
+${BEHIND_HEAD}
+if behind then return -1 end
+if tonumber(ARGV[4]) > written then redis.call('SET', ARGV[2], ARGV[4]) end
+redis.call('SET', ARGV[1], ARGV[5])
+return 1
 `;
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
     tellerApply(...args: (string | number)[]): Result<number, Context>;
+    tellerFinishWriteBack(...args: (string | number)[]): Result<number, Context>;
   }
 }
 
@@ -54,21 +86,28 @@ export class ReadModelWriter {
     private readonly outcomeTtlSeconds: number,
   ) {
     redis.defineCommand('tellerApply', { numberOfKeys: 0, lua: APPLY });
+    redis.defineCommand('tellerFinishWriteBack', { numberOfKeys: 0, lua: FINISH_WRITE_BACK });
   }
 
   /**
    * Writes accounts and outcomes, publishes the outcomes to the replicas
-   * waiting for them, and tells whether the partition's read model is whole.
+   * waiting for them, raises the partition's written marker to `mark.record`
+   * unless Redis is behind `mark.expected`, and tells what Redis holds.
    */
-  async apply(partition: number, accounts: AccountWrite[], stored: Outcome[], announced: Announcement[]): Promise<boolean> {
-    const args: (string | number)[] = [keys.ready(partition), accounts.length];
+  async apply(partition: number, accounts: AccountWrite[], stored: Outcome[], announced: Announcement[], mark: WrittenMark): Promise<ReadModelAnswer> {
+    const args: (string | number)[] = [keys.ready(partition), keys.written(partition), mark.expected, mark.record, accounts.length];
     for (const a of accounts) args.push(keys.account(a.accountId), ...encodeAccount(a));
     args.push(this.outcomeTtlSeconds, stored.length);
     for (const o of stored) args.push(keys.outcome(o.accountId, o.id), encodeStoredOutcome(o));
     const messages = announcementMessages(announced);
     args.push(messages.length);
     for (const [channel, payload] of messages) args.push(channel, payload);
-    return (await this.redis.tellerApply(...args)) === 1;
+    return answerOf(await this.redis.tellerApply(...args));
+  }
+
+  /** What Redis holds of the partition against `mark`, writing nothing but the withdrawal of a ready marker Redis is behind. */
+  check(partition: number, mark: WrittenMark): Promise<ReadModelAnswer> {
+    return this.apply(partition, [], [], [], { ...mark, record: -1 });
   }
 
   /** Writes remembered outcomes and their ids back into the registry, after Redis lost them. */
@@ -85,12 +124,27 @@ export class ReadModelWriter {
     if (failed) throw failed[0];
   }
 
-  async isReady(partition: number): Promise<boolean> {
-    return (await this.redis.exists(keys.ready(partition))) === 1;
+  /**
+   * Before a partition is written back: answers its written marker, setting
+   * it when there is none, so that its end can tell whether Redis lost
+   * writes meanwhile (the marker lower, or gone after a restart).
+   */
+  async beginWriteBack(partition: number): Promise<number> {
+    const previous = await this.redis.set(keys.written(partition), -1, 'NX', 'GET');
+    return previous === null ? -1 : Number(previous);
   }
 
-  /** Marks the partition's read model whole: reads of unknown accounts may now answer 0. */
-  async markReady(partition: number, owner: string): Promise<void> {
-    await this.redis.set(keys.ready(partition), owner);
+  /**
+   * Ends a write-back of the partition as of `offset`: raises the written
+   * marker to it and sets the ready marker (reads of unknown accounts may now
+   * answer 0), unless the marker is gone or below `expected`, what
+   * `beginWriteBack` answered.
+   */
+  async finishWriteBack(partition: number, expected: number, offset: number, owner: string): Promise<ReadModelAnswer> {
+    return answerOf(await this.redis.tellerFinishWriteBack(keys.ready(partition), keys.written(partition), expected, offset, owner));
   }
+}
+
+function answerOf(reply: number): ReadModelAnswer {
+  return reply === 1 ? 'whole' : reply === 0 ? 'missing' : 'behind';
 }

@@ -3,10 +3,11 @@
 //
 // Each snapshot is a collection of its own: `snapshot.p<partition>.o<offset>`
 // holds the whole state, `snapshot.p<partition>.o<offset>.b<base>` a delta
-// (the accounts whole, and the ids added to the partition's filter of the
-// window since the snapshot at offset <base>). A busy partition's filter
-// outweighs what a snapshot interval adds to it, so deltas keep each save small; every MAX_DELTAS saves one is
-// whole again, so a load reads a short chain. The state at an offset is the
+// (the accounts changed, and the ids added to the partition's filter of the
+// window, since the snapshot at offset <base>). A busy partition's filter
+// outweighs what a snapshot interval adds to it, and it has far more accounts
+// than an interval changes, so deltas keep each save small; every MAX_DELTAS
+// saves one is whole again, so a load reads a short chain. The state at an offset is the
 // same whoever computed it, so a base is named by its offset alone: any
 // complete snapshot at that offset will do.
 //
@@ -21,8 +22,17 @@
 // and a scan of large snapshot documents costs more than the inserts.
 import type { Db } from 'mongodb';
 import type { PartitionSnapshot } from './partition.js';
+import {
+  clockSourceOf,
+  decodeChunk,
+  deltaCarriesChangedAccountsOnly,
+  encodeChunk,
+  encodeMeta,
+  formatOf,
+  type SnapshotChunk,
+  type SnapshotMeta,
+} from './snapshot-format.js';
 import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot } from './snapshot-merge.js';
-import { decodeChunk, encodeChunk, encodeMeta, formatOf, type SnapshotChunk, type SnapshotMeta } from './snapshot-format.js';
 
 // An id is a short string and an account with its holds a few times that, so
 // a chunk of this many entries, and a piece of the filter this long, stay
@@ -77,7 +87,7 @@ export class SnapshotStore {
   constructor(
     private readonly db: Db,
     private readonly keep: number,
-    /** The id window: what a snapshot saved without a filter (format 2) sizes one for. */
+    /** The id window: what a snapshot saved without a filter (formats 1 to 3) sizes one for. */
     private readonly idWindowMs: number,
   ) {}
 
@@ -213,7 +223,7 @@ export class SnapshotStore {
     const chunks = docs.filter((d): d is SnapshotChunk => d._id !== 'meta').sort((a, b) => a._id - b._id);
     if (!meta) return undefined;
     // Before counting its chunks: a newer format might count them otherwise.
-    formatOf(meta, name);
+    const format = formatOf(meta, name);
     if (chunks.length !== meta.chunks) return undefined;
     const accounts: PartitionSnapshot['accounts'] = [];
     const ids: PartitionSnapshot['ids'] = [];
@@ -226,6 +236,10 @@ export class SnapshotStore {
     }
     const snapshot: PartitionSnapshot = { partition, offset: meta.offset, clock: meta.clock, accounts, ids };
     if (filter.length > 0) snapshot.filter = Buffer.concat(filter).toString('base64');
+    const clockSource = clockSourceOf(meta, name);
+    if (clockSource !== undefined) snapshot.clockSource = clockSource;
+    // A delta's meaning is its format's: a format 2 delta carries every account whole.
+    if (NAME.exec(name)?.[3] !== undefined && deltaCarriesChangedAccountsOnly(format)) snapshot.changedAccountsOnly = true;
     return snapshot;
   }
 

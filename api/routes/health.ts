@@ -2,7 +2,7 @@
 // reachable without an API key.
 import type { FastifyPluginAsync } from 'fastify';
 import { createError, TELLER_ERR_NOT_READY } from '../../common/errors.js';
-import type { ReadinessProbe } from '../health.js';
+import type { ReadinessProbe } from '../readiness-probe.js';
 import { sendError } from '../problem.js';
 import { problemSchema } from '../schemas.js';
 

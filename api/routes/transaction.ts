@@ -39,7 +39,7 @@ export const compatibilityTransactionRoutes: FastifyPluginAsync<{ submitter: Tra
           200: { description: 'Deposit or withdrawal applied', ...outcomeBodySchema },
           201: { description: 'Withdrawal request approved', ...outcomeBodySchema },
           202: { description: 'Accepted: durable in the transaction log, the decision follows', ...outcomeBodySchema },
-          402: { description: 'Withdrawal request denied (insufficient funds, or not decided in time)', ...outcomeBodySchema },
+          402: { description: 'Withdrawal request denied (the hold limit, insufficient funds, or not decided in time)', ...outcomeBodySchema },
           ...problemResponses,
         },
       },

@@ -64,15 +64,10 @@ export interface LoadRun {
 }
 
 /** Starts a run; `done` resolves with its figures once it is over. */
-export function startLoad(o: LoadOptions): Omit<LoadRun, 'figures'> {
-  const startedAt = Date.now();
-  const warmupMs = o.warmupS * 1000;
-  const totalMs = warmupMs + o.durationS * 1000;
-  const recorder = new Recorder(startedAt, warmupMs);
-  recorder.close(startedAt + totalMs);
+/** The autocannon run of `o`: each request takes the flow's next call, each answer goes back to it. */
+function startAutocannon(o: LoadOptions, totalMs: number): autocannon.Instance {
   const headers = o.keepAlive ? o.shape.headers : { ...o.shape.headers, ...CONNECTION_CLOSE };
-
-  const instance = autocannon(
+  return autocannon(
     {
       url: o.url,
       connections: o.connections,
@@ -103,17 +98,23 @@ export function startLoad(o: LoadOptions): Omit<LoadRun, 'figures'> {
     },
     () => undefined,
   );
+}
+
+export function startLoad(o: LoadOptions): Omit<LoadRun, 'figures'> {
+  const startedAt = Date.now();
+  const warmupMs = o.warmupS * 1000;
+  const totalMs = warmupMs + o.durationS * 1000;
+  const recorder = new Recorder(startedAt, warmupMs);
+  recorder.close(startedAt + totalMs);
+  const instance = startAutocannon(o, totalMs);
   instance.on('response', (_client, status, _bytes, latency) => recorder.response(Date.now(), status, latency));
   instance.on('reqError', (err: Error) => recorder.error(Date.now(), /timed out/.test(String(err?.message))));
 
-  const timers: NodeJS.Timeout[] = [];
   let windowOpenedAt = startedAt + warmupMs;
-  timers.push(
-    setTimeout(() => {
-      windowOpenedAt = Date.now();
-      o.onWindowOpen?.();
-    }, warmupMs),
-  );
+  const opening = setTimeout(() => {
+    windowOpenedAt = Date.now();
+    o.onWindowOpen?.();
+  }, warmupMs);
   const ticker = setInterval(() => o.onTick?.((Date.now() - startedAt) / 1000, recorder.answered), 1000);
   let closed = false;
   const closeWindow = () => {
@@ -122,11 +123,12 @@ export function startLoad(o: LoadOptions): Omit<LoadRun, 'figures'> {
     recorder.close(Date.now());
     o.onWindowClose?.();
   };
-  timers.push(setTimeout(closeWindow, totalMs));
+  const closing = setTimeout(closeWindow, totalMs);
 
   const done = new Promise<LoadFigures>((resolve) => {
     instance.on('done', () => {
-      for (const t of timers) clearTimeout(t);
+      clearTimeout(opening);
+      clearTimeout(closing);
       clearInterval(ticker);
       closeWindow();
       o.acked?.flush();

@@ -15,6 +15,7 @@ import { readConfig, type Config } from '../../common/config.js';
 import { parseMessage } from '../../common/message.js';
 import { ACCOUNT_FIELDS, keys } from '../../common/read-model.js';
 import type { LedgerDoc } from '../../common/types.js';
+import { recordTimestamp } from '../../consumer/batch-decision.js';
 import { PartitionLedger } from '../../consumer/partition.js';
 import { auditLedger, checkAcknowledged, compareWithReplay, type LedgerTotals, type Violation } from './audit-checks.js';
 import { accountsChangedAfterCut, beforeCut, checkReadModel, newestStates, readModelState, type Cut, type ReadModelState } from './audit-cut.js';
@@ -82,7 +83,8 @@ async function replay(kafka: Kafka, config: Config, cut: Cut): Promise<{ docs: L
         if (offset >= end) break;
         messages++;
         const parsed = parseMessage(m.value);
-        if (parsed.ok) for (const d of ledger.apply(parsed.msg, offset).docs) docs.push(d);
+        // The record's timestamp too: once a partition's clock is the broker's, it is what moves it.
+        if (parsed.ok) for (const d of ledger.apply(parsed.msg, offset, recordTimestamp(m)).docs) docs.push(d);
       }
       if (Number(batch.lastOffset()) + 1 >= end && remaining.delete(p) && remaining.size === 0) finished();
     },

@@ -1,9 +1,16 @@
 // The stack's topics: the transaction topic with the configured partition
 // count and its dead-letter topic, created idempotently on every start (and by
-// `npm run topics create`).
-import type { Admin } from 'kafkajs';
+// `npm run topics create`). The transaction topic stamps its records with the
+// broker's append time (`message.timestamp.type=LogAppendTime`): the one
+// clock its partitions are judged by, once their owners have marked the
+// switch in the log (consumer/clock-switch.ts, docs/ledger-rules.md).
+import kafkajs, { type Admin } from 'kafkajs';
 import type { Config } from '../../common/config.js';
+import { LOG_APPEND_TIME, TIMESTAMP_TYPE } from '../../consumer/clock-switch.js';
 import { withAdmin } from '../shared/kafka-admin.js';
+
+// kafkajs is CommonJS, and Node finds only some of its exports by name.
+const { ConfigResourceTypes, ConfigSource } = kafkajs;
 
 export interface TopicState {
   topic: string;
@@ -16,18 +23,44 @@ async function partitionCounts(admin: Admin, topics: string[]): Promise<TopicSta
 }
 
 /**
+ * Sets the topic's timestamp type to LogAppendTime, unless it has it. Kafka's
+ * AlterConfigs replaces every setting of the topic that the request leaves
+ * out with the broker's default, so the topic's own settings go along with
+ * it; a topic with a setting too sensitive to be read back is left alone.
+ * Resolves to what stands in the way, or undefined once the topic has it.
+ */
+export async function appendWithLogAppendTime(admin: Pick<Admin, 'describeConfigs' | 'alterConfigs'>, topic: string): Promise<string | undefined> {
+  const { resources } = await admin.describeConfigs({ includeSynonyms: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic }] });
+  const entries = resources[0]?.configEntries ?? [];
+  if (entries.some((e) => e.configName === TIMESTAMP_TYPE && e.configValue === LOG_APPEND_TIME)) return undefined;
+  const own = entries.filter((e) => e.configSource === ConfigSource.TOPIC_CONFIG && e.configName !== TIMESTAMP_TYPE);
+  const unreadable = own.filter((e) => e.isSensitive || e.configValue === null);
+  if (unreadable.length > 0) return `its settings ${unreadable.map((e) => e.configName).join(', ')} cannot be read back to keep them`;
+  const configEntries = [...own.map((e) => ({ name: e.configName, value: e.configValue })), { name: TIMESTAMP_TYPE, value: LOG_APPEND_TIME }];
+  await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries }] });
+  return undefined;
+}
+
+/**
  * Creates the transaction topic and its dead-letter topic; existing ones are
  * kept. An existing transaction topic with another partition count is an
  * error: the partition of an account is its key's hash modulo the count, so a
  * change would move accounts away from the owner that holds their state.
+ * The transaction topic is set to LogAppendTime, created so or altered: the
+ * local broker must take it; an external cluster may refuse (its access
+ * rules), which `warn` reports, and Teller then runs on the api's clocks.
  */
-export async function createTopics(config: Config, brokers: string[] = config.kafkaBrokers): Promise<TopicState[]> {
+export async function createTopics(
+  config: Config,
+  brokers: string[] = config.kafkaBrokers,
+  warn: (message: string) => void = (message) => process.stderr.write(`warning: ${message}\n`),
+): Promise<TopicState[]> {
   return withAdmin(
     brokers,
     async (admin) => {
       const existing = new Set(await admin.listTopics());
       const wanted = [
-        { topic: config.topic, numPartitions: config.partitions },
+        { topic: config.topic, numPartitions: config.partitions, configEntries: [{ name: TIMESTAMP_TYPE, value: LOG_APPEND_TIME }] },
         { topic: config.dlqTopic, numPartitions: 1 },
       ];
       const missing = wanted.filter((t) => !existing.has(t.topic));
@@ -47,6 +80,12 @@ export async function createTopics(config: Config, brokers: string[] = config.ka
           `topic ${config.topic} has ${main.partitions} partitions but KAFKA_PARTITIONS=${config.partitions}; ` +
             'set KAFKA_PARTITIONS to match, or start from empty data (npm run reset) for another count',
         );
+      }
+      const refused = await appendWithLogAppendTime(admin, config.topic).catch((err: Error) => err.message);
+      if (refused !== undefined) {
+        const message = `could not set ${TIMESTAMP_TYPE}=${LOG_APPEND_TIME} on ${config.topic} (${refused})`;
+        if (!config.kafkaExternal) throw new Error(message);
+        warn(`${message}: partition clocks stay on the api replicas' receivedAt, so a replica whose clock jumps ahead moves them ahead for good (docs/ledger-rules.md#the-log-clock)`);
       }
       return states;
     },

@@ -2,7 +2,8 @@
 // the partition owners can write again from their state (read model, outcomes,
 // the id registry), so it keeps nothing on disk: a restart always comes back
 // empty, and the owners write their whole state back before reads are trusted.
-// A persisted copy could come back a second stale and still look whole.
+// A persisted copy would come back stale: the owners would find its written
+// markers behind what they wrote, and write all of it back anyway.
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
@@ -23,6 +24,11 @@ function redisConf(config: Config, dir: string): string {
     `dir ${dir}`,
     'appendonly no',
     'save ""',
+    // Never evict: an evicted account or outcome would be lost without a trace, while a write
+    // refused at a memory limit fails, and its owner writes the partition back once Redis takes
+    // writes again. CONFIG SET stays enabled: test/integration/read-model-repair.test.ts sets a
+    // limit for a moment to make Redis refuse writes.
+    'maxmemory-policy noeviction',
     '',
   ].join('\n');
 }

@@ -65,7 +65,7 @@ async function startStack(config: Config, paths: Paths, stack: SupervisedStack, 
   }
   await Promise.all(waits);
 
-  const topics = await createTopics(config, e.kafkaBrokers);
+  const topics = await createTopics(config, e.kafkaBrokers, (message) => log.warn({ component: 'kafka' }, message));
   log.info({ topics }, 'topics ready');
 
   for (const spec of consumerSpecs(config, paths, e)) stack.start('consumer', spec);

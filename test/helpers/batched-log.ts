@@ -5,9 +5,11 @@
 // sometimes in both (an insert under way), and memory lets go of a decision
 // only at the start of a batch after its insert finished.
 import fc from 'fast-check';
-import type { DurableIds, PartitionLedger, Step } from '../../consumer/partition.js';
-import type { LedgerDoc, LogMessage } from '../../common/types.js';
+import type { PartitionLedger, Step } from '../../consumer/partition.js';
+import type { DurableIds } from '../../consumer/remembered-ids.js';
+import type { LedgerDoc } from '../../common/types.js';
 import { MemoryLedger } from './memory-ledger.js';
+import type { LogRecord } from './replay-log.js';
 
 export interface Schedule {
   /** Sizes of the batches, in turn. */
@@ -32,15 +34,14 @@ export interface LookupCounts {
   laterStatus: number;
 }
 
-/** One message of a batch: `apply` decides it (call it once, in order). */
-export interface BatchedMessage {
-  msg: LogMessage;
+/** One record of a batch: `apply` decides it (call it once, in order). */
+export interface BatchedRecord extends LogRecord {
   offset: number;
   apply: () => Step;
 }
 
-/** Yields the log's messages batch by batch; the database's inserts follow `schedule`. */
-export function* decideInBatches(p: PartitionLedger, log: LogMessage[], schedule: Schedule, db: MemoryLedger, counts?: LookupCounts): Generator<BatchedMessage> {
+/** Yields the log's records batch by batch; the database's inserts follow `schedule`. */
+export function* decideInBatches(p: PartitionLedger, log: LogRecord[], schedule: Schedule, db: MemoryLedger, counts?: LookupCounts): Generator<BatchedRecord> {
   const inFlight: { docs: LedgerDoc[]; before: number; due: number }[] = [];
   let insertedBefore = 0;
   let offset = 0;
@@ -53,30 +54,30 @@ export function* decideInBatches(p: PartitionLedger, log: LogMessage[], schedule
     const under = inFlight[0];
     if (schedule.partial && under) db.insert(under.docs.slice(0, Math.ceil(under.docs.length / 2)));
     p.durableBefore(insertedBefore);
-    const messages = log.slice(offset, offset + schedule.sizes[n % schedule.sizes.length]!);
-    const durable = counted(db.lookUp(p.partition, p.lookupsFor(messages)), counts);
+    const records = log.slice(offset, offset + schedule.sizes[n % schedule.sizes.length]!);
+    const durable = counted(db.lookUp(p.partition, p.lookupsFor(records)), counts);
     const docs: LedgerDoc[] = [];
-    for (const [i, msg] of messages.entries()) {
+    for (const [i, { msg, timestamp }] of records.entries()) {
       const at = offset + i;
-      yield { msg, offset: at, apply: () => keepDocs(p.apply(msg, at, durable), docs) };
+      yield { msg, timestamp, offset: at, apply: () => keepDocs(p.apply(msg, at, timestamp, durable), docs) };
     }
-    inFlight.push({ docs, before: offset + messages.length, due: n + 1 + schedule.delays[n % schedule.delays.length]! });
-    offset += messages.length;
+    inFlight.push({ docs, before: offset + records.length, due: n + 1 + schedule.delays[n % schedule.delays.length]! });
+    offset += records.length;
   }
 }
 
 /** Every step of `log` decided in batches. */
-export function runInBatches(p: PartitionLedger, log: LogMessage[], schedule: Schedule, db = new MemoryLedger(), counts?: LookupCounts): Step[] {
+export function runInBatches(p: PartitionLedger, log: LogRecord[], schedule: Schedule, db = new MemoryLedger(), counts?: LookupCounts): Step[] {
   return [...decideInBatches(p, log, schedule, db, counts)].map(({ apply }) => apply());
 }
 
 /**
- * Applies one message as a batch of its own whose documents are in the
+ * Applies one record as a batch of its own whose documents are in the
  * database before the next: memory holds nothing, every repeat is read back.
  */
-export function applyDurably(p: PartitionLedger, db: MemoryLedger, msg: LogMessage, offset: number): Step {
+export function applyDurably(p: PartitionLedger, db: MemoryLedger, record: LogRecord, offset: number): Step {
   p.durableBefore(offset);
-  return db.apply(p, msg, offset);
+  return db.apply(p, record.msg, offset, record.timestamp);
 }
 
 function keepDocs(step: Step, docs: LedgerDoc[]): Step {

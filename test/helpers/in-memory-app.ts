@@ -6,15 +6,18 @@ import type { Test } from 'tap';
 import { pino } from 'pino';
 import { buildApp } from '../../api/app.js';
 import type { ApiKeyAuth } from '../../api/auth.js';
-import type { ReadinessReport } from '../../api/health.js';
+import type { ReadinessReport } from '../../api/readiness-probe.js';
 import type { TransactionView } from '../../api/readmodel.js';
-import { ApiMetrics } from '../../api/metrics.js';
+import { ApiMetrics } from '../../api/api-metrics.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
+import { isTransaction } from '../../common/message.js';
 import type { AccountView, LogMessage, Outcome, TxMessage } from '../../common/types.js';
 
 export const PROBLEM = /^application\/problem\+json/;
 export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
+/** The submitter's MAX_HOLDS_PER_ACCOUNT, which every withdrawal request carries. */
+export const HOLD_LIMIT = 3;
 
 /** The ledger's usual answer: applied, the amount as the new balance. */
 export function applied(msg: TxMessage): Outcome {
@@ -36,7 +39,7 @@ export class InMemoryLog {
 
   async send(msg: LogMessage): Promise<void> {
     if (this.refusing) throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
-    if (msg.type === 'tick') return;
+    if (!isTransaction(msg)) return;
     this.sent.push(msg);
     const outcome = this.decide(msg);
     // As the owner announces: to the call whose token the message carries.
@@ -108,6 +111,7 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     idWindowSeconds: 7200,
     requestTtlSeconds: 3600,
     registrySeconds: 600,
+    holdLimit: HOLD_LIMIT,
     onResult: (tx, result) => metrics.result(tx, result),
   });
   const statements = { page: async () => ({ entries: [] }) };

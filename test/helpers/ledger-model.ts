@@ -3,19 +3,16 @@
 // documents alone (what an audit sees), keeps the client-facing idempotency
 // contract (first outcome, replayed; conflict on another body), and checks
 // each step of the PartitionLedger against both. It keeps its own log clock
-// and its own id window. Document _ids are log positions, unique in the whole
-// log (an id decided anew after the window gets a new document); an account
-// exists once a document changed it (a denied request or a cancel that finds
-// nothing on an unknown account creates none).
+// (by `receivedAt` until a clock marker, by the records' timestamps after) and
+// its own id window. Document _ids are log positions, unique in the whole log
+// (an id decided anew after the window gets a new document); an account exists
+// once a document changed it (a denied request or a cancel that finds nothing
+// on an unknown account creates none).
 import { deepStrictEqual } from 'node:assert/strict';
-import type { LedgerDoc, LogMessage, Outcome, TxMessage, TxStatus } from '../../common/types.js';
+import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage, TxStatus } from '../../common/types.js';
 import type { PartitionLedger, Step } from '../../consumer/partition.js';
 
-export interface ModelHold {
-  id: string;
-  amount: number;
-  expiresAt: number;
-}
+type ModelHold = { id: string; amount: number; expiresAt: number };
 
 interface ModelAccount {
   balance: number;
@@ -35,10 +32,7 @@ interface Remembered {
 
 const NEVER = Number.MAX_SAFE_INTEGER;
 /** What "the same body" compares (docs/ledger-rules.md): the time to live only when both calls carry one. */
-interface ModelBody {
-  rest: string;
-  ttl: number | undefined;
-}
+type ModelBody = { rest: string; ttl: number | undefined };
 const body = (m: TxMessage): ModelBody => ({ rest: JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null]), ttl: m.expiresInSeconds });
 const bothCarry = (a: ModelBody, b: ModelBody) => a.ttl !== undefined && b.ttl !== undefined;
 const sameBody = (a: ModelBody, b: ModelBody) => a.rest === b.rest && (!bothCarry(a, b) || a.ttl === b.ttl);
@@ -57,6 +51,7 @@ export class LedgerModel {
   deposited = 0n;
   withdrawn = 0n;
   clock = 0;
+  clockSource: ClockSource = 'receivedAt';
   /** Ids decided anew after the window forgot them. */
   renewedIds = 0;
   /** Decisions on an unknown account that left it empty, so created nothing. */
@@ -80,11 +75,14 @@ export class LedgerModel {
     return a;
   }
 
-  /** Checks what the ledger did with `msg` at `offset`, then compares the ledger's state with the model's. */
-  check(ledger: PartitionLedger, msg: LogMessage, offset: number, step: Step): void {
-    // The log clock: the latest receivedAt so far, never back.
-    const clock = (this.clock = Math.max(this.clock, msg.receivedAt));
-    if (ledger.clock !== clock) fail('log clock', offset, { ledger: ledger.clock, model: clock });
+  /** Checks what the ledger did with the record at `offset`, then compares the ledger's state with the model's. */
+  check(ledger: PartitionLedger, msg: LogMessage, offset: number, step: Step, timestamp?: number): void {
+    // The log clock: the latest receivedAt so far, never back; from after a clock marker, the latest timestamp.
+    if (msg.type === 'clock') this.clockSource = 'log-append-time';
+    const time = msg.type === 'clock' ? undefined : this.clockSource === 'receivedAt' ? msg.receivedAt : timestamp;
+    const clock = (this.clock = Math.max(this.clock, time ?? this.clock));
+    const clocks = { ledger: [ledger.clock, ledger.clockSource], model: [clock, this.clockSource] };
+    if (clocks.ledger.join() !== clocks.model.join()) fail('log clock', offset, clocks);
     const expires = step.docs.filter((d) => d.type === 'expire');
     const decisions = step.docs.slice(expires.length);
     if (decisions.some((d) => d.type === 'expire')) fail('lapses must come before the decision', offset, step.docs);
@@ -131,8 +129,8 @@ export class LedgerModel {
       if (d.overdraft !== undefined && (d.overdraft !== true || d.type !== 'withdraw')) fail('overdraft flag on', offset, d);
     }
 
-    if (msg.type === 'tick') {
-      if (step.outcome !== undefined || decisions.length > 0) fail('a tick decides nothing', offset, step);
+    if (msg.type === 'tick' || msg.type === 'clock') {
+      if (step.outcome !== undefined || decisions.length > 0) fail(`a ${msg.type} decides nothing`, offset, step);
     } else {
       const key = `${msg.accountId}/${msg.id}`;
       const seen = this.remembered.get(key);
@@ -160,6 +158,7 @@ export class LedgerModel {
         if (!d) fail('a new id without a document', offset, out);
         if (d._id !== `${this.partition}:${offset}` || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
         if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
+        if (d.decidedAt !== clock || d.expiresInSeconds !== msg.expiresInSeconds) fail('decidedAt, expiresInSeconds (what a lookup reads back)', offset, d);
         // The client's claimed time is copied as it came, and nothing else reads it.
         if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
@@ -175,11 +174,7 @@ export class LedgerModel {
       }
     }
 
-    deepStrictEqual(
-      step.changed.map((o) => [o.id, o.status]),
-      changed,
-      `offset ${offset}: remembered outcomes changed`,
-    );
+    deepStrictEqual(step.changed.map((o) => [o.id, o.status]), changed, `offset ${offset}: remembered outcomes changed`);
     // An account comes into being when a document leaves it other than empty, and stays.
     const docAccounts = new Set<string>();
     for (const d of step.docs) {
@@ -198,6 +193,7 @@ export class LedgerModel {
     const b = a.balance;
     const r = reserved(a);
     const amount = msg.amount ?? 0;
+    const clock = this.clock;
     const expect = (status: TxStatus, reason?: string) => {
       if (d.status !== status || d.reason !== reason) fail(`expected ${status}/${reason}`, offset, { d, b, r });
     };
@@ -212,9 +208,13 @@ export class LedgerModel {
         this.deposited += BigInt(amount);
         break;
       case 'withdraw_request':
-        if (b - r >= amount) {
+        if (msg.holdLimit !== undefined && a.holds.length >= msg.holdLimit) {
+          expect('denied', 'hold_limit');
+        } else if (b - r >= amount) {
           expect('approved');
-          a.holds.push({ id: msg.id, amount, expiresAt: msg.expiresAt ?? NEVER });
+          // By the broker's clock a time to live counts from the decision; else, and without one, expiresAt.
+          const byClock = this.clockSource === 'log-append-time' && msg.expiresInSeconds !== undefined;
+          a.holds.push({ id: msg.id, amount, expiresAt: byClock ? Math.min(NEVER, clock + 1000 * msg.expiresInSeconds!) : (msg.expiresAt ?? NEVER) });
         } else {
           expect('denied', 'insufficient_funds');
         }

@@ -38,17 +38,18 @@ export class MemoryLedger {
   }
 
   /**
-   * Applies `messages` from `offset` as one batch: looks up what the partition
-   * may need, applies each, and returns the steps; inserts nothing.
+   * Applies `messages` from `offset` as one batch, each with its record's
+   * timestamp (`timestamps`, by index): looks up what the partition may need,
+   * applies each, and returns the steps; inserts nothing.
    */
-  decide(ledger: PartitionLedger, messages: LogMessage[], offset: number): Step[] {
-    const durable = this.lookUp(ledger.partition, ledger.lookupsFor(messages));
-    return messages.map((message, i) => ledger.apply(message, offset + i, durable));
+  decide(ledger: PartitionLedger, messages: LogMessage[], offset: number, timestamps: (number | undefined)[] = []): Step[] {
+    const durable = this.lookUp(ledger.partition, ledger.lookupsFor(messages.map((msg, i) => ({ msg, timestamp: timestamps[i] }))));
+    return messages.map((message, i) => ledger.apply(message, offset + i, timestamps[i], durable));
   }
 
   /** Applies one message as a batch of its own and inserts its documents at once. */
-  apply(ledger: PartitionLedger, message: LogMessage, offset: number): Step {
-    const [step] = this.decide(ledger, [message], offset);
+  apply(ledger: PartitionLedger, message: LogMessage, offset: number, timestamp?: number): Step {
+    const [step] = this.decide(ledger, [message], offset, [timestamp]);
     this.insert(step!.docs);
     return step!;
   }

@@ -8,6 +8,7 @@ import { buildApp } from '../../api/app.js';
 import { Statements, type LedgerCollection } from '../../api/statement.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCONFIRMED } from '../../common/errors.js';
+import { isTransaction } from '../../common/message.js';
 import { keys } from '../../common/read-model.js';
 import type { LogMessage, TxMessage } from '../../common/types.js';
 
@@ -22,7 +23,7 @@ class InMemoryBatcher {
   async send(msg: LogMessage): Promise<void> {
     if (this.failure === 'refused unsent') throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
     if (this.failure === 'sent, unconfirmed') throw createError(TELLER_ERR_PRODUCER_UNCONFIRMED, { reason: 'send timed out' });
-    if (msg.type !== 'tick') this.sent.push(msg);
+    if (isTransaction(msg)) this.sent.push(msg);
   }
 }
 
@@ -70,6 +71,7 @@ async function build(t: Test) {
     idWindowSeconds: 7200,
     requestTtlSeconds: 3600,
     registrySeconds: 600,
+    holdLimit: 1000,
   });
   // The transaction by id reads the registry as the real read model does: registered, no outcome, pending.
   const readModel = {

@@ -1,7 +1,7 @@
 // The topic's message schema (docs/kafka-contract.md) and the account -> partition map.
 import t, { type Test } from 'tap';
 import fc from 'fast-check';
-import { encodeMessage, parseMessage, partitionOf } from '../../common/message.js';
+import { encodeMessage, isTransaction, parseMessage, partitionOf } from '../../common/message.js';
 import type { LogMessage } from '../../common/types.js';
 
 const base = { v: 1, id: 'tx-1', accountId: 'acc-1', receivedAt: 1_700_000_000_000 };
@@ -47,6 +47,8 @@ t.test('encodeMessage round trips through parseMessage', async (t) => {
     { v: 1, id: 'a', type: 'deposit', accountId: 'x', amount: 3, receivedAt: 9 },
     { v: 1, id: 'b', type: 'cancel', accountId: 'x', requestId: 'a', receivedAt: 9 },
     { v: 1, type: 'tick', receivedAt: 10 },
+    { v: 1, type: 'clock', source: 'log-append-time', receivedAt: 11 },
+    { v: 1, id: 'c', type: 'withdraw_request', accountId: 'x', amount: 3, expiresInSeconds: 60, holdLimit: 1000, receivedAt: 12 },
   ];
   for (const m of msgs) {
     const enc = encodeMessage(m);
@@ -75,6 +77,32 @@ t.test('rejects a wrong version or type', async (t) => {
   rejects(t, { ...ok, type: 'expire' }, 'a ledger-only type');
   rejects(t, { ...ok, type: 'Deposit' }, 'a type in another case');
   rejects(t, { v: 2, type: 'tick', receivedAt: 1 }, 'a tick of v 2');
+});
+
+t.test('a clock marker has its own shape, and is no transaction', async (t) => {
+  const marker = { v: 1, type: 'clock', source: 'log-append-time', receivedAt: 5 };
+  accepts(t, marker, 'a clock marker');
+  const parsed = parse(marker);
+  t.equal(parsed.ok && isTransaction(parsed.msg), false, 'not a transaction: nothing is announced for it');
+  const deposit = parse({ ...base, type: 'deposit', amount: 1 });
+  t.equal(deposit.ok && isTransaction(deposit.msg), true, 'a deposit is one');
+  rejects(t, { ...marker, source: 'receivedAt' }, 'another source');
+  rejects(t, { v: 1, type: 'clock', receivedAt: 5 }, 'a marker without its source');
+  rejects(t, { ...marker, accountId: 'a' }, 'a marker with an account');
+  rejects(t, { ...marker, v: 2 }, 'a marker of v 2');
+});
+
+t.test('a withdrawal request may carry the hold limit in force, a positive integer', async (t) => {
+  const ok = { ...base, type: 'withdraw_request', amount: 5, holdLimit: 1000 };
+  accepts(t, ok, 'a request with its hold limit');
+  for (const [bad, what] of [
+    [0, 'zero'],
+    [-1, 'negative'],
+    [1.5, 'a fraction'],
+    ['10', 'a string'],
+  ] as const) {
+    rejects(t, { ...ok, holdLimit: bad }, `holdLimit ${what}`);
+  }
 });
 
 t.test('rejects unknown and missing fields', async (t) => {
@@ -168,7 +196,7 @@ t.test('parseMessage never throws and only lets well-formed messages through', a
       const r = parseMessage(raw);
       if (!r.ok) return typeof r.reason === 'string' && r.reason.length > 0;
       const m = r.msg;
-      if (m.type === 'tick') return Number.isSafeInteger(m.receivedAt);
+      if (m.type === 'tick' || m.type === 'clock') return Number.isSafeInteger(m.receivedAt);
       return m.type === 'cancel' ? m.amount === undefined : Number.isSafeInteger(m.amount) && m.amount! > 0;
     }),
     { numRuns: 2_000 },

@@ -159,11 +159,60 @@ t.test('caught up: nothing left in the log, or past what was written before it t
   t.ok(owner.caughtUp(150), 'past what was written before it took over');
 });
 
-t.test('read model: partial after a failed write, whole once restored', async (t) => {
+t.test('read model: known whole only once Redis holds what earlier owners wrote', async (t) => {
+  const owner = ownerAt(100);
+  t.equal(owner.readModel.whole, false, 'not known whole after a load');
+  t.same(owner.readModelMark(), { expected: 99, record: -1, losses: 0 }, 'before positioning: what the snapshot covers');
+  owner.place(120);
+  owner.place(100);
+  owner.decided(124, 25);
+  const first = owner.readModelMark(124);
+  t.same(first, { expected: 119, record: 124, losses: 0 }, 'positioned: what was written before it took over');
+  owner.readModel.answered(first, 'missing');
+  t.equal(owner.readModel.whole, false, 'no ready marker: to be written back');
+  t.same(owner.readModelMark(130), { expected: -1, record: -1, losses: 1 }, 'while missed it expects only what it recorded, and records nothing');
+});
+
+t.test('read model: whole after its first write finds Redis holding what came before', async (t) => {
   const owner = ownerAt(0);
-  t.equal(owner.readModelWhole, false, 'not known whole after a load');
-  owner.readModelRestored();
-  t.equal(owner.readModelWhole, true);
-  owner.readModelPartial();
-  t.equal(owner.readModelWhole, false);
+  owner.place(0);
+  owner.decided(9, 10);
+  const mark = owner.readModelMark(9);
+  owner.readModel.answered(mark, 'whole');
+  t.equal(owner.readModel.whole, true);
+  t.same(owner.readModelMark(19), { expected: 9, record: 19, losses: 0 }, 'each write expects what the last one recorded');
+});
+
+t.test('read model: a failed write or lost writes call for a write-back, which a later loss voids', async (t) => {
+  const owner = ownerAt(0);
+  owner.place(0);
+  owner.readModel.answered(owner.readModelMark(9), 'whole');
+  owner.readModel.failed();
+  t.equal(owner.readModel.whole, false, 'a failed write');
+  const losses = owner.readModel.losses;
+  owner.readModel.answered(owner.readModelMark(19), 'missing');
+  t.equal(owner.readModel.losses, losses, 'a write finding no ready marker during a write-back is no new loss');
+  owner.readModel.writtenBack(losses, 29, 'whole');
+  t.equal(owner.readModel.whole, true, 'written back');
+  t.same(owner.readModelMark(39), { expected: 29, record: 39, losses }, 'Redis must now hold the write-back');
+
+  owner.readModel.answered(owner.readModelMark(49), 'behind');
+  t.equal(owner.readModel.whole, false, 'Redis lost writes');
+  const before = owner.readModel.losses;
+  owner.readModel.failed();
+  owner.readModel.writtenBack(before, 59, 'whole');
+  t.equal(owner.readModel.whole, false, 'a write failed during the write-back: written back again');
+  owner.readModel.writtenBack(owner.readModel.losses, 59, 'behind');
+  t.equal(owner.readModel.whole, false, 'Redis lost writes during the write-back');
+});
+
+t.test('read model: given the partition again, whole only if the other member wrote it all', async (t) => {
+  const owner = ownerAt(0);
+  owner.place(0);
+  owner.decided(9, 10);
+  owner.readModel.answered(owner.readModelMark(9), 'whole');
+  owner.resume();
+  t.equal(owner.readModel.whole, false);
+  owner.place(200);
+  t.same(owner.readModelMark(), { expected: 199, record: -1, losses: 0 }, 'Redis must hold what the other member wrote');
 });

@@ -2,172 +2,14 @@
 // the batch writes to are in-memory fakes, the owners and the ledger rules are
 // the real ones. What a batch must do: write its ledger documents, commit
 // lastOffset+1 only once they are in, position itself against the owner's
-// state, publish dead letters, and save a due snapshot only after its insert.
+// state, publish dead letters, save a due snapshot only after its insert, and
+// leave a read model Redis missed or lost to the upkeep to write back whole
+// (test/unit/read-model-write-back.test.ts).
 import t from 'tap';
-import { pino } from 'pino';
-import { encodeMessage } from '../../common/message.js';
-import type { LedgerDoc, LogMessage } from '../../common/types.js';
-import type { DeadLetter, RawRecord } from '../../consumer/batch-decision.js';
-import { BatchHandler, MAX_BACKLOG, type BatchPayload } from '../../consumer/partition-batch.js';
-import { PartitionOwners } from '../../consumer/partition-owners.js';
-import type { PartitionSnapshot } from '../../consumer/partition.js';
-import type { AccountWrite } from '../../consumer/read-model-writer.js';
-import type { Filter } from 'mongodb';
-import type { LedgerFinder } from '../../consumer/id-lookup.js';
-import { MemoryLedger } from '../helpers/memory-ledger.js';
+import type { LedgerDoc } from '../../common/types.js';
+import { MAX_BACKLOG } from '../../consumer/partition-batch.js';
+import { decideAndInsert, deposits, payload, record, settle, World } from '../helpers/batch-world.js';
 import { deposit } from '../helpers/tx.js';
-
-const TOPIC = 'teller.tx';
-const DAY = 86_400_000;
-const log = pino({ level: 'silent' });
-
-/** Lets every settled promise run its callbacks. */
-const settle = () => new Promise((resolve) => setImmediate(resolve));
-
-interface Deferred {
-  resolve: () => void;
-  reject: (err: Error) => void;
-}
-
-/** Records everything a batch does to the outside, in order. */
-class World {
-  readonly events: string[] = [];
-  readonly writes: { docs: LedgerDoc[]; done: Deferred }[] = [];
-  readonly commits: [number, number][] = [];
-  readonly seeks: [number, number][] = [];
-  readonly readModelWrites: AccountWrite[][] = [];
-  readonly deadLetters: DeadLetter[][] = [];
-  readonly saved: { offset: number; base: number | undefined }[] = [];
-  /** What the next read model writes do: answer whether the partition is whole, or fail. */
-  readModelAnswer: boolean | Error = true;
-  deadLetterFailures = 0;
-  /** The ledger as the database holds it: what inserts have put in. */
-  readonly db = new MemoryLedger();
-  /** Every query a batch's lookup made. */
-  readonly lookups: Filter<LedgerDoc>[] = [];
-  lookupFailures = 0;
-  backlog = 0;
-  stopping = false;
-
-  readonly owners = new PartitionOwners(
-    { snapshots: { load: async () => undefined, assigned: () => undefined }, log },
-    { idWindowMs: DAY, snapshotIntervalMs: 0 },
-  );
-
-  handler(snapshotIntervalMs = 60_000): BatchHandler {
-    const world = this;
-    return new BatchHandler(
-      {
-        owners: this.owners,
-        seek: (partition, offset) => this.seeks.push([partition, offset]),
-        writer: {
-          get backlog() {
-            return world.backlog;
-          },
-          write: (docs) =>
-            new Promise<void>((resolve, reject) => {
-              this.events.push(`write ${docs.length}`);
-              // Once the insert is done, the database holds the documents.
-              const done = () => {
-                this.db.insert(docs);
-                resolve();
-              };
-              this.writes.push({ docs, done: { resolve: done, reject } });
-            }),
-        },
-        ledger: {
-          find: ((query: Filter<LedgerDoc>) => {
-            this.lookups.push(query);
-            if (this.lookupFailures > 0) {
-              this.lookupFailures--;
-              return { toArray: async () => Promise.reject(new Error('database away')) };
-            }
-            return this.db.finder.find(query);
-          }) as unknown as LedgerFinder['find'],
-        },
-        readModel: {
-          apply: async (_partition, accounts) => {
-            this.events.push('read model');
-            if (this.readModelAnswer instanceof Error) throw this.readModelAnswer;
-            this.readModelWrites.push(accounts);
-            return this.readModelAnswer;
-          },
-        },
-        snapshots: {
-          save: async (snapshot: PartitionSnapshot, base?: number) => {
-            this.events.push(`snapshot ${snapshot.offset}`);
-            this.saved.push({ offset: snapshot.offset, base });
-          },
-        },
-        deadLetters: {
-          publish: async (topic, _partition, letters) => {
-            if (this.deadLetterFailures > 0) {
-              this.deadLetterFailures--;
-              throw new Error('broker away');
-            }
-            this.events.push(`dead letters ${letters.length} to ${topic}`);
-            if (letters.length > 0) this.deadLetters.push(letters);
-          },
-        },
-        committer: {
-          mark: (partition, offset) => {
-            this.events.push(`commit ${offset}`);
-            this.commits.push([partition, offset]);
-          },
-        },
-        log,
-        stopping: () => this.stopping,
-      },
-      { topic: TOPIC, snapshotIntervalMs },
-    );
-  }
-
-  /** The owner of `partition` once loaded. */
-  owner(partition: number) {
-    return this.owners.get(partition)!;
-  }
-}
-
-function record(offset: number, message: LogMessage | string): RawRecord {
-  const value = typeof message === 'string' ? Buffer.from(message) : encodeMessage(message);
-  return { offset: String(offset), key: null, value };
-}
-
-/** Deposits of 10 into `account` at offsets from `from` to `to`. */
-function deposits(from: number, to: number, account = 'acc'): RawRecord[] {
-  const records: RawRecord[] = [];
-  for (let offset = from; offset <= to; offset++) records.push(record(offset, deposit(`d${offset}`, account, 10)));
-  return records;
-}
-
-/** A kafkajs batch payload of `records` on `partition`; `resolved` collects resolveOffset calls. */
-function payload(partition: number, records: RawRecord[], options: { highWatermark?: number; stale?: boolean } = {}) {
-  const resolved: string[] = [];
-  const last = records[records.length - 1]?.offset ?? '-1';
-  const batch: BatchPayload = {
-    batch: {
-      partition,
-      highWatermark: String(options.highWatermark ?? Number(last) + 1),
-      messages: records,
-      isEmpty: () => records.length === 0,
-      firstOffset: () => records[0]?.offset ?? null,
-      lastOffset: () => last,
-    },
-    resolveOffset: (offset) => void resolved.push(offset),
-    heartbeat: async () => undefined,
-    isStale: () => options.stale ?? false,
-  };
-  return { batch, resolved };
-}
-
-/** Runs a batch through the handler and lets its insert finish. */
-async function decideAndInsert(world: World, handler: BatchHandler, partition: number, records: RawRecord[]) {
-  const { batch, resolved } = payload(partition, records);
-  await handler.handle(batch);
-  world.writes.at(-1)?.done.resolve();
-  await settle();
-  return resolved;
-}
 
 const offsetsOf = (docs: LedgerDoc[]) => docs.map((doc) => doc.offset);
 
@@ -299,26 +141,23 @@ t.test('a stopping consumer gives up publishing dead letters', async (t) => {
   t.same(world.writes, [], 'nothing written');
 });
 
-t.test('the read model is marked not whole after a failed write, or when Redis lacks the partition', async (t) => {
-  const world = new World();
-  const handler = world.handler();
-  world.owners.assign([0]);
-  const owner = await world.owner(0);
-  owner.readModelRestored();
-  world.readModelAnswer = new Error('redis down');
-  await decideAndInsert(world, handler, 0, deposits(0, 0));
-  t.equal(owner.readModelWhole, false, 'a failed write');
-  t.same(world.commits, [[0, 1]], 'the ledger goes on without Redis');
-
-  owner.readModelRestored();
-  world.readModelAnswer = false;
-  await decideAndInsert(world, handler, 0, deposits(1, 1));
-  t.equal(owner.readModelWhole, false, 'the partition readiness marker is gone');
-
-  owner.readModelRestored();
-  world.readModelAnswer = true;
-  await decideAndInsert(world, handler, 0, deposits(2, 2));
-  t.equal(owner.readModelWhole, true, 'a write into a whole read model leaves it whole');
+t.test('the read model is not whole after a failed write, or when Redis lacks the partition or lost writes', async (t) => {
+  for (const [answer, what] of [
+    [new Error('redis down'), 'a failed write'],
+    ['missing', 'the partition readiness marker is gone'],
+    ['behind', 'Redis lost writes it acknowledged'],
+  ] as const) {
+    const world = new World();
+    const handler = world.handler();
+    world.owners.assign([0]);
+    const owner = await world.owner(0);
+    await decideAndInsert(world, handler, 0, deposits(0, 0));
+    t.equal(owner.readModel.whole, true, 'a first write that finds Redis whole leaves it whole');
+    world.readModelAnswer = answer;
+    await decideAndInsert(world, handler, 0, deposits(1, 1));
+    t.equal(owner.readModel.whole, false, what);
+    t.same(world.commits.at(-1), [0, 2], 'the ledger goes on without Redis');
+  }
 });
 
 t.test('a snapshot that falls due is saved only after its insert, and whole after an abandoned one', async (t) => {

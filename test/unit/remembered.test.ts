@@ -13,7 +13,7 @@ import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
 
 const STATUSES: TxStatus[] = ['applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict'];
-const REASONS: (TxReason | undefined)[] = [undefined, 'insufficient_funds', 'id_reused', 'request_not_held', 'timeout'];
+const REASONS: (TxReason | undefined)[] = [undefined, 'insufficient_funds', 'id_reused', 'request_not_held', 'timeout', 'balance_out_of_range', 'hold_limit'];
 
 t.test('every type, status and reason packs and comes back equal', async (t) => {
   let n = 0;

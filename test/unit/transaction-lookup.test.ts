@@ -1,10 +1,12 @@
 // A transaction by id (api/readmodel.ts): Redis answers while it holds the
 // id's outcome; after its horizon (or after it lost it), the ledger does, with
 // what became of a request since; an id on several accounts answers its
-// newest decision, and the lookup by account answers exactly.
+// newest decision, and the lookup by account answers exactly. While Redis
+// lacks a partition's writes (its ready marker gone), neither answers.
 import t from 'tap';
 import { ReadModel } from '../../api/readmodel.js';
 import { decide, type Account, type Position } from '../../consumer/ledger.js';
+import { partitionOf } from '../../common/message.js';
 import { encodeStoredOutcome, keys } from '../../common/read-model.js';
 import { TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
 import type { LedgerDoc, TxMessage } from '../../common/types.js';
@@ -14,22 +16,23 @@ import { MemoryLedger } from '../helpers/memory-ledger.js';
 const RICH: Account = { balance: 1_000, reserved: 0, updatedAt: 0, holds: [] };
 const at = (partition: number, offset: number, clock: number): Position => ({ partition, offset, clock });
 
-/** Redis as the read model reads it: plain keys, or failing. */
-function redisOf(values: Map<string, string>, failing = false) {
+/** Redis as the read model reads it: plain keys, every partition's ready marker but those of `behind`, or failing. */
+function redisOf(values: Map<string, string>, failing = false, behind: number[] = []) {
   const fail = () => Promise.reject(new Error('redis away'));
+  const lacking = new Set(behind.map((partition) => keys.ready(partition)));
   return {
     get: async (key: string) => (failing ? fail() : (values.get(key) ?? null)),
     hmget: async () => [],
-    exists: async () => 0,
+    exists: async (...markers: string[]) => markers.filter((marker) => !lacking.has(marker)).length,
   } as unknown as ConstructorParameters<typeof ReadModel>[0];
 }
 
-function build(docs: LedgerDoc[], redis = new Map<string, string>()) {
+function build(docs: LedgerDoc[], redis = new Map<string, string>(), behind: number[] = []) {
   const ledger = new MemoryLedger();
   ledger.insert(docs);
   const asked: unknown[] = [];
   const finder = { find: (filter: object, options?: object) => (asked.push(filter), ledger.finder.find(filter, options)) };
-  return { model: new ReadModel(redisOf(redis), () => 4, finder as never), asked };
+  return { model: new ReadModel(redisOf(redis, false, behind), () => 4, finder as never), asked };
 }
 
 const decision = (msg: TxMessage, pos: Position, account = RICH) => decide(account, msg, pos);
@@ -77,4 +80,17 @@ t.test('Redis away: 503 read-model-unavailable; the ledger away: 503 ledger-unav
   const failing = { find: () => ({ toArray: () => Promise.reject(new Error('database away')) }) };
   const noLedger = new ReadModel(redisOf(new Map()), () => 4, failing as never);
   await t.rejects(noLedger.transaction('x'), { code: TELLER_ERR_LEDGER_UNAVAILABLE.code });
+});
+
+t.test('while Redis lacks writes of a partition, its ids are answered by neither Redis nor the ledger: 503', async (t) => {
+  const d = decision(deposit('x', 'acc', 10), at(partitionOf('acc', 4), 1, 5_000));
+  const redis = new Map([[keys.txId('x'), 'acc'], [keys.outcome('acc', 'x'), encodeStoredOutcome(d.outcome)]]);
+  const unavailable = { code: TELLER_ERR_READ_MODEL_UNAVAILABLE.code };
+  const { model, asked } = build([d.doc], redis, [partitionOf('acc', 4)]);
+  await t.rejects(model.transaction('x'), unavailable, 'registered on a partition Redis is behind on');
+  await t.rejects(model.accountTransaction('acc', 'x'), unavailable, 'by account');
+  const other = (partitionOf('acc', 4) + 1) % 4;
+  await t.rejects(build([d.doc], new Map(), [other]).model.transaction('x'), unavailable, 'an id the registry lacks, while any partition is behind');
+  t.strictSame(asked, [], 'the ledger is not read');
+  t.strictSame(await build([d.doc], new Map(), [other]).model.accountTransaction('acc', 'x'), { accountId: 'acc', outcome: d.outcome }, "another partition's gap does not hold up a lookup by account");
 });

@@ -3,7 +3,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel } from '../../readmodel.js';
 import { problemResponses } from '../../schemas.js';
-import { accountParams } from './schemas.js';
+import { accountParams } from './v1-schemas.js';
 
 export const accountSchema = {
   type: 'object',

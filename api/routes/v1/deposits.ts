@@ -2,7 +2,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter } from '../../submit.js';
-import { accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './schemas.js';
+import { accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 interface Route {

@@ -6,7 +6,7 @@ import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND } from '../../../common/error
 import type { ReadModel } from '../../readmodel.js';
 import { ajvOptions, problemResponses } from '../../schemas.js';
 import { decodeCursor, type Statements } from '../../statement.js';
-import { accountParams } from './schemas.js';
+import { accountParams } from './v1-schemas.js';
 
 // Query strings are text: this route alone coerces `limit=20` to a number (the
 // api's bodies never coerce) and fills the default.

@@ -13,7 +13,7 @@ import { createError, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_TRANSAC
 import type { ReadModel, TransactionView } from '../../readmodel.js';
 import { v1Body } from '../../reply.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
-import { transactionSchema } from './schemas.js';
+import { transactionSchema } from './v1-schemas.js';
 
 export interface TransactionRouteOptions {
   readModel: Pick<ReadModel, 'transaction' | 'accountTransaction'>;

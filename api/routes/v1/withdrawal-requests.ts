@@ -1,10 +1,11 @@
 // Withdrawal requests: a hold on available funds (201 approved / 402 denied)
 // that a withdrawal settles, a cancel releases, or its time to live lapses.
+// An account may have MAX_HOLDS_PER_ACCOUNT open holds at most (hold_limit).
 import type { FastifyPluginAsync } from 'fastify';
 import { bodyMayBeOmitted } from '../../json-body.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
-import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './schemas.js';
+import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 interface RequestRoute {
@@ -29,7 +30,7 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
         tags: ['transactions'],
         summary: 'Request a withdrawal (hold funds)',
         description:
-          'Approved iff `available >= amount`; the amount is then held (`reserved += amount`) until a withdrawal settles it, a cancel releases it, or its time to live lapses (judged by the transaction log\'s clock). Not decided within the deadline: 402 `timeout`, and the hold is cancelled.',
+          'Approved iff the account has fewer open holds than the server\'s limit (`MAX_HOLDS_PER_ACCOUNT`, 1,000 by default) and `available >= amount`; the amount is then held (`reserved += amount`) until a withdrawal settles it, a cancel releases it, or its time to live lapses (judged by the transaction log\'s clock). An account already at the limit: 402 `hold_limit`, whatever the amount, until a hold is settled, cancelled or lapses. Not decided within the deadline: 402 `timeout`, and the hold is cancelled.',
         params: accountParams,
         headers: writeHeaders,
         body: {
@@ -49,7 +50,11 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
           },
         },
         response: {
-          ...transactionResponses({ 201: 'Approved: the amount is held', 202: accepted, 402: 'Denied: insufficient funds, or not decided in time' }),
+          ...transactionResponses({
+            201: 'Approved: the amount is held',
+            202: accepted,
+            402: 'Denied: the account holds as many requests as it may (hold_limit), insufficient funds (insufficient_funds), or not decided in time (timeout)',
+          }),
           ...problemResponses,
         },
       },

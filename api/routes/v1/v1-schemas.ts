@@ -49,7 +49,7 @@ export const transactionSchema = {
     amount: { type: 'integer' },
     requestId: { type: 'string', description: 'The withdrawal request a withdrawal settled or a cancel released.' },
     status: { type: 'string', enum: [...STATUSES] },
-    reason: { type: 'string', enum: ['insufficient_funds', 'id_reused', 'request_not_held', 'timeout', 'balance_out_of_range'] },
+    reason: { type: 'string', enum: ['insufficient_funds', 'id_reused', 'request_not_held', 'timeout', 'balance_out_of_range', 'hold_limit'] },
     overdraft: { type: 'boolean', description: 'The withdrawal took the balance below zero.' },
     replayed: { type: 'boolean', description: 'This answers a repeat of an id already decided.' },
     balance: { type: 'integer', description: 'Balance right after the decision.' },

@@ -1,0 +1,43 @@
+// The cancel of a withdrawal request approved after its caller was answered.
+// A caller that waits for a withdrawal request is answered 402 `timeout` at
+// the request's `answerBy` when no decision came, and the api publishes a
+// cancel of it; should that publish fail for good, the funds would stay held
+// for the request's whole time to live. So the owner that approves a request
+// well past its `answerBy` publishes the same cancel itself, before the
+// batch's offset is committed: a crash before the commit decides the batch
+// again and publishes it again, and a second copy of the cancel (or the api's)
+// is a replay of the same id and body, which changes nothing. The cancel is a
+// message in the log, so a replay of the log still decides exactly as the
+// first pass did.
+import type { Producer } from 'kafkajs';
+import { encodeMessage } from '../common/message.js';
+import { timeoutCancel } from '../common/timeout-cancel.js';
+import type { TxMessage } from '../common/types.js';
+import type { Approval } from './batch-decision.js';
+
+/**
+ * The cancels owed for `approvals` decided at `now` by the owner's clock:
+ * those past their `answerBy` by more than `marginMs`. The margin covers the
+ * skew between the api's clock and the owner's: while they differ by less
+ * than it, a request the api answered 201 in time is never cancelled.
+ */
+export function lateCancels(approvals: readonly Approval[], now: number, marginMs: number): TxMessage[] {
+  return approvals.filter((approval) => now > approval.answerBy + marginMs).map((approval) => timeoutCancel(approval.accountId, approval.id, now));
+}
+
+export class LateCancelPublisher {
+  constructor(
+    private readonly producer: Pick<Producer, 'send'>,
+    private readonly topic: string,
+  ) {}
+
+  /** Publishes `cancels` to the transaction topic, keyed by account, in `partition` (their requests'). */
+  async publish(partition: number, cancels: readonly TxMessage[]): Promise<void> {
+    if (cancels.length === 0) return;
+    await this.producer.send({
+      topic: this.topic,
+      acks: -1,
+      messages: cancels.map((cancel) => ({ key: cancel.accountId, value: encodeMessage(cancel), partition })),
+    });
+  }
+}

@@ -1,0 +1,178 @@
+// Random partition logs for the replay property tests
+// (test/unit/replay.property.test.ts): a few accounts, deposits, requests,
+// withdrawals with and without requestId, cancels, ticks, retries with the
+// same and with another body, a jittery clock, holds with and without expiry,
+// requests with and without a hold limit. Each record carries the broker's
+// append time beside its message; api replicas' `receivedAt` sometimes jumps
+// far ahead; and clock markers at random offsets move the partition to the
+// broker's clock part way through a log.
+import fc from 'fast-check';
+import { isTransaction } from '../../common/message.js';
+import type { LogMessage, TxMessage } from '../../common/types.js';
+import type { PartitionLedger, Step } from '../../consumer/partition.js';
+
+export const ACCOUNTS = ['acc-a', 'acc-b', '__proto__'];
+/** How far ahead a replica whose clock jumped stamps `receivedAt`: past every id window the tests use. */
+export const FAR_AHEAD_MS = 1e9;
+
+/** A record of the log: its message, and its timestamp, the broker's append time. */
+export interface LogRecord {
+  msg: LogMessage;
+  timestamp: number;
+}
+
+/** Applies a record at `offset`, as the consumer does. */
+export function applyRecord(p: PartitionLedger, record: LogRecord, offset: number): Step {
+  return p.apply(record.msg, offset, record.timestamp);
+}
+
+type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse';
+
+interface Op {
+  kind: Kind;
+  acct: number;
+  amount: number;
+  /** Hold lifetime relative to receivedAt (sometimes already past); undefined: no expiry. */
+  ttl: number | undefined;
+  /** Picks an earlier message or request. */
+  ref: number;
+  /** For capture and cancel: an earlier request, or an id never requested. */
+  known: boolean;
+  /** Step of the clock: mostly forward, sometimes back (jitter, or a new partition leader), sometimes a jump. */
+  dt: number;
+  /** How far ahead of the broker the replica taking the call stamps `receivedAt`: rarely very far. */
+  skew: number;
+  /** For requests: the hold limit the api sent, if any. */
+  holdLimit: number | undefined;
+  variant: number;
+}
+
+const opArb: fc.Arbitrary<Op> = fc.record({
+  kind: fc.oneof(
+    { weight: 3, arbitrary: fc.constant<Kind>('deposit') },
+    { weight: 4, arbitrary: fc.constant<Kind>('request') },
+    { weight: 2, arbitrary: fc.constant<Kind>('withdraw') },
+    { weight: 2, arbitrary: fc.constant<Kind>('capture') },
+    { weight: 2, arbitrary: fc.constant<Kind>('cancel') },
+    { weight: 1, arbitrary: fc.constant<Kind>('tick') },
+    { weight: 3, arbitrary: fc.constant<Kind>('retry') },
+    { weight: 1, arbitrary: fc.constant<Kind>('reuse') },
+  ),
+  acct: fc.nat(ACCOUNTS.length - 1),
+  // Round amounts make "available exactly equal to the request" common.
+  amount: fc.oneof(
+    { weight: 20, arbitrary: fc.constantFrom(10, 20, 25, 50, 100) },
+    { weight: 20, arbitrary: fc.integer({ min: 1, max: 120 }) },
+    // Amounts near 2^53 - 1, so balances reach the edge of what is counted exactly.
+    { weight: 1, arbitrary: fc.integer({ min: Number.MAX_SAFE_INTEGER - 200, max: Number.MAX_SAFE_INTEGER }) },
+  ),
+  ttl: fc.option(fc.integer({ min: -50, max: 800 }), { nil: undefined, freq: 2 }),
+  ref: fc.nat(),
+  known: fc.boolean(),
+  dt: fc.oneof(
+    { weight: 8, arbitrary: fc.integer({ min: 0, max: 150 }) },
+    { weight: 2, arbitrary: fc.integer({ min: -120, max: -1 }) },
+    { weight: 1, arbitrary: fc.integer({ min: 500, max: 2_000 }) },
+  ),
+  skew: fc.oneof(
+    { weight: 200, arbitrary: fc.integer({ min: 0, max: 50 }) },
+    { weight: 1, arbitrary: fc.constant(FAR_AHEAD_MS) },
+  ),
+  holdLimit: fc.option(fc.integer({ min: 1, max: 3 }), { nil: undefined, freq: 2 }),
+  variant: fc.nat(3),
+});
+
+/**
+ * The log of `ops`, with a clock marker before the op at each of `markers`
+ * (mod the number of ops + 1). `brokerOffset`: how far the broker's clock is
+ * from the true time the replicas mostly agree with.
+ */
+function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord[] {
+  let now = 1_000_000;
+  const log: LogRecord[] = [];
+  const txs: TxMessage[] = [];
+  const requests: TxMessage[] = [];
+  const markAt = new Set(markers.map((m) => m % (ops.length + 1)));
+  const add = (m: LogMessage) => {
+    log.push({ msg: m, timestamp: now + brokerOffset });
+    if (isTransaction(m)) txs.push(m);
+    if (m.type === 'withdraw_request') requests.push(m);
+  };
+  const addMarker = () => log.push({ msg: { v: 1, type: 'clock', source: 'log-append-time', receivedAt: now }, timestamp: now + brokerOffset });
+  ops.forEach((op, i) => {
+    now += op.dt;
+    if (markAt.has(i)) addMarker();
+    const accountId = ACCOUNTS[op.acct]!;
+    const receivedAt = now + op.skew;
+    const base: { v: 1; id: string; accountId: string; receivedAt: number; clientTimestamp?: string } = { v: 1, id: `t${i}`, accountId, receivedAt };
+    // The client's claimed time, sometimes far from the log clock: it must change nothing.
+    if (op.variant === 2) base.clientTimestamp = new Date(now - op.dt * 1_000_000).toISOString();
+    const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
+    switch (op.kind) {
+      case 'deposit':
+        // Larger than the rest, so that requests are approved about as often as denied.
+        return add({ ...base, type: 'deposit', amount: op.amount * 3 });
+      case 'withdraw':
+        return add({ ...base, type: 'withdraw', amount: op.amount });
+      case 'request': {
+        const m: TxMessage = { ...base, type: 'withdraw_request', amount: op.amount };
+        if (op.ttl !== undefined) m.expiresAt = receivedAt + op.ttl;
+        // The time to live asked for (part of the body); none, as an api from before it sent.
+        // In seconds, so that by the broker's clock holds lapse within a log too.
+        if (op.variant > 0) m.expiresInSeconds = op.variant;
+        if (op.holdLimit !== undefined) m.holdLimit = op.holdLimit;
+        return add(m);
+      }
+      case 'capture': {
+        // Mostly on the request's own account; a request of another account is not held here.
+        const rid = requestId();
+        const owner = requests.find((r) => r.id === rid)?.accountId;
+        return add({ ...base, accountId: op.variant > 0 && owner ? owner : accountId, type: 'withdraw', amount: op.amount, requestId: rid });
+      }
+      case 'cancel': {
+        const rid = requestId();
+        const owner = requests.find((r) => r.id === rid)?.accountId;
+        return add({ ...base, accountId: op.variant > 0 && owner ? owner : accountId, type: 'cancel', requestId: rid });
+      }
+      case 'tick':
+        return add({ v: 1, type: 'tick', receivedAt });
+      case 'retry': {
+        // The same body again, later, with new transport fields; often a request, whose answer
+        // may have become cancelled or expired meanwhile.
+        const pool = op.variant < 2 && requests.length > 0 ? requests : txs;
+        const first = pool[op.ref % Math.max(1, pool.length)];
+        if (!first) return add({ v: 1, type: 'tick', receivedAt });
+        const m: TxMessage = { ...first, receivedAt, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
+        if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = receivedAt + op.ttl;
+        return add(m);
+      }
+      case 'reuse': {
+        // The same id with another body.
+        const first = txs[op.ref % Math.max(1, txs.length)];
+        if (!first) return add({ v: 1, type: 'tick', receivedAt });
+        const m: TxMessage = { ...first, receivedAt };
+        if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
+        // Another time to live: a conflict when both carry one, compared as before when either does not.
+        else if (first.type === 'withdraw_request' && op.variant === 3) m.expiresInSeconds = first.expiresInSeconds === undefined ? 60 : first.expiresInSeconds + 1;
+        else if (op.variant === 0) m.amount = first.amount! + 1;
+        else if (op.variant === 1) m.type = first.type === 'deposit' ? 'withdraw' : 'deposit';
+        else if (first.requestId === undefined) m.requestId = `r${op.ref}`;
+        else delete m.requestId;
+        if (m.type !== 'withdraw_request') {
+          delete m.expiresAt;
+          delete m.expiresInSeconds;
+          delete m.holdLimit;
+        }
+        return add(m);
+      }
+    }
+  });
+  if (markAt.has(ops.length)) addMarker();
+  return log;
+}
+
+/** Logs of up to `max` ops, with up to two clock markers (often none) and a broker clock a few seconds off. */
+export const logArb = (max: number): fc.Arbitrary<LogRecord[]> =>
+  fc
+    .tuple(fc.array(opArb, { minLength: 1, maxLength: max, size: 'max' }), fc.array(fc.nat(), { maxLength: 2 }), fc.integer({ min: -3_000, max: 3_000 }))
+    .map(([ops, markers, brokerOffset]) => buildLog(ops, markers, brokerOffset));
