@@ -89,6 +89,7 @@ const submitter = new TransactionSubmitter({
   decisionTimeoutMs: config.decisionTimeoutMs,
   idWindowSeconds: config.idWindowSeconds,
   requestTtlSeconds: config.requestTtlSeconds,
+  registrySeconds: config.outcomeTtlSeconds,
   holdLimit: config.maxHoldsPerAccount,
   onResult: (tx, result) => metrics.result(tx, result),
 });
@@ -109,7 +110,7 @@ const app = await buildApp({
   log,
   bodyLimit: config.bodyLimit,
   submitter,
-  readModel: new ReadModel(redis, () => partitions),
+  readModel: new ReadModel(redis, () => partitions, mongo.db(config.mongoDb).collection<LedgerDoc>('transactions')),
   probe,
   statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions'), {
     ...DEFAULT_STATEMENT_LIMITS,

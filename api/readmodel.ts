@@ -2,17 +2,21 @@
 // answered only while Redis holds the whole state of the account's partition
 // (its ready marker is there): after Redis restarts empty, a missing account
 // would otherwise read as 0, and after it restarts from an older persistence
-// file, an account or an outcome older than an answer already given.
+// file, an account or an outcome older than an answer already given. A
+// transaction's outcome stays in Redis for OUTCOME_TTL_SECONDS; after it, or
+// after Redis lost it, the ledger answers (api/ledger-lookup.ts).
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
 import { ACCOUNT_VIEW_FIELDS, decodeAccount, decodeStoredOutcome, keys } from '../common/read-model.js';
 import type { AccountView, Outcome } from '../common/types.js';
-import { createError, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
+import { createError, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
+import { ledgerTransaction, type LedgerReader } from './ledger-lookup.js';
 
 export class ReadModel {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Pick<Redis, 'get' | 'hmget' | 'exists'>,
     private readonly partitions: () => number,
+    private readonly ledger: LedgerReader,
   ) {}
 
   /** The account's state, or null for an account never seen. */
@@ -35,36 +39,69 @@ export class ReadModel {
 
   /**
    * A transaction by id: the registry gives its account, and the account's
-   * owner stored its outcome. Registered but not yet decided: no outcome. An
-   * id the registry lacks is unknown only while every partition is whole: the
-   * owners write their ids back with the rest.
+   * owner stored its outcome. Once Redis has let both go, the ledger's newest
+   * decision of the id, of any account. Registered but decided nowhere yet: no
+   * outcome (pending). Redis is read only while the partition the registry
+   * names is whole, or every partition when it names none: the owners write
+   * their ids back with the rest.
    */
   async transaction(id: string): Promise<TransactionView | null> {
-    let view: TransactionView | null;
-    let ready: boolean;
-    try {
+    const { accountId, raw } = await this.whole(async () => {
       const accountId = await this.redis.get(keys.txId(id));
-      if (accountId === null) {
-        view = null;
-        ready = await this.everyPartitionReady();
-      } else {
-        const [raw, marker] = await Promise.all([
-          this.redis.get(keys.outcome(accountId, id)),
-          this.redis.exists(keys.ready(partitionOf(accountId, this.partitions()))),
-        ]);
-        view = raw === null ? { accountId } : { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
-        ready = marker === 1;
-      }
+      if (accountId === null) return { accountId, raw: null, ready: await this.everyPartitionReady() };
+      const [raw, ready] = await Promise.all([this.redis.get(keys.outcome(accountId, id)), this.partitionReady(accountId)]);
+      return { accountId, raw, ready };
+    });
+    if (accountId !== null && raw !== null) return { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+    const outcome = await this.fromLedger(id, accountId ?? undefined);
+    if (outcome) return { accountId: outcome.accountId, outcome };
+    return accountId === null ? null : { accountId };
+  }
+
+  /** A transaction by its account and id, exactly: the stored outcome, else the ledger's; registered here and decided nowhere yet: pending. */
+  async accountTransaction(accountId: string, id: string): Promise<TransactionView | null> {
+    const { raw, registered } = await this.whole(async () => {
+      const [raw, ready] = await Promise.all([this.redis.get(keys.outcome(accountId, id)), this.partitionReady(accountId)]);
+      return { raw, ready, registered: raw === null ? await this.redis.get(keys.txId(id)) : null };
+    });
+    if (raw !== null) return { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
+    const outcome = await this.fromLedger(id, accountId);
+    if (outcome) return { accountId, outcome };
+    return registered === accountId ? { accountId } : null;
+  }
+
+  /**
+   * What `read` reads from Redis, once it says Redis holds the whole of what
+   * was read (`ready`); else 503, as when Redis does not answer. Without it,
+   * what Redis holds or lacks may be older than what a client was told, and so
+   * may the ledger, which is written after the outcomes are announced.
+   */
+  private async whole<T extends { ready: boolean }>(read: () => Promise<T>): Promise<T> {
+    let answer: T;
+    try {
+      answer = await read();
     } catch {
       throw unavailable();
     }
-    if (!ready) throw unavailable();
-    return view;
+    if (!answer.ready) throw unavailable();
+    return answer;
+  }
+
+  private async partitionReady(accountId: string): Promise<boolean> {
+    return (await this.redis.exists(keys.ready(partitionOf(accountId, this.partitions())))) === 1;
   }
 
   private async everyPartitionReady(): Promise<boolean> {
     const markers = Array.from({ length: this.partitions() }, (_, partition) => keys.ready(partition));
     return (await this.redis.exists(...markers)) === markers.length;
+  }
+
+  private async fromLedger(id: string, accountId: string | undefined): Promise<Outcome | null> {
+    try {
+      return await ledgerTransaction(this.ledger, id, accountId);
+    } catch {
+      throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
+    }
   }
 }
 

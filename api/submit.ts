@@ -8,7 +8,13 @@ import { partitionOf } from '../common/message.js';
 import { keys } from '../common/read-model.js';
 import { retry } from '../common/retry.js';
 import { timeoutCancel } from '../common/timeout-cancel.js';
-import { createError, hasCode, TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../common/errors.js';
+import {
+  createError,
+  hasCode,
+  TELLER_ERR_HOLD_OUTLIVES_ID,
+  TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT,
+  TELLER_ERR_PRODUCER_UNAVAILABLE,
+} from '../common/errors.js';
 import type { Outcome, TxMessage, TxType } from '../common/types.js';
 import type { Batcher } from '../producer/batcher.js';
 import type { OutcomeWaiter } from './waiter.js';
@@ -45,8 +51,11 @@ export interface SubmitDeps {
   replicaId: string;
   partitions: () => number;
   decisionTimeoutMs: number;
+  /** How long an id is remembered (ID_WINDOW_SECONDS): no hold may be asked to outlive it. */
   idWindowSeconds: number;
   requestTtlSeconds: number;
+  /** How long the registry keeps an id across accounts (OUTCOME_TTL_SECONDS). */
+  registrySeconds: number;
   /**
    * The most open holds an account may have for a withdrawal request to be
    * approved (MAX_HOLDS_PER_ACCOUNT): each request carries it, so that the
@@ -84,6 +93,10 @@ export class TransactionSubmitter {
   }
 
   private async take(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
+    // Once its id is forgotten, a retry of the request would be new and hold the funds again.
+    if (tx.ttlSeconds !== undefined && tx.ttlSeconds > this.deps.idWindowSeconds) {
+      throw createError(TELLER_ERR_HOLD_OUTLIVES_ID, { expiresInSeconds: tx.ttlSeconds, idWindowSeconds: this.deps.idWindowSeconds });
+    }
     const claimed = await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
@@ -108,14 +121,17 @@ export class TransactionSubmitter {
 
   /**
    * The registry of ids across accounts. The owner of an account enforces ids
-   * exactly for that account; this catches an id reused on another account.
-   * Best effort by design: while Redis is down the call goes on. True when
-   * this call registered the id (it was not registered before).
+   * exactly for that account, for the whole id window; this catches an id
+   * reused on another account while its first use is within the registry's
+   * horizon (`registrySeconds`, short, so Redis holds no id for the window);
+   * after it, ids are scoped by account. Best effort by design: while Redis
+   * is down the call goes on. True when this call registered the id (it was
+   * not registered before).
    */
   private async claimId(tx: TxRequest): Promise<boolean> {
     let previous: string | null;
     try {
-      previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.idWindowSeconds, 'NX', 'GET');
+      previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.registrySeconds, 'NX', 'GET');
     } catch (err) {
       this.deps.log.debug({ err }, 'id registry unavailable');
       return false;
@@ -130,7 +146,7 @@ export class TransactionSubmitter {
    * Undoes this call's registration once the producer refused the message
    * unsent (not when a sent message went unconfirmed: Kafka may still write
    * it). Otherwise the id would read `pending` and be refused on other
-   * accounts for the whole window, for a call that was never taken.
+   * accounts for the registry's horizon, for a call that was never taken.
    */
   private async releaseId(tx: TxRequest): Promise<void> {
     try {

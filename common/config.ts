@@ -54,6 +54,7 @@ const TOPIC = /^[A-Za-z0-9._-]{1,200}$/;
 
 export function readConfig(env: Source = process.env) {
   const r = new Reader(env);
+  const idWindowSeconds = r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
   const config = {
     logLevel: r.str('LOG_LEVEL', 'info', LEVELS),
     host: r.str('TELLER_HOST', '127.0.0.1', HOST),
@@ -89,8 +90,11 @@ export function readConfig(env: Source = process.env) {
     // An owner cancels a withdrawal request it approves more than this past the api's answer to
     // it (a timeout): the margin covers the skew between the api's clock and the owner's.
     lateCancelMarginMs: r.int('LATE_CANCEL_MARGIN_MS', 1000, 0, 600_000),
-    idWindowSeconds: r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600),
-    requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', 7 * 24 * 3600, 1, 365 * 24 * 3600),
+    idWindowSeconds,
+    // At most the id window (checked below): a hold must not outlive its id. Unset, it follows a shorter window.
+    requestTtlSeconds: r.int('REQUEST_TTL_SECONDS', Math.min(7 * 24 * 3600, idWindowSeconds), 1, 365 * 24 * 3600),
+    // How long Redis keeps an id's outcome and its registration across accounts; the ledger answers after it.
+    outcomeTtlSeconds: r.int('OUTCOME_TTL_SECONDS', Math.min(600, idWindowSeconds), 10, 24 * 3600),
     // Open holds an account may have before a new withdrawal request is denied (hold_limit): what bounds
     // the work of each call on the account, since its holds are copied and searched on every change.
     maxHoldsPerAccount: r.int('MAX_HOLDS_PER_ACCOUNT', 1000, 1, 1_000_000),
@@ -132,6 +136,12 @@ export function readConfig(env: Source = process.env) {
     .filter(Boolean);
   config.mongoUri = r.str('MONGODB_URI', `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`, /^mongodb(\+srv)?:\/\//);
   config.redisUrl = r.str('REDIS_URL', `redis://127.0.0.1:${config.redisPort}`, /^rediss?:\/\//);
+  if (config.requestTtlSeconds > config.idWindowSeconds) {
+    r.problems.push(`REQUEST_TTL_SECONDS=${config.requestTtlSeconds} is longer than ID_WINDOW_SECONDS=${config.idWindowSeconds}: a hold must not outlive its id`);
+  }
+  if (config.outcomeTtlSeconds > config.idWindowSeconds) {
+    r.problems.push(`OUTCOME_TTL_SECONDS=${config.outcomeTtlSeconds} is longer than ID_WINDOW_SECONDS=${config.idWindowSeconds}: Redis would answer for ids the ledger has forgotten`);
+  }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);
 }

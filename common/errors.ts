@@ -90,6 +90,19 @@ export const TELLER_ERR_REQUEST_NOT_HELD: CatalogueEntry<{ requestId: string | u
   message: ({ requestId }) => `withdrawal request ${requestId ?? ''} holds no funds: never approved, already settled, cancelled or expired`,
 };
 
+/**
+ * A withdrawal request asking for a hold that would outlive its id: once the
+ * id leaves the window, a retry of the request would be a new request and
+ * hold the funds a second time while the first hold still stands.
+ */
+export const TELLER_ERR_HOLD_OUTLIVES_ID: CatalogueEntry<{ expiresInSeconds: number; idWindowSeconds: number }> = {
+  code: 'TELLER_ERR_HOLD_OUTLIVES_ID',
+  retryable: false,
+  message: ({ expiresInSeconds, idWindowSeconds }) =>
+    `expiresInSeconds ${expiresInSeconds} is longer than the ${idWindowSeconds} s an id is remembered (ID_WINDOW_SECONDS): a hold must not outlive its id`,
+  details: ({ idWindowSeconds }) => ({ maxExpiresInSeconds: idWindowSeconds }),
+};
+
 export const TELLER_ERR_ACCOUNT_NOT_FOUND: CatalogueEntry<{ accountId: string }> = {
   code: 'TELLER_ERR_ACCOUNT_NOT_FOUND',
   retryable: false,

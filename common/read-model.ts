@@ -23,9 +23,9 @@ const READABLE_VERSIONS = [1, 2, READ_MODEL_VERSION];
 export const keys = {
   /** Hash of the `ACCOUNT_FIELDS`. */
   account: (accountId: string) => `teller:acct:${accountId}`,
-  /** An id's outcome as `encodeStoredOutcome` writes it, kept for the id window. */
+  /** An id's outcome as `encodeStoredOutcome` writes it, kept for OUTCOME_TTL_SECONDS (the ledger answers after). */
   outcome: (accountId: string, id: string) => `teller:out:${accountId}/${id}`,
-  /** Registry of client ids: id -> accountId, so an id reused on another account is refused. */
+  /** Registry of client ids: id -> accountId, kept for OUTCOME_TTL_SECONDS, so an id reused on another account within it is refused. */
   txId: (id: string) => `teller:txid:${id}`,
   /** Present while Redis holds the whole read model of a partition (gone after Redis restarts empty). */
   ready: (partition: number) => `teller:ready:${partition}`,
@@ -71,13 +71,13 @@ export function decodeAccount(accountId: string, values: readonly (string | null
 }
 
 /**
- * An id's outcome as Redis stores it: the packed form a partition remembers
+ * An id's outcome as Redis stores it: the packed form a partition holds
  * (common/remembered.ts) after its version, `v3|`. The mark is on each value
  * rather than on the partition's readiness marker, because the marker says
  * nothing of how a given value was written: it is set once, when an owner
  * writes a partition back after Redis restarted empty, and stays through
  * later owners and deployments, while outcomes are written by whichever
- * owner decides them and live for the whole id window. The mark costs three
+ * owner decides them and live for OUTCOME_TTL_SECONDS. The mark costs three
  * bytes a value.
  */
 export function encodeStoredOutcome(outcome: Outcome): string {

@@ -1,13 +1,9 @@
-// A decision a partition remembers for its id window, packed into one flat
-// string. A busy partition remembers millions of ids (every id of the window,
-// 7 days by default), so their size is what bounds the window a consumer can
-// hold: as an Outcome object with its fingerprint, keeping strings of the
-// parsed message alive, an id cost a partition 464 bytes of heap; packed, with
-// its key, 170 (500,000 ids applied to a PartitionLedger, `node --expose-gc`,
-// heapUsed after gc).
-// Snapshots carry the same strings, so they shrink alike
-// (consumer/snapshot-format.ts), and Redis keeps the same string, after its
-// version, as each id's outcome for the window (common/read-model.ts).
+// A decision packed into one flat string: what a partition holds in memory
+// until the decision's ledger document is inserted (consumer/partition.ts;
+// after that the ledger is where it is read back), and what Redis keeps, after
+// its version, as an id's outcome for OUTCOME_TTL_SECONDS
+// (common/read-model.ts). Snapshots of formats 2 and 3 carried every
+// remembered id in this form (consumer/snapshot-format.ts reads them still).
 //
 // The key (`ledgerId`) already holds the account and the id, so the string
 // holds the rest:

@@ -143,6 +143,14 @@ export interface LedgerDoc {
   partition: number;
   offset: number;
   receivedAt: number;
+  /**
+   * The partition's log clock at the decision: what the id window is judged
+   * by. Absent from lapses and from documents decided before it was written,
+   * which read `receivedAt` instead (common/ledger-outcome.ts).
+   */
+  decidedAt?: number;
+  /** A withdrawal request's time to live as its message carried it: part of the body repeats are compared with. */
+  expiresInSeconds?: number;
   /** The client's claimed time of the call, as its message carried it; informational only. */
   clientTimestamp?: string;
 }

@@ -1,9 +1,12 @@
 // Deciding a whole partition batch in memory: parse each record, apply it to
-// the partition's state machine, and gather what the edges must write. No I/O.
-import { isTransaction, parseMessage } from '../common/message.js';
+// the partition's state machine, and gather what the edges must write. No I/O:
+// what the batch needs from the ledger (`lookupsFor`) is read before, by the
+// batch path, and handed in.
+import { isTransaction, parseMessage, type ParseResult } from '../common/message.js';
 import type { AccountWrite, Announcement } from '../common/read-model.js';
 import type { LedgerDoc, Outcome } from '../common/types.js';
-import type { PartitionLedger } from './partition.js';
+import type { LoggedMessage, PartitionLedger } from './partition.js';
+import type { DurableIds } from './remembered-ids.js';
 
 export interface RawRecord {
   offset: string;
@@ -20,6 +23,24 @@ export interface RawRecord {
 export interface DeadLetter {
   record: RawRecord;
   reason: string;
+}
+
+/** A record with its message parsed (or the reason it does not parse) and its timestamp read. */
+export interface ParsedRecord {
+  record: RawRecord;
+  parsed: ParseResult;
+  timestamp: number | undefined;
+}
+
+export function parseRecords(records: RawRecord[]): ParsedRecord[] {
+  return records.map((record) => ({ record, parsed: parseMessage(record.value), timestamp: recordTimestamp(record) }));
+}
+
+/** The ids the batch may need from the ledger (`PartitionLedger.lookupsFor`). */
+export function lookupsOf(ledger: PartitionLedger, batch: ParsedRecord[]): Set<string> {
+  const records: LoggedMessage[] = [];
+  for (const { parsed, timestamp } of batch) if (parsed.ok) records.push({ msg: parsed.msg, timestamp });
+  return ledger.lookupsFor(records);
 }
 
 /** A withdrawal request this batch approved, with the deadline its caller was answered by. */
@@ -44,23 +65,22 @@ export interface BatchDecision {
 /**
  * Records before `writtenBefore` were decided, written and committed by an
  * earlier owner: they are applied to the state only, with nothing to write.
+ * `durable`: what the ledger holds of the ids `lookupsOf` named for the batch.
  */
-export function decideBatch(ledger: PartitionLedger, records: RawRecord[], writtenBefore = 0): BatchDecision {
+export function decideBatch(ledger: PartitionLedger, batch: ParsedRecord[], writtenBefore: number, durable: DurableIds): BatchDecision {
   const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], approvals: [], applied: 0 };
   const lastChange = new Map<string, number>();
-  for (const record of records) {
+  for (const { record, parsed, timestamp } of batch) {
     const offset = Number(record.offset);
-    const timestamp = recordTimestamp(record);
-    const parsed = parseMessage(record.value);
     if (offset < writtenBefore) {
-      if (parsed.ok) ledger.apply(parsed.msg, offset, timestamp);
+      if (parsed.ok) ledger.apply(parsed.msg, offset, timestamp, durable);
       continue;
     }
     if (!parsed.ok) {
       out.deadLetters.push({ record, reason: parsed.reason });
       continue;
     }
-    const step = ledger.apply(parsed.msg, offset, timestamp);
+    const step = ledger.apply(parsed.msg, offset, timestamp, durable);
     out.applied++;
     for (const d of step.docs) out.docs.push(d);
     for (const a of step.touched) lastChange.set(a, offset);

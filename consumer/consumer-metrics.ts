@@ -60,7 +60,7 @@ export class ConsumerMetrics {
     });
     new Gauge({
       name: 'teller_consumer_ids_remembered',
-      help: 'Transaction ids the partition remembers for the id window (ID_WINDOW_SECONDS) after the last decided batch: what its memory grows with',
+      help: "Transaction ids in the partition's id window (ID_WINDOW_SECONDS) after the last decided batch, as its filter of the window counts them",
       labelNames: ['partition'],
       registers: [r],
       collect() {

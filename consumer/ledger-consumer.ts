@@ -16,6 +16,7 @@ import { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import type { LateCancelPublisher } from './late-cancel.js';
 import type { LedgerWriter } from './ledger-writer.js';
+import type { LedgerFinder } from './id-lookup.js';
 import { BatchHandler, type ConsumerStats, type PartitionFigures } from './partition-batch.js';
 import { PartitionOwners } from './partition-owners.js';
 import { PartitionUpkeep } from './partition-upkeep.js';
@@ -38,6 +39,8 @@ export interface LedgerConsumerDeps {
   consumer: Consumer;
   admin: Admin;
   writer: LedgerWriter;
+  /** The ledger collection the writer inserts into, where batches look up the ids they may repeat. */
+  ledger: LedgerFinder;
   readModel: ReadModelWriter;
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;

@@ -230,10 +230,12 @@ function settle(
     partition: pos.partition,
     offset: pos.offset,
     receivedAt: msg.receivedAt,
+    // With the time to live, what a repeat's first answer is read back from (common/ledger-outcome.ts).
+    decidedAt: pos.clock,
   };
   if (msg.amount !== undefined) outcome.amount = msg.amount;
   if (msg.requestId !== undefined) outcome.requestId = doc.requestId = msg.requestId;
-  if (msg.expiresInSeconds !== undefined) outcome.expiresInSeconds = msg.expiresInSeconds;
+  if (msg.expiresInSeconds !== undefined) outcome.expiresInSeconds = doc.expiresInSeconds = msg.expiresInSeconds;
   // The client's claim, kept as such: no rule reads it.
   if (msg.clientTimestamp !== undefined) doc.clientTimestamp = msg.clientTimestamp;
   if (reason !== undefined) outcome.reason = doc.reason = reason;

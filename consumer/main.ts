@@ -49,7 +49,7 @@ const consumer = kafka.consumer({
 const batchProducer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
-const snapshots = new SnapshotStore(db, config.snapshotKeep);
+const snapshots = new SnapshotStore(db, config.snapshotKeep, config.idWindowSeconds * 1000);
 // Ticks have a producer of their own, not idempotent: a tick sent twice is harmless, and such a
 // producer cannot be left refusing every send by a broker restart mid-send, as an idempotent one can.
 const tickProducer = kafka.producer({ idempotent: false, createPartitioner: Partitioners.DefaultPartitioner });
@@ -59,7 +59,8 @@ const ledger = new LedgerConsumer(
     consumer,
     admin: kafka.admin(),
     writer,
-    readModel: new ReadModelWriter(redis, config.idWindowSeconds),
+    ledger: transactions,
+    readModel: new ReadModelWriter(redis, config.outcomeTtlSeconds),
     snapshots,
     deadLetters: new DeadLetterPublisher(batchProducer, config.dlqTopic),
     lateCancels: new LateCancelPublisher(batchProducer, config.topic),

@@ -3,6 +3,10 @@ import type { Db } from 'mongodb';
 import type { LedgerDoc } from '../common/types.js';
 
 const STATEMENT_INDEX = 'account_offset';
+/** Each id's decisions: a repeat's first outcome (consumer/id-lookup.ts) and `GET /v1/transactions/:id` after Redis. */
+const ID_INDEX = 'id';
+/** The cancels and lapses naming a request: what became of it. */
+const REQUEST_INDEX = 'request_id';
 
 export function collections(db: Db) {
   return {
@@ -20,8 +24,16 @@ export async function isFerretDb(db: Db): Promise<boolean> {
  * Idempotent. Statements read `{accountId: 1, offset: -1}`: MongoDB walks it in
  * order; FerretDB, whose SQLite backend searches indexes with the patch in
  * scripts/ferretdb/patches, reads the account's entries through it and sorts
- * them itself. Either pays for it on every insert.
+ * them itself. Lookups of an id read `{id: 1}` and of a request's fate
+ * `{requestId: 1}`, each led by the field the query's equality names: FerretDB
+ * narrows a read only by a top-level equality, and only through the index
+ * that field leads, so these read an id's few documents where an index led by
+ * `accountId` would read the account's whole history. Each pays for it on
+ * every insert.
  */
 export async function ensureIndexes(db: Db): Promise<void> {
-  await collections(db).transactions.createIndex({ accountId: 1, offset: -1 }, { name: STATEMENT_INDEX });
+  const { transactions } = collections(db);
+  await transactions.createIndex({ accountId: 1, offset: -1 }, { name: STATEMENT_INDEX });
+  await transactions.createIndex({ id: 1 }, { name: ID_INDEX });
+  await transactions.createIndex({ requestId: 1 }, { name: REQUEST_INDEX });
 }

@@ -1,12 +1,14 @@
 // One partition batch from kafkajs, in offset order: position it against the
-// owner's state, decide every message in memory, publish the dead letters and
+// owner's state, look up in the ledger the ids it may repeat that memory no
+// longer holds, decide every message in memory, publish the dead letters and
 // the cancels of requests approved after their callers were answered, write
 // the read model and announce the outcomes, insert the ledger documents
 // (grouped with other partitions' batches), and only then commit lastOffset+1.
 import type { EachBatchPayload } from 'kafkajs';
 import type { Logger } from 'pino';
 import { retry } from '../common/retry.js';
-import { decideBatch, type BatchDecision, type RawRecord } from './batch-decision.js';
+import { decideBatch, lookupsOf, parseRecords, type BatchDecision, type ParsedRecord, type RawRecord } from './batch-decision.js';
+import { lookUp, type DurableDecisions, type LedgerFinder } from './id-lookup.js';
 import type { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
 import { lateCancels, type LateCancelPublisher } from './late-cancel.js';
@@ -52,6 +54,8 @@ export interface BatchHandlerDeps {
   /** Sends the consumer to `offset` of `partition` (kafkajs's `consumer.seek`). */
   seek: (partition: number, offset: number) => void;
   writer: Pick<LedgerWriter, 'write' | 'backlog'>;
+  /** The ledger collection, where the ids a batch may repeat are looked up. */
+  ledger: LedgerFinder;
   readModel: Pick<ReadModelWriter, 'apply'>;
   snapshots: Pick<SnapshotStore, 'save'>;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
@@ -89,7 +93,9 @@ export class BatchHandler {
     const owner = await this.currentOwner(payload);
     if (!owner || !this.placed(owner, batch.partition, Number(batch.firstOffset()))) return;
 
-    const decision = decideBatch(owner.ledger, batch.messages, owner.writtenBefore);
+    const records = parseRecords(batch.messages);
+    const durable = await this.lookUpRepeats(owner, payload, records);
+    const decision = decideBatch(owner.ledger, records, owner.writtenBefore, durable);
     const last = Number(batch.lastOffset());
     if (owner.decided(last, decision.applied) === 'already written') {
       payload.resolveOffset(batch.lastOffset());
@@ -129,6 +135,30 @@ export class BatchHandler {
       case 'seek':
         this.deps.seek(partition, placement.offset);
         return false;
+    }
+  }
+
+  /**
+   * Lets go of the decisions the ledger now holds, then reads from it those
+   * the batch may need: before the batch, so that nothing leaves memory
+   * between the lookup and the decisions that use it.
+   */
+  private async lookUpRepeats(owner: PartitionOwner, { batch, heartbeat }: BatchPayload, records: ParsedRecord[]): Promise<DurableDecisions> {
+    const { partition } = batch;
+    owner.ledger.durableBefore(owner.insertedBefore);
+    const keys = lookupsOf(owner.ledger, records);
+    // While the database does not answer, the member stays in the group, as it does waiting for inserts.
+    const beat = keys.size === 0 ? undefined : setInterval(() => void heartbeat().catch(() => undefined), 2000);
+    try {
+      return await retry(() => lookUp(this.deps.ledger, partition, keys), {
+        what: 'id lookup',
+        firstDelayMs: 100,
+        maxDelayMs: 5000,
+        stop: this.deps.stopping,
+        onFailure: warnBeforeRetry(this.deps.log, 'ledger read failed; retrying', { partition, ids: keys.size }),
+      });
+    } finally {
+      clearInterval(beat);
     }
   }
 

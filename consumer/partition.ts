@@ -1,16 +1,23 @@
-// The state machine of one partition: the accounts it owns, the ids it has
-// seen, and the log's clock with its source. Its transitions depend only on
-// the log (each record's message and timestamp), so any replay from a snapshot
-// yields the same outcomes and the same ledger documents; that is what makes
-// redelivery, takeover and stale owners harmless.
+// The state machine of one partition: the accounts it owns, the ids it
+// remembers, and the log's clock with its source. Its transitions depend only
+// on the log (each record's message and timestamp), so any replay from a
+// snapshot yields the same outcomes and the same ledger documents; that is
+// what makes redelivery, takeover and stale owners harmless.
+//
+// An id is remembered for the id window, but the partition keeps in memory
+// only the decisions whose documents may not be in the ledger yet and a
+// filter of the window's ids (consumer/remembered-ids.ts); before a batch,
+// the ids it may need from the ledger (`lookupsFor`) are looked up there.
 //
 // State is mutated in place (copying every account per message would not keep
 // up with the log); each account's own transition is the pure `decide`.
 import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
-import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, splitLedgerId, type Account, type Position } from './ledger.js';
+import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';
-import { recall, remember, rememberedAt, type Remembered } from '../common/remembered.js';
-import { laySeen } from './snapshot-merge.js';
+import { remember } from '../common/remembered.js';
+import { isTransaction } from '../common/message.js';
+import { clockAfter, sourceAfter } from './log-clock.js';
+import { RememberedIds, type DurableIds, type Lookup } from './remembered-ids.js';
 
 export interface Step {
   /** Absent for a tick and a clock marker. */
@@ -33,11 +40,22 @@ export interface PartitionSnapshot {
   accounts: [string, Account][];
   /**
    * Set on a delta whose `accounts` are only those changed since the snapshot
-   * it lies over (snapshot format 3); absent, a delta carries every account whole.
+   * it lies over (snapshot formats 3 and 5); absent, a delta carries every account whole.
    */
   changedAccountsOnly?: true;
-  /** Each remembered id (`ledgerId`) with its decision, first-seen order. */
-  seen: [string, Remembered][];
+  /** The filter of the window's ids (`IdFilter.serialize`, base64); absent from a delta. */
+  filter?: string;
+  /**
+   * Ids (`ledgerId`) added to the filter after `filter`, or for a delta since
+   * the snapshot it lies over, in order, each with its decision time.
+   */
+  ids: [string, number][];
+}
+
+/** A message with the timestamp (ms) of the record that carried it. */
+export interface LoggedMessage {
+  msg: LogMessage;
+  timestamp: number | undefined;
 }
 
 export class PartitionLedger {
@@ -45,9 +63,7 @@ export class PartitionLedger {
   /** What moves `clock`; `receivedAt` until the log's first clock marker (common/types.ts). */
   clockSource: ClockSource = 'receivedAt';
   private accounts = new Map<string, Account>();
-  private seen = new Map<string, Remembered>();
-  /** Keys of `seen` added or changed since the last `takeSnapshot`: what a delta snapshot carries. */
-  private seenChanged = new Set<string>();
+  private rememberedIds: RememberedIds;
   /** Accounts changed since the last `takeSnapshot`, first-change order: the accounts a delta carries. */
   private accountsChanged = new Set<string>();
   private nextLapse = Number.MAX_SAFE_INTEGER;
@@ -55,7 +71,9 @@ export class PartitionLedger {
   constructor(
     readonly partition: number,
     private readonly idWindowMs: number,
-  ) {}
+  ) {
+    this.rememberedIds = RememberedIds.empty(idWindowMs);
+  }
 
   account(accountId: string): Account | undefined {
     return this.accounts.get(accountId);
@@ -65,45 +83,85 @@ export class PartitionLedger {
     return this.accounts.keys();
   }
 
-  /** Every remembered decision, first-seen order. */
-  *outcomes(): IterableIterator<Outcome> {
-    for (const [key, r] of this.seen) {
-      const { accountId, id } = splitLedgerId(key);
-      yield recall(accountId, id, r);
-    }
+  /** The decisions held in memory (their documents may not be in the ledger yet) and still in the window, as repeats would answer them. */
+  outcomes(): IterableIterator<Outcome> {
+    return this.rememberedIds.outcomes(this.clock - this.idWindowMs);
   }
 
   get size(): number {
     return this.accounts.size;
   }
 
-  /** Ids remembered for the window: what the partition's memory grows with. */
+  /** Ids in the window (counted by the filter, to within a sixty-fourth of the window). */
   get remembered(): number {
-    return this.seen.size;
+    return this.rememberedIds.countSince(this.clock - this.idWindowMs);
+  }
+
+  /**
+   * Every document of a message before `offset` is in the ledger: memory lets
+   * go of their decisions. Called before a batch is looked up, never during
+   * one, so that no decision leaves memory between a lookup and its use.
+   */
+  durableBefore(offset: number): void {
+    this.rememberedIds.durableBefore(offset);
+  }
+
+  /**
+   * The ids (`ledgerId`) that deciding `records` next may need from the
+   * ledger: each message's id, a cancel's request, and the holds that may
+   * lapse by the clock the batch reaches (moved as `apply` moves it, clock
+   * markers included); of those, the ones the filter may hold and memory does
+   * not. Whatever the batch adds to the filter is in memory.
+   */
+  lookupsFor(records: readonly LoggedMessage[]): Set<string> {
+    const keys = new Set<string>();
+    const consider = (accountId: string, id: string) => {
+      const key = ledgerId(accountId, id);
+      if (!keys.has(key) && this.rememberedIds.mayBeOnlyInLedger(key)) keys.add(key);
+    };
+    let clock = this.clock;
+    let source = this.clockSource;
+    for (const { msg, timestamp } of records) {
+      source = sourceAfter(source, msg);
+      clock = clockAfter(clock, source, msg, timestamp);
+      if (!isTransaction(msg)) continue;
+      consider(msg.accountId, msg.id);
+      if (msg.type === 'cancel' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
+    }
+    if (clock >= this.nextLapse) {
+      for (const [accountId, account] of this.accounts) for (const hold of account.holds) if (hold.expiresAt <= clock) consider(accountId, hold.id);
+    }
+    return keys;
   }
 
   /**
    * Applies the record at `offset`: its message, and its `timestamp` (ms),
    * which moves the clock once the clock source is the broker's append time.
+   * `durable`: what the ledger holds of the ids `lookupsFor` named for the
+   * batch; without it, memory must still hold every decision (nothing let go
+   * of, not restored: a replay such as the audit's).
    */
-  apply(msg: LogMessage, offset: number, timestamp?: number): Step {
-    const step = this.applyRecord(msg, offset, timestamp);
+  apply(msg: LogMessage, offset: number, timestamp?: number, durable?: DurableIds): Step {
+    const step = this.applyRecord(msg, offset, timestamp, durable);
     for (const accountId of step.touched) this.accountsChanged.add(accountId);
     return step;
   }
 
-  private applyRecord(msg: LogMessage, offset: number, timestamp: number | undefined): Step {
-    this.advanceClock(msg, timestamp);
+  private applyRecord(msg: LogMessage, offset: number, timestamp: number | undefined, durable: DurableIds | undefined): Step {
+    // A lapse sees the ids the previous message left remembered; the message itself, those of its own clock.
+    const lapseHorizon = this.clock - this.idWindowMs;
+    this.clockSource = sourceAfter(this.clockSource, msg);
+    this.clock = clockAfter(this.clock, this.clockSource, msg, timestamp);
     const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource };
     const step: Step = { docs: [], touched: [], changed: [] };
-    if (this.clock >= this.nextLapse) this.lapse(pos, step);
+    if (this.clock >= this.nextLapse) this.lapse(pos, step, { durable, horizon: lapseHorizon });
     this.forget();
     if (msg.type === 'tick' || msg.type === 'clock') return step;
 
     const key = ledgerId(msg.accountId, msg.id);
-    const seen = this.seen.get(key);
-    if (seen !== undefined) {
-      const first = recall(msg.accountId, msg.id, seen);
+    const lookup: Lookup = { durable, horizon: this.clock - this.idWindowMs };
+    const first = this.rememberedIds.firstOutcome(key, offset, lookup);
+    if (first !== undefined) {
       step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
       return step;
     }
@@ -113,36 +171,16 @@ export class PartitionLedger {
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
-    this.seen.set(key, remember(d.outcome));
-    // A new entry goes last, in the changes as in the map (the key may be a forgotten id seen again).
-    this.seenChanged.delete(key);
-    this.seenChanged.add(key);
+    this.rememberedIds.decided(key, remember(d.outcome), offset, this.clock);
     if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
       // The new hold is the last; its lapse time is the rules' (consumer/ledger.ts `lapseTime`).
       this.nextLapse = Math.min(this.nextLapse, d.account.holds.at(-1)!.expiresAt);
     }
-    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', step);
+    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', pos, step, lookup);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
     if (stored) step.touched.push(msg.accountId);
     return step;
-  }
-
-  /**
-   * The clock never goes back. A clock marker moves it to the broker's
-   * append time for good, from the record after it. The marker's own
-   * timestamp does not count: it is published right after its owner read the
-   * topic's timestamp type, so it is the record most likely stamped by a
-   * broker that had not applied that setting yet. A record without a
-   * timestamp leaves the clock where it is.
-   */
-  private advanceClock(msg: LogMessage, timestamp: number | undefined): void {
-    if (msg.type === 'clock') {
-      this.clockSource = 'log-append-time';
-      return;
-    }
-    const time = this.clockSource === 'receivedAt' ? msg.receivedAt : timestamp;
-    if (time !== undefined && time > this.clock) this.clock = time;
   }
 
   private conflict(msg: TxMessage, pos: Position): Outcome {
@@ -162,21 +200,18 @@ export class PartitionLedger {
   }
 
   /** A request that no longer holds funds answers its repeats with what became of it. */
-  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', step: Step): void {
+  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', pos: Position, step: Step, lookup: Lookup): void {
     const key = ledgerId(accountId, requestId);
-    const seen = this.seen.get(key);
-    if (seen === undefined) return;
-    const first = recall(accountId, requestId, seen);
-    if (first.type === 'withdraw_request' && first.status === 'approved') {
-      // Setting an existing key keeps its place in first-seen order.
+    const first = this.rememberedIds.firstOutcome(key, pos.offset, lookup);
+    if (first?.type === 'withdraw_request' && first.status === 'approved') {
       const outcome: Outcome = { ...first, status };
-      this.seen.set(key, remember(outcome));
-      this.seenChanged.add(key);
+      // Held until the documents of this message (the cancel, the lapse) are in the ledger.
+      this.rememberedIds.changed(key, remember(outcome), pos.offset);
       step.changed.push(outcome);
     }
   }
 
-  private lapse(pos: Position, step: Step): void {
+  private lapse(pos: Position, step: Step, lookup: Lookup): void {
     let next = Number.MAX_SAFE_INTEGER;
     for (const [accountId, account] of this.accounts) {
       if (account.holds.length === 0) continue;
@@ -185,65 +220,59 @@ export class PartitionLedger {
         this.accounts.set(accountId, r.account);
         step.docs.push(...r.docs);
         step.touched.push(accountId);
-        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired', step);
+        for (const h of r.lapsed) this.markRequest(accountId, h.id, 'expired', pos, step, lookup);
       }
       for (const h of r.account.holds) next = Math.min(next, h.expiresAt);
     }
     this.nextLapse = next;
   }
 
-  /** Ids are remembered for a window of log time; Map order is first-seen order, so the oldest lead. */
+  /** Ids are remembered for a window of log time. */
   private forget(): void {
-    const horizon = this.clock - this.idWindowMs;
-    for (const [key, r] of this.seen) {
-      if (rememberedAt(r) >= horizon) break;
-      this.seen.delete(key);
-    }
+    this.rememberedIds.forgetBefore(this.clock - this.idWindowMs);
   }
 
   /** The whole state as of `offset`, a value: what happens later does not change it. */
   snapshot(offset: number): PartitionSnapshot {
-    return this.snapshotOf(offset, [...this.accounts], [...this.seen]);
+    return this.snapshotOf(offset, [...this.accounts], { filter: this.rememberedIds.serializedFilter(), ids: [] });
   }
 
   /**
-   * A snapshot to save, whole or as a delta: only the accounts changed and
-   * the seen entries added or changed since the previous `takeSnapshot`. The
-   * seen ids of a busy partition outnumber its accounts by far, and an
-   * account with many holds weighs more than many ids, so carrying only what
-   * changed is what keeps snapshotting cheap; laid over the snapshot before it (see
-   * `mergeSnapshots` in consumer/snapshot-merge.ts) it gives the whole state again.
+   * A snapshot to save, whole or as a delta: only the accounts changed since
+   * the previous `takeSnapshot`, and either the filter or only the ids added
+   * to it since. A busy partition's filter is far larger than what a snapshot
+   * interval adds to it, and it has far more accounts than an interval
+   * changes, so carrying only what changed is what keeps snapshotting cheap;
+   * laid over the snapshot before it (see `mergeSnapshots` in
+   * consumer/snapshot-merge.ts) it gives the whole state again.
    */
   takeSnapshot(offset: number, whole: boolean): PartitionSnapshot {
-    const seenChanged = this.seenChanged;
+    const ids = this.rememberedIds.takeAdded();
     const accountsChanged = this.accountsChanged;
-    this.seenChanged = new Set();
     this.accountsChanged = new Set();
     if (whole) return this.snapshot(offset);
-    const seen: [string, Remembered][] = [];
-    for (const key of seenChanged) {
-      const s = this.seen.get(key);
-      if (s !== undefined) seen.push([key, s]);
-    }
     // Accounts are never removed, so each one changed is still there; one new since the
     // snapshot below comes after the older ones, in the order the live map has it.
     const accounts = [...accountsChanged].map((id): [string, Account] => [id, this.accounts.get(id)!]);
-    return { ...this.snapshotOf(offset, accounts, seen), changedAccountsOnly: true };
+    return { ...this.snapshotOf(offset, accounts, { ids }), changedAccountsOnly: true };
   }
 
-  private snapshotOf(offset: number, accounts: [string, Account][], seen: [string, Remembered][]): PartitionSnapshot {
-    const s: PartitionSnapshot = { partition: this.partition, offset, clock: this.clock, accounts, seen };
+  private snapshotOf(offset: number, accounts: [string, Account][], remembered: Pick<PartitionSnapshot, 'filter' | 'ids'>): PartitionSnapshot {
+    const s: PartitionSnapshot = { partition: this.partition, offset, clock: this.clock, accounts, ...remembered };
     if (this.clockSource !== 'receivedAt') s.clockSource = this.clockSource;
     return s;
   }
 
+  /**
+   * The state of a snapshot, with nothing held in memory: the snapshot's
+   * decisions are all in the ledger (it is saved only once they are).
+   */
   static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
     const p = new PartitionLedger(s.partition, idWindowMs);
     p.clock = s.clock;
     p.clockSource = s.clockSource ?? 'receivedAt';
     p.accounts = new Map(s.accounts);
-    p.seen = new Map();
-    laySeen(p.seen, s.seen);
+    p.rememberedIds = RememberedIds.restore(s.filter, s.ids, idWindowMs);
     // A merged chain of deltas may still carry ids that the live state had forgotten.
     p.forget();
     let next = Number.MAX_SAFE_INTEGER;

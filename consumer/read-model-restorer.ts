@@ -1,6 +1,7 @@
 // Checks, once a second, that Redis holds all of a partition, and writes the
 // partition's whole state back when it may not: every account, then every
-// remembered decision with its id, then the written and ready markers. Redis
+// decision memory holds with its id (the ledger answers for those it let go
+// of), then the written and ready markers. Redis
 // may not hold it after a write it failed (the ready marker still there), or
 // after it lost writes (Redis restarted empty, or from an older persistence
 // file: the ready marker gone or withdrawn, so reads of the partition wait
@@ -77,7 +78,7 @@ export class ReadModelRestorer {
     return true;
   }
 
-  /** Whether every remembered decision was written (false: the consumer began stopping). */
+  /** Whether every decision memory holds was written (false: the consumer began stopping). */
   private async writeOutcomes(owner: PartitionOwner): Promise<boolean> {
     const registryTtlSeconds = this.options.idWindowMs / 1000;
     let outcomes: Outcome[] = [];

@@ -113,9 +113,11 @@ export class ReadModelWriter {
   /** Writes remembered outcomes and their ids back into the registry, after Redis lost them. */
   async restoreOutcomes(outcomes: Outcome[], registryTtlSeconds: number): Promise<void> {
     const pipeline = this.redis.pipeline();
+    // The registry keeps an id no longer than its outcome: Redis holds nothing an id past that horizon.
+    const registrySeconds = Math.min(registryTtlSeconds, this.outcomeTtlSeconds);
     for (const o of outcomes) {
       pipeline.set(keys.outcome(o.accountId, o.id), encodeStoredOutcome(o), 'EX', this.outcomeTtlSeconds);
-      if (!o.id.includes('~')) pipeline.set(keys.txId(o.id), o.accountId, 'EX', registryTtlSeconds);
+      if (!o.id.includes('~')) pipeline.set(keys.txId(o.id), o.accountId, 'EX', registrySeconds);
     }
     const results = (await pipeline.exec()) ?? [];
     const failed = results.find(([err]) => err);

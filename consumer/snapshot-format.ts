@@ -9,12 +9,23 @@
 // nested arrays), deflated; a remembered id is the packed string of
 // common/remembered.ts. A delta carries every account whole.
 //
-// Format 3, written by this code: as format 2, except that a delta carries
-// only the accounts changed since its base, and the meta document carries the
-// partition's clock source when it is not `receivedAt`. A reader of format 2
-// would take a format 3 delta's accounts for all of them, and replay the log
-// by the api's clocks after the partition moved to the broker's: it must
-// refuse these, so the number changed.
+// Format 3: as format 2, except that a delta carries only the accounts
+// changed since its base, and the meta document carries the partition's
+// clock source when it is not `receivedAt`. A reader of format 2 would take a
+// format 3 delta's accounts for all of them, and replay the log by the api's
+// clocks after the partition moved to the broker's: it must refuse these, so
+// the number changed.
+//
+// Format 5, written by this code: as format 3 (changed accounts in a delta,
+// the clock source in the meta document), except that a partition no longer
+// keeps its remembered ids with their decisions: a chunk carries the ids
+// added since the snapshot a delta lies over (or after the filter, in a whole
+// one) as deflated JSON, and a whole snapshot carries the filter of the
+// window's ids (consumer/id-filter.ts) as raw bytes, cut into pieces, one a
+// chunk, in order. The remembered ids of formats 1 to 3 read as ids added at
+// their decision times: their decisions are in the ledger already (a
+// snapshot is saved only once they are). Format 4 (the filter with every
+// account in a delta) was never deployed and is not read.
 //
 // It lives with the consumer, not in common/: only the consumer writes and
 // reads snapshots, and they hold its ledger's own state.
@@ -22,14 +33,16 @@ import { promisify } from 'node:util';
 import { deflateRaw, inflateRaw } from 'node:zlib';
 import { Binary } from 'mongodb';
 import { unknownFormat } from '../common/format-version.js';
-import { remember, type Remembered } from '../common/remembered.js';
+import { remember, rememberedAt, type Remembered } from '../common/remembered.js';
 import type { Outcome } from '../common/types.js';
 import type { PartitionSnapshot } from './partition.js';
 
 /** The format this code writes into every chunk and meta document. */
-export const SNAPSHOT_FORMAT = 3;
-/** The format whose deltas carried every account whole. */
-const WHOLE_ACCOUNTS_FORMAT = 2;
+export const SNAPSHOT_FORMAT = 5;
+/** The format whose deltas carried every account whole (and remembered ids with their decisions). */
+export const WHOLE_ACCOUNTS_FORMAT = 2;
+/** The first format whose deltas carry only the accounts changed (it still carried remembered ids with their decisions). */
+export const CHANGED_ACCOUNTS_FORMAT = 3;
 
 /**
  * Documents without a `format` field are format 1: every snapshot saved from
@@ -39,7 +52,9 @@ const WHOLE_ACCOUNTS_FORMAT = 2;
  * a remembered id was an `{fp, outcome, at}` object until 39fb87c packed it.
  */
 export const UNMARKED_FORMAT = 1;
-const READABLE_FORMATS = [UNMARKED_FORMAT, WHOLE_ACCOUNTS_FORMAT, SNAPSHOT_FORMAT];
+const READABLE_FORMATS = [UNMARKED_FORMAT, WHOLE_ACCOUNTS_FORMAT, CHANGED_ACCOUNTS_FORMAT, SNAPSHOT_FORMAT];
+/** The formats that carry remembered ids with their decisions rather than a filter. */
+const SEEN_FORMATS = [UNMARKED_FORMAT, WHOLE_ACCOUNTS_FORMAT, CHANGED_ACCOUNTS_FORMAT];
 
 export interface SnapshotChunk {
   _id: number;
@@ -47,7 +62,12 @@ export interface SnapshotChunk {
   format?: number;
   /** Deflated JSON; plain JSON text in format 1 chunks saved before d31115c. */
   accounts: Binary | string;
-  seen: Binary | string;
+  /** Formats 1 to 3: the remembered ids with their decisions. */
+  seen?: Binary | string;
+  /** Format 5: the ids added after the filter (or since the base), deflated JSON. */
+  ids?: Binary;
+  /** Format 5: this chunk's piece of the filter's bytes, in a whole snapshot. */
+  filter?: Binary;
 }
 
 export interface SnapshotMeta {
@@ -57,20 +77,27 @@ export interface SnapshotMeta {
   partition: number;
   offset: number;
   clock: number;
-  /** Format 3: present when the partition's clock is the broker's append time; absent, `receivedAt`. */
+  /** Formats 3 and 5: present when the partition's clock is the broker's append time; absent, `receivedAt`. */
   clockSource?: 'log-append-time';
   chunks: number;
 }
 
-/** What one chunk holds: a slice of the state's accounts and a slice of its remembered ids. */
-export type ChunkState = Pick<PartitionSnapshot, 'accounts' | 'seen'>;
+/** What one chunk holds: a slice of the state's accounts, of its ids, and of its filter's bytes. */
+export interface ChunkState {
+  accounts: PartitionSnapshot['accounts'];
+  ids: PartitionSnapshot['ids'];
+  filter?: Uint8Array;
+}
 
 const deflate = promisify(deflateRaw);
 const inflate = promisify(inflateRaw);
 
 /** Chunk `index` of a snapshot, in SNAPSHOT_FORMAT. */
 export async function encodeChunk(index: number, state: ChunkState): Promise<SnapshotChunk> {
-  return { _id: index, format: SNAPSHOT_FORMAT, accounts: await pack(state.accounts), seen: await pack(state.seen) };
+  const chunk: SnapshotChunk = { _id: index, format: SNAPSHOT_FORMAT, accounts: await pack(state.accounts), ids: await pack(state.ids) };
+  // Not deflated: a Bloom filter's bits are as good as random.
+  if (state.filter !== undefined && state.filter.length > 0) chunk.filter = new Binary(state.filter);
+  return chunk;
 }
 
 /** The meta document of a snapshot of `chunks` chunks, in SNAPSHOT_FORMAT. */
@@ -84,13 +111,13 @@ export function encodeMeta(snapshot: Pick<PartitionSnapshot, 'partition' | 'offs
 /** The format `document` (named `what` in errors) was written in; refuses one this code cannot read. */
 export function formatOf(document: { _id: unknown; format?: unknown }, what: string): number {
   const format = document.format ?? UNMARKED_FORMAT;
-  if (!READABLE_FORMATS.includes(format as number)) throw unknownFormat(what, format, READABLE_FORMATS);
-  return format as number;
+  if (typeof format !== 'number' || !READABLE_FORMATS.includes(format)) throw unknownFormat(what, format, READABLE_FORMATS);
+  return format;
 }
 
 /** Whether a delta saved in `format` carries only the accounts changed since its base (else every account whole). */
 export function deltaCarriesChangedAccountsOnly(format: number): boolean {
-  return format >= SNAPSHOT_FORMAT;
+  return format >= CHANGED_ACCOUNTS_FORMAT;
 }
 
 /** The clock source a meta document of a readable format names; refuses a value this code does not know. */
@@ -100,14 +127,18 @@ export function clockSourceOf(meta: SnapshotMeta, what: string): SnapshotMeta['c
   throw new TypeError(`${what}: unknown clock source ${JSON.stringify(clockSource)}`);
 }
 
-/** A chunk's accounts and remembered ids, read by the chunk's own format. */
+/** A chunk's accounts, ids and piece of the filter, read by the chunk's own format. */
 export async function decodeChunk(chunk: SnapshotChunk, what: string): Promise<ChunkState> {
   const format = formatOf(chunk, what);
   const accounts = await unpack<ChunkState['accounts']>(chunk.accounts, format, what);
+  if (!SEEN_FORMATS.includes(format)) {
+    const ids = chunk.ids === undefined ? [] : await unpack<ChunkState['ids']>(chunk.ids, format, what);
+    return chunk.filter === undefined ? { accounts, ids } : { accounts, ids, filter: chunk.filter.buffer };
+  }
+  if (chunk.seen === undefined) throw new TypeError(`${what}: a format ${format} chunk without its remembered ids`);
   const seen = await unpack<[string, unknown][]>(chunk.seen, format, what);
-  // In place: a busy partition's chunk holds thousands of ids, and a takeover reads them all.
-  for (const entry of seen) entry[1] = rememberedFromSnapshot(entry[1], format);
-  return { accounts, seen: seen as ChunkState['seen'] };
+  // The decisions are in the ledger: what the state keeps of them is the id and when it was decided.
+  return { accounts, ids: seen.map(([key, value]) => [key, rememberedAt(rememberedFromSnapshot(value, format))]) };
 }
 
 /**
@@ -116,7 +147,7 @@ export async function decodeChunk(chunk: SnapshotChunk, what: string): Promise<C
  * object, which is packed here.
  */
 export function rememberedFromSnapshot(value: unknown, format: number): Remembered {
-  if (!READABLE_FORMATS.includes(format)) throw unknownFormat('a snapshot', format, READABLE_FORMATS);
+  if (!SEEN_FORMATS.includes(format)) throw unknownFormat('a snapshot of remembered decisions', format, SEEN_FORMATS);
   if (typeof value === 'string') return value;
   const unpacked = value as { outcome?: Outcome } | null;
   if (format === UNMARKED_FORMAT && unpacked?.outcome && typeof unpacked.outcome.decidedAt === 'number') {

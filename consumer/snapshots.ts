@@ -3,11 +3,11 @@
 //
 // Each snapshot is a collection of its own: `snapshot.p<partition>.o<offset>`
 // holds the whole state, `snapshot.p<partition>.o<offset>.b<base>` a delta
-// (the accounts changed, and the seen ids added or changed, since the snapshot
-// at offset <base>). A busy partition remembers far more ids than it has
-// accounts, and has far more accounts than a snapshot interval changes, so
-// deltas keep each save small; every MAX_DELTAS saves one is
-// whole again, so a load reads a short chain. The state at an offset is the
+// (the accounts changed, and the ids added to the partition's filter of the
+// window, since the snapshot at offset <base>). A busy partition's filter
+// outweighs what a snapshot interval adds to it, and it has far more accounts
+// than an interval changes, so deltas keep each save small; every MAX_DELTAS
+// saves one is whole again, so a load reads a short chain. The state at an offset is the
 // same whoever computed it, so a base is named by its offset alone: any
 // complete snapshot at that offset will do.
 //
@@ -34,10 +34,11 @@ import {
 } from './snapshot-format.js';
 import { layDelta, mergedSnapshot, startMerge, type MergedSnapshot } from './snapshot-merge.js';
 
-// A remembered id is a short packed string (common/remembered.ts) and an
-// account with its holds a few times that, so a chunk of this many entries
-// stays far below the 16 MB document limit before it is deflated.
+// An id is a short string and an account with its holds a few times that, so
+// a chunk of this many entries, and a piece of the filter this long, stay
+// below the 16 MB document limit together.
 const ENTRIES_PER_CHUNK = 10000;
+const FILTER_BYTES_PER_CHUNK = 8 * 1024 * 1024;
 const NAME = /^snapshot\.p(\d+)\.o(\d+)(?:\.b(\d+))?$/;
 /** Deltas in a row before a whole snapshot again: bounds the chain a load reads. */
 export const MAX_DELTAS = 15;
@@ -71,9 +72,9 @@ const WARMED = Symbol('warmed');
 type ChainLink = PartitionSnapshot | typeof WARMED;
 
 /** A chain (oldest first, maybe starting from the warmed state, which it extends in place) merged. */
-function merge(top: string, chain: ChainLink[], warm: Merged | undefined): Merged {
+function merge(top: string, chain: ChainLink[], warm: Merged | undefined, idWindowMs: number): Merged {
   const [bottom, ...over] = chain;
-  const m: Merged = bottom === WARMED ? warm! : { ...startMerge(bottom!), name: top };
+  const m: Merged = bottom === WARMED ? warm! : { ...startMerge(bottom!, idWindowMs), name: top };
   for (const delta of over as PartitionSnapshot[]) layDelta(m, delta);
   m.name = top;
   return m;
@@ -86,17 +87,22 @@ export class SnapshotStore {
   constructor(
     private readonly db: Db,
     private readonly keep: number,
+    /** The id window: what a snapshot saved without a filter (formats 1 to 3) sizes one for. */
+    private readonly idWindowMs: number,
   ) {}
 
   /** Saves `s`: a whole snapshot, or (with `base`) a delta over the snapshot at offset `base`. */
   async save(s: PartitionSnapshot, base?: number): Promise<void> {
     const collection = this.db.collection<SnapshotChunk | SnapshotMeta>(snapshotCollectionName(s.partition, s.offset, base));
-    const chunks = Math.max(1, Math.ceil(Math.max(s.accounts.length, s.seen.length) / ENTRIES_PER_CHUNK));
+    const filter = s.filter === undefined ? undefined : Buffer.from(s.filter, 'base64');
+    const entries = Math.max(s.accounts.length, s.ids.length);
+    const chunks = Math.max(1, Math.ceil(entries / ENTRIES_PER_CHUNK), Math.ceil((filter?.length ?? 0) / FILTER_BYTES_PER_CHUNK));
     const docs: SnapshotChunk[] = [];
     for (let i = 0; i < chunks; i++) {
       const from = i * ENTRIES_PER_CHUNK;
       const to = from + ENTRIES_PER_CHUNK;
-      docs.push(await encodeChunk(i, { accounts: s.accounts.slice(from, to), seen: s.seen.slice(from, to) }));
+      const piece = filter?.subarray(i * FILTER_BYTES_PER_CHUNK, (i + 1) * FILTER_BYTES_PER_CHUNK);
+      docs.push(await encodeChunk(i, { accounts: s.accounts.slice(from, to), ids: s.ids.slice(from, to), filter: piece }));
     }
     const meta = encodeMeta(s, chunks);
     try {
@@ -186,7 +192,7 @@ export class SnapshotStore {
     };
     for (const top of links) {
       const chain = await this.chain(top, links, readOnce, warm?.name);
-      if (chain) return merge(top.name, chain, warm);
+      if (chain) return merge(top.name, chain, warm, this.idWindowMs);
     }
     return undefined;
   }
@@ -220,13 +226,16 @@ export class SnapshotStore {
     const format = formatOf(meta, name);
     if (chunks.length !== meta.chunks) return undefined;
     const accounts: PartitionSnapshot['accounts'] = [];
-    const seen: PartitionSnapshot['seen'] = [];
+    const ids: PartitionSnapshot['ids'] = [];
+    const filter: Uint8Array[] = [];
     for (const c of chunks) {
       const state = await decodeChunk(c, `${name} chunk ${c._id}`);
       for (const a of state.accounts) accounts.push(a);
-      for (const e of state.seen) seen.push(e);
+      for (const e of state.ids) ids.push(e);
+      if (state.filter) filter.push(state.filter);
     }
-    const snapshot: PartitionSnapshot = { partition, offset: meta.offset, clock: meta.clock, accounts, seen };
+    const snapshot: PartitionSnapshot = { partition, offset: meta.offset, clock: meta.clock, accounts, ids };
+    if (filter.length > 0) snapshot.filter = Buffer.concat(filter).toString('base64');
     const clockSource = clockSourceOf(meta, name);
     if (clockSource !== undefined) snapshot.clockSource = clockSource;
     // A delta's meaning is its format's: a format 2 delta carries every account whole.

@@ -17,7 +17,9 @@ export interface ConsumerReading {
    * The same without the young generation (nodejs_heap_space_size_used_bytes of
    * the new spaces): what survived a scavenge. The young generation is mostly
    * garbage of the last batches and swings by tens of megabytes from one scrape
-   * to the next, which would drown a few bytes an id.
+   * to the next, which would drown a few bytes an id. With the memory V8 holds
+   * outside its heap for typed arrays (nodejs_external_memory_bytes), where the
+   * filter of the id window keeps its bits (consumer/id-filter.ts).
    */
   heapRetained: number;
   /** teller_consumer_ids_remembered summed over its partitions; null when it does not export the gauge. */
@@ -45,7 +47,7 @@ export function consumerReading(samples: Sample[]): ConsumerReading | undefined 
   const young = ['new', 'new_large_object'].reduce((n, space) => n + sumOf(samples, 'nodejs_heap_space_size_used_bytes', { space }), 0);
   return {
     heapUsed,
-    heapRetained: heapUsed - young,
+    heapRetained: heapUsed - young + sumOf(samples, 'nodejs_external_memory_bytes'),
     ids: has('teller_consumer_ids_remembered') ? sumOf(samples, 'teller_consumer_ids_remembered') : null,
     owned: sumOf(samples, 'teller_consumer_partitions_owned'),
     warm: sumOf(samples, 'teller_consumer_partitions_warm'),

@@ -82,7 +82,7 @@ async function republish(clients: RedriveClients, config: Config, messages: Mess
   const registry = clients.redis.pipeline();
   for (const m of messages) {
     const { id, accountId } = JSON.parse(String(m.value)) as { id: string; accountId: string };
-    registry.set(keys.txId(id), accountId, 'EX', config.idWindowSeconds, 'NX');
+    registry.set(keys.txId(id), accountId, 'EX', config.outcomeTtlSeconds, 'NX');
   }
   await registry.exec().catch(() => undefined);
   await clients.producer.send({ topic: config.topic, acks: -1, messages });

@@ -1,16 +1,21 @@
 // A batch handler's world without a stack: kafkajs's batch payload and every
-// component a batch writes to are in-memory fakes that record what the batch
-// did, in order; the owners and the ledger rules are the real ones.
+// component a batch reads from or writes to are in-memory fakes that record
+// what the batch did, in order (the ledger it looks ids up in holds what its
+// inserts put in once they finish); the owners and the ledger rules are the
+// real ones.
+import type { Filter } from 'mongodb';
 import { pino } from 'pino';
 import { encodeMessage } from '../../common/message.js';
 import type { AccountWrite } from '../../common/read-model.js';
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../../common/types.js';
 import type { DeadLetter, RawRecord } from '../../consumer/batch-decision.js';
+import type { LedgerFinder } from '../../consumer/id-lookup.js';
 import { BatchHandler, type BatchPayload } from '../../consumer/partition-batch.js';
 import { PartitionOwners } from '../../consumer/partition-owners.js';
 import type { PartitionSnapshot } from '../../consumer/partition.js';
 import type { ReadModelAnswer } from '../../consumer/read-model-knowledge.js';
 import type { ReadModelWriter } from '../../consumer/read-model-writer.js';
+import { MemoryLedger } from './memory-ledger.js';
 import { deposit } from './tx.js';
 
 export const TOPIC = 'teller.tx';
@@ -44,6 +49,11 @@ export class World {
   readModelAnswer: ReadModelAnswer | Error = 'whole';
   deadLetterFailures = 0;
   lateCancelFailures = 0;
+  /** The ledger as the database holds it: what inserts have put in. */
+  readonly db = new MemoryLedger();
+  /** Every query a batch's lookup made. */
+  readonly lookups: Filter<LedgerDoc>[] = [];
+  lookupFailures = 0;
   /** The owners' wall clock. */
   now = 1_000_000;
   backlog = 0;
@@ -70,8 +80,23 @@ export class World {
           write: (docs) =>
             new Promise<void>((resolve, reject) => {
               this.events.push(`write ${docs.length}`);
-              this.writes.push({ docs, done: { resolve, reject } });
+              // Once the insert is done, the database holds the documents.
+              const done = () => {
+                this.db.insert(docs);
+                resolve();
+              };
+              this.writes.push({ docs, done: { resolve: done, reject } });
             }),
+        },
+        ledger: {
+          find: ((query: Filter<LedgerDoc>) => {
+            this.lookups.push(query);
+            if (this.lookupFailures > 0) {
+              this.lookupFailures--;
+              return { toArray: async () => Promise.reject(new Error('database away')) };
+            }
+            return this.db.finder.find(query);
+          }) as unknown as LedgerFinder['find'],
         },
         readModel: readModel ?? {
           apply: async (_partition, accounts, _stored, announced) => {

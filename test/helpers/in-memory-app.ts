@@ -89,6 +89,10 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     async transaction(id: string) {
       return transactions.get(id) ?? null;
     },
+    async accountTransaction(accountId: string, id: string) {
+      const view = transactions.get(id);
+      return view?.accountId === accountId ? view : null;
+    },
   };
   const metrics = new ApiMetrics({
     replicaId: 'test',
@@ -104,8 +108,9 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     replicaId: 'test',
     partitions: () => 4,
     decisionTimeoutMs: 30,
-    idWindowSeconds: 60,
+    idWindowSeconds: 7200,
     requestTtlSeconds: 3600,
+    registrySeconds: 600,
     holdLimit: HOLD_LIMIT,
     onResult: (tx, result) => metrics.result(tx, result),
   });

@@ -158,6 +158,7 @@ export class LedgerModel {
         if (!d) fail('a new id without a document', offset, out);
         if (d._id !== `${this.partition}:${offset}` || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
         if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
+        if (d.decidedAt !== clock || d.expiresInSeconds !== msg.expiresInSeconds) fail('decidedAt, expiresInSeconds (what a lookup reads back)', offset, d);
         // The client's claimed time is copied as it came, and nothing else reads it.
         if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
@@ -173,11 +174,7 @@ export class LedgerModel {
       }
     }
 
-    deepStrictEqual(
-      step.changed.map((o) => [o.id, o.status]),
-      changed,
-      `offset ${offset}: remembered outcomes changed`,
-    );
+    deepStrictEqual(step.changed.map((o) => [o.id, o.status]), changed, `offset ${offset}: remembered outcomes changed`);
     // An account comes into being when a document leaves it other than empty, and stays.
     const docAccounts = new Set<string>();
     for (const d of step.docs) {

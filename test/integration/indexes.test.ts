@@ -1,11 +1,13 @@
 // The ledger's indexes on the database the stack runs, and the plans that use
-// them: a lookup by _id and a statement search an index instead of scanning
-// the ledger. FerretDB's explain gives SQLite's own query plan, one line a step
+// them: a lookup by _id, a statement, and the lookups of a remembered id (its
+// decisions by id, a request's cancels and lapses by requestId) search an
+// index instead of scanning the ledger. FerretDB's explain gives SQLite's own query plan, one line a step
 // ("id=3 parent=0 notused=0 detail=SEARCH <table> USING INDEX <table>_<index>
 // (<expr>=?)"); without the patch in scripts/ferretdb/patches both read as
 // "detail=SCAN <table>". MongoDB's gives its winning plan.
 import t from 'tap';
 import { MongoClient, type Document } from 'mongodb';
+import { decisionQueries, statusQueries } from '../../consumer/id-lookup.js';
 import { collections, ensureIndexes, isFerretDb } from '../../consumer/mongo.js';
 import { config, readStack } from '../helpers/stack.js';
 
@@ -26,10 +28,12 @@ function scansCollection(explained: Document): boolean {
   return JSON.stringify(explained.queryPlanner?.winningPlan ?? {}).includes('COLLSCAN');
 }
 
-t.test('the ledger has its _id index and the statement index', async (t) => {
+t.test('the ledger has its _id index, the statement index and the indexes of id lookups', async (t) => {
   const names = (await collections(db).transactions.indexes()).map((i) => i.name);
   t.ok(names.includes('_id_'), 'the _id index');
   t.ok(names.includes('account_offset'), 'the statement index, on MongoDB and on FerretDB');
+  t.ok(names.includes('id'), 'the index of ids');
+  t.ok(names.includes('request_id'), 'the index of request ids');
 });
 
 t.test('a lookup by _id searches the _id index', async (t) => {
@@ -58,3 +62,27 @@ t.test("a statement searches the statement index for the account's entries", asy
   );
   t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
 });
+
+/** The queries of consumer/id-lookup.ts and of the api's lookup by id, and the index each must search. */
+const lookups: [string, Document, string][] = [
+  ["an id's decisions (a repeat's first outcome, GET /v1/transactions/:id)", decisionQueries(['acc-indexes-test/tx-indexes-test'])[0]!, 'id'],
+  ["a request's cancels and lapses", statusQueries(['tx-indexes-test'])[0]!, 'request_id'],
+];
+
+for (const [what, query, index] of lookups) {
+  t.test(`${what} searches its index`, async (t) => {
+    const explained = await collections(db).transactions.find(query).explain();
+    if (!ferretDb) {
+      t.notOk(scansCollection(explained), 'MongoDB: no collection scan');
+      t.match(JSON.stringify(explained.queryPlanner?.winningPlan), new RegExp(`"indexName":"${index}"`), `MongoDB: the ${index} index`);
+      return;
+    }
+    const steps = sqliteSteps(explained);
+    t.ok(
+      steps.some((s) => new RegExp(`detail=SEARCH \\S+ USING INDEX \\S+_${index} \\(<expr>=\\?\\)`).test(s)),
+      `FerretDB: SEARCH using the ${index} index`,
+      { steps },
+    );
+    t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
+  });
+}

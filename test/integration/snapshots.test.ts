@@ -5,7 +5,9 @@
 // member standing by keeps the chain merged and reads only what is newer.
 import t from 'tap';
 import { MongoClient } from 'mongodb';
+import { ledgerId } from '../../consumer/ledger.js';
 import { PartitionLedger } from '../../consumer/partition.js';
+import { remember } from '../../common/remembered.js';
 import { SnapshotStore, snapshotCollectionName } from '../../consumer/snapshots.js';
 import type { TxMessage } from '../../common/types.js';
 import { cancel, deposit, request } from '../helpers/tx.js';
@@ -23,7 +25,7 @@ const names = async (partition: number) =>
   (await db.listCollections({}, { nameOnly: true }).toArray()).map((c) => c.name).filter((n) => n.startsWith(`snapshot.p${partition}.`)).sort();
 
 t.test('deltas over a whole snapshot load as the whole state', async (t) => {
-  const store = new SnapshotStore(db, 2);
+  const store = new SnapshotStore(db, 2, DAY);
   const p = new PartitionLedger(1, DAY);
   let offset = 0;
   const step = (msgs: TxMessage[]) => msgs.forEach((m) => p.apply(m, offset++));
@@ -32,7 +34,7 @@ t.test('deltas over a whole snapshot load as the whole state', async (t) => {
   const whole = offset;
   step([deposit('d3', 'c', 7, { receivedAt: 1_003 }), request('r2', 'b', 9, { receivedAt: 1_004 })]);
   const delta1 = p.takeSnapshot(offset, false);
-  t.same(delta1.seen.map(([k]) => k), ['c/d3', 'b/r2'], 'a delta carries only the ids seen since');
+  t.same(delta1.ids, [['c/d3', 1_003], ['b/r2', 1_004]], 'a delta carries only the ids added since, with their times');
   await store.save(delta1, whole);
   const first = offset;
   step([deposit('d4', 'a', 1, { receivedAt: 1_005 })]);
@@ -46,7 +48,7 @@ t.test('deltas over a whole snapshot load as the whole state', async (t) => {
 });
 
 t.test('a chain with a missing or incomplete link is skipped for an older complete one', async (t) => {
-  const store = new SnapshotStore(db, 5);
+  const store = new SnapshotStore(db, 5, DAY);
   const p = new PartitionLedger(2, DAY);
   p.apply(deposit('d1', 'a', 100, { receivedAt: 1_000 }), 0);
   await store.save(p.takeSnapshot(1, true));
@@ -64,7 +66,7 @@ t.test('a chain with a missing or incomplete link is skipped for an older comple
 });
 
 t.test('pruning drops snapshots no kept chain needs', async (t) => {
-  const store = new SnapshotStore(db, 1);
+  const store = new SnapshotStore(db, 1, DAY);
   const p = new PartitionLedger(3, DAY);
   let offset = 0;
   p.apply(deposit('d0', 'a', 1, { receivedAt: 1_000 }), offset++);
@@ -77,32 +79,34 @@ t.test('pruning drops snapshots no kept chain needs', async (t) => {
   t.same(await names(3), [snapshotCollectionName(3, offset)], 'a new whole snapshot with keep 1 needs nothing older');
   const loaded = await store.load(3);
   t.equal(loaded?.deltas, 0);
-  t.equal(loaded?.seen.length, 3, 'the whole snapshot holds every id');
+  t.equal(loaded?.filter, p.snapshot(offset).filter, 'the whole snapshot holds the filter of every id');
 });
 
-t.test('chunks are stored deflated, and chunks of plain JSON text still load', async (t) => {
-  const store = new SnapshotStore(db, 5);
+t.test('chunks are stored deflated, the filter as bytes, and chunks of plain JSON text still load', async (t) => {
+  const store = new SnapshotStore(db, 5, DAY);
   const p = new PartitionLedger(4, DAY);
   for (let i = 0; i < 200; i++) p.apply(deposit(`d${i}`, `acct-${i % 7}`, 10 + i, { receivedAt: 1_000 + i }), i);
   const snapshot = p.snapshot(200);
   await store.save(snapshot);
   const [chunk] = await db.collection(snapshotCollectionName(4, 200)).find({ _id: 0 as never }).toArray();
-  t.type(chunk?.seen, 'Binary', 'the ids are a binary field');
-  t.ok(chunk!.seen.length() < JSON.stringify(snapshot.seen).length / 3, `deflated to ${chunk!.seen.length()} of ${JSON.stringify(snapshot.seen).length} bytes`);
+  t.type(chunk?.accounts, 'Binary', 'the accounts are a binary field');
+  t.ok(chunk!.accounts.length() < JSON.stringify(snapshot.accounts).length / 3, `deflated to ${chunk!.accounts.length()} of ${JSON.stringify(snapshot.accounts).length} bytes`);
+  t.equal(chunk?.filter?.length(), Buffer.from(snapshot.filter!, 'base64').length, 'the filter, byte for byte');
   t.strictSame(JSON.parse(JSON.stringify(await store.load(4))), JSON.parse(JSON.stringify({ ...snapshot, deltas: 0 })), 'loads as saved');
 
-  // A snapshot written before chunks were deflated: the same state as JSON text, at a newer offset.
+  // A snapshot written before chunks were deflated, when they held each id's decision: at a newer offset.
+  const seen = [...p.outcomes()].map((o) => [ledgerId(o.accountId, o.id), remember(o)]);
   const older = db.collection(snapshotCollectionName(4, 300));
-  await older.insertOne({ _id: 0 as never, accounts: JSON.stringify(snapshot.accounts), seen: JSON.stringify(snapshot.seen) });
+  await older.insertOne({ _id: 0 as never, accounts: JSON.stringify(snapshot.accounts), seen: JSON.stringify(seen) });
   await older.insertOne({ _id: 'meta' as never, partition: 4, offset: 300, clock: snapshot.clock, chunks: 1 });
   const loaded = await store.load(4);
   t.equal(loaded?.offset, 300, 'the plain-text snapshot is the newest');
-  t.strictSame(loaded?.seen, JSON.parse(JSON.stringify(snapshot.seen)), 'its ids load');
+  t.equal(loaded?.filter, snapshot.filter, 'its ids load into the same filter');
   t.strictSame(loaded?.accounts, JSON.parse(JSON.stringify(snapshot.accounts)), 'its accounts load');
 });
 
 t.test('a member standing by keeps the chain warm: its takeover reads only newer snapshots and gets the same state', async (t) => {
-  const store = new SnapshotStore(db, 50);
+  const store = new SnapshotStore(db, 50, DAY);
   const p = new PartitionLedger(5, DAY);
   let offset = 0;
   const step = (msgs: TxMessage[]) => msgs.forEach((m) => p.apply(m, offset++));
@@ -113,16 +117,16 @@ t.test('a member standing by keeps the chain warm: its takeover reads only newer
   await store.save(p.takeSnapshot(offset, false), whole);
   let base = offset;
 
-  const owner = new SnapshotStore(db, 50);
+  const owner = new SnapshotStore(db, 50, DAY);
   owner.assigned([0, 5]);
   await owner.warm(5);
   t.same(owner.warmPartitions, [], 'a member owning partitions keeps nothing warm');
 
-  const standby = new SnapshotStore(db, 50);
+  const standby = new SnapshotStore(db, 50, DAY);
   standby.assigned([]);
   await standby.warm(5);
   t.same(standby.warmPartitions, [5], 'a member standing by keeps the partition warm');
-  // A remembered outcome changed after the warm-up (r1 cancelled): it keeps its place in the ids' order.
+  // More ids after the warm-up, and a request cancelled: the standby lays them into the filter it holds.
   step([deposit('d3', 'c', 7, { receivedAt: 1_003 }), cancel('c1', 'a', 'r1', { receivedAt: 1_004 })]);
   await store.save(p.takeSnapshot(offset, false), base);
   base = offset;
@@ -132,13 +136,13 @@ t.test('a member standing by keeps the chain warm: its takeover reads only newer
 
   // What the standby read already is gone: only the newest delta is left to read.
   for (const name of await names(5)) if (name !== snapshotCollectionName(5, offset, base)) await db.collection(name).drop();
-  t.equal(await new SnapshotStore(db, 50).load(5), undefined, 'a cold reader finds no complete chain now');
+  t.equal(await new SnapshotStore(db, 50, DAY).load(5), undefined, 'a cold reader finds no complete chain now');
 
   standby.assigned([5]);
   const loaded = await standby.load(5);
   t.equal(loaded?.offset, offset, 'the warm state plus the newest delta reach the newest offset');
   t.equal(loaded?.deltas, 3, 'three deltas over the whole snapshot, as a cold load would count');
   const { deltas: _deltas, ...snapshot } = loaded!;
-  t.strictSame(JSON.parse(JSON.stringify(snapshot)), JSON.parse(JSON.stringify(p.snapshot(offset))), 'the whole state at the newest offset, ids in order');
+  t.strictSame(JSON.parse(JSON.stringify(snapshot)), JSON.parse(JSON.stringify(p.snapshot(offset))), 'the whole state at the newest offset, the live filter with it');
   t.same(standby.warmPartitions, [], 'the warm copy is spent once loaded');
 });

@@ -68,8 +68,9 @@ async function build(t: Test) {
     replicaId: 'test',
     partitions: () => 4,
     decisionTimeoutMs: 30,
-    idWindowSeconds: 60,
+    idWindowSeconds: 7200,
     requestTtlSeconds: 3600,
+    registrySeconds: 600,
     holdLimit: 1000,
   });
   // The transaction by id reads the registry as the real read model does: registered, no outcome, pending.
@@ -79,6 +80,7 @@ async function build(t: Test) {
       const accountId = registry.values.get(keys.txId(id));
       return accountId === undefined ? null : { accountId };
     },
+    accountTransaction: async (accountId: string, id: string) => (registry.values.get(keys.txId(id)) === accountId ? { accountId } : null),
   };
   const statements = new Statements(slowLedger(100), { queueLimit: 0, deadlineMs: 5_000 });
   const probe = { current: { ready: true, checks: {} } };

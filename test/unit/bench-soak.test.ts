@@ -61,6 +61,8 @@ t.test("a consumer's reading: heap, heap without the young generation, ids over 
   t.same(consumerReading(parsePrometheus(METRICS)), { heapUsed: 300_000_000, heapRetained: 259_000_000, ids: 3500, owned: 2, warm: 0 });
   const standby = parsePrometheus('nodejs_heap_size_used_bytes 1000\nteller_consumer_partitions_owned 0\nteller_consumer_partitions_warm 6\n');
   t.same(consumerReading(standby), { heapUsed: 1000, heapRetained: 1000, ids: null, owned: 0, warm: 6 }, 'no gauge: null, not 0');
+  const withFilter = parsePrometheus('nodejs_heap_size_used_bytes 1000\nnodejs_external_memory_bytes 500\n');
+  t.equal(consumerReading(withFilter)?.heapRetained, 1500, 'memory held outside the heap for typed arrays (the id filter) counts');
   t.equal(consumerReading(parsePrometheus('teller_consumer_partitions_owned 1\n')), undefined, 'no default metrics: no reading');
   t.equal(usedMemoryOf('# Memory\r\nused_memory:1048576\r\nused_memory_human:1.00M\r\nused_memory_rss:2000000\r\n'), 1048576);
   t.equal(usedMemoryOf('# Memory\r\n'), null);

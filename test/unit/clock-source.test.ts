@@ -6,9 +6,10 @@
 import t from 'tap';
 import { encodeMessage } from '../../common/message.js';
 import type { ClockMessage, LogMessage } from '../../common/types.js';
-import { decideBatch, recordTimestamp, type RawRecord } from '../../consumer/batch-decision.js';
+import { decideBatch, lookupsOf, parseRecords, recordTimestamp, type RawRecord } from '../../consumer/batch-decision.js';
 import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
 import { deposit, request, tick } from '../helpers/tx.js';
+import { MemoryLedger } from '../helpers/memory-ledger.js';
 
 const DAY = 86_400_000;
 /** A replica whose clock jumped a year ahead. */
@@ -115,10 +116,11 @@ t.test("the batch path passes each record's timestamp (kafkajs gives a string of
     return r;
   };
   const p = new PartitionLedger(3, DAY);
-  const decision = decideBatch(p, [
+  const batch = parseRecords([
     record(0, marker(), '1700000000000'),
     record(1, deposit('d', 'acc', 5, { receivedAt: YEAR_AHEAD, replyTo: 'api-1', callId: 'c.1' }), '1700000000123'),
   ]);
+  const decision = decideBatch(p, batch, 0, new MemoryLedger().lookUp(3, lookupsOf(p, batch)));
   t.equal(p.clock, 1_700_000_000_123, "the deposit's append time is the clock");
   t.equal(decision.announced.length, 1, 'the deposit is announced; the marker is not');
   t.equal(decision.deadLetters.length, 0, 'nothing dead-lettered: a marker is a valid message');
@@ -126,5 +128,22 @@ t.test("the batch path passes each record's timestamp (kafkajs gives a string of
     ['12', '-1', undefined, '', 'x', '1.5', '99999999999999999'].map((timestamp) => recordTimestamp({ timestamp })),
     [12, -1, undefined, undefined, undefined, undefined, undefined],
     'strings of integers read as numbers; none, or one that is no integer, as none',
+  );
+});
+
+t.test('the ids a batch looks up are those of the clock it reaches, by the source its clock markers set', async (t) => {
+  const db = new MemoryLedger();
+  const p = new PartitionLedger(0, DAY);
+  db.apply(p, deposit('d', 'acc', 100), 0, 1_000);
+  db.apply(p, request('r', 'acc', 30, { expiresAt: 6_000 }), 1, 1_000);
+  // Both documents are in the ledger: memory lets go of the request's decision.
+  p.durableBefore(2);
+  // One batch: a marker, then a tick the broker stamped past the hold's lapse while the replicas' clocks are not.
+  const steps = db.decide(p, [marker(), tick(1_500)], 2, [1_500, 7_000]);
+  t.equal(p.clock, 7_000);
+  t.same(
+    steps[1]!.changed.map((o) => [o.id, o.status]),
+    [['r', 'expired']],
+    'the lapsing request was read back from the ledger, and its repeats now answer expired',
   );
 });

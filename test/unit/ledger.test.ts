@@ -73,6 +73,7 @@ t.test('deposit', async (t) => {
       partition: 3,
       offset: 42,
       receivedAt: 4_000,
+      decidedAt: 5_000,
     });
   });
   t.test('adds to a balance, keeps holds and reserved', async (t) => {
@@ -357,12 +358,20 @@ t.test("the client's claimed time lands on the document as it came, and decides 
   t.notOk('clientTimestamp' in plain.doc, 'no claim, no field');
 });
 
-t.test("a request's outcome keeps the time to live its message carried, to compare repeats with", async (t) => {
+t.test("a request's outcome and document keep the time to live its message carried, to compare repeats with", async (t) => {
   const rich = account(100);
   t.equal(decide(rich, request('r', 'acc', 10, { expiresInSeconds: 60 }), pos).outcome.expiresInSeconds, 60, 'approved');
   t.equal(decide(rich, request('r', 'acc', 1_000, { expiresInSeconds: 60 }), pos).outcome.expiresInSeconds, 60, 'denied');
   t.equal(decide(rich, request('r', 'acc', 10), pos).outcome.expiresInSeconds, undefined, 'none carried');
-  t.notOk('expiresInSeconds' in decide(rich, request('r', 'acc', 10, { expiresInSeconds: 60 }), pos).doc, 'the ledger document does not carry it');
+  // The ledger is where a repeat's first outcome is read back from once memory lets it go.
+  t.equal(decide(rich, request('r', 'acc', 10, { expiresInSeconds: 60 }), pos).doc.expiresInSeconds, 60, 'the ledger document carries it');
+  t.notOk('expiresInSeconds' in decide(rich, request('r', 'acc', 10), pos).doc, 'none carried, no field');
+});
+
+t.test('a decision document records the log clock it was decided at, beside the api\'s receivedAt', async (t) => {
+  const d = decide(account(100), deposit('d', 'acc', 10, { receivedAt: 1_000 }), { ...pos, clock: 9_000 });
+  t.equal(d.doc.decidedAt, 9_000, 'the clock');
+  t.equal(d.doc.receivedAt, 1_000, 'the api\'s time, unchanged');
 });
 
 t.test('purity: inputs are never mutated, equal inputs give equal results', async (t) => {

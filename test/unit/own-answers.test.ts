@@ -100,3 +100,32 @@ t.test('the compatibility timestamp: RFC 3339 or epoch ms, kept as the client cl
   ]);
   t.notOk('clientTimestamp' in log.sent[2]!, 'no timestamp, no claim');
 });
+
+t.test('a withdrawal request whose hold would outlive its id is refused, and nothing is sent', async (t) => {
+  const { app, log } = await build(t);
+  const url = '/v1/accounts/acct-1/withdrawal-requests';
+  const longer = await app.inject({ method: 'POST', url, payload: { id: 'r-long', amount: 10, expiresInSeconds: 7201 } });
+  t.equal(longer.statusCode, 400);
+  t.match(longer.headers['content-type'], PROBLEM);
+  t.match(longer.json(), { type: 'urn:teller:problem:hold-outlives-id', status: 400, maxExpiresInSeconds: 7200 });
+  t.same(log.sent, [], 'nothing in the log');
+  const window = await app.inject({ method: 'POST', url, payload: { id: 'r-window', amount: 10, expiresInSeconds: 7200 } });
+  t.not(window.statusCode, 400, 'as long as the id window: taken');
+  t.match(log.sent, [{ id: 'r-window', expiresInSeconds: 7200 }]);
+});
+
+t.test('a transaction by account and id: its decision, pending, or 404 on another account', async (t) => {
+  const { app, log, transactions } = await build(t);
+  await app.inject({ method: 'POST', url: '/v1/accounts/acct-1/deposits', payload: { id: 'd1', amount: 100 } });
+  transactions.set('d1', { accountId: 'acct-1', outcome: applied(log.sent[0]!) });
+  const decided = await app.inject({ method: 'GET', url: '/v1/accounts/acct-1/transactions/d1' });
+  t.equal(decided.statusCode, 200);
+  t.match(decided.json(), { id: 'd1', accountId: 'acct-1', status: 'applied', amount: 100 });
+  const other = await app.inject({ method: 'GET', url: '/v1/accounts/acct-2/transactions/d1' });
+  t.equal(other.statusCode, 404);
+  t.match(other.json(), { type: 'urn:teller:problem:transaction-not-found' });
+  transactions.set('d2', { accountId: 'acct-1' });
+  t.match((await app.inject({ method: 'GET', url: '/v1/accounts/acct-1/transactions/d2' })).json(), { id: 'd2', status: 'pending' });
+  const statement = await app.inject({ method: 'GET', url: '/v1/accounts/acct-1/transactions' });
+  t.match(statement.json(), { type: 'urn:teller:problem:account-not-found' }, "the statement is still its own route (an account the read model does not know)");
+});

@@ -9,6 +9,7 @@ import t from 'tap';
 import type { LedgerDoc } from '../../common/types.js';
 import { MAX_BACKLOG } from '../../consumer/partition-batch.js';
 import { decideAndInsert, deposits, payload, record, settle, World } from '../helpers/batch-world.js';
+import { deposit } from '../helpers/tx.js';
 
 const offsetsOf = (docs: LedgerDoc[]) => docs.map((doc) => doc.offset);
 
@@ -220,4 +221,37 @@ t.test('far ahead of the database, a batch waits for its own insert', async (t) 
   world.writes[0]!.done.resolve();
   await handled;
   t.ok(done);
+});
+
+t.test('a repeat whose decision memory let go of is read back from the ledger before the batch is decided', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await decideAndInsert(world, handler, 2, deposits(0, 0));
+  t.same(world.lookups, [], 'a new id needs no lookup');
+  await decideAndInsert(world, handler, 2, [record(1, deposit('d0', 'acc', 10))]);
+  t.same(world.lookups, [{ id: 'd0' }], 'the id the filter holds, looked up once');
+  t.same(world.writes[1]?.docs, [], 'a repeat writes nothing');
+  t.equal((await world.owner(2)).ledger.account('acc')?.balance, 10, 'and changes nothing: the first decision was found');
+});
+
+t.test('a decision whose insert is not done yet answers repeats from memory', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await handler.handle(payload(2, deposits(0, 0)).batch);
+  await handler.handle(payload(2, [record(1, deposit('d0', 'acc', 10))]).batch);
+  t.same(world.lookups, [], 'nothing read');
+  t.equal((await world.owner(2)).ledger.account('acc')?.balance, 10, 'a replay');
+});
+
+t.test('a lookup that fails is tried again, and the batch decided once it answers', async (t) => {
+  const world = new World();
+  const handler = world.handler();
+  world.owners.assign([2]);
+  await decideAndInsert(world, handler, 2, deposits(0, 0));
+  world.lookupFailures = 1;
+  await decideAndInsert(world, handler, 2, [record(1, deposit('d0', 'acc', 10))]);
+  t.same(world.lookups, [{ id: 'd0' }, { id: 'd0' }], 'asked twice');
+  t.equal((await world.owner(2)).ledger.account('acc')?.balance, 10, 'a replay');
 });

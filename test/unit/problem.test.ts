@@ -33,6 +33,7 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_ID_REQUIRED, 400, 'id-required'],
     [catalogue.TELLER_ERR_ID_MISMATCH, 400, 'id-mismatch'],
     [catalogue.TELLER_ERR_INVALID_CURSOR, 400, 'invalid-cursor'],
+    [catalogue.TELLER_ERR_HOLD_OUTLIVES_ID, 400, 'hold-outlives-id'],
     [catalogue.TELLER_ERR_AUTH_MISSING, 401, 'unauthorized'],
     [catalogue.TELLER_ERR_AUTH_INVALID, 401, 'unauthorized'],
     [catalogue.TELLER_ERR_FORBIDDEN, 403, 'forbidden'],

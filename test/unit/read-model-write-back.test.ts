@@ -81,9 +81,12 @@ t.test('a batch that finds Redis behind what the owner wrote withdraws the ready
   t.notOk(redis.ready.has(0), 'the next batch withdraws the ready marker: reads of the partition wait');
   t.equal(redis.balance('acc'), 10);
 
+  // Lost too: the outcome of the last batch, whose decision memory still holds.
+  redis.outcomes.delete('other/d2');
   await upkeep.round();
   t.equal(redis.balance('acc'), 20, 'written back');
-  t.ok(redis.outcomes.has('acc/d1'));
+  t.ok(redis.outcomes.has('other/d2'), 'with the outcomes memory holds');
+  t.notOk(redis.outcomes.has('acc/d1'), 'not one memory let go of: the ledger holds it, and answers for it (api/readmodel.ts)');
   t.ok(redis.ready.has(0), 'the ready marker set again');
   t.equal(redis.written.get(0), 2);
 });

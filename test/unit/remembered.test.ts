@@ -1,6 +1,7 @@
-// Remembered decisions: every outcome a partition keeps packs and comes back
+// Remembered decisions: every outcome a partition holds packs and comes back
 // equal, the window reads its time from the packed form, and snapshots saved
-// before decisions were packed still restore.
+// before decisions were packed still restore (their ids into the filter, their
+// decisions read back from the ledger).
 import t from 'tap';
 import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
 import { recall, remember, rememberedAt } from '../../common/remembered.js';
@@ -8,6 +9,7 @@ import { decodeStoredOutcome } from '../../common/read-model.js';
 import { decodeChunk, rememberedFromSnapshot, UNMARKED_FORMAT } from '../../consumer/snapshot-format.js';
 import { ledgerId, splitLedgerId } from '../../consumer/ledger.js';
 import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
+import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
 
 const STATUSES: TxStatus[] = ['applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict'];
@@ -67,7 +69,9 @@ t.test('a snapshot saved before decisions were packed restores the same state', 
   const DAY = 86_400_000;
   const p = new PartitionLedger(0, DAY);
   const msgs = [deposit('d', 'acc', 100), request('r', 'acc', 60), withdraw('w', 'acc', 60, { requestId: 'r' }), request('big', 'acc', 1_000)];
-  msgs.forEach((m, i) => p.apply(m, i));
+  // The decisions are in the ledger: that is where a restored partition reads them back.
+  const ledger = new MemoryLedger();
+  msgs.forEach((m, i) => ledger.insert(p.apply(m, i).docs));
   const current = p.snapshot(msgs.length);
   // The earlier shape: {fp, outcome, at} per id, in a chunk of JSON text without a format (format 1).
   const legacyChunk = {
@@ -75,11 +79,12 @@ t.test('a snapshot saved before decisions were packed restores the same state', 
     accounts: JSON.stringify(current.accounts),
     seen: JSON.stringify([...p.outcomes()].map((o) => [ledgerId(o.accountId, o.id), { fp: 'ignored', outcome: o, at: o.decidedAt }])),
   };
-  const legacy: PartitionSnapshot = { ...current, ...(await decodeChunk(legacyChunk, 'a format 1 chunk')) };
+  const { accounts, ids } = await decodeChunk(legacyChunk, 'a format 1 chunk');
+  const legacy: PartitionSnapshot = { partition: 0, offset: msgs.length, clock: current.clock, accounts, ids };
   const restored = PartitionLedger.restore(legacy, DAY);
-  t.strictSame(restored.snapshot(msgs.length), current, 'the same state as the live partition');
-  t.match(restored.apply(request('big', 'acc', 1_000), 9).outcome, { status: 'denied', reason: 'insufficient_funds', replayed: true }, 'a repeat gets the first outcome');
-  t.equal(restored.apply(request('big', 'acc', 5), 10).outcome?.status, 'conflict', 'another body under the same id is a conflict');
+  t.strictSame(restored.snapshot(msgs.length), current, 'the same state as the live partition, its ids in the same filter');
+  t.match(ledger.apply(restored, request('big', 'acc', 1_000), 9).outcome, { status: 'denied', reason: 'insufficient_funds', replayed: true }, 'a repeat gets the first outcome');
+  t.equal(ledger.apply(restored, request('big', 'acc', 5), 10).outcome?.status, 'conflict', 'another body under the same id is a conflict');
 });
 
 t.test('an outcome read back from Redis: packed, or JSON written before outcomes were packed', async (t) => {

@@ -12,7 +12,7 @@ import { withdrawalRoutes } from './withdrawals.js';
 
 export interface V1Options {
   submitter: TransactionSubmitter;
-  readModel: Pick<ReadModel, 'account' | 'transaction'>;
+  readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction'>;
   statements: Pick<Statements, 'page'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }

@@ -1,0 +1,40 @@
+// A transaction by id from the ledger (MongoDB `transactions`), the system of
+// record: what `GET /v1/transactions/:id` answers once Redis no longer holds
+// the id's outcome (it keeps outcomes for OUTCOME_TTL_SECONDS only). Read by
+// the `{id: 1}` index, then, for an approved withdrawal request, its cancels
+// and lapses by `{requestId: 1}`; the outcome is read back from the documents
+// as the partition owner reads it for a repeat (common/ledger-outcome.ts).
+import type { Collection } from 'mongodb';
+import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
+import type { LedgerDoc, Outcome } from '../common/types.js';
+
+export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
+
+/** How long one lookup may take on the server, so a slow database cannot hold a call past NGINX's timeout. */
+const LOOKUP_MAX_MS = 5_000;
+
+/**
+ * The newest decision of `id` (on `accountId` when given), with the status a
+ * later cancel or lapse gave it; null when the ledger has none. Ids are per
+ * account: once the registry of ids across accounts has let an id go, another
+ * account may use it, and without an account this answers the newest decision
+ * of any account.
+ */
+export async function ledgerTransaction(ledger: LedgerReader, id: string, accountId?: string): Promise<Outcome | null> {
+  const docs = await ledger.find({ id }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
+  let newest: (LedgerDoc & { type: Exclude<LedgerDoc['type'], 'expire'> }) | undefined;
+  for (const doc of docs) {
+    if (!isDecision(doc) || (accountId !== undefined && doc.accountId !== accountId)) continue;
+    if (!newest || later(doc, newest)) newest = doc;
+  }
+  if (!newest) return null;
+  if (newest.type !== 'withdraw_request' || newest.status !== 'approved') return withLaterStatus(newest, []);
+  const changes = await ledger.find({ requestId: id, type: { $in: [...STATUS_CHANGE_TYPES] } }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
+  return withLaterStatus(newest, changes);
+}
+
+/** Decided later by the log clock; within one partition, the later offset. */
+function later(a: LedgerDoc, b: LedgerDoc): boolean {
+  if (a.partition === b.partition) return a.offset > b.offset;
+  return decidedAtOf(a) > decidedAtOf(b);
+}

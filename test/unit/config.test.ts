@@ -1,0 +1,33 @@
+// Settings that bound each other (common/config.ts): a hold must not outlive
+// its id, and Redis keeps an id no longer than the ledger remembers it; unset,
+// such a setting follows a shorter id window rather than refuse it.
+import t from 'tap';
+import { ConfigError, readConfig } from '../../common/config.js';
+
+t.test('the defaults', async (t) => {
+  const config = readConfig({});
+  t.equal(config.idWindowSeconds, 7 * 24 * 3600);
+  t.equal(config.requestTtlSeconds, 7 * 24 * 3600, 'a hold lives as long as its id, at most');
+  t.equal(config.outcomeTtlSeconds, 600, 'Redis keeps an outcome ten minutes');
+});
+
+t.test('a hold longer than the id window is refused at start, naming both settings', async (t) => {
+  t.throws(() => readConfig({ ID_WINDOW_SECONDS: '3600', REQUEST_TTL_SECONDS: '3601' }), ConfigError);
+  try {
+    readConfig({ ID_WINDOW_SECONDS: '3600', REQUEST_TTL_SECONDS: '3601' });
+  } catch (err) {
+    t.match((err as ConfigError).problems, [/REQUEST_TTL_SECONDS=3601 is longer than ID_WINDOW_SECONDS=3600/]);
+  }
+  t.equal(readConfig({ ID_WINDOW_SECONDS: '3600', REQUEST_TTL_SECONDS: '3600' }).requestTtlSeconds, 3600, 'as long as the window: taken');
+});
+
+t.test('an outcome kept in Redis longer than the id window is refused', async (t) => {
+  t.throws(() => readConfig({ ID_WINDOW_SECONDS: '120', OUTCOME_TTL_SECONDS: '121' }), /OUTCOME_TTL_SECONDS=121 is longer than ID_WINDOW_SECONDS=120/);
+  t.throws(() => readConfig({ OUTCOME_TTL_SECONDS: '5' }), /OUTCOME_TTL_SECONDS/, 'below its minimum');
+});
+
+t.test('unset, the time to live of holds and of outcomes follow a shorter window', async (t) => {
+  const config = readConfig({ ID_WINDOW_SECONDS: '300' });
+  t.equal(config.requestTtlSeconds, 300);
+  t.equal(config.outcomeTtlSeconds, 300);
+});
