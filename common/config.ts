@@ -73,8 +73,9 @@ export function readConfig(env: Source = process.env) {
     topic: r.str('KAFKA_TOPIC', 'teller.transactions', TOPIC),
     dlqTopic: r.str('KAFKA_DLQ_TOPIC', 'teller.transactions.dlq', TOPIC),
     // Each partition's batch costs its own fetch entry, Redis call and decision: on a small machine,
-    // where one consumer applies them all, six give fuller batches than twelve (contract flow: 33-35%
-    // of the ceiling against 26-28%). It also caps the members that can apply a share at six.
+    // where one consumer applies them all, six give fuller batches than twelve (compare
+    // `npm run bench -- --phases contract` with KAFKA_PARTITIONS=12 on empty data). It also caps
+    // the members that can apply a share at six.
     partitions: r.int('KAFKA_PARTITIONS', 6, 1, 1024),
     groupId: r.str('KAFKA_GROUP', 'teller-ledger', TOPIC),
     // 6 s is the broker's minimum (group.min.session.timeout.ms): a dead consumer's partitions move soonest.
