@@ -73,6 +73,7 @@ t.test('every operation in the document is exercised, and answers as documented'
     ],
     ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${a}`), 200],
     ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${id('r1')}`), 200],
+    ['GET', '/v1/accounts/{accountId}/transactions/{id}', () => call('GET', `/v1/accounts/${a}/transactions/${id('r1')}`), 200],
     [
       'GET',
       '/v1/accounts/{accountId}/transactions',
