@@ -6,6 +6,7 @@ import { pathsFor } from '../../scripts/stack/paths.js';
 import { signalComponent, waitRestarted as waitRestartedIn } from '../../scripts/stack/running-components.js';
 import { readPid } from '../../scripts/stack/pids.js';
 import { readStack as readStackFile, type ComponentInfo, type StackInfo } from '../../scripts/stack/stack-file.js';
+import { withAdmin } from '../../scripts/shared/kafka-admin.js';
 import { waitFor } from '../../scripts/shared/wait.js';
 
 export { isAlive } from '../../scripts/stack/pids.js';
@@ -55,5 +56,14 @@ export function waitHttpOk(url: string, timeoutMs = 30_000): Promise<true> {
       return res.status === 200 || undefined;
     },
     { timeoutMs, intervalMs: 200, what: `GET ${url}` },
+  );
+}
+
+/** The transaction topic's partition count, as the running stack's Kafka has it. */
+export function topicPartitions(): Promise<number> {
+  return withAdmin(
+    readStack().kafkaBrokers,
+    async (admin) => (await admin.fetchTopicMetadata({ topics: [config.topic] })).topics[0]!.partitions.length,
+    'teller-tests',
   );
 }

@@ -7,21 +7,12 @@ import { Kafka, logLevel, Partitioners } from 'kafkajs';
 import { encodeMessage, partitionOf } from '../../common/message.js';
 import type { TxMessage } from '../../common/types.js';
 import { uniq } from '../helpers/http.js';
-import { config, readStack, waitFor } from '../helpers/stack.js';
+import { config, readStack, topicPartitions, waitFor } from '../helpers/stack.js';
 import { v1 } from '../helpers/v1.js';
 
 const kafka = new Kafka({ clientId: 'teller-late-cancel-test', brokers: readStack().kafkaBrokers, logLevel: logLevel.NOTHING });
 
-async function partitions(): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicMetadata({ topics: [config.topic] })).topics[0]!.partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
-}
-const count = await partitions();
+const count = await topicPartitions();
 
 t.test('a request approved past its answer deadline is cancelled by its owner; one in time is not', async (t) => {
   const account = uniq('late-cancel');

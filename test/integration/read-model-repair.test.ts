@@ -4,12 +4,11 @@
 // rather than at the account's next change, and reads never go back to state
 // older than what they already served.
 import t from 'tap';
-import { Kafka, logLevel } from 'kafkajs';
 import { Redis } from 'ioredis';
 import { partitionOf } from '../../common/message.js';
 import { ACCOUNT_FIELDS, keys } from '../../common/read-model.js';
 import { uniq } from '../helpers/http.js';
-import { config, readStack, waitFor } from '../helpers/stack.js';
+import { config, readStack, topicPartitions, waitFor } from '../helpers/stack.js';
 import { v1 } from '../helpers/v1.js';
 
 const stack = readStack();
@@ -17,16 +16,7 @@ const redis = new Redis(stack.redisUrl, { lazyConnect: true, maxRetriesPerReques
 await redis.connect();
 t.teardown(() => redis.disconnect());
 
-async function partitions(): Promise<number> {
-  const admin = new Kafka({ clientId: 'teller-repair-test', brokers: stack.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicMetadata({ topics: [config.topic] })).topics[0]!.partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
-}
-const count = await partitions();
+const count = await topicPartitions();
 
 /** Waits until GET /v1/transactions/:id answers the decision, not `pending`. */
 function decided(id: string) {

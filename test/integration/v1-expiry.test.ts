@@ -7,21 +7,12 @@ import { partitionOf, parseMessage } from '../../common/message.js';
 import type { LogMessage } from '../../common/types.js';
 import { uniq } from '../helpers/http.js';
 import { closeLedger, ledger } from '../helpers/ledger.js';
-import { config, readStack, waitFor } from '../helpers/stack.js';
+import { config, readStack, topicPartitions, waitFor } from '../helpers/stack.js';
 import { v1 } from '../helpers/v1.js';
 
 const kafka = new Kafka({ clientId: 'teller-expiry-test', brokers: readStack().kafkaBrokers, logLevel: logLevel.NOTHING });
 t.teardown(closeLedger);
 
-async function partitions(): Promise<number> {
-  const admin = kafka.admin();
-  await admin.connect();
-  try {
-    return (await admin.fetchTopicMetadata({ topics: [config.topic] })).topics[0]!.partitions.length;
-  } finally {
-    await admin.disconnect();
-  }
-}
 
 /** A fresh account id whose partition satisfies `want`. */
 function accountIn(prefix: string, count: number, want: (p: number) => boolean): string {
@@ -58,7 +49,7 @@ async function messageAt(partition: number, offset: number): Promise<LogMessage>
   }
 }
 
-const count = await partitions();
+const count = await topicPartitions();
 const busy = partitionOf(uniq('x'), count);
 
 t.test('a later message of the partition lapses a hold past its time to live', async (t) => {

@@ -1,25 +1,10 @@
 // The per-account rules of docs/ledger-rules.md: holds lapsing, what a document
 // records, purity, and balances within what is counted exactly.
 import t from 'tap';
-import {
-  decide,
-  EMPTY_ACCOUNT,
-  lapseHolds,
-  type Account,
-  type Hold,
-  type Position,
-} from '../../consumer/ledger.js';
+import { decide, EMPTY_ACCOUNT, lapseHolds, type Position } from '../../consumer/ledger.js';
 import type { TxMessage } from '../../common/types.js';
+import { account, hold, MAX, pos } from '../helpers/accounts.js';
 import { cancel, deepFreeze, deposit, request, undefinedKeys, withdraw } from '../helpers/tx.js';
-
-const MAX = Number.MAX_SAFE_INTEGER;
-const pos: Position = { partition: 3, offset: 42, clock: 5_000 };
-
-function account(balance: number, holds: Hold[] = [], updatedAt = 1): Account {
-  const reserved = holds.reduce((s, h) => s + h.amount, 0);
-  return deepFreeze({ balance, reserved, updatedAt, holds });
-}
-const hold = (id: string, amount: number, expiresAt = MAX): Hold => ({ id, amount, expiresAt });
 
 t.test('lapseHolds', async (t) => {
   const lpos: Position = { partition: 7, offset: 99, clock: 1_000 };

@@ -1,27 +1,10 @@
 // The per-account rules of docs/ledger-rules.md, one branch at a time: ids,
 // documents, deposits, withdrawal requests, withdrawals and cancels.
 import t from 'tap';
-import {
-  decide,
-  decisionDocId,
-  EMPTY_ACCOUNT,
-  expiryDocId,
-  ledgerId,
-  type Account,
-  type Hold,
-  type Position,
-} from '../../consumer/ledger.js';
+import { decide, decisionDocId, EMPTY_ACCOUNT, expiryDocId, ledgerId } from '../../consumer/ledger.js';
 import type { TxMessage } from '../../common/types.js';
-import { cancel, deepFreeze, deposit, request, withdraw } from '../helpers/tx.js';
-
-const MAX = Number.MAX_SAFE_INTEGER;
-const pos: Position = { partition: 3, offset: 42, clock: 5_000 };
-
-function account(balance: number, holds: Hold[] = [], updatedAt = 1): Account {
-  const reserved = holds.reduce((s, h) => s + h.amount, 0);
-  return deepFreeze({ balance, reserved, updatedAt, holds });
-}
-const hold = (id: string, amount: number, expiresAt = MAX): Hold => ({ id, amount, expiresAt });
+import { account, hold, MAX, pos } from '../helpers/accounts.js';
+import { cancel, deposit, request, withdraw } from '../helpers/tx.js';
 
 t.test('ledgerId (the identity of a transaction) is accountId/id', async (t) => {
   t.equal(ledgerId('acc-1', 'tx.9'), 'acc-1/tx.9');
