@@ -19,6 +19,16 @@ export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
 /** The submitter's MAX_HOLDS_PER_ACCOUNT, which every withdrawal request carries. */
 export const HOLD_LIMIT = 3;
 
+/** The submitter's settings in the in-memory app: short waits, a window that holds the default time to live. */
+export const SUBMIT_SETTINGS = {
+  replicaId: 'test',
+  partitions: () => 4,
+  decisionTimeoutMs: 30,
+  idWindowSeconds: 7200,
+  requestTtlSeconds: 3600,
+  registrySeconds: 600,
+} as const;
+
 /** The ledger's usual answer: applied, the amount as the new balance. */
 export function applied(msg: TxMessage): Outcome {
   return { id: msg.id, accountId: msg.accountId, type: msg.type, amount: msg.amount, requestId: msg.requestId, status: 'applied', balance: msg.amount ?? 0, reserved: 0, decidedAt: DECIDED_AT };
@@ -105,12 +115,7 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     waiter: log,
     redis: inMemoryRegistry(),
     log: silent,
-    replicaId: 'test',
-    partitions: () => 4,
-    decisionTimeoutMs: 30,
-    idWindowSeconds: 7200,
-    requestTtlSeconds: 3600,
-    registrySeconds: 600,
+    ...SUBMIT_SETTINGS,
     holdLimit: HOLD_LIMIT,
     onResult: (tx, result) => metrics.result(tx, result),
   });

@@ -11,8 +11,8 @@ import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCON
 import { isTransaction } from '../../common/message.js';
 import { keys } from '../../common/read-model.js';
 import type { LogMessage, TxMessage } from '../../common/types.js';
+import { PROBLEM, SUBMIT_SETTINGS } from '../helpers/in-memory-app.js';
 
-const PROBLEM = /^application\/problem\+json/;
 const JSON_TYPE = 'application/json';
 
 /** The batching producer: it takes every message, or fails as `failure` says. */
@@ -65,12 +65,7 @@ async function build(t: Test) {
     },
     redis: registry as unknown as SubmitDeps['redis'],
     log: silent,
-    replicaId: 'test',
-    partitions: () => 4,
-    decisionTimeoutMs: 30,
-    idWindowSeconds: 7200,
-    requestTtlSeconds: 3600,
-    registrySeconds: 600,
+    ...SUBMIT_SETTINGS,
     holdLimit: 1000,
   });
   // The transaction by id reads the registry as the real read model does: registered, no outcome, pending.
