@@ -7,7 +7,10 @@ import { createHash } from 'node:crypto';
 import type { TxMessage } from './types.js';
 
 /** The members of a call that make its body; the rest (times, the replica, the token) travel with it. */
-export type Body = Pick<TxMessage, 'type' | 'amount' | 'requestId' | 'expiresInSeconds'>;
+export type Body = Pick<
+  TxMessage,
+  'type' | 'amount' | 'requestId' | 'expiresInSeconds' | 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus'
+>;
 
 /**
  * Whether a repeat has the first call's body. A hold's time to live is
@@ -16,6 +19,7 @@ export type Body = Pick<TxMessage, 'type' | 'amount' | 'requestId' | 'expiresInS
  */
 export function sameBody(first: Body, again: Body): boolean {
   if (first.type !== again.type || first.amount !== again.amount || first.requestId !== again.requestId) return false;
+  if (extrasText(first) !== extrasText(again)) return false;
   const { expiresInSeconds: firstTtl } = first;
   const { expiresInSeconds: againTtl } = again;
   return firstTtl === undefined || againTtl === undefined || firstTtl === againTtl;
@@ -43,7 +47,22 @@ export function digestMatches(digest: string, recorded: Body): boolean {
 }
 
 function coreOf(body: Body): string {
-  return `${body.type}|${body.amount ?? ''}|${body.requestId ?? ''}`;
+  const core = `${body.type}|${body.amount ?? ''}|${body.requestId ?? ''}`;
+  // Appended only when there are extras, so a body without them digests as it always did.
+  const extras = extrasText(body);
+  return extras === '' ? core : `${core}|${extras}`;
+}
+
+/**
+ * The members a transfer, a settings change, a reference or metadata add to a
+ * body, as one canonical text: metadata keys sorted, so that the same labels
+ * in another order are the same body. Empty when there are none.
+ */
+export function extrasText(body: Body): string {
+  const { counterparty, transferId, reference, metadata, overdraftLimit, accountStatus } = body;
+  if ([counterparty, transferId, reference, metadata, overdraftLimit, accountStatus].every((value) => value === undefined)) return '';
+  const sortedMetadata = metadata === undefined ? null : Object.keys(metadata).sort().map((key) => [key, metadata[key]]);
+  return JSON.stringify([counterparty ?? null, transferId ?? null, reference ?? null, sortedMetadata, overdraftLimit ?? null, accountStatus ?? null]);
 }
 
 function wholeOf(body: Body): string {

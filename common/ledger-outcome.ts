@@ -44,8 +44,12 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
   if (doc.expiresInSeconds !== undefined) outcome.expiresInSeconds = doc.expiresInSeconds;
   if (doc.reason !== undefined) outcome.reason = doc.reason;
   if (doc.overdraft) outcome.overdraft = true;
+  for (const key of DOCUMENT_EXTRAS) if (doc[key] !== undefined) Object.assign(outcome, { [key]: doc[key] });
   return outcome;
 }
+
+/** The members a decision document copies from its message when present (docs/transfers.md). */
+const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
 
 /** The status a document gives the request it names, when it released the request's hold. */
 export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): Extract<TxStatus, 'cancelled' | 'expired'> | undefined {

@@ -1,12 +1,26 @@
 // The message schema both sides import: the api encodes with it, the consumer
 // validates every record against it and dead-letters what does not conform.
 import { Ajv, type ValidateFunction } from 'ajv';
-import type { LogMessage, TxMessage } from './types.js';
+import { ACCOUNT_STATUSES, TX_TYPES, type LogMessage, type TxMessage } from './types.js';
 
 export const ID_PATTERN = '^[A-Za-z0-9._:-]{1,128}$';
 export const ACCOUNT_ID_PATTERN = '^[A-Za-z0-9._:-]{1,64}$';
 /** Ids the system mints itself (e.g. the cancel after a timeout) use `~`, which clients cannot. */
-export const SYSTEM_ID_PATTERN = '^[A-Za-z0-9._:~-]{1,140}$';
+export const SYSTEM_ID_PATTERN = '^[A-Za-z0-9._:~-]{1,240}$';
+
+/** A client's external id for a write: 1 to 128 characters, none of them a control character. */
+export const REFERENCE_PATTERN = '^[^\\u0000-\\u001f\\u007f]{1,128}$';
+export const METADATA_KEY_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+export const METADATA_MAX_KEYS = 16;
+export const METADATA_VALUE_MAX_LENGTH = 256;
+
+export const referenceSchema = { type: 'string', pattern: REFERENCE_PATTERN } as const;
+export const metadataSchema = {
+  type: 'object',
+  maxProperties: METADATA_MAX_KEYS,
+  propertyNames: { pattern: METADATA_KEY_PATTERN },
+  additionalProperties: { type: 'string', maxLength: METADATA_VALUE_MAX_LENGTH },
+} as const;
 
 /** A call's token: the waiter's random prefix and its counter (api/waiter.ts). */
 export const CALL_ID_PATTERN = '^[A-Za-z0-9._-]{1,64}$';
@@ -27,7 +41,7 @@ const txSchema = {
   properties: {
     v: { const: 1 },
     id: { type: 'string', pattern: SYSTEM_ID_PATTERN },
-    type: { enum: ['deposit', 'withdraw_request', 'withdraw', 'cancel'] },
+    type: { enum: [...TX_TYPES] },
     accountId: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
     amount: amountSchema,
     requestId: { type: 'string', pattern: ID_PATTERN },
@@ -38,15 +52,38 @@ const txSchema = {
     receivedAt: epochMs,
     replyTo: { type: 'string', pattern: '^[A-Za-z0-9._-]{1,64}$' },
     callId: { type: 'string', pattern: CALL_ID_PATTERN },
+    creditCallId: { type: 'string', pattern: CALL_ID_PATTERN },
+    counterparty: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
+    transferId: { type: 'string', pattern: ID_PATTERN },
+    reference: referenceSchema,
+    metadata: metadataSchema,
+    overdraftLimit: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
+    accountStatus: { enum: [...ACCOUNT_STATUSES] },
     clientTimestamp: { type: 'string', pattern: CLIENT_TIMESTAMP_PATTERN },
   },
   allOf: [
+    // Ajv's strict mode (strictRequired) wants every required name declared beside it;
+    // `amount: false` says a cancel or a settings change carries no amount.
     {
-      if: { properties: { type: { const: 'cancel' } } },
-      // Ajv's strict mode (strictRequired) wants every required name declared beside it;
-      // `amount: false` says a cancel carries no amount.
-      then: { required: ['requestId'], properties: { requestId: true, amount: false } },
+      if: { properties: { type: { enum: ['cancel', 'account_settings'] } } },
+      then: { properties: { amount: false } },
       else: { required: ['amount'], properties: { amount: true } },
+    },
+    { if: { properties: { type: { const: 'cancel' } } }, then: { required: ['requestId'], properties: { requestId: true } } },
+    {
+      if: { properties: { type: { const: 'account_settings' } } },
+      then: { anyOf: [{ required: ['overdraftLimit'], properties: { overdraftLimit: true } }, { required: ['accountStatus'], properties: { accountStatus: true } }] },
+      else: { properties: { overdraftLimit: false, accountStatus: false } },
+    },
+    {
+      if: { properties: { type: { enum: ['transfer', 'transfer_credit', 'transfer_return'] } } },
+      then: { required: ['counterparty'], properties: { counterparty: true } },
+      else: { properties: { counterparty: false, creditCallId: false } },
+    },
+    {
+      if: { properties: { type: { enum: ['transfer_credit', 'transfer_return'] } } },
+      then: { required: ['transferId'], properties: { transferId: true } },
+      else: { properties: { transferId: false } },
     },
   ],
 } as const;

@@ -12,12 +12,23 @@
 // (common/message.ts patterns). The last field came later and is written only
 // when there is a time to live: a string of nine fields reads without one, and
 // code that reads nine fields reads a string of ten as the same outcome
-// without it.
+// without it. An eleventh, written only when there is one, holds what free
+// text may fill (a transfer's counterparty and transfer id, a reference,
+// metadata, settings) as base64url JSON (docs/transfers.md).
 import type { Outcome, TxReason, TxStatus, TxType } from './types.js';
 
 export type Remembered = string;
 
-const TYPE_CODES: Record<TxType, string> = { deposit: 'd', withdraw_request: 'r', withdraw: 'w', cancel: 'c' };
+const TYPE_CODES: Record<TxType, string> = {
+  deposit: 'd',
+  withdraw_request: 'r',
+  withdraw: 'w',
+  cancel: 'c',
+  transfer: 't',
+  transfer_credit: 'i',
+  transfer_return: 'b',
+  account_settings: 's',
+};
 const STATUS_CODES: Record<TxStatus, string> = {
   applied: 'a',
   approved: 'p',
@@ -34,6 +45,9 @@ const REASON_CODES: Record<TxReason, string> = {
   timeout: 't',
   balance_out_of_range: 'o',
   hold_limit: 'l',
+  account_frozen: 'z',
+  account_closed: 'k',
+  account_not_empty: 'm',
 };
 
 const TYPES = invert(TYPE_CODES);
@@ -58,13 +72,15 @@ export function remember(o: Outcome): Remembered {
     o.overdraft ? '1' : '',
   ];
   // Only a request's time to live is appended: every other outcome packs as it did before the field.
-  if (o.expiresInSeconds !== undefined) fields.push(o.expiresInSeconds);
+  const extras = extrasOf(o);
+  if (o.expiresInSeconds !== undefined || extras !== undefined) fields.push(o.expiresInSeconds ?? '');
+  if (extras !== undefined) fields.push(Buffer.from(JSON.stringify(extras)).toString('base64url'));
   return fields.join('|');
 }
 
 /** The outcome `remember` packed, for the transaction `id` on `accountId`. */
 export function recall(accountId: string, id: string, r: Remembered): Outcome {
-  const [at, type, status, amount, balance, reserved, requestId, reason, overdraft, expiresInSeconds] = r.split('|') as [string, ...string[]];
+  const [at, type, status, amount, balance, reserved, requestId, reason, overdraft, expiresInSeconds, extras] = r.split('|') as [string, ...string[]];
   const o: Outcome = {
     id,
     accountId,
@@ -79,7 +95,23 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
   if (reason) o.reason = decode(REASONS, reason);
   if (overdraft) o.overdraft = true;
   if (expiresInSeconds) o.expiresInSeconds = Number(expiresInSeconds);
+  if (extras) Object.assign(o, JSON.parse(Buffer.from(extras, 'base64url').toString('utf8')) as Extras);
   return o;
+}
+
+/** The members of an outcome that free text may fill (a reference, metadata): packed as base64url JSON, which holds no `|`. */
+type Extras = Pick<Outcome, 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus'>;
+
+const EXTRA_KEYS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+
+function extrasOf(o: Outcome): Extras | undefined {
+  let extras: Record<string, unknown> | undefined;
+  for (const key of EXTRA_KEYS) {
+    if (o[key] === undefined) continue;
+    extras ??= {};
+    extras[key] = o[key];
+  }
+  return extras as Extras | undefined;
 }
 
 /** When the id was first seen (log time): what the window is judged by. */

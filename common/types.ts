@@ -1,8 +1,17 @@
 // Shared shapes of the Kafka messages, the ledger's outcomes and its documents.
 // The api produces messages and reads outcomes; the consumer decides them.
 
-export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel'] as const;
+export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'transfer', 'transfer_credit', 'transfer_return', 'account_settings'] as const;
 export type TxType = (typeof TX_TYPES)[number];
+
+/** The types the owners mint themselves (docs/transfers.md): never taken from a client. */
+export const MINTED_TYPES = ['transfer_credit', 'transfer_return'] as const;
+
+export const ACCOUNT_STATUSES = ['open', 'frozen', 'closed'] as const;
+export type AccountStatus = (typeof ACCOUNT_STATUSES)[number];
+
+/** A client's labels on a write: string keys and values, bounded (common/message.ts). */
+export type Metadata = Record<string, string>;
 
 /** A client's transaction on one account, as it travels on the topic (docs/kafka-contract.md). */
 export interface TxMessage {
@@ -50,6 +59,22 @@ export interface TxMessage {
    * the client's claim, never read by the rules, not part of the body.
    */
   clientTimestamp?: string;
+  /**
+   * The other account of a transfer's leg (docs/transfers.md): for `transfer`
+   * the account credited, for `transfer_credit` the account debited, for
+   * `transfer_return` the account that refused the credit.
+   */
+  counterparty?: string;
+  /** For `transfer_credit` and `transfer_return`: the id of the transfer, on the account debited. */
+  transferId?: string;
+  /** A client's external id for the write, 1 to 128 characters; part of the body. */
+  reference?: string;
+  /** A client's labels for the write; part of the body. */
+  metadata?: Metadata;
+  /** For `account_settings`: the new overdraft limit, minor units below zero the available funds may reach. */
+  overdraftLimit?: number;
+  /** For `account_settings`: the new status of the account. */
+  accountStatus?: AccountStatus;
   /** The api replica waiting for the outcome (its Redis channel suffix). */
   replyTo?: string;
   /**
@@ -58,6 +83,12 @@ export interface TxMessage {
    * with the same id (api/waiter.ts).
    */
   callId?: string;
+  /**
+   * For a `transfer` whose caller waits: the call's token for the credit leg,
+   * which the owner of `from` copies into the credit as its `callId` (with
+   * `replyTo`), so that the owner of `to` announces the credit to the call.
+   */
+  creditCallId?: string;
 }
 
 /** Advances a partition's log clock so that holds lapse even when an account is quiet. */
@@ -104,7 +135,16 @@ export type TxStatus =
   | 'not_found' // cancel of a hold that is not held
   | 'conflict'; // id reused with another body: refused, nothing changed
 
-export type TxReason = 'insufficient_funds' | 'id_reused' | 'request_not_held' | 'timeout' | 'balance_out_of_range' | 'hold_limit';
+export type TxReason =
+  | 'insufficient_funds'
+  | 'id_reused'
+  | 'request_not_held'
+  | 'timeout'
+  | 'balance_out_of_range'
+  | 'hold_limit'
+  | 'account_frozen' // a debit on a frozen account
+  | 'account_closed' // a debit or a credit on a closed account
+  | 'account_not_empty'; // closing an account that holds money or has open holds
 
 /** The ledger's decision on one message, as the client sees it. */
 export interface Outcome {
@@ -121,6 +161,15 @@ export interface Outcome {
   /** Balance and reserved of the account right after this decision. */
   balance: number;
   reserved: number;
+  /** Of a transfer's leg: the other account (docs/transfers.md). */
+  counterparty?: string;
+  /** Of a transfer's credit or return: the transfer's id. */
+  transferId?: string;
+  reference?: string;
+  metadata?: Metadata;
+  /** Of `account_settings`: the settings asked for. */
+  overdraftLimit?: number;
+  accountStatus?: AccountStatus;
   /** True when this answers a repeat of an id already decided. */
   replayed?: boolean;
   /** Log clock at the decision (ms since the epoch). */
@@ -153,6 +202,15 @@ export interface LedgerDoc {
   expiresInSeconds?: number;
   /** The client's claimed time of the call, as its message carried it; informational only. */
   clientTimestamp?: string;
+  /** Of a transfer's leg: the other account (docs/transfers.md). */
+  counterparty?: string;
+  /** Of a transfer's credit or return: the transfer's id. */
+  transferId?: string;
+  reference?: string;
+  metadata?: Metadata;
+  /** Of `account_settings`: the settings asked for; part of the body. */
+  overdraftLimit?: number;
+  accountStatus?: AccountStatus;
 }
 
 /** Read model of an account, as Redis holds it and the GET routes serve it. */
@@ -161,4 +219,8 @@ export interface AccountView {
   balance: number;
   reserved: number;
   updatedAt: number;
+  /** Absent: 0. */
+  overdraftLimit?: number;
+  /** Absent: `open`. */
+  status?: AccountStatus;
 }
