@@ -9,8 +9,6 @@
 // is a replay of the same id and body, which changes nothing. The cancel is a
 // message in the log, so a replay of the log still decides exactly as the
 // first pass did.
-import type { Producer } from 'kafkajs';
-import { encodeMessage } from '../common/message.js';
 import { timeoutCancel } from '../common/timeout-cancel.js';
 import type { TxMessage } from '../common/types.js';
 import type { Approval } from './batch-decision.js';
@@ -23,21 +21,4 @@ import type { Approval } from './batch-decision.js';
  */
 export function lateCancels(approvals: readonly Approval[], now: number, marginMs: number): TxMessage[] {
   return approvals.filter((approval) => now > approval.answerBy + marginMs).map((approval) => timeoutCancel(approval.accountId, approval.id, now));
-}
-
-export class LateCancelPublisher {
-  constructor(
-    private readonly producer: Pick<Producer, 'send'>,
-    private readonly topic: string,
-  ) {}
-
-  /** Publishes `cancels` to the transaction topic, keyed by account, in `partition` (their requests'). */
-  async publish(partition: number, cancels: readonly TxMessage[]): Promise<void> {
-    if (cancels.length === 0) return;
-    await this.producer.send({
-      topic: this.topic,
-      acks: -1,
-      messages: cancels.map((cancel) => ({ key: cancel.accountId, value: encodeMessage(cancel), partition })),
-    });
-  }
 }

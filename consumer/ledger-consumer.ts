@@ -14,7 +14,7 @@ import type { BatchDecision } from './batch-decision.js';
 import { ClockSwitch } from './clock-switch.js';
 import { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
-import type { LateCancelPublisher } from './late-cancel.js';
+import type { MintedPublisher } from './minted-publisher.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { LedgerFinder } from './id-lookup.js';
 import { BatchHandler, type ConsumerStats, type PartitionFigures } from './partition-batch.js';
@@ -44,7 +44,7 @@ export interface LedgerConsumerDeps {
   readModel: ReadModelWriter;
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;
-  lateCancels: LateCancelPublisher;
+  minted: MintedPublisher;
   log: Logger;
   /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them), and the clock markers. */
   ticker?: Ticker;

@@ -8,7 +8,7 @@ import { createKafka } from '../common/kafka.js';
 import { retry } from '../common/retry.js';
 import { activeStandbyAssigner, Membership } from './assigner.js';
 import { DeadLetterPublisher } from './dead-letter.js';
-import { LateCancelPublisher } from './late-cancel.js';
+import { MintedPublisher } from './minted-publisher.js';
 import { LedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
@@ -63,7 +63,7 @@ const ledger = new LedgerConsumer(
     readModel: new ReadModelWriter(redis, config.outcomeTtlSeconds),
     snapshots,
     deadLetters: new DeadLetterPublisher(batchProducer, config.dlqTopic),
-    lateCancels: new LateCancelPublisher(batchProducer, config.topic),
+    minted: new MintedPublisher(batchProducer, config.topic, config.partitions),
     log,
     ticker,
   },

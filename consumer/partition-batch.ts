@@ -1,7 +1,8 @@
 // One partition batch from kafkajs, in offset order: position it against the
 // owner's state, look up in the ledger the ids it may repeat that memory no
 // longer holds, decide every message in memory, publish the dead letters and
-// the cancels of requests approved after their callers were answered, write
+// the messages it mints (transfer credits and returns, the cancels of requests
+// approved after their callers were answered), write
 // the read model and announce the outcomes, insert the ledger documents
 // (grouped with other partitions' batches), and only then commit lastOffset+1.
 import type { EachBatchPayload } from 'kafkajs';
@@ -11,7 +12,8 @@ import { decideBatch, lookupsOf, parseRecords, type BatchDecision, type ParsedRe
 import { lookUp, type DurableDecisions, type LedgerFinder } from './id-lookup.js';
 import type { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
-import { lateCancels, type LateCancelPublisher } from './late-cancel.js';
+import { lateCancels } from './late-cancel.js';
+import type { MintedPublisher } from './minted-publisher.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { PartitionOwner } from './owner.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -59,7 +61,8 @@ export interface BatchHandlerDeps {
   readModel: Pick<ReadModelWriter, 'apply'>;
   snapshots: Pick<SnapshotStore, 'save'>;
   deadLetters: Pick<DeadLetterPublisher, 'publish'>;
-  lateCancels: Pick<LateCancelPublisher, 'publish'>;
+  /** Where the messages the batch mints go: late cancels, transfer credits and returns. */
+  minted: Pick<MintedPublisher, 'publish'>;
   committer: Pick<OffsetCommitter, 'mark'>;
   log: Logger;
   /** True once the consumer is stopping: batches that arrive are dropped, retries end. */
@@ -102,7 +105,7 @@ export class BatchHandler {
       return;
     }
     await this.publishDeadLetters(batch.partition, decision);
-    await this.publishLateCancels(batch.partition, decision);
+    await this.publishMinted(batch.partition, decision);
     await this.writeReadModel(owner, batch.partition, decision, last);
     const written = this.insertThenCommit(owner, batch.partition, decision, last);
     payload.resolveOffset(batch.lastOffset());
@@ -172,17 +175,23 @@ export class BatchHandler {
     });
   }
 
-  /** Before the commit, like the dead letters: a batch decided again after a crash publishes them again. */
-  private publishLateCancels(partition: number, decision: BatchDecision): Promise<void> {
+  /**
+   * Before the commit, like the dead letters: a batch decided again after a
+   * crash mints and publishes the same messages again (consumer/minted-publisher.ts).
+   */
+  private publishMinted(partition: number, decision: BatchDecision): Promise<void> {
     const cancels = lateCancels(decision.approvals, (this.deps.now ?? Date.now)(), this.options.lateCancelMarginMs);
-    if (cancels.length === 0) return Promise.resolve();
-    this.deps.log.warn({ partition, requests: cancels.map((cancel) => cancel.requestId) }, 'requests approved after their callers were answered timeout; cancelling them');
-    return retry(() => this.deps.lateCancels.publish(partition, cancels), {
-      what: 'late cancel',
+    if (cancels.length > 0) {
+      this.deps.log.warn({ partition, requests: cancels.map((cancel) => cancel.requestId) }, 'requests approved after their callers were answered timeout; cancelling them');
+    }
+    const messages = [...decision.minted, ...cancels];
+    if (messages.length === 0) return Promise.resolve();
+    return retry(() => this.deps.minted.publish(messages), {
+      what: 'minted messages',
       firstDelayMs: 100,
       maxDelayMs: 5000,
       stop: this.deps.stopping,
-      onFailure: warnBeforeRetry(this.deps.log, 'publish failed; retrying'),
+      onFailure: warnBeforeRetry(this.deps.log, 'publish failed; retrying', { partition, messages: messages.length }),
     });
   }
 

@@ -41,14 +41,15 @@ export class World {
   readonly readModelWrites: AccountWrite[][] = [];
   readonly deadLetters: DeadLetter[][] = [];
   /** Cancels the owners published, each with its partition. */
-  readonly lateCancels: { partition: number; cancel: TxMessage }[] = [];
+  /** What the batches minted and published (late cancels, transfer credits and returns), in order. */
+  readonly minted: TxMessage[] = [];
   /** Every outcome announced, in order. */
   readonly outcomes: Outcome[] = [];
   readonly saved: { offset: number; base: number | undefined }[] = [];
   /** What the next read model writes do: answer what Redis holds, or fail. */
   readModelAnswer: ReadModelAnswer | Error = 'whole';
   deadLetterFailures = 0;
-  lateCancelFailures = 0;
+  mintedFailures = 0;
   /** The ledger as the database holds it: what inserts have put in. */
   readonly db = new MemoryLedger();
   /** Every query a batch's lookup made. */
@@ -123,14 +124,14 @@ export class World {
             if (letters.length > 0) this.deadLetters.push(letters);
           },
         },
-        lateCancels: {
-          publish: async (partition, cancels) => {
-            if (this.lateCancelFailures > 0) {
-              this.lateCancelFailures--;
+        minted: {
+          publish: async (messages) => {
+            if (this.mintedFailures > 0) {
+              this.mintedFailures--;
               throw new Error('broker away');
             }
-            this.events.push(`late cancels ${cancels.length}`);
-            for (const cancel of cancels) this.lateCancels.push({ partition, cancel });
+            this.events.push(`minted ${messages.length}`);
+            this.minted.push(...messages);
           },
         },
         committer: {

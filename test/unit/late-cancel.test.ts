@@ -30,8 +30,8 @@ t.test('a batch approving a request past its answerBy publishes its cancel befor
     record(3, request('denied', 'acc', 1000, { answerBy: 0 })),
     record(4, request('unanswered', 'acc', 10)),
   ]);
-  t.same(world.lateCancels, [{ partition: 2, cancel: timeoutCancel('acc', 'late', NOW) }], 'the late approval only: not one in time, a denial or one nobody waited for');
-  t.same(world.events, ['dead letters 0 to teller.tx', 'late cancels 1', 'read model', 'write 5', 'commit 5'], 'published before the commit');
+  t.same(world.minted, [timeoutCancel('acc', 'late', NOW)], 'the late approval only: not one in time, a denial or one nobody waited for');
+  t.same(world.events, ['dead letters 0 to teller.tx', 'minted 1', 'read model', 'write 5', 'commit 5'], 'published before the commit');
   t.match(world.outcomes, [{ id: 'd' }, { id: 'late', status: 'approved' }, { id: 'timely', status: 'approved' }, { id: 'denied', status: 'denied' }, { id: 'unanswered', status: 'approved' }]);
 });
 
@@ -40,12 +40,12 @@ t.test('a batch of late approvals is committed only once their cancels are publi
   const handler = world.handler();
   world.owners.assign([0]);
   world.now = NOW;
-  world.lateCancelFailures = 1;
+  world.mintedFailures = 1;
   await decideAndInsert(world, handler, 0, [record(0, deposit('d', 'acc', 100)), record(1, request('late', 'acc', 10, { answerBy: 0 }))]);
-  t.equal(world.lateCancels.length, 1, 'published once the broker took it');
+  t.equal(world.minted.length, 1, 'published once the broker took it');
   t.same(world.commits, [[0, 2]]);
 
-  world.lateCancelFailures = 2;
+  world.mintedFailures = 2;
   const handled = handler.handle(payload(0, [record(2, request('late-2', 'acc', 10, { answerBy: 0 }))]).batch);
   await settle();
   world.stopping = true;
