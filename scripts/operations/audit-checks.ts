@@ -5,6 +5,7 @@
 // the very cent the audit is looking for.
 import type { LedgerDoc } from '../../common/types.js';
 import { minorUnits, OpenHolds } from './audit-holds.js';
+import { TransferBooks } from './audit-transfers.js';
 
 export interface Violation {
   check: string;
@@ -24,16 +25,29 @@ export interface LedgerTotals {
   reserved: bigint;
   /** The sum of the holds still open, followed from the documents. */
   held: bigint;
+  /** Transfers debited and not yet credited or returned (docs/transfers.md): money between two accounts. */
+  inFlight: bigint;
 }
 
 /** What the audit follows of one account while it walks the ledger in log order. */
 interface AccountBooks {
-  /** Applied deposits minus applied withdrawals so far. */
+  /** Applied deposits minus applied withdrawals so far, with the transfers' legs. */
   flow: bigint;
   balance: bigint;
   reserved: bigint;
   holds: OpenHolds;
+  /** The overdraft limit the account's applied settings set (0 until they do). */
+  overdraftLimit: bigint;
 }
+
+/** What an applied document of each type adds to its account's balance, as a sign. */
+const FLOW_SIGN: Partial<Record<LedgerDoc['type'], 1n | -1n>> = {
+  deposit: 1n,
+  withdraw: -1n,
+  transfer: -1n,
+  transfer_credit: 1n,
+  transfer_return: 1n,
+};
 
 type Report = (check: string, detail: string, ids: string[]) => void;
 
@@ -61,14 +75,16 @@ export function auditLedger(docs: LedgerDoc[], idWindowMs = Infinity): { violati
   const report: Report = (check, detail, ids) => violations.push({ check, detail, ids });
   const accounts = new Map<string, AccountBooks>();
   const byId = new Map<string, { accountId: string; receivedAt: number }[]>();
-  const totals: LedgerTotals = { deposited: 0n, withdrawn: 0n, balances: 0n, reserved: 0n, held: 0n };
+  const totals: LedgerTotals = { deposited: 0n, withdrawn: 0n, balances: 0n, reserved: 0n, held: 0n, inFlight: 0n };
+  const transfers = new TransferBooks();
 
   for (const d of sortByLog(docs)) {
     let books = accounts.get(d.accountId);
-    if (!books) accounts.set(d.accountId, (books = { flow: 0n, balance: 0n, reserved: 0n, holds: new OpenHolds() }));
+    if (!books) accounts.set(d.accountId, (books = { flow: 0n, balance: 0n, reserved: 0n, holds: new OpenHolds(), overdraftLimit: 0n }));
     if (d.status === 'applied' && d.type === 'deposit') totals.deposited += minorUnits(d.amount);
     if (d.status === 'applied' && d.type === 'withdraw') totals.withdrawn += minorUnits(d.amount);
     checkStep(d, books, report);
+    transfers.follow(d);
     if (d.type !== 'expire') {
       const decisions = byId.get(d.id) ?? [];
       decisions.push({ accountId: d.accountId, receivedAt: d.receivedAt });
@@ -76,6 +92,7 @@ export function auditLedger(docs: LedgerDoc[], idWindowMs = Infinity): { violati
     }
   }
   checkIdsOnce(byId, idWindowMs, report);
+  totals.inFlight = transfers.check(report);
   for (const books of accounts.values()) {
     totals.balances += books.balance;
     totals.reserved += books.reserved;
@@ -96,21 +113,24 @@ function checkStep(d: LedgerDoc, books: AccountBooks, report: Report): void {
   const amount = minorUnits(d.amount);
   const balance = minorUnits(d.balanceAfter);
   const reserved = minorUnits(d.reservedAfter);
-  if (d.status === 'applied' && d.type === 'deposit') books.flow += amount;
-  if (d.status === 'applied' && d.type === 'withdraw') books.flow -= amount;
+  const sign = d.status === 'applied' ? FLOW_SIGN[d.type] : undefined;
+  if (sign !== undefined) books.flow += sign * amount;
+  if (d.type === 'account_settings' && d.status === 'applied' && d.overdraftLimit !== undefined) books.overdraftLimit = minorUnits(d.overdraftLimit);
   books.holds.follow(d);
-  // Conservation at every step: the balance is always what deposits minus withdrawals made it.
-  if (balance !== books.flow) report('conservation', `${d.accountId} balance ${balance} but deposits - withdrawals = ${books.flow}`, [d.id]);
+  // Conservation at every step: the balance is always what the money in and out made it.
+  if (balance !== books.flow) report('conservation', `${d.accountId} balance ${balance} but the money in minus out = ${books.flow}`, [d.id]);
   if (reserved < 0n) report('reserved-never-negative', `${d.accountId} reserved ${reserved}`, [d.id]);
-  if (d.type === 'withdraw_request' && d.status === 'approved' && balance - reserved < 0n) {
-    report('no-approval-beyond-available', `${d.accountId} available ${balance - reserved} after approval`, [d.id]);
+  const approval = (d.type === 'withdraw_request' && d.status === 'approved') || (d.type === 'transfer' && d.status === 'applied');
+  if (approval && balance - reserved < -books.overdraftLimit) {
+    report('no-approval-beyond-available', `${d.accountId} available ${balance - reserved} after approval, limit ${books.overdraftLimit}`, [d.id]);
   }
+  // Below zero only by a flagged withdrawal, or by a transfer within the account's limit (checked above).
   const wentNegative = balance < 0n && balance < books.balance;
-  if (wentNegative && !(d.type === 'withdraw' && d.overdraft)) {
+  if (wentNegative && !(d.type === 'withdraw' && d.overdraft) && !(d.type === 'transfer' && d.status === 'applied')) {
     report('negative-only-by-flagged-overdraft', `${d.accountId} fell to ${balance} by ${d.type}`, [d.id]);
   }
-  if (d.type === 'withdraw' && d.status === 'applied' && Boolean(d.overdraft) !== balance < 0n) {
-    report('overdraft-flag-correct', `${d.accountId} withdrawal to ${balance} flagged ${Boolean(d.overdraft)}`, [d.id]);
+  if (d.type === 'withdraw' && d.status === 'applied' && Boolean(d.overdraft) !== balance < -books.overdraftLimit) {
+    report('overdraft-flag-correct', `${d.accountId} withdrawal to ${balance} flagged ${Boolean(d.overdraft)}, limit ${books.overdraftLimit}`, [d.id]);
   }
   if (reserved !== books.holds.total) report('reserved-equals-holds', `${d.accountId} reserved ${reserved} but its open holds add up to ${books.holds.total}`, [d.id]);
   books.balance = balance;
@@ -129,12 +149,19 @@ function checkIdsOnce(byId: Map<string, { accountId: string; receivedAt: number 
   }
 }
 
-/** The whole ledger's sums: every balance is what deposits minus withdrawals left, every reserved unit is held. */
+/**
+ * The whole ledger's sums: the balances and the money between a transfer's
+ * legs are what deposits minus withdrawals left; every reserved unit is held.
+ */
 export function checkTotals(totals: LedgerTotals): Violation[] {
   const out: Violation[] = [];
-  const { deposited, withdrawn, balances, reserved, held } = totals;
-  if (balances !== deposited - withdrawn) {
-    out.push({ check: 'total-conservation', detail: `balances add up to ${balances} but deposits - withdrawals = ${deposited} - ${withdrawn} = ${deposited - withdrawn}`, ids: [] });
+  const { deposited, withdrawn, balances, reserved, held, inFlight } = totals;
+  if (balances + inFlight !== deposited - withdrawn) {
+    out.push({
+      check: 'total-conservation',
+      detail: `balances ${balances} + transfers in flight ${inFlight} = ${balances + inFlight} but deposits - withdrawals = ${deposited} - ${withdrawn} = ${deposited - withdrawn}`,
+      ids: [],
+    });
   }
   if (reserved !== held) out.push({ check: 'total-reserved', detail: `reserved adds up to ${reserved} but the open holds to ${held}`, ids: [] });
   return out;
@@ -161,6 +188,11 @@ const COMPARED: (keyof LedgerDoc)[] = [
   'partition',
   'offset',
   'receivedAt',
+  'counterparty',
+  'transferId',
+  'reference',
+  'overdraftLimit',
+  'accountStatus',
 ];
 
 /** The ledger must equal, document by document, what a replay of the log through the rules writes. */
@@ -172,7 +204,7 @@ export function compareWithReplay(stored: LedgerDoc[], replayed: LedgerDoc[]): V
     const s = byId.get(r._id);
     byId.delete(r._id);
     if (!s) missing.push(r._id);
-    else if (COMPARED.some((k) => (s[k] ?? null) !== (r[k] ?? null))) differ.push(r._id);
+    else if (COMPARED.some((k) => (s[k] ?? null) !== (r[k] ?? null)) || JSON.stringify(s.metadata ?? null) !== JSON.stringify(r.metadata ?? null)) differ.push(r._id);
   }
   const extra = [...byId.keys()];
   const out: Violation[] = [];

@@ -1,0 +1,74 @@
+// The audit's books of transfers (docs/transfers.md): each applied debit has at
+// most one credit, each refused credit at most one return, every credit and
+// return answers a debit of the same amount, and the money still between the
+// legs at the cut (debited and not yet credited, or refused and not yet
+// returned) is what total conservation counts beside the balances.
+//
+// A credit names its debit in its id (`<transferId>~credit~<from>~<decidedAt>`)
+// and a return in its own (`<transferId>~return~<decidedAt>`, on `from`): the
+// debit of transfer `transferId` on `from`, decided at `decidedAt` by its
+// partition's clock. That is the key the books match legs by.
+import { decidedAtOf } from '../../common/ledger-outcome.js';
+import type { LedgerDoc } from '../../common/types.js';
+import { minorUnits } from './audit-holds.js';
+
+type Report = (check: string, detail: string, ids: string[]) => void;
+
+interface Debit {
+  doc: LedgerDoc;
+  credits: LedgerDoc[];
+  returns: LedgerDoc[];
+}
+
+/** The debit a credit or return names: `from/transferId/decidedAt`; undefined when its id does not parse. */
+export function debitKeyOfLeg(doc: Pick<LedgerDoc, 'id' | 'type' | 'accountId'>): string | undefined {
+  const parts = doc.id.split('~');
+  if (doc.type === 'transfer_credit' && parts.length === 4 && parts[1] === 'credit') return `${parts[2]}/${parts[0]}/${parts[3]}`;
+  if (doc.type === 'transfer_return' && parts.length === 3 && parts[1] === 'return') return `${doc.accountId}/${parts[0]}/${parts[2]}`;
+  return undefined;
+}
+
+function debitKey(doc: LedgerDoc): string {
+  return `${doc.accountId}/${doc.id}/${decidedAtOf(doc)}`;
+}
+
+export class TransferBooks {
+  private readonly debits = new Map<string, Debit>();
+  private readonly orphans: LedgerDoc[] = [];
+
+  /** Takes every document in log order; only the transfers' legs matter here. */
+  follow(doc: LedgerDoc): void {
+    if (doc.type === 'transfer' && doc.status === 'applied') {
+      this.debits.set(debitKey(doc), { doc, credits: [], returns: [] });
+      return;
+    }
+    if (doc.type !== 'transfer_credit' && doc.type !== 'transfer_return') return;
+    const key = debitKeyOfLeg(doc);
+    const debit = key === undefined ? undefined : this.debits.get(key);
+    if (!debit) this.orphans.push(doc);
+    else if (doc.type === 'transfer_credit') debit.credits.push(doc);
+    else debit.returns.push(doc);
+  }
+
+  /** Checks the legs against their debits; returns the money between the legs at the cut. */
+  check(report: Report): bigint {
+    for (const orphan of this.orphans) report('transfer-leg-without-debit', `${orphan.type} ${orphan.id} on ${orphan.accountId} answers no applied debit`, [orphan.id]);
+    let inFlight = 0n;
+    for (const { doc, credits, returns } of this.debits.values()) {
+      const legs = [...credits, ...returns];
+      for (const leg of legs) {
+        if (leg.amount !== doc.amount) report('transfer-leg-amount', `${leg.id} moves ${leg.amount} for a debit of ${doc.amount}`, [doc.id, leg.id]);
+      }
+      for (const credit of credits) {
+        if (credit.accountId !== doc.counterparty) report('transfer-credit-account', `${credit.id} credits ${credit.accountId}, the debit names ${doc.counterparty}`, [doc.id, credit.id]);
+      }
+      if (credits.length > 1) report('transfer-credited-once', `${doc.accountId} ${doc.id} has ${credits.length} credits`, [doc.id]);
+      if (returns.length > 1) report('transfer-returned-once', `${doc.accountId} ${doc.id} has ${returns.length} returns`, [doc.id]);
+      const refused = credits.some((credit) => credit.status !== 'applied');
+      if (returns.length > 0 && !refused) report('transfer-return-only-after-refusal', `${doc.accountId} ${doc.id} returned but its credit was not refused`, [doc.id]);
+      const settled = credits.some((credit) => credit.status === 'applied') || returns.some((ret) => ret.status === 'applied');
+      if (!settled) inFlight += minorUnits(doc.amount);
+    }
+    return inFlight;
+  }
+}
