@@ -124,10 +124,11 @@ function checkStep(d: LedgerDoc, books: AccountBooks, report: Report): void {
   if (approval && balance - reserved < -books.overdraftLimit) {
     report('no-approval-beyond-available', `${d.accountId} available ${balance - reserved} after approval, limit ${books.overdraftLimit}`, [d.id]);
   }
-  // Below zero only by a flagged withdrawal, or by a transfer within the account's limit (checked above).
-  const wentNegative = balance < 0n && balance < books.balance;
-  if (wentNegative && !(d.type === 'withdraw' && d.overdraft) && !(d.type === 'transfer' && d.status === 'applied')) {
-    report('negative-only-by-flagged-overdraft', `${d.accountId} fell to ${balance} by ${d.type}`, [d.id]);
+  // Past the limit (below zero without one) only by a withdrawal flagged as an overdraft: a debit
+  // within the limit is not one, and an approval past it is flagged above.
+  const wentPastLimit = balance < -books.overdraftLimit && balance < books.balance;
+  if (wentPastLimit && !(d.type === 'withdraw' && d.overdraft) && !approval) {
+    report('past-limit-only-by-flagged-overdraft', `${d.accountId} fell to ${balance} by ${d.type}, limit ${books.overdraftLimit}`, [d.id]);
   }
   if (d.type === 'withdraw' && d.status === 'applied' && Boolean(d.overdraft) !== balance < -books.overdraftLimit) {
     report('overdraft-flag-correct', `${d.accountId} withdrawal to ${balance} flagged ${Boolean(d.overdraft)}, limit ${books.overdraftLimit}`, [d.id]);

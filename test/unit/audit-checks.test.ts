@@ -48,7 +48,7 @@ t.test('each violation is named with its ids', async (t) => {
 
   const unflagged = good();
   delete unflagged[3]!.overdraft;
-  t.match(names(unflagged), [['negative-only-by-flagged-overdraft', ['4']], ['overdraft-flag-correct', ['4']]]);
+  t.match(names(unflagged), [['past-limit-only-by-flagged-overdraft', ['4']], ['overdraft-flag-correct', ['4']]]);
 
   const twice = good();
   twice.push(doc('c', '1', 'deposit', 1, 1));

@@ -51,7 +51,11 @@ t.test('a debit whose credit is not decided yet is money in flight, and conserva
 });
 
 t.test('each broken transfer is named', async (t) => {
-  t.match(checks([...funded(), debit('alice', 'bob', 't1', 30, 70), credit('alice', 'bob', 't1', 30, 40), credit('alice', 'bob', 't1', 30, 70)]), ['transfer-credited-once']);
+  t.same(
+    checks([...funded(), debit('alice', 'bob', 't1', 30, 70), credit('alice', 'bob', 't1', 30, 40), credit('alice', 'bob', 't1', 30, 70)]).sort(),
+    ['each-id-once', 'total-conservation', 'transfer-credited-once'],
+    'a second credit: the id twice, money created, and the transfer credited twice',
+  );
   t.match(checks([...funded(), credit('alice', 'bob', 't1', 30, 40)]), ['transfer-leg-without-debit'], 'money credited out of nothing');
   t.match(checks([...funded(), debit('alice', 'bob', 't1', 30, 70), credit('alice', 'bob', 't1', 31, 41)]), ['transfer-leg-amount']);
   t.match(checks([...funded(), debit('alice', 'bob', 't1', 30, 70), credit('alice', 'carol', 't1', 30, 30)]), ['transfer-credit-account']);
