@@ -14,4 +14,7 @@ export const v1 = {
   account: (a: string) => call('GET', acct(a)),
   statement: (a: string, query = '') => call('GET', `${acct(a)}/transactions${query}`),
   transaction: (id: string) => call('GET', `/v1/transactions/${encodeURIComponent(id)}`),
+  transfer: (body: object, headers?: Record<string, string>) => call('POST', '/v1/transfers', body, headers),
+  transferState: (id: string) => call('GET', `/v1/transfers/${encodeURIComponent(id)}`),
+  settings: (a: string, body: object, headers?: Record<string, string>) => call('PUT', acct(a), body, headers),
 };
