@@ -1,6 +1,7 @@
 // A bounded mixed load through NGINX that keeps the client's books: deposits,
-// withdrawal requests, and a withdrawal settling every approval. Each call is
-// retried with the same id until it is acknowledged, as the contract allows.
+// withdrawal requests, a withdrawal settling every approval, and transfers
+// between the accounts (over POST /v1/transfers). Each call is retried with
+// the same id until it is acknowledged, as the contract allows.
 import { retry } from '../../common/retry.js';
 import { Books, type Answer, type CallType } from './client-books.js';
 
@@ -27,9 +28,9 @@ function isDecided(answer: Answer | 'network'): boolean {
   return answer !== 'network' && (answer.status === 200 || answer.status === 201 || (answer.status === 402 && answer.reason !== 'timeout'));
 }
 
-async function send(baseUrl: string, body: object): Promise<Answer | 'network'> {
+async function send(baseUrl: string, path: string, body: object): Promise<Answer | 'network'> {
   try {
-    const res = await fetch(`${baseUrl}/transaction`, {
+    const res = await fetch(`${baseUrl}${path}`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: JSON.stringify(body),
@@ -74,8 +75,9 @@ export class ChaosLoad {
       const accountId = this.o.accounts[(this.seq + w) % this.o.accounts.length]!;
       const settle = this.books.nextToSettle(accountId);
       if (settle !== undefined) await this.call('withdraw', settle, accountId);
-      else if (this.seq % 5 < 3) await this.call('deposit', 10 + (this.seq % 7), accountId);
-      else await this.call('withdraw_request', 5 + (this.seq % 11), accountId);
+      else if (this.seq % 10 < 5) await this.call('deposit', 10 + (this.seq % 7), accountId);
+      else if (this.seq % 10 < 8) await this.call('withdraw_request', 5 + (this.seq % 11), accountId);
+      else await this.transfer(accountId, this.o.accounts[(this.seq + w + 1) % this.o.accounts.length]!, 3 + (this.seq % 13));
     }
   }
 
@@ -92,12 +94,23 @@ export class ChaosLoad {
   private async call(type: CallType, amount: number, accountId: string): Promise<void> {
     const id = `${this.o.runId}-${this.seq++}`;
     const body = { id, type, amount, accountId, timestamp: new Date().toISOString() };
-    const attempt = async () => {
-      const answer = await send(this.o.baseUrl, body);
+    await this.untilAcknowledged(id, accountId, () => send(this.o.baseUrl, '/transaction', body), (answer) => this.books.record(id, accountId, type, amount, answer));
+  }
+
+  /** A transfer from `from` to `to`; its id is on `from`. */
+  private async transfer(from: string, to: string, amount: number): Promise<void> {
+    const id = `${this.o.runId}-${this.seq++}`;
+    const body = { id, from, to, amount };
+    await this.untilAcknowledged(id, from, () => send(this.o.baseUrl, '/v1/transfers', body), (answer) => this.books.record(id, from, 'transfer', amount, answer, to));
+  }
+
+  private async untilAcknowledged(id: string, accountId: string, attempt: () => Promise<Answer | 'network'>, record: (answer: Answer | 'network') => boolean): Promise<void> {
+    const once = async () => {
+      const answer = await attempt();
       if (isDecided(answer)) this.decidedAt.push(Date.now());
-      if (!this.books.record(id, accountId, type, amount, answer)) throw new Error(`${id}: not acknowledged`);
+      if (!record(answer)) throw new Error(`${id}: not acknowledged`);
     };
-    await retry(attempt, { what: `call ${id}`, firstDelayMs: 50, maxDelayMs: 1000, giveUpAfterMs: this.o.retryForMs }).catch(() => {
+    await retry(once, { what: `call ${id}`, firstDelayMs: 50, maxDelayMs: 1000, giveUpAfterMs: this.o.retryForMs }).catch(() => {
       this.unresolved.push({ id, accountId });
     });
   }

@@ -2,7 +2,7 @@
 // retries a call with the same id until it gets an answer that carries a
 // decision or an acceptance, so at the end its books must equal the ledger.
 
-export type CallType = 'deposit' | 'withdraw_request' | 'withdraw';
+export type CallType = 'deposit' | 'withdraw_request' | 'withdraw' | 'transfer';
 
 export interface Answer {
   status: number;
@@ -11,8 +11,14 @@ export interface Answer {
   reason?: string;
 }
 
-/** An answer the client keeps: a decision (200/201/402) or an acceptance (202). */
-export function isAcknowledged(a: Answer): boolean {
+/**
+ * An answer the client keeps: a decision (200/201/402) or an acceptance (202).
+ * A transfer's 202 is not kept: its debit may yet be denied, so the client
+ * asks again with the same id until the answer says which (a repeat answers
+ * the transfer's state, docs/transfers.md).
+ */
+export function isAcknowledged(a: Answer, type?: CallType): boolean {
+  if (type === 'transfer' && a.status === 202) return false;
   return a.status === 200 || a.status === 201 || a.status === 202 || a.status === 402;
 }
 
@@ -25,9 +31,9 @@ export class Books {
   calls = 0;
 
   /** Records one attempt's answer; returns whether the call is done (no retry needed). */
-  record(id: string, accountId: string, type: CallType, amount: number, answer: Answer | 'network'): boolean {
+  record(id: string, accountId: string, type: CallType, amount: number, answer: Answer | 'network', to?: string): boolean {
     this.calls++;
-    if (answer === 'network' || !isAcknowledged(answer)) {
+    if (answer === 'network' || !isAcknowledged(answer, type)) {
       const key = answer === 'network' ? 'network' : String(answer.status);
       this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
       return false;
@@ -36,6 +42,10 @@ export class Books {
     const balance = this.balances.get(accountId) ?? 0;
     if (type === 'deposit') this.balances.set(accountId, balance + amount);
     if (type === 'withdraw') this.balances.set(accountId, balance - amount);
+    if (type === 'transfer' && to !== undefined && answer.outcome === 'completed') {
+      this.balances.set(accountId, balance - amount);
+      this.balances.set(to, (this.balances.get(to) ?? 0) + amount);
+    }
     if (type === 'withdraw_request' && answer.status === 201) {
       const holds = this.toSettle.get(accountId) ?? [];
       holds.push(amount);
