@@ -165,7 +165,7 @@ export async function indexCostPhase(ctx: BenchContext): Promise<PhaseResult> {
   const all = sets.all;
   result.rps = all?.docs_per_s ?? null;
   result.ratio = all?.ratio_to_id_only ?? null;
-  result.ratio_of = '`_id` only';
+  result.ratio_of = '_id only';
   const failed = Object.entries(sets).filter(([, figures]) => figures.error);
   if (failed.length > 0) result.error = failed.map(([key, figures]) => `${key}: ${figures.error}`).join('; ');
   return result;
