@@ -13,7 +13,8 @@ import { retry } from '../common/retry.js';
 import type { LedgerDoc } from '../common/types.js';
 
 const DUPLICATE_KEY = 11000;
-const MAX_DOCS_PER_INSERT = 5000;
+/** The most documents one insertMany carries; a larger group is split. */
+export const MAX_DOCS_PER_INSERT = 5000;
 
 interface Waiter {
   resolve: () => void;

@@ -1,12 +1,24 @@
 // The ledger's collections and their indexes.
-import type { Db } from 'mongodb';
+import type { Db, IndexSpecification } from 'mongodb';
 import type { LedgerDoc } from '../common/types.js';
 
-const STATEMENT_INDEX = 'account_offset';
-/** Each id's decisions: a repeat's first outcome (consumer/id-lookup.ts) and `GET /v1/transactions/:id` after Redis. */
-const ID_INDEX = 'id';
-/** The cancels and lapses naming a request: what became of it. */
-const REQUEST_INDEX = 'request_id';
+export interface LedgerIndex {
+  readonly name: string;
+  readonly key: IndexSpecification;
+}
+
+/**
+ * The indexes of `transactions` besides `_id`, by what each serves:
+ * - `statement`: a statement's pages, an account's entries by offset;
+ * - `id`: each id's decisions, a repeat's first outcome (consumer/id-lookup.ts)
+ *   and `GET /v1/transactions/:id` after Redis;
+ * - `request`: the cancels and lapses naming a request, what became of it.
+ */
+export const LEDGER_INDEXES = {
+  statement: { name: 'account_offset', key: { accountId: 1, offset: -1 } },
+  id: { name: 'id', key: { id: 1 } },
+  request: { name: 'request_id', key: { requestId: 1 } },
+} as const satisfies Record<string, LedgerIndex>;
 
 export function collections(db: Db) {
   return {
@@ -29,11 +41,9 @@ export async function isFerretDb(db: Db): Promise<boolean> {
  * narrows a read only by a top-level equality, and only through the index
  * that field leads, so these read an id's few documents where an index led by
  * `accountId` would read the account's whole history. Each pays for it on
- * every insert.
+ * every insert (`npm run bench -- --phases index-cost` measures how much).
  */
 export async function ensureIndexes(db: Db): Promise<void> {
   const { transactions } = collections(db);
-  await transactions.createIndex({ accountId: 1, offset: -1 }, { name: STATEMENT_INDEX });
-  await transactions.createIndex({ id: 1 }, { name: ID_INDEX });
-  await transactions.createIndex({ requestId: 1 }, { name: REQUEST_INDEX });
+  for (const index of Object.values(LEDGER_INDEXES)) await transactions.createIndex(index.key, { name: index.name });
 }

@@ -1,8 +1,9 @@
 // The benchmark's options, from flags first and the environment second:
 //   --quick                short phases and a 20k drain (a smoke run)
-//   --phases a,b           some of: ceiling, contract, contract-ab, accept, drain, soak, takeover
-//                          (every one but soak unless named: a soak runs for minutes and grows
-//                          the ledger every later phase reads)
+//   --phases a,b           some of: ceiling, contract, contract-ab, accept, drain, soak, takeover,
+//                          index-cost (every one but soak and index-cost unless named: a soak runs
+//                          for minutes and grows the ledger every later phase reads; index-cost
+//                          measures the database alone, and needs no stack when named alone)
 //   --duration S           measured seconds per load phase (BENCH_DURATION_S, default 30)
 //   --warmup S             uncounted seconds before each (BENCH_WARMUP_S, default 5)
 //   --settle S             unmeasured seconds of the contract flow before the first phase
@@ -13,13 +14,22 @@
 //   --soak-duration S      measured seconds of the soak (BENCH_SOAK_DURATION_S, default 600, quick 20)
 //   --soak-rate N          the soak's calls a second at most, over the same connections
 //                          (BENCH_SOAK_RATE, default 0: as fast as the answers come)
+//   --index-cost-documents N  documents inserted under each index set by index-cost
+//                          (BENCH_INDEX_COST_DOCUMENTS, default 100,000, quick 20,000)
 //   --no-audit             skip the audit after each phase
 //   --keep-stack           leave a stack the benchmark started running
 /** Every phase, in the order a run takes them: the takeover after the soak, so it is measured on the grown state too. */
-export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'accept', 'drain', 'soak', 'takeover'] as const;
+export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'accept', 'drain', 'soak', 'takeover', 'index-cost'] as const;
 export type PhaseName = (typeof ALL_PHASES)[number];
 /** The phases a run takes when none are named. */
-export const PHASES: readonly PhaseName[] = ALL_PHASES.filter((p) => p !== 'soak');
+export const PHASES: readonly PhaseName[] = ALL_PHASES.filter((p) => p !== 'soak' && p !== 'index-cost');
+/** Phases that need only the database: a run of these alone neither starts nor needs the stack. */
+export const DATABASE_ONLY_PHASES: readonly PhaseName[] = ['index-cost'];
+
+/** Whether a run of `phases` needs only the database. */
+export function databaseOnly(phases: readonly PhaseName[]): boolean {
+  return phases.length > 0 && phases.every((p) => DATABASE_ONLY_PHASES.includes(p));
+}
 
 export interface BenchOptions {
   phases: PhaseName[];
@@ -47,6 +57,9 @@ export interface BenchOptions {
   soakRate: number;
   /** Statement pages read once the soak's load has stopped. */
   soakStatements: number;
+  /** Documents index-cost inserts under each index set, and the longest it spends on one set. */
+  indexCostDocuments: number;
+  indexCostTimeoutS: number;
 }
 
 export class UsageError extends Error {}
@@ -60,7 +73,7 @@ function positiveInt(name: string, raw: string | undefined, min = 1): number | u
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
   const switches = ['quick', 'no-audit', 'keep-stack', 'help'];
-  const known = [...switches, 'phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate'];
+  const known = [...switches, 'phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate', 'index-cost-documents'];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -114,9 +127,12 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     soakDurationS: positiveInt('--soak-duration', str('soak-duration') ?? env.BENCH_SOAK_DURATION_S) ?? (quick ? 20 : 600),
     soakRate: positiveInt('--soak-rate', str('soak-rate') ?? env.BENCH_SOAK_RATE, 0) ?? 0,
     soakStatements: positiveInt('BENCH_SOAK_STATEMENTS', env.BENCH_SOAK_STATEMENTS) ?? 200,
+    indexCostDocuments:
+      positiveInt('--index-cost-documents', str('index-cost-documents') ?? env.BENCH_INDEX_COST_DOCUMENTS) ?? (quick ? 20_000 : 100_000),
+    indexCostTimeoutS: positiveInt('BENCH_INDEX_COST_TIMEOUT_S', env.BENCH_INDEX_COST_TIMEOUT_S) ?? 300,
   };
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--phases ${ALL_PHASES.join(',')}] [--duration S] [--warmup S]
                         [--settle S] [--connections N] [--drain-messages N] [--soak-duration S] [--soak-rate N]
-                        [--no-audit] [--keep-stack]`;
+                        [--index-cost-documents N] [--no-audit] [--keep-stack]`;

@@ -2,9 +2,12 @@
 // keys (phases.<name>.rps, .ratio, .p50_ms ... .cpu_seconds.<component>,
 // .peak_lag; phases.drain.tps; phases.takeover.seconds; phases.soak.ids,
 // .bytes_per_id.{consumer,standby,redis}, .statement_p99_ms,
-// .ledger_documents, .rate_end_over_start: see soak-figures.ts).
+// .ledger_documents, .rate_end_over_start: see soak-figures.ts;
+// phases['index-cost'].index_sets.<set>.docs_per_s, .ratio_to_id_only,
+// .database_cpu_us_per_doc: see index-cost-figures.ts).
 import type { AbFigures } from './apache-bench.js';
 import type { FlowCounts } from './contract-flow.js';
+import type { IndexCostFields } from './index-cost-figures.js';
 import type { SoakFields } from './soak-figures.js';
 
 export interface AuditSummary {
@@ -17,7 +20,7 @@ export interface AuditSummary {
   error?: string;
 }
 
-export interface PhaseResult extends SoakFields {
+export interface PhaseResult extends SoakFields, IndexCostFields {
   name: string;
   description: string;
   skipped?: boolean;

@@ -2,6 +2,7 @@
 // runs (the way the tests' setup does it), and its components' current pids
 // from their pid files, for CPU accounting and for the takeover's kill.
 import { join } from 'node:path';
+import type { Config } from '../../common/config.js';
 import { startStackInBackground, waitStackReady } from '../stack/background-stack.js';
 import type { Paths } from '../stack/paths.js';
 import { isAlive, readPid, waitExit } from '../stack/pids.js';
@@ -31,6 +32,26 @@ export async function ensureStack(paths: Paths, note: (line: string) => void): P
   const info = readStack(paths);
   if (!info) throw new Error(`${paths.stackJson} vanished`);
   return { info, startedPid };
+}
+
+/**
+ * The stack as phases that need only the database see it, starting nothing:
+ * the running one's description when a stack runs from this folder, else one
+ * made from the configuration, with no components.
+ */
+export function stackForDatabaseOnly(paths: Paths, config: Config): BenchStack {
+  const running = runningStackPid(paths) === undefined ? undefined : readStack(paths);
+  const described = {
+    pid: 0,
+    url: `http://${config.host}:${config.port}`,
+    startedAt: '',
+    supervisorLog: '',
+    kafkaBrokers: config.kafkaBrokers,
+    mongoUri: config.mongoUri,
+    redisUrl: config.redisUrl,
+    components: [],
+  };
+  return { info: running ?? described, startedPid: undefined };
 }
 
 export async function stopStartedStack(pid: number): Promise<boolean> {

@@ -1,7 +1,9 @@
 // The results as markdown: one row per phase with its figures, the drain's,
 // the takeover's and the soak's own figures (the soak's memory in a table of
-// its own), and where the CPU went in each phase.
+// its own), the index-cost phase's inserts per index set, and where the CPU
+// went in each phase.
 import type { BenchResult, PhaseResult } from './bench-result.js';
+import { indexCostTable } from './index-cost-figures.js';
 
 const CPU_ORDER = ['api', 'consumer', 'kafka', 'ferretdb', 'redis', 'nginx', 'loadgen', 'ceiling-api', 'ceiling-nginx', 'drain-consumer'];
 
@@ -33,6 +35,7 @@ function auditCell(p: PhaseResult): string {
 
 function rate(p: PhaseResult): string {
   if (p.name === 'drain') return p.tps === undefined ? '-' : `${fmt(p.tps)} tx/s`;
+  if (p.name === 'index-cost') return p.rps === null ? '-' : `${fmt(p.rps)} docs/s`;
   return fmt(p.rps);
 }
 
@@ -145,6 +148,16 @@ export function renderMarkdown(r: BenchResult): string {
   const soakMemory = soak ? soakMemoryTable(soak) : [];
   if (soakMemory.length > 0) {
     out.push("Memory at rest before and after the soak (a consumer's V8 heap, and in parentheses the part outside the young generation, which bytes per id are taken from):", '', ...soakMemory, '');
+  }
+  const indexCost = r.phases['index-cost'];
+  const indexCostRows = indexCost ? indexCostTable(indexCost) : [];
+  if (indexCost && indexCostRows.length > 0) {
+    out.push(
+      `Inserts by index set (${indexCost.description}; the database's CPU read from ${indexCost.database_process ?? '-'}):`,
+      '',
+      ...indexCostRows,
+      '',
+    );
   }
   const cpu = cpuTable(phases);
   if (cpu.length > 0) out.push('CPU seconds per component during each measured window (% of one core):', '', ...cpu, '');

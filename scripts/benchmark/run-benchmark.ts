@@ -10,6 +10,9 @@
 //   soak         the contract flow for minutes (only when named): memory per id in the window,
 //                the statement on the grown ledger, the rate at the end against the start
 //   takeover     a live consumer SIGKILLed under load; time until every partition answers again
+//   index-cost   (only when named) ledger documents inserted under each set of the ledger's indexes,
+//                into a scratch database: what each index costs an insert; named alone, it needs
+//                only the database (MONGODB_URI, or the running stack's) and starts nothing
 //
 // Each phase has its own file here (*-phase.ts); this runner sets up the run,
 // runs the phases asked for and writes the results.
@@ -25,11 +28,12 @@ import { killAllOnExit } from '../stack/supervisor.js';
 import { acceptPhase } from './accept-phase.js';
 import { drainPhase } from './backlog-drain-phase.js';
 import { stampOf, type BenchContext } from './bench-context.js';
-import { parseArgs, USAGE, UsageError, type BenchOptions, type PhaseName } from './bench-options.js';
+import { databaseOnly, parseArgs, USAGE, UsageError, type BenchOptions, type PhaseName } from './bench-options.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from './bench-result.js';
-import { ensureStack, stopStartedStack, type BenchStack } from './bench-stack.js';
+import { ensureStack, stackForDatabaseOnly, stopStartedStack, type BenchStack } from './bench-stack.js';
 import { ceilingPhases } from './ceiling-phase.js';
 import { contractAbPhase, contractPhase } from './contract-phase.js';
+import { indexCostPhase } from './index-cost-phase.js';
 import { settleStack } from './load-phase.js';
 import { soakPhase } from './soak-phase.js';
 import { machineInfo } from './machine-info.js';
@@ -85,10 +89,13 @@ async function openRun(opts: BenchOptions, started: Date): Promise<{ ctx: BenchC
   }
   const machine = machineInfo();
   progress.note(`Teller benchmark ${stamp}: phases ${opts.phases.join(', ')}${opts.quick ? ' (quick)' : ''}; logs in ${runDir}`);
-  const stack = await ensureStack(paths, (line) => progress.note(line));
+  // Phases of the database alone take the running stack's description if there is one, and start nothing.
+  const needsStack = !databaseOnly(opts.phases);
+  const stack = needsStack ? await ensureStack(paths, (line) => progress.note(line)) : stackForDatabaseOnly(paths, loadConfigOrExit());
   const config = stackConfig(stack);
+  // Not connected for phases of the database alone: none of them asks Kafka anything.
   const admin = new Kafka({ clientId: 'teller-bench', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
+  if (needsStack) await admin.connect();
   return { ctx: { opts, config, paths, stack, stamp, runDir, log, progress, admin, phases: {} }, machine };
 }
 
@@ -117,6 +124,7 @@ async function runPhases(ctx: BenchContext): Promise<void> {
   if (want('drain')) await runPhase(ctx, 'drain', () => drainPhase(ctx));
   if (want('soak')) await runPhase(ctx, 'soak', () => soakPhase(ctx));
   if (want('takeover')) await runPhase(ctx, 'takeover', () => takeoverPhase(ctx));
+  if (want('index-cost')) await runPhase(ctx, 'index-cost', () => indexCostPhase(ctx));
 }
 
 async function main(): Promise<number> {
