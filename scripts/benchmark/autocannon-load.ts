@@ -31,6 +31,14 @@ export const acceptShape: Shape = {
   headers: { 'content-type': 'application/json', prefer: 'respond-async' },
 };
 
+/** The resource API's transfer between two accounts, waiting for both legs. */
+export const transferShape: Shape = {
+  name: 'POST /v1/transfers',
+  path: () => '/v1/transfers',
+  body: (tx) => JSON.stringify({ id: tx.id, from: tx.accountId, to: tx.to, amount: tx.amount }),
+  headers: { 'content-type': 'application/json' },
+};
+
 export interface LoadOptions {
   url: string;
   connections: number;

@@ -36,7 +36,7 @@ export function stampOf(d: Date): string {
 }
 
 /** The card-processor flow over the run's own accounts; `tag` keeps each phase's ids apart. */
-export function contractFlow(ctx: BenchContext, tag: string, seed: number, shape: 'mixed' | 'deposits' = 'mixed'): Flow {
+export function contractFlow(ctx: BenchContext, tag: string, seed: number, shape: 'mixed' | 'deposits' | 'transfers' = 'mixed'): Flow {
   return new Flow({
     ...DEFAULT_FLOW,
     accounts: ctx.opts.accounts,
@@ -44,6 +44,7 @@ export function contractFlow(ctx: BenchContext, tag: string, seed: number, shape
     idPrefix: `b${ctx.stamp}-${tag}`,
     seed,
     depositShare: shape === 'deposits' ? 1 : DEFAULT_FLOW.depositShare,
+    transferShare: shape === 'transfers' ? 1 : 0,
   });
 }
 

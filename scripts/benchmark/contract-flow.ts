@@ -4,13 +4,15 @@
 // amount on the same account (the settlement), sent as the next call of the
 // flow. Every call has a new id. Pure and seeded, so tests can replay it.
 
-export type FlowTxType = 'deposit' | 'withdraw_request' | 'withdraw';
+export type FlowTxType = 'deposit' | 'withdraw_request' | 'withdraw' | 'transfer';
 
 export interface FlowTx {
   id: string;
   type: FlowTxType;
   accountId: string;
   amount: number;
+  /** A transfer's account credited (`accountId` is the one debited). */
+  to?: string;
 }
 
 export interface FlowOptions {
@@ -26,6 +28,13 @@ export interface FlowOptions {
   /** Amounts in minor units, uniform in [min, max]. */
   depositAmount: [number, number];
   requestAmount: [number, number];
+  /**
+   * Share of new calls that are transfers between two random accounts (the
+   * transfers phase); 0 or absent: none, and the flow draws exactly the
+   * numbers it drew before transfers, so a seed gives the same calls.
+   */
+  transferShare?: number;
+  transferAmount?: [number, number];
 }
 
 export const DEFAULT_FLOW: Omit<FlowOptions, 'accountPrefix' | 'idPrefix'> = {
@@ -52,6 +61,10 @@ export interface FlowCounts {
   deposit: number;
   withdraw_request: number;
   withdraw: number;
+  transfer: number;
+  /** Transfers answered completed (200/201) and refused (402: the debit denied, or the credit returned). */
+  completed: number;
+  refused: number;
   approved: number;
   denied: number;
   /** Requests whose answer was neither 201 nor 402 (202, 5xx, ...), or never came. */
@@ -63,7 +76,7 @@ export class Flow {
   private counter = 0;
   /** Settlements owed: approvals whose withdrawal has not been sent yet, oldest first. */
   private readonly owed: { accountId: string; amount: number }[] = [];
-  readonly counts: FlowCounts = { deposit: 0, withdraw_request: 0, withdraw: 0, approved: 0, denied: 0, undecided: 0 };
+  readonly counts: FlowCounts = { deposit: 0, withdraw_request: 0, withdraw: 0, transfer: 0, completed: 0, refused: 0, approved: 0, denied: 0, undecided: 0 };
 
   constructor(readonly options: FlowOptions) {
     if (options.accounts < 1) throw new Error('a flow needs at least one account');
@@ -90,6 +103,12 @@ export class Flow {
       return { id: this.nextId(), type: 'withdraw', ...settle };
     }
     const accountId = this.account(Math.floor(this.rand() * this.options.accounts));
+    const { transferShare = 0, transferAmount = [100, 2_000] } = this.options;
+    if (transferShare > 0 && this.rand() < transferShare) {
+      this.counts.transfer++;
+      const to = this.account(Math.floor(this.rand() * this.options.accounts));
+      return { id: this.nextId(), type: 'transfer', accountId, to, amount: this.between(transferAmount) };
+    }
     if (this.rand() < this.options.depositShare) {
       this.counts.deposit++;
       return { id: this.nextId(), type: 'deposit', accountId, amount: this.between(this.options.depositAmount) };
@@ -100,6 +119,12 @@ export class Flow {
 
   /** The answer to `tx`: an approval (201) makes its settlement the next call. */
   answered(tx: FlowTx, status: number): void {
+    if (tx.type === 'transfer') {
+      if (status === 200 || status === 201) this.counts.completed++;
+      else if (status === 402) this.counts.refused++;
+      else this.counts.undecided++;
+      return;
+    }
     if (tx.type !== 'withdraw_request') return;
     if (status === 201) {
       this.counts.approved++;

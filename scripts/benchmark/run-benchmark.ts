@@ -5,6 +5,7 @@
 //   ceiling-ab   the same without keep-alive (a new connection per call), plus ApacheBench's own figure
 //   contract     the card-processor flow over POST /transaction at 150 connections, keep-alive
 //   contract-ab  the same flow without keep-alive, as ApacheBench sends calls
+//   transfers    transfers between random accounts of the same 10,000 over POST /v1/transfers, 150 connections
 //   accept       deposits with `Prefer: respond-async` (skipped until the route exists)
 //   drain        a backlog put on a fresh topic first, then consumers timed until lag is zero
 //   soak         the contract flow for minutes (only when named): memory per id in the window,
@@ -32,7 +33,7 @@ import { databaseOnly, parseArgs, USAGE, UsageError, type BenchOptions, type Pha
 import { emptyPhase, type BenchResult, type PhaseResult } from './bench-result.js';
 import { ensureStack, stackForDatabaseOnly, stopStartedStack, type BenchStack } from './bench-stack.js';
 import { ceilingPhases } from './ceiling-phase.js';
-import { contractAbPhase, contractPhase } from './contract-phase.js';
+import { contractAbPhase, contractPhase, transfersPhase } from './contract-phase.js';
 import { indexCostPhase } from './index-cost-phase.js';
 import { settleStack } from './load-phase.js';
 import { soakPhase } from './soak-phase.js';
@@ -116,10 +117,11 @@ async function runPhase(ctx: BenchContext, name: string, run: () => Promise<Phas
 async function runPhases(ctx: BenchContext): Promise<void> {
   const want = (p: PhaseName) => ctx.opts.phases.includes(p);
   if (want('ceiling')) await runPhase(ctx, 'ceiling', () => ceilingPhases(ctx));
-  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'accept', 'soak', 'takeover'];
+  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'transfers', 'accept', 'soak', 'takeover'];
   if (againstStack.some(want)) await runPhase(ctx, 'settle', () => settleStack(ctx));
   if (want('contract')) await runPhase(ctx, 'contract', () => contractPhase(ctx));
   if (want('contract-ab')) await runPhase(ctx, 'contract-ab', () => contractAbPhase(ctx));
+  if (want('transfers')) await runPhase(ctx, 'transfers', () => transfersPhase(ctx));
   if (want('accept')) await runPhase(ctx, 'accept', () => acceptPhase(ctx));
   if (want('drain')) await runPhase(ctx, 'drain', () => drainPhase(ctx));
   if (want('soak')) await runPhase(ctx, 'soak', () => soakPhase(ctx));

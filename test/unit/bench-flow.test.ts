@@ -117,3 +117,24 @@ t.test('the drain has names of its own', async (t) => {
   });
   t.equal(drainNames('x', 'redis://127.0.0.1:6479/0', 3).redisUrl, 'redis://127.0.0.1:6479/3');
 });
+
+t.test('the transfers flow: every call a transfer between two of the accounts, counted by its answer', async (t) => {
+  const f = new Flow({ ...DEFAULT_FLOW, accounts: 50, seed: 3, accountPrefix: 'acct', idPrefix: 'run-t', transferShare: 1 });
+  const calls = Array.from({ length: 200 }, () => f.next());
+  t.ok(calls.every((c) => c.type === 'transfer'), 'only transfers');
+  t.ok(calls.every((c) => c.to !== undefined && /^acct-\d+$/.test(c.to) && /^acct-\d+$/.test(c.accountId)), 'between accounts of the flow');
+  t.ok(calls.every((c) => c.amount >= 100 && c.amount <= 2_000), 'of 1 to 20 units');
+  t.ok(new Set(calls.map((c) => c.to)).size > 10, 'to many accounts');
+  f.answered(calls[0]!, 201);
+  f.answered(calls[1]!, 200);
+  f.answered(calls[2]!, 402);
+  f.answered(calls[3]!, 202);
+  t.match(f.counts, { transfer: 200, completed: 2, refused: 1, undecided: 1, withdraw: 0 });
+  t.equal(f.owedCount, 0, 'a transfer owes no settlement');
+});
+
+t.test('a flow without transfers draws the calls it drew before transfers existed', async (t) => {
+  const without = flow(7);
+  const zero = new Flow({ ...DEFAULT_FLOW, accounts: 10_000, seed: 7, accountPrefix: 'acct', idPrefix: 'run1', transferShare: 0 });
+  for (let n = 0; n < 100; n++) t.same(zero.next(), without.next());
+});
