@@ -15,7 +15,7 @@ import {
   TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT,
   TELLER_ERR_PRODUCER_UNAVAILABLE,
 } from '../common/errors.js';
-import type { Outcome, TxMessage, TxType } from '../common/types.js';
+import type { AccountStatus, Metadata, Outcome, TxMessage, TxType } from '../common/types.js';
 import type { Batcher } from '../producer/batcher.js';
 import type { OutcomeWaiter } from './waiter.js';
 
@@ -28,7 +28,19 @@ export interface TxRequest {
   ttlSeconds?: number;
   /** The client's claimed time, ISO in UTC (api/client-timestamp.ts). */
   clientTimestamp?: string;
+  /** A client's external id for the write; part of the body (docs/transfers.md). */
+  reference?: string;
+  /** A client's labels for the write; part of the body. */
+  metadata?: Metadata;
+  /** For a `transfer`: the account credited. */
+  counterparty?: string;
+  /** For `account_settings`: the settings asked for. */
+  overdraftLimit?: number;
+  accountStatus?: AccountStatus;
 }
+
+/** The members of a call copied as they are into its message when present. */
+const CARRIED = ['amount', 'requestId', 'clientTimestamp', 'reference', 'metadata', 'counterparty', 'overdraftLimit', 'accountStatus'] as const;
 
 export type SubmitResult =
   | { kind: 'decided'; outcome: Outcome }
@@ -166,9 +178,7 @@ export class TransactionSubmitter {
       msg.replyTo = this.deps.replicaId;
       msg.callId = callId;
     }
-    if (tx.amount !== undefined) msg.amount = tx.amount;
-    if (tx.requestId !== undefined) msg.requestId = tx.requestId;
-    if (tx.clientTimestamp !== undefined) msg.clientTimestamp = tx.clientTimestamp;
+    for (const key of CARRIED) if (tx[key] !== undefined) Object.assign(msg, { [key]: tx[key] });
     if (tx.type === 'withdraw_request') {
       // The default is filled in here, so a call that names none and one that names the default have one body.
       msg.expiresInSeconds = this.ttlSeconds(tx);
