@@ -92,11 +92,16 @@ const RELEASE_ID = `if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXI
 end
 return 0`;
 
+/**
+ * Takes the calls of every write route. A transfer's two legs are taken by
+ * api/transfer-submit.ts, which uses this submitter's parts (its settings,
+ * the registry of ids, the message, the producer) rather than copies of them.
+ */
 export class TransactionSubmitter {
   /** Cancels of timed-out withdrawal requests being published again in the background. */
   private cancelsRetrying = 0;
 
-  constructor(private readonly deps: SubmitDeps) {}
+  constructor(readonly deps: SubmitDeps) {}
 
   async submit(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
     const result = await this.take(tx, opts);
@@ -140,7 +145,7 @@ export class TransactionSubmitter {
    * is down the call goes on. True when this call registered the id (it was
    * not registered before).
    */
-  private async claimId(tx: TxRequest): Promise<boolean> {
+  async claimId(tx: TxRequest): Promise<boolean> {
     let previous: string | null;
     try {
       previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.registrySeconds, 'NX', 'GET');
@@ -160,7 +165,7 @@ export class TransactionSubmitter {
    * it). Otherwise the id would read `pending` and be refused on other
    * accounts for the registry's horizon, for a call that was never taken.
    */
-  private async releaseId(tx: TxRequest): Promise<void> {
+  async releaseId(tx: TxRequest): Promise<void> {
     try {
       await this.deps.redis.eval(RELEASE_ID, 2, keys.txId(tx.id), keys.outcome(tx.accountId, tx.id), tx.accountId);
     } catch (err) {
@@ -172,7 +177,7 @@ export class TransactionSubmitter {
    * `callId`: the token of the waiting call; a call that does not wait asks for no announcement.
    * `answerBy`: when a waiting caller is answered at the latest (docs/ledger-rules.md, late approvals).
    */
-  private message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
+  message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
     const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt };
     if (callId !== undefined) {
       msg.replyTo = this.deps.replicaId;
@@ -194,7 +199,7 @@ export class TransactionSubmitter {
   }
 
   /** Rejects with TELLER_ERR_PRODUCER_UNAVAILABLE when the batching producer cannot take the message. */
-  private produce(msg: TxMessage): Promise<void> {
+  produce(msg: TxMessage): Promise<void> {
     return this.deps.batcher.send(msg, msg.accountId, partitionOf(msg.accountId, this.deps.partitions()));
   }
 
