@@ -3,11 +3,13 @@
 // Redis holds it, else by the ledger's documents of type `transfer`; then
 // its credit and its return by the ids their owners gave them.
 import t from 'tap';
+import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
 import { ReadModel } from '../../api/readmodel.js';
 import { creditIdOf, returnIdOf } from '../../api/transfer-view.js';
 import { encodeStoredOutcome, keys } from '../../common/read-model.js';
 import { outcomeOfDocument } from '../../common/ledger-outcome.js';
 import type { LedgerDoc, TxType } from '../../common/types.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 import { build, PROBLEM } from '../helpers/in-memory-app.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 
@@ -49,11 +51,11 @@ const creditDoc = (id: string, status: 'applied' | 'denied', decidedAt: number) 
   doc('transfer_credit', creditIdOf({ id, accountId: 'a', decidedAt: DEBITED }), 'b', { counterparty: 'a', transferId: id, status, decidedAt, ...(status === 'denied' ? { reason: 'account_closed' } : {}) });
 const returnDoc = (id: string, decidedAt: number) => doc('transfer_return', returnIdOf({ id, decidedAt: DEBITED }), 'a', { counterparty: 'b', transferId: id, decidedAt });
 
-async function app(t: Parameters<typeof build>[0], docs: LedgerDoc[], redis = new Map<string, string>()) {
+async function app(t: Parameters<typeof build>[0], docs: LedgerDoc[], redis = new Map<string, string>(), auth?: ApiKeyAuth) {
   const ledger = new MemoryLedger();
   ledger.insert(docs);
   const readModel = new ReadModel(redisOf(redis), () => 4, ledger.finder as never);
-  return (await build(t, { readModel })).app;
+  return (await build(t, auth ? { readModel, auth } : { readModel })).app;
 }
 
 const get = (id: string) => ({ method: 'GET' as const, url: `/v1/transfers/${encodeURIComponent(id)}` });
@@ -111,4 +113,16 @@ t.test('registered and decided nowhere yet: pending; unknown, or a deposit\'s id
     t.match(r.headers['content-type'], PROBLEM);
     t.same(r.json(), { type: 'urn:teller:problem:transfer-not-found', title: 'Not Found', status: 404, detail: `no transfer ${id}` });
   }
+});
+
+t.test('a key limited to accounts sees the transfers that debit or credit one of them, and no other', async (t) => {
+  const [fromKey, toKey, otherKey] = [mintKey(), mintKey(), mintKey()];
+  const auth = new ApiKeyAuth(parseApiKeys([apiKeyEntry(fromKey, ['a']), apiKeyEntry(toKey, ['b']), apiKeyEntry(otherKey, ['z'])].join(';')));
+  const server = await app(t, [debitDoc('seen'), creditDoc('seen', 'applied', DEBITED + 1)], new Map(), auth);
+  const as = (key: string) => ({ ...get('seen'), headers: { authorization: `Bearer ${key}` } });
+  t.match((await server.inject(as(fromKey))).json(), { id: 'seen', status: 'completed' }, 'the debited account');
+  t.match((await server.inject(as(toKey))).json(), { id: 'seen', status: 'completed' }, 'the credited account');
+  const hidden = await server.inject(as(otherKey));
+  t.equal(hidden.statusCode, 404, 'another account learns nothing');
+  t.match(hidden.json(), { type: 'urn:teller:problem:transfer-not-found' });
 });
