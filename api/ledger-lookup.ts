@@ -6,7 +6,7 @@
 // as the partition owner reads it for a repeat (common/ledger-outcome.ts).
 import type { Collection } from 'mongodb';
 import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
-import type { LedgerDoc, Outcome } from '../common/types.js';
+import type { LedgerDoc, Outcome, TxType } from '../common/types.js';
 
 export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
 
@@ -14,17 +14,17 @@ export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
 const LOOKUP_MAX_MS = 5_000;
 
 /**
- * The newest decision of `id` (on `accountId` when given), with the status a
- * later cancel or lapse gave it; null when the ledger has none. Ids are per
- * account: once the registry of ids across accounts has let an id go, another
- * account may use it, and without an account this answers the newest decision
- * of any account.
+ * The newest decision of `id` (on `accountId` when given, of `type` when
+ * given: a transfer's lookup), with the status a later cancel or lapse gave
+ * it; null when the ledger has none. Ids are per account: once the registry
+ * of ids across accounts has let an id go, another account may use it, and
+ * without an account this answers the newest decision of any account.
  */
-export async function ledgerTransaction(ledger: LedgerReader, id: string, accountId?: string): Promise<Outcome | null> {
+export async function ledgerTransaction(ledger: LedgerReader, id: string, accountId?: string, type?: TxType): Promise<Outcome | null> {
   const docs = await ledger.find({ id }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
   let newest: (LedgerDoc & { type: Exclude<LedgerDoc['type'], 'expire'> }) | undefined;
   for (const doc of docs) {
-    if (!isDecision(doc) || (accountId !== undefined && doc.accountId !== accountId)) continue;
+    if (!isDecision(doc) || (accountId !== undefined && doc.accountId !== accountId) || (type !== undefined && doc.type !== type)) continue;
     if (!newest || later(doc, newest)) newest = doc;
   }
   if (!newest) return null;

@@ -8,7 +8,7 @@
 import type { Redis } from 'ioredis';
 import { partitionOf } from '../common/message.js';
 import { ACCOUNT_VIEW_FIELDS, decodeAccount, decodeStoredOutcome, keys } from '../common/read-model.js';
-import type { AccountView, Outcome } from '../common/types.js';
+import type { AccountView, Outcome, TxType } from '../common/types.js';
 import { createError, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
 import { ledgerTransaction, type LedgerReader } from './ledger-lookup.js';
 
@@ -43,17 +43,21 @@ export class ReadModel {
    * decision of the id, of any account. Registered but decided nowhere yet: no
    * outcome (pending). Redis is read only while the partition the registry
    * names is whole, or every partition when it names none: the owners write
-   * their ids back with the rest.
+   * their ids back with the rest. With `type`, only a decision of that type
+   * answers (a transfer's lookup); registered and undecided is pending still.
    */
-  async transaction(id: string): Promise<TransactionView | null> {
+  async transaction(id: string, type?: TxType): Promise<TransactionView | null> {
     const { accountId, raw } = await this.whole(async () => {
       const accountId = await this.redis.get(keys.txId(id));
       if (accountId === null) return { accountId, raw: null, ready: await this.everyPartitionReady() };
       const [raw, ready] = await Promise.all([this.redis.get(keys.outcome(accountId, id)), this.partitionReady(accountId)]);
       return { accountId, raw, ready };
     });
-    if (accountId !== null && raw !== null) return { accountId, outcome: decodeStoredOutcome(accountId, id, raw) };
-    const outcome = await this.fromLedger(id, accountId ?? undefined);
+    if (accountId !== null && raw !== null) {
+      const outcome = decodeStoredOutcome(accountId, id, raw);
+      return type === undefined || outcome.type === type ? { accountId, outcome } : null;
+    }
+    const outcome = await this.fromLedger(id, accountId ?? undefined, type);
     if (outcome) return { accountId: outcome.accountId, outcome };
     return accountId === null ? null : { accountId };
   }
@@ -96,9 +100,9 @@ export class ReadModel {
     return (await this.redis.exists(...markers)) === markers.length;
   }
 
-  private async fromLedger(id: string, accountId: string | undefined): Promise<Outcome | null> {
+  private async fromLedger(id: string, accountId: string | undefined, type?: TxType): Promise<Outcome | null> {
     try {
-      return await ledgerTransaction(this.ledger, id, accountId);
+      return await ledgerTransaction(this.ledger, id, accountId, type);
     } catch {
       throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
     }

@@ -62,26 +62,37 @@ export function outcomeBody(o: Outcome): Record<string, unknown> {
   return body;
 }
 
+/** The members a write adds to its answer when it carries them (docs/transfers.md): v1 answers them. */
+const V1_EXTRAS = ['reference', 'metadata', 'counterparty', 'transferId', 'overdraftLimit', 'accountStatus'] as const;
+
+/** The v1 extras `source` carries, to spread into an answer. */
+export function extrasOf(source: Partial<Pick<Outcome, (typeof V1_EXTRAS)[number]>>): Record<string, unknown> {
+  const extras: Record<string, unknown> = {};
+  for (const key of V1_EXTRAS) if (source[key] !== undefined) extras[key] = source[key];
+  return extras;
+}
+
 /** A decision as v1 returns it, here and at GET /v1/transactions/:id. */
 export function v1Body(o: Outcome): Record<string, unknown> {
-  return { ...outcomeBody(o), decidedAt: new Date(o.decidedAt).toISOString() };
+  return { ...outcomeBody(o), ...extrasOf(o), decidedAt: new Date(o.decidedAt).toISOString() };
 }
 
 /** Answers a submitted transaction; a conflict or a cancel that found no hold is thrown as its TellerError. */
 export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitResult, style: ReplyStyle): FastifyReply {
   const location = transactionLocation(tx.id);
+  const extras = style.v1 ? extrasOf(tx) : {};
   switch (result.kind) {
     case 'accepted':
       if (style.respondAsync) reply.header('preference-applied', 'respond-async');
       return reply
         .code(202)
         .header('location', transactionLocation(tx.id, result.bodyDigest))
-        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, requestId: tx.requestId, status: 'pending' });
+        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, requestId: tx.requestId, ...extras, status: 'pending' });
     case 'timed_out':
       if (style.v1) reply.header('location', location);
       return reply
         .code(402)
-        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, status: 'denied', reason: 'timeout' });
+        .send({ id: tx.id, accountId: tx.accountId, type: tx.type, amount: tx.amount, ...extras, status: 'denied', reason: 'timeout' });
     case 'decided':
       return sendDecision(reply, result.outcome, location, style);
   }

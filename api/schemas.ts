@@ -1,6 +1,6 @@
 // JSON schemas of the HTTP api. Ajv runs them in strict mode without type
 // coercion: "10" is not an amount, and unknown fields are refused.
-import { ACCOUNT_ID_PATTERN, ID_PATTERN, amountSchema } from '../common/message.js';
+import { ACCOUNT_ID_PATTERN, ID_PATTERN, SYSTEM_ID_PATTERN, amountSchema } from '../common/message.js';
 
 /**
  * What a client may name a transaction or an account: the message patterns,
@@ -15,6 +15,12 @@ export const CLIENT_ACCOUNT_ID_PATTERN = notOnlyDots(ACCOUNT_ID_PATTERN);
 
 export const idSchema = { type: 'string', minLength: 1, maxLength: 128, pattern: CLIENT_ID_PATTERN } as const;
 export const accountIdSchema = { type: 'string', minLength: 1, maxLength: 64, pattern: CLIENT_ACCOUNT_ID_PATTERN } as const;
+/**
+ * An id to look up: a client's, or one the system minted (a transfer's credit
+ * or return, a settings change, a timeout's cancel), which statements show and
+ * a settings change's Location names. Reads only: writes take `idSchema`.
+ */
+export const lookupIdSchema = { type: 'string', minLength: 1, maxLength: 240, pattern: notOnlyDots(SYSTEM_ID_PATTERN) } as const;
 export { amountSchema };
 
 export const problemSchema = {

@@ -15,7 +15,7 @@ import {
   TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT,
   TELLER_ERR_PRODUCER_UNAVAILABLE,
 } from '../common/errors.js';
-import type { Outcome, TxMessage, TxType } from '../common/types.js';
+import type { AccountStatus, Metadata, Outcome, TxMessage, TxType } from '../common/types.js';
 import type { Batcher } from '../producer/batcher.js';
 import type { OutcomeWaiter } from './waiter.js';
 
@@ -28,7 +28,19 @@ export interface TxRequest {
   ttlSeconds?: number;
   /** The client's claimed time, ISO in UTC (api/client-timestamp.ts). */
   clientTimestamp?: string;
+  /** A client's external id for the write; part of the body (docs/transfers.md). */
+  reference?: string;
+  /** A client's labels for the write; part of the body. */
+  metadata?: Metadata;
+  /** For a `transfer`: the account credited. */
+  counterparty?: string;
+  /** For `account_settings`: the settings asked for. */
+  overdraftLimit?: number;
+  accountStatus?: AccountStatus;
 }
+
+/** The members of a call copied as they are into its message when present. */
+const CARRIED = ['amount', 'requestId', 'clientTimestamp', 'reference', 'metadata', 'counterparty', 'overdraftLimit', 'accountStatus'] as const;
 
 export type SubmitResult =
   | { kind: 'decided'; outcome: Outcome }
@@ -80,11 +92,16 @@ const RELEASE_ID = `if redis.call('GET', KEYS[1]) == ARGV[1] and redis.call('EXI
 end
 return 0`;
 
+/**
+ * Takes the calls of every write route. A transfer's two legs are taken by
+ * api/transfer-submit.ts, which uses this submitter's parts (its settings,
+ * the registry of ids, the message, the producer) rather than copies of them.
+ */
 export class TransactionSubmitter {
   /** Cancels of timed-out withdrawal requests being published again in the background. */
   private cancelsRetrying = 0;
 
-  constructor(private readonly deps: SubmitDeps) {}
+  constructor(readonly deps: SubmitDeps) {}
 
   async submit(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
     const result = await this.take(tx, opts);
@@ -128,7 +145,7 @@ export class TransactionSubmitter {
    * is down the call goes on. True when this call registered the id (it was
    * not registered before).
    */
-  private async claimId(tx: TxRequest): Promise<boolean> {
+  async claimId(tx: TxRequest): Promise<boolean> {
     let previous: string | null;
     try {
       previous = await this.deps.redis.set(keys.txId(tx.id), tx.accountId, 'EX', this.deps.registrySeconds, 'NX', 'GET');
@@ -148,7 +165,7 @@ export class TransactionSubmitter {
    * it). Otherwise the id would read `pending` and be refused on other
    * accounts for the registry's horizon, for a call that was never taken.
    */
-  private async releaseId(tx: TxRequest): Promise<void> {
+  async releaseId(tx: TxRequest): Promise<void> {
     try {
       await this.deps.redis.eval(RELEASE_ID, 2, keys.txId(tx.id), keys.outcome(tx.accountId, tx.id), tx.accountId);
     } catch (err) {
@@ -160,15 +177,13 @@ export class TransactionSubmitter {
    * `callId`: the token of the waiting call; a call that does not wait asks for no announcement.
    * `answerBy`: when a waiting caller is answered at the latest (docs/ledger-rules.md, late approvals).
    */
-  private message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
+  message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
     const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt };
     if (callId !== undefined) {
       msg.replyTo = this.deps.replicaId;
       msg.callId = callId;
     }
-    if (tx.amount !== undefined) msg.amount = tx.amount;
-    if (tx.requestId !== undefined) msg.requestId = tx.requestId;
-    if (tx.clientTimestamp !== undefined) msg.clientTimestamp = tx.clientTimestamp;
+    for (const key of CARRIED) if (tx[key] !== undefined) Object.assign(msg, { [key]: tx[key] });
     if (tx.type === 'withdraw_request') {
       // The default is filled in here, so a call that names none and one that names the default have one body.
       msg.expiresInSeconds = this.ttlSeconds(tx);
@@ -184,7 +199,7 @@ export class TransactionSubmitter {
   }
 
   /** Rejects with TELLER_ERR_PRODUCER_UNAVAILABLE when the batching producer cannot take the message. */
-  private produce(msg: TxMessage): Promise<void> {
+  produce(msg: TxMessage): Promise<void> {
     return this.deps.batcher.send(msg, msg.accountId, partitionOf(msg.accountId, this.deps.partitions()));
   }
 

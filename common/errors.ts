@@ -115,6 +115,20 @@ export const TELLER_ERR_TRANSACTION_NOT_FOUND: CatalogueEntry<{ id: string }> = 
   message: ({ id }) => `no transaction ${id}`,
 };
 
+/** A transfer no registry entry nor ledger document names (docs/transfers.md). */
+export const TELLER_ERR_TRANSFER_NOT_FOUND: CatalogueEntry<{ id: string }> = {
+  code: 'TELLER_ERR_TRANSFER_NOT_FOUND',
+  retryable: false,
+  message: ({ id }) => `no transfer ${id}`,
+};
+
+/** A settings change that names no setting: it would change nothing, and its id would be spent. */
+export const TELLER_ERR_SETTINGS_REQUIRED: CatalogueEntry = {
+  code: 'TELLER_ERR_SETTINGS_REQUIRED',
+  retryable: false,
+  message: () => 'name at least one setting to change: overdraftLimit or status',
+};
+
 export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {
   code: 'TELLER_ERR_INVALID_CURSOR',
   retryable: false,

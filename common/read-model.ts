@@ -5,7 +5,7 @@
 // nowhere else; the writer keeps only its Lua script and its I/O.
 import { unknownFormat } from './format-version.js';
 import { recall, remember } from './remembered.js';
-import type { AccountView, Outcome } from './types.js';
+import { ACCOUNT_STATUSES, type AccountStatus, type AccountView, type Outcome } from './types.js';
 
 /**
  * The version this code writes. Version 1 is what was written before the read
@@ -14,6 +14,12 @@ import type { AccountView, Outcome } from './types.js';
  * the request's time to live to the packed outcome (common/remembered.ts),
  * which the api compares a poller's body with. Account hashes are the same
  * in all three; announcements carry no version (`announcementMessages`).
+ *
+ * Account settings (docs/transfers.md) add two fields to the account hash
+ * without a new version: each is written only when it is not its default and
+ * deleted when it returns to it, so a hash written before them reads as an
+ * account with the defaults, which it is, and a reader from before them asks
+ * for the fields it knows and never sees the new ones.
  */
 export const READ_MODEL_VERSION = 3;
 /** Versions 2 and 3 differ only by the appended field, which `recall` reads when it is there. */
@@ -44,30 +50,53 @@ export const keys = {
 /**
  * The account hash. `offset` is that of the message that last changed the
  * account: the writer's guard, so a stale owner or a replay cannot overwrite
- * newer state. Readers do not need it.
+ * newer state. Readers do not need it. `overdraftLimit` and `status` are
+ * present only when they are not their defaults (0, `open`).
  */
-export const ACCOUNT_FIELDS = { balance: 'b', reserved: 'r', updatedAt: 'u', offset: 'o' } as const;
+export const ACCOUNT_FIELDS = { balance: 'b', reserved: 'r', updatedAt: 'u', offset: 'o', overdraftLimit: 'l', status: 's' } as const;
 
 /** The fields a reader asks for, in the order `decodeAccount` takes their values. */
-export const ACCOUNT_VIEW_FIELDS = [ACCOUNT_FIELDS.balance, ACCOUNT_FIELDS.reserved, ACCOUNT_FIELDS.updatedAt] as const;
+export const ACCOUNT_VIEW_FIELDS = [
+  ACCOUNT_FIELDS.balance,
+  ACCOUNT_FIELDS.reserved,
+  ACCOUNT_FIELDS.updatedAt,
+  ACCOUNT_FIELDS.overdraftLimit,
+  ACCOUNT_FIELDS.status,
+] as const;
 
 /** An account's state to write, with the offset of the message that last changed it. */
 export interface AccountWrite {
   accountId: string;
-  account: Pick<AccountView, 'balance' | 'reserved' | 'updatedAt'>;
+  /** The settings are absent at their defaults, as the ledger's account has them. */
+  account: Pick<AccountView, 'balance' | 'reserved' | 'updatedAt' | 'overdraftLimit' | 'status'>;
   offset: number;
 }
 
-/** The values of an account's hash, in the order balance, reserved, updatedAt, offset. */
-export function encodeAccount({ account, offset }: AccountWrite): [number, number, number, number] {
-  return [account.balance, account.reserved, account.updatedAt, offset];
+/**
+ * The values of an account's hash, in the order balance, reserved,
+ * updatedAt, offset, overdraftLimit, status; a setting at its default is
+ * `''`, which the writer deletes rather than writes.
+ */
+export function encodeAccount({ account, offset }: AccountWrite): [number, number, number, number, number | '', AccountStatus | ''] {
+  const overdraftLimit = account.overdraftLimit === undefined || account.overdraftLimit === 0 ? '' : account.overdraftLimit;
+  const status = account.status === undefined || account.status === 'open' ? '' : account.status;
+  return [account.balance, account.reserved, account.updatedAt, offset, overdraftLimit, status];
 }
 
-/** The account from the values of `ACCOUNT_VIEW_FIELDS`; null for an account never written. */
+/** The account from the values of `ACCOUNT_VIEW_FIELDS`; null for an account never written. Absent settings are their defaults, left out. */
 export function decodeAccount(accountId: string, values: readonly (string | null | undefined)[]): AccountView | null {
-  const [balance, reserved, updatedAt] = values;
+  const [balance, reserved, updatedAt, overdraftLimit, status] = values;
   if (balance === null || balance === undefined) return null;
-  return { accountId, balance: Number(balance), reserved: Number(reserved ?? 0), updatedAt: Number(updatedAt ?? 0) };
+  const view: AccountView = { accountId, balance: Number(balance), reserved: Number(reserved ?? 0), updatedAt: Number(updatedAt ?? 0) };
+  if (overdraftLimit) view.overdraftLimit = Number(overdraftLimit);
+  if (status) view.status = accountStatusOf(accountId, status);
+  return view;
+}
+
+/** A stored status this code knows; another was written by a newer Teller and is refused rather than guessed. */
+function accountStatusOf(accountId: string, stored: string): AccountStatus {
+  if ((ACCOUNT_STATUSES as readonly string[]).includes(stored)) return stored as AccountStatus;
+  throw unknownFormat(`the status of account ${accountId}`, stored, READABLE_VERSIONS);
 }
 
 /**

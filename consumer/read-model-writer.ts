@@ -29,7 +29,8 @@ if behind then redis.call('DEL', ARGV[1]) end
 `;
 
 // ARGV: the head's three, the offset to raise the written marker to (-1: none),
-//       n, then n x (accountKey, balance, reserved, updatedAt, offset),
+//       n, then n x (accountKey, balance, reserved, updatedAt, offset, overdraftLimit, status),
+//       a setting '' at its default, deleted from the hash rather than written (common/read-model.ts),
 //       ttl, m, then m x (outcomeKey, stored outcome), c, then c x (channel, payload).
 // Returns -1 when Redis was behind, else 1 when the ready marker is present, 0 when not.
 const APPLY = `${BEHIND_HEAD}
@@ -39,8 +40,10 @@ for _ = 1, n do
   local cur = redis.call('HGET', ARGV[i], '${ACCOUNT_FIELDS.offset}')
   if (not cur) or tonumber(cur) < tonumber(ARGV[i + 4]) then
     redis.call('HSET', ARGV[i], '${ACCOUNT_FIELDS.balance}', ARGV[i + 1], '${ACCOUNT_FIELDS.reserved}', ARGV[i + 2], '${ACCOUNT_FIELDS.updatedAt}', ARGV[i + 3], '${ACCOUNT_FIELDS.offset}', ARGV[i + 4])
+    if ARGV[i + 5] == '' then redis.call('HDEL', ARGV[i], '${ACCOUNT_FIELDS.overdraftLimit}') else redis.call('HSET', ARGV[i], '${ACCOUNT_FIELDS.overdraftLimit}', ARGV[i + 5]) end
+    if ARGV[i + 6] == '' then redis.call('HDEL', ARGV[i], '${ACCOUNT_FIELDS.status}') else redis.call('HSET', ARGV[i], '${ACCOUNT_FIELDS.status}', ARGV[i + 6]) end
   end
-  i = i + 5
+  i = i + 7
 end
 local ttl = ARGV[i]; i = i + 1
 local m = tonumber(ARGV[i]); i = i + 1

@@ -4,7 +4,7 @@
 // as a client sees them (test/unit/app-inject.test.ts, test/unit/own-answers.test.ts).
 import type { Test } from 'tap';
 import { pino } from 'pino';
-import { buildApp } from '../../api/app.js';
+import { buildApp, type AppDeps } from '../../api/app.js';
 import type { ApiKeyAuth } from '../../api/auth.js';
 import type { ReadinessReport } from '../../api/readiness-probe.js';
 import type { TransactionView } from '../../api/readmodel.js';
@@ -12,7 +12,7 @@ import { ApiMetrics } from '../../api/api-metrics.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
 import { isTransaction } from '../../common/message.js';
-import type { AccountView, LogMessage, Outcome, TxMessage } from '../../common/types.js';
+import type { AccountView, LogMessage, Outcome, TxMessage, TxType } from '../../common/types.js';
 
 export const PROBLEM = /^application\/problem\+json/;
 export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -29,9 +29,14 @@ export const SUBMIT_SETTINGS = {
   registrySeconds: 600,
 } as const;
 
+/** The members an owner copies from a message into its outcome when present (docs/transfers.md). */
+const CARRIED = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+
 /** The ledger's usual answer: applied, the amount as the new balance. */
 export function applied(msg: TxMessage): Outcome {
-  return { id: msg.id, accountId: msg.accountId, type: msg.type, amount: msg.amount, requestId: msg.requestId, status: 'applied', balance: msg.amount ?? 0, reserved: 0, decidedAt: DECIDED_AT };
+  const outcome: Outcome = { id: msg.id, accountId: msg.accountId, type: msg.type, amount: msg.amount, requestId: msg.requestId, status: 'applied', balance: msg.amount ?? 0, reserved: 0, decidedAt: DECIDED_AT };
+  for (const key of CARRIED) if (msg[key] !== undefined) Object.assign(outcome, { [key]: msg[key] });
+  return outcome;
 }
 
 /**
@@ -44,6 +49,12 @@ export class InMemoryLog {
   readonly listening = true;
   refusing = false;
   decide: (msg: TxMessage) => Outcome | undefined = applied;
+  /**
+   * A transfer's credit, once its debit is applied and not a repeat (an owner
+   * mints no credit for a repeat): announced to the call whose credit token
+   * the transfer carries. Undefined: not decided in time.
+   */
+  credit: (msg: TxMessage, debit: Outcome) => Outcome | undefined = () => undefined;
   private readonly waiting = new Map<string, (outcome: Outcome | undefined) => void>();
   private calls = 0;
 
@@ -54,6 +65,9 @@ export class InMemoryLog {
     const outcome = this.decide(msg);
     // As the owner announces: to the call whose token the message carries.
     if (outcome && msg.callId !== undefined) this.waiting.get(msg.callId)?.(outcome);
+    if (msg.type !== 'transfer' || outcome?.status !== 'applied' || outcome.replayed) return;
+    const credit = this.credit(msg, outcome);
+    if (credit && msg.creditCallId !== undefined) this.waiting.get(msg.creditCallId)?.(credit);
   }
 
   wait(_accountId: string, _id: string, timeoutMs: number): { callId: string; promise: Promise<Outcome | undefined>; cancel: () => void } {
@@ -85,7 +99,8 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
   return registry as unknown as SubmitDeps['redis'];
 }
 
-export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
+/** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one. */
+export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements'] } = {}) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -96,8 +111,9 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
       if (this.readModelDown) throw createError(TELLER_ERR_READ_MODEL_UNAVAILABLE);
       return accounts.get(accountId) ?? null;
     },
-    async transaction(id: string) {
-      return transactions.get(id) ?? null;
+    async transaction(id: string, type?: TxType) {
+      const view = transactions.get(id) ?? null;
+      return type !== undefined && view?.outcome && view.outcome.type !== type ? null : view;
     },
     async accountTransaction(accountId: string, id: string) {
       const view = transactions.get(id);
@@ -119,8 +135,8 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth } = {}) {
     holdLimit: HOLD_LIMIT,
     onResult: (tx, result) => metrics.result(tx, result),
   });
-  const statements = { page: async () => ({ entries: [] }) };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel, probe: readiness, statements, metrics, ...options });
+  const statements = options.statements ?? { page: async () => ({ entries: [] }) };
+  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, metrics, ...(options.auth ? { auth: options.auth } : {}) });
   t.teardown(() => app.close());
   return { app, log, accounts, transactions, readiness, readModel };
 }

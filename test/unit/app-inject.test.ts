@@ -113,8 +113,20 @@ t.test('reads: an account, one never seen, and the read model down', async (t) =
     balance: 70,
     reserved: 20,
     available: 50,
+    overdraftLimit: 0,
+    status: 'open',
     updatedAt: '2024-01-02T03:04:05.000Z',
-  });
+  }, 'a hash without settings: the defaults');
+  accounts.set('acct-2', { accountId: 'acct-2', balance: -30, reserved: 20, updatedAt: DECIDED_AT, overdraftLimit: 100, status: 'frozen' });
+  t.same((await app.inject({ method: 'GET', url: '/v1/accounts/acct-2' })).json(), {
+    accountId: 'acct-2',
+    balance: -30,
+    reserved: 20,
+    available: 50,
+    overdraftLimit: 100,
+    status: 'frozen',
+    updatedAt: '2024-01-02T03:04:05.000Z',
+  }, 'the overdraft limit counts in the available funds');
   t.same((await app.inject({ method: 'GET', url: '/account/nobody' })).json(), { accountId: 'nobody', balance: 0 }, 'the original contract reads 0');
   t.match((await app.inject({ method: 'GET', url: '/v1/accounts/nobody' })).json(), { status: 404, type: 'urn:teller:problem:account-not-found' });
   readModel.readModelDown = true;

@@ -32,7 +32,7 @@ t.test('keys and channels are the names already in Redis', async (t) => {
 });
 
 t.test('an account written to its hash reads back as the same view', async (t) => {
-  t.strictSame(ACCOUNT_FIELDS, { balance: 'b', reserved: 'r', updatedAt: 'u', offset: 'o' }, 'the fields already in Redis');
+  t.strictSame(ACCOUNT_FIELDS, { balance: 'b', reserved: 'r', updatedAt: 'u', offset: 'o', overdraftLimit: 'l', status: 's' }, 'the fields already in Redis');
   const write: AccountWrite = { accountId: 'acc', account: { balance: -25, reserved: 7, updatedAt: 1_700_000_000_123 }, offset: 42 };
   // The hash as Redis keeps it: the writer's values, in ACCOUNT_FIELDS order, as strings.
   const fields = [ACCOUNT_FIELDS.balance, ACCOUNT_FIELDS.reserved, ACCOUNT_FIELDS.updatedAt, ACCOUNT_FIELDS.offset];
@@ -43,6 +43,29 @@ t.test('an account written to its hash reads back as the same view', async (t) =
   t.strictSame(view, { accountId: 'acc', balance: -25, reserved: 7, updatedAt: 1_700_000_000_123 });
   t.equal(decodeAccount('nobody', [null, null, null]), null, 'an account never written');
   t.strictSame(decodeAccount('acc', ['5', null, null]), { accountId: 'acc', balance: 5, reserved: 0, updatedAt: 0 }, 'missing fields read as 0');
+});
+
+/** An account's hash after the writer's script wrote `write` over `hash`: a setting at its default ('') is deleted. */
+function written(hash: Map<string, string>, write: AccountWrite): Map<string, string> {
+  const fields = [ACCOUNT_FIELDS.balance, ACCOUNT_FIELDS.reserved, ACCOUNT_FIELDS.updatedAt, ACCOUNT_FIELDS.offset, ACCOUNT_FIELDS.overdraftLimit, ACCOUNT_FIELDS.status];
+  const next = new Map(hash);
+  encodeAccount(write).forEach((value, i) => (value === '' ? next.delete(fields[i]!) : next.set(fields[i]!, String(value))));
+  return next;
+}
+
+t.test('account settings: written when not their defaults, deleted when back at them; a hash without them reads as the defaults', async (t) => {
+  const read = (hash: Map<string, string>) => decodeAccount('acc', ACCOUNT_VIEW_FIELDS.map((field) => hash.get(field) ?? null));
+  const frozen = written(new Map(), { accountId: 'acc', account: { balance: 10, reserved: 0, updatedAt: 5, overdraftLimit: 500, status: 'frozen' }, offset: 3 });
+  t.equal(frozen.get(ACCOUNT_FIELDS.overdraftLimit), '500');
+  t.equal(frozen.get(ACCOUNT_FIELDS.status), 'frozen');
+  t.strictSame(read(frozen), { accountId: 'acc', balance: 10, reserved: 0, updatedAt: 5, overdraftLimit: 500, status: 'frozen' });
+  const reopened = written(frozen, { accountId: 'acc', account: { balance: 10, reserved: 0, updatedAt: 6, overdraftLimit: 0, status: 'open' }, offset: 4 });
+  t.notOk(reopened.has(ACCOUNT_FIELDS.overdraftLimit), 'a limit back at 0 leaves the hash');
+  t.notOk(reopened.has(ACCOUNT_FIELDS.status), 'open leaves the hash');
+  t.strictSame(read(reopened), { accountId: 'acc', balance: 10, reserved: 0, updatedAt: 6 }, 'the defaults read as absent');
+  const older = new Map([[ACCOUNT_FIELDS.balance, '7'], [ACCOUNT_FIELDS.reserved, '1'], [ACCOUNT_FIELDS.updatedAt, '2'], [ACCOUNT_FIELDS.offset, '9']]);
+  t.strictSame(read(older), { accountId: 'acc', balance: 7, reserved: 1, updatedAt: 2 }, 'a hash written before the settings');
+  t.throws(() => decodeAccount('acc', ['1', '0', '0', null, 'suspended']), { code: 'TELLER_ERR_UNKNOWN_FORMAT' }, 'a status this code does not know is refused');
 });
 
 t.test('a stored outcome carries the version and reads back equal', async (t) => {

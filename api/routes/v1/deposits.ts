@@ -1,13 +1,13 @@
-// POST /v1/accounts/:accountId/deposits {id, amount}: balance += amount.
+// POST /v1/accounts/:accountId/deposits {id, amount, reference?, metadata?}: balance += amount.
 import type { FastifyPluginAsync } from 'fastify';
 import { problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter } from '../../submit.js';
-import { accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './v1-schemas.js';
+import { accountParams, bodyAmount, bodyId, labelProperties, labelsOf, transactionResponses, writeHeaders, type Labels } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 interface Route {
   Params: { accountId: string };
-  Body: { id?: string; amount: number };
+  Body: { id?: string; amount: number } & Labels;
   Headers: WriteHeaders;
 }
 
@@ -21,7 +21,7 @@ export const depositRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter
         description: 'Adds `amount` to the balance; the account comes into being with its first deposit.',
         params: accountParams,
         headers: writeHeaders,
-        body: { type: 'object', additionalProperties: false, required: ['amount'], properties: { id: bodyId, amount: bodyAmount } },
+        body: { type: 'object', additionalProperties: false, required: ['amount'], properties: { id: bodyId, amount: bodyAmount, ...labelProperties } },
         response: {
           ...transactionResponses({
             200: 'Applied',
@@ -35,7 +35,7 @@ export const depositRoutes: FastifyPluginAsync<{ submitter: TransactionSubmitter
     async (request, reply) => {
       const { accountId } = request.params;
       const id = transactionId(request.body.id, request.headers);
-      return submitAndReply(submitter, reply, { id, type: 'deposit', accountId, amount: request.body.amount }, request.headers);
+      return submitAndReply(submitter, reply, { id, type: 'deposit', accountId, amount: request.body.amount, ...labelsOf(request.body) }, request.headers);
     },
   );
 };

@@ -3,10 +3,13 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';
 import type { TransactionSubmitter } from '../../submit.js';
+import { TransferSubmitter } from '../../transfer-submit.js';
+import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
 import { depositRoutes } from './deposits.js';
 import { statementRoutes } from './statements.js';
 import { transactionStatusRoutes } from './transactions.js';
+import { transferRoutes } from './transfers.js';
 import { withdrawalRequestRoutes } from './withdrawal-requests.js';
 import { withdrawalRoutes } from './withdrawals.js';
 
@@ -23,6 +26,12 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(withdrawalRequestRoutes, { submitter });
   await app.register(withdrawalRoutes, { submitter });
   await app.register(accountRoutes, { readModel });
+  await app.register(accountSettingsRoutes, { submitter, readModel });
+  // A repeated transfer's credit is read back from where lookups read outcomes: the read model, else the ledger.
+  const transfers = new TransferSubmitter(submitter, {
+    readOutcome: async (accountId, id) => (await readModel.accountTransaction(accountId, id))?.outcome ?? null,
+  });
+  await app.register(transferRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(statementRoutes, { statements, readModel });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
 };

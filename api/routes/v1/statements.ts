@@ -6,7 +6,9 @@ import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND } from '../../../common/error
 import type { ReadModel } from '../../readmodel.js';
 import { ajvOptions, problemResponses } from '../../schemas.js';
 import { decodeCursor, type Statements } from '../../statement.js';
-import { accountParams } from './v1-schemas.js';
+import { TX_TYPES, type LedgerDoc } from '../../../common/types.js';
+import { extrasOf } from '../../reply.js';
+import { accountParams, extraProperties } from './v1-schemas.js';
 
 // Query strings are text: this route alone coerces `limit=20` to a number (the
 // api's bodies never coerce) and fills the default.
@@ -18,8 +20,8 @@ const entrySchema = {
   required: ['id', 'type', 'status', 'balanceAfter', 'reservedAfter', 'createdAt'],
   properties: {
     id: { type: 'string', description: 'The transaction id (`<requestId>~expired` for a lapsed hold).' },
-    type: { type: 'string', enum: ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'expire'] },
-    amount: { type: 'integer', description: 'Absent for a cancel, which moves no money itself.' },
+    type: { type: 'string', enum: [...TX_TYPES, 'expire'] },
+    amount: { type: 'integer', description: 'Absent for a cancel or a settings change, which move no money themselves.' },
     requestId: { type: 'string' },
     status: { type: 'string', enum: ['applied', 'approved', 'denied', 'not_found'] },
     reason: { type: 'string' },
@@ -27,6 +29,7 @@ const entrySchema = {
     balanceAfter: { type: 'integer' },
     reservedAfter: { type: 'integer' },
     createdAt: { type: 'string', format: 'date-time', description: 'When the api accepted the call (for a lapse: the log clock that lapsed it).' },
+    ...extraProperties,
   },
 } as const;
 
@@ -83,21 +86,30 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 
       }
       return {
         accountId,
-        data: page.entries.map((d) => ({
-          id: d.id,
-          type: d.type,
-          amount: d.type === 'cancel' ? undefined : d.amount,
-          requestId: d.requestId,
-          status: d.status,
-          reason: d.reason,
-          overdraft: d.overdraft,
-          balanceAfter: d.balanceAfter,
-          reservedAfter: d.reservedAfter,
-          createdAt: new Date(d.receivedAt).toISOString(),
-        })),
+        data: page.entries.map(statementEntry),
         hasMore: page.next !== undefined,
         nextCursor: page.next,
       };
     },
   );
 };
+
+/** A ledger document as a statement shows it. */
+function statementEntry(d: LedgerDoc) {
+  return {
+    id: d.id,
+    type: d.type,
+    amount: MOVES_NO_MONEY.has(d.type) ? undefined : d.amount,
+    requestId: d.requestId,
+    status: d.status,
+    reason: d.reason,
+    overdraft: d.overdraft,
+    balanceAfter: d.balanceAfter,
+    reservedAfter: d.reservedAfter,
+    createdAt: new Date(d.receivedAt).toISOString(),
+    ...extrasOf(d),
+  };
+}
+
+/** Their documents record an amount of 0: none was asked for. */
+const MOVES_NO_MONEY: ReadonlySet<LedgerDoc['type']> = new Set(['cancel', 'account_settings']);

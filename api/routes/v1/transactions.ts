@@ -12,7 +12,7 @@ import { BODY_DIGEST_PATTERN, digestMatches } from '../../../common/body.js';
 import { createError, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_TRANSACTION_NOT_FOUND } from '../../../common/errors.js';
 import type { ReadModel, TransactionView } from '../../readmodel.js';
 import { v1Body } from '../../reply.js';
-import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
+import { accountIdSchema, lookupIdSchema, problemResponses } from '../../schemas.js';
 import { transactionSchema } from './v1-schemas.js';
 
 export interface TransactionRouteOptions {
@@ -30,7 +30,7 @@ export const transactionStatusRoutes: FastifyPluginAsync<TransactionRouteOptions
         summary: 'A transaction by id',
         description:
           'The decision on a call (as its first answer, with later changes: a request cancelled or expired), or `pending` while it is in the log and not yet decided. An id used on several accounts (possible once its first use is past the registry\'s horizon, OUTCOME_TTL_SECONDS) answers its newest decision: `GET /v1/accounts/{accountId}/transactions/{id}` is the exact lookup.',
-        params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: idSchema } },
+        params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: lookupIdSchema } },
         querystring,
         response: { 200: { description: 'The transaction', ...transactionSchema }, ...problemResponses },
       },
@@ -53,7 +53,7 @@ export const transactionStatusRoutes: FastifyPluginAsync<TransactionRouteOptions
         tags: ['transactions'],
         summary: 'A transaction by account and id',
         description: 'The decision on a call on this account (as `GET /v1/transactions/{id}` answers it), or `pending` while it is in the log and not yet decided.',
-        params: { type: 'object', additionalProperties: false, required: ['accountId', 'id'], properties: { accountId: accountIdSchema, id: idSchema } },
+        params: { type: 'object', additionalProperties: false, required: ['accountId', 'id'], properties: { accountId: accountIdSchema, id: lookupIdSchema } },
         querystring,
         response: { 200: { description: 'The transaction', ...transactionSchema }, ...problemResponses },
       },

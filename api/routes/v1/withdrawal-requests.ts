@@ -5,18 +5,18 @@ import type { FastifyPluginAsync } from 'fastify';
 import { bodyMayBeOmitted } from '../../json-body.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
-import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './v1-schemas.js';
+import { MAX_EXPIRES_IN_SECONDS, accountParams, bodyAmount, bodyId, labelProperties, labelsOf, transactionResponses, writeHeaders, type Labels } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 interface RequestRoute {
   Params: { accountId: string };
-  Body: { id?: string; amount: number; expiresInSeconds?: number };
+  Body: { id?: string; amount: number; expiresInSeconds?: number } & Labels;
   Headers: WriteHeaders;
 }
 
 interface CancelRoute {
   Params: { accountId: string; requestId: string };
-  Body: { id?: string };
+  Body: { id?: string } & Labels;
   Headers: WriteHeaders;
 }
 
@@ -47,6 +47,7 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
               description:
                 "Time to live of the hold, in seconds (default: the server's, 7 days). Part of the body: the same id with another value is a 409; naming the default is the same body as naming none.",
             },
+            ...labelProperties,
           },
         },
         response: {
@@ -62,7 +63,7 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
     async (request, reply) => {
       const { accountId } = request.params;
       const { amount, expiresInSeconds } = request.body;
-      const tx: TxRequest = { id: transactionId(request.body.id, request.headers), type: 'withdraw_request', accountId, amount };
+      const tx: TxRequest = { id: transactionId(request.body.id, request.headers), type: 'withdraw_request', accountId, amount, ...labelsOf(request.body) };
       if (expiresInSeconds !== undefined) tx.ttlSeconds = expiresInSeconds;
       return submitAndReply(submitter, reply, tx, request.headers);
     },
@@ -85,7 +86,7 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
           properties: { accountId: accountIdSchema, requestId: idSchema },
         },
         headers: writeHeaders,
-        body: { type: 'object', additionalProperties: false, properties: { id: bodyId } },
+        body: { type: 'object', additionalProperties: false, properties: { id: bodyId, ...labelProperties } },
         response: {
           ...transactionResponses({ 200: 'Cancelled: the hold is released', 202: accepted }),
           ...problemResponses,
@@ -94,7 +95,7 @@ export const withdrawalRequestRoutes: FastifyPluginAsync<{ submitter: Transactio
     },
     async (request, reply) => {
       const { accountId, requestId } = request.params;
-      const tx: TxRequest = { id: transactionId(request.body.id, request.headers), type: 'cancel', accountId, requestId };
+      const tx: TxRequest = { id: transactionId(request.body.id, request.headers), type: 'cancel', accountId, requestId, ...labelsOf(request.body) };
       return submitAndReply(submitter, reply, tx, request.headers);
     },
   );

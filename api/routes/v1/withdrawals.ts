@@ -4,12 +4,12 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
-import { accountParams, bodyAmount, bodyId, transactionResponses, writeHeaders } from './v1-schemas.js';
+import { accountParams, bodyAmount, bodyId, labelProperties, labelsOf, transactionResponses, writeHeaders, type Labels } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 interface Route {
   Params: { accountId: string };
-  Body: { id?: string; amount: number; requestId?: string };
+  Body: { id?: string; amount: number; requestId?: string } & Labels;
   Headers: WriteHeaders;
 }
 
@@ -32,6 +32,7 @@ export const withdrawalRoutes: FastifyPluginAsync<{ submitter: TransactionSubmit
             id: bodyId,
             amount: bodyAmount,
             requestId: { ...idSchema, description: 'The approved withdrawal request this withdrawal settles.' },
+            ...labelProperties,
           },
         },
         response: {
@@ -47,7 +48,7 @@ export const withdrawalRoutes: FastifyPluginAsync<{ submitter: TransactionSubmit
     async (request, reply) => {
       const { accountId } = request.params;
       const { amount, requestId } = request.body;
-      const tx: TxRequest = { id: transactionId(request.body.id, request.headers), type: 'withdraw', accountId, amount };
+      const tx: TxRequest = { id: transactionId(request.body.id, request.headers), type: 'withdraw', accountId, amount, ...labelsOf(request.body) };
       if (requestId !== undefined) tx.requestId = requestId;
       return submitAndReply(submitter, reply, tx, request.headers);
     },

@@ -1,0 +1,103 @@
+// POST /v1/transfers {id, from, to, amount, reference?, metadata?}: money
+// from one account to another in two legs (docs/transfers.md), answered once
+// both are decided within the deadline; GET /v1/transfers/:id: where one stands.
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import { createError, TELLER_ERR_FORBIDDEN, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_TRANSFER_NOT_FOUND } from '../../../common/errors.js';
+import { lookUpTransfer, type TransferReader } from '../../transfer-lookup.js';
+import type { TransferRequest, TransferResult, TransferSubmitter } from '../../transfer-submit.js';
+import { transferLocation, transferSchema, transferStatusCode, transferView } from '../../transfer-view.js';
+import { accountIdSchema, lookupIdSchema, problemResponses } from '../../schemas.js';
+import { bodyAmount, bodyId, labelProperties, labelsOf, writeHeaders, type Labels } from './v1-schemas.js';
+import { prefersAsync, transactionId, type WriteHeaders } from './write.js';
+
+interface PostRoute {
+  Body: { id?: string; from: string; to: string; amount: number } & Labels;
+  Headers: WriteHeaders;
+}
+
+export interface TransferRouteOptions {
+  transfers: Pick<TransferSubmitter, 'submit'>;
+  readModel: TransferReader;
+  /** Whether the caller may act on, or see, the account (API keys limited to accounts). */
+  mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
+}
+
+const responses = {
+  200: { description: 'Completed: `from` is debited and `to` credited', ...transferSchema },
+  202: { description: 'Accepted: durable in the transaction log; the transfer, `pending` or `debited`, follows at Location', ...transferSchema },
+  402: {
+    description: 'Denied: the debit was refused (insufficient_funds, account_frozen, account_closed), or `to` refused the credit and the amount is returned to `from` (`returned`)',
+    ...transferSchema,
+  },
+} as const;
+
+export const transferRoutes: FastifyPluginAsync<TransferRouteOptions> = async (app, { transfers, readModel, mayAccess }) => {
+  app.post<PostRoute>(
+    '/transfers',
+    {
+      schema: {
+        tags: ['transfers'],
+        summary: 'Transfer between two accounts',
+        description:
+          'Debits `from` (approved when it is open and `balance - reserved + overdraftLimit >= amount`), then credits `to` (refused when `to` is closed, and the amount then returns to `from`). Answers once both legs are decided within the deadline: 200 `completed` (as an applied deposit answers: a completed transfer leaves nothing open, unlike a withdrawal request\'s hold, which is 201), 402 `denied` or `returned`, 202 otherwise. The id is claimed on `from`.',
+        headers: writeHeaders,
+        body: {
+          type: 'object',
+          additionalProperties: false,
+          required: ['from', 'to', 'amount'],
+          properties: {
+            id: bodyId,
+            from: { ...accountIdSchema, description: 'The account debited.' },
+            to: { ...accountIdSchema, description: 'The account credited; may be `from` itself.' },
+            amount: bodyAmount,
+            ...labelProperties,
+          },
+        },
+        response: { ...responses, ...problemResponses },
+      },
+    },
+    async (request, reply) => {
+      const { from, to, amount } = request.body;
+      // The debit is the key's act on `from`; any account may be credited.
+      if (mayAccess && !mayAccess(request, from)) throw createError(TELLER_ERR_FORBIDDEN, { accountId: from });
+      const transfer: TransferRequest = { id: transactionId(request.body.id, request.headers), from, to, amount, ...labelsOf(request.body) };
+      const respondAsync = prefersAsync(request.headers.prefer);
+      const result = await transfers.submit(transfer, { wait: !respondAsync });
+      return sendTransfer(reply, transfer, result, respondAsync);
+    },
+  );
+
+  app.get<{ Params: { id: string } }>(
+    '/transfers/:id',
+    {
+      schema: {
+        tags: ['transfers'],
+        summary: 'A transfer by id',
+        description: 'The state of the transfer: `pending`, `denied`, `debited`, `completed` or `returned`.',
+        params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: lookupIdSchema } },
+        response: { 200: { description: 'The transfer', ...transferSchema }, ...problemResponses },
+      },
+    },
+    async (request) => {
+      const { id } = request.params;
+      const view = await lookUpTransfer(readModel, id);
+      // A key limited to other accounts learns nothing, not even that the transfer exists.
+      const visible = view && (!mayAccess || mayAccess(request, view.from) || (view.to !== undefined && mayAccess(request, view.to)));
+      if (!view || !visible) throw createError(TELLER_ERR_TRANSFER_NOT_FOUND, { id });
+      return view;
+    },
+  );
+};
+
+/** Answers a submitted transfer, with its URL on every answer; an id reused with another body is thrown as its TellerError. */
+function sendTransfer(reply: FastifyReply, transfer: TransferRequest, result: TransferResult, respondAsync: boolean): FastifyReply {
+  if (result.kind === 'accepted') {
+    if (respondAsync) reply.header('preference-applied', 'respond-async');
+    return reply.code(202).header('location', transferLocation(transfer.id)).send(transferView(transfer, {}));
+  }
+  const { debit } = result.legs;
+  if (debit.status === 'conflict') throw createError(TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, { id: transfer.id });
+  if (debit.replayed) reply.header('idempotent-replayed', 'true');
+  const view = transferView(transfer, result.legs);
+  return reply.code(transferStatusCode(view)).header('location', transferLocation(transfer.id)).send(view);
+}
