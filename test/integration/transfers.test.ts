@@ -53,8 +53,8 @@ t.test('a transfer across partitions completes once, and both accounts show it a
 
   const debits = await v1.statement(alice);
   const credits = await v1.statement(bob);
-  const debit = debits.body.transactions.find((x: { id: string }) => x.id === id);
-  const credit = credits.body.transactions.find((x: { type: string }) => x.type === 'transfer_credit');
+  const debit = debits.body.data.find((x: { id: string }) => x.id === id);
+  const credit = credits.body.data.find((x: { type: string }) => x.type === 'transfer_credit');
   t.match(debit, { type: 'transfer', amount: 300, counterparty: bob, reference: 'invoice 42', metadata: { order: 'o-1' } }, 'the debit in the statement of from');
   t.match(credit, { transferId: id, amount: 300, counterparty: alice, reference: 'invoice 42' }, 'the credit in the statement of to, linked');
 });
