@@ -85,6 +85,24 @@ t.test('settings on an unknown account create it only when they leave the defaul
   t.strictSame([approved.outcome?.status, p.account('acc')?.balance], ['applied', -25], 'the limit is funds for a debit');
 });
 
+t.test('repeats read back from the ledger documents answer as from memory: settings, transfers, labels', async (t) => {
+  const p = new PartitionLedger(2, DAY);
+  const firsts = [
+    deposit('d', 'acc-a', 100, { reference: 'r', metadata: { b: '2', a: '1' } }),
+    settings('s', 'acc-a', { overdraftLimit: 30 }),
+    settings('x', 'acc-b', { accountStatus: 'closed' }),
+    transfer('tr', 'acc-a', 'acc-b', 10, { reference: 'q' }),
+  ];
+  const answers = firsts.map((m, i) => apply(p, m, i).outcome);
+  firsts.forEach((m, i) => {
+    // Every document is in the ledger and memory let go of them: the repeat is read back.
+    p.durableBefore(firsts.length + i);
+    const again = apply(p, { ...m, receivedAt: 3_000, metadata: m.metadata && { a: '1', b: '2' } }, firsts.length + i);
+    t.strictSame(again.outcome, { ...answers[i], replayed: true }, `${m.type} ${m.id}: a replay, the first answer (metadata keys in another order)`);
+    t.strictSame(again.minted, []);
+  });
+});
+
 t.test('the batch path gathers the minted messages of the records it writes, in log order', async (t) => {
   const record = (offset: number, msg: LogMessage): RawRecord => ({ offset: String(offset), key: null, value: encodeMessage(msg) });
   const log: TxMessage[] = [
