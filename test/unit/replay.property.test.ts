@@ -1,8 +1,10 @@
 // Property-based replay tests of the partition state machine: random logs
 // (test/helpers/replay-log.ts: a few accounts, every message type, retries,
 // a jittery clock, replicas whose clocks jump ahead, hold limits, and clock
-// markers that move a partition to the broker's clock part way), then
-//  (a) the invariants of docs/ledger-rules.md and the reference model after every step,
+// markers that move a partition to the broker's clock part way, transfers whose
+// credits and returns are fed back into the log, settings, references), then
+//  (a) the invariants of docs/ledger-rules.md and docs/transfers.md and the reference
+//      model after every step,
 //      decided in batches as the consumer does: memory holds only what the database
 //      does not hold yet, and the rest is looked up there (test/helpers/batched-log.ts);
 //  (b) determinism: the same log from scratch gives the same everything, whether it is
