@@ -1,4 +1,4 @@
-// The ledger rules (docs/ledger-rules.md), for one account: a pure, deterministic
+// The ledger rules (docs/ledger-rules.md, docs/transfers.md), for one account: a pure, deterministic
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
 // A transfer's legs are consumer/ledger-transfers.ts, the account's settings
