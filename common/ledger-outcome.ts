@@ -38,8 +38,8 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
     reserved: doc.reservedAfter,
     decidedAt: decidedAtOf(doc),
   };
-  // A cancel carries no amount (common/message.ts); its document records 0.
-  if (doc.type !== 'cancel') outcome.amount = doc.amount;
+  // A cancel and a settings change carry no amount (common/message.ts); their documents record 0.
+  if (doc.type !== 'cancel' && doc.type !== 'account_settings') outcome.amount = doc.amount;
   if (doc.requestId !== undefined) outcome.requestId = doc.requestId;
   if (doc.expiresInSeconds !== undefined) outcome.expiresInSeconds = doc.expiresInSeconds;
   if (doc.reason !== undefined) outcome.reason = doc.reason;

@@ -4,7 +4,7 @@
 // batch path, and handed in.
 import { isTransaction, parseMessage, type ParseResult } from '../common/message.js';
 import type { AccountWrite, Announcement } from '../common/read-model.js';
-import type { LedgerDoc, Outcome } from '../common/types.js';
+import type { LedgerDoc, Outcome, TxMessage } from '../common/types.js';
 import type { LoggedMessage, PartitionLedger } from './partition.js';
 import type { DurableIds } from './remembered-ids.js';
 
@@ -59,6 +59,12 @@ export interface BatchDecision {
   deadLetters: DeadLetter[];
   /** Approvals of requests that carry `answerBy` (consumer/late-cancel.ts). */
   approvals: Approval[];
+  /**
+   * Messages the batch's decisions minted (a transfer's next leg), in log
+   * order: to publish before the batch's offset is committed. Those of records
+   * before `writtenBefore` were published by the owner that wrote them.
+   */
+  minted: TxMessage[];
   applied: number;
 }
 
@@ -68,7 +74,7 @@ export interface BatchDecision {
  * `durable`: what the ledger holds of the ids `lookupsOf` named for the batch.
  */
 export function decideBatch(ledger: PartitionLedger, batch: ParsedRecord[], writtenBefore: number, durable: DurableIds): BatchDecision {
-  const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], approvals: [], applied: 0 };
+  const out: BatchDecision = { docs: [], accounts: [], stored: [], announced: [], deadLetters: [], approvals: [], minted: [], applied: 0 };
   const lastChange = new Map<string, number>();
   for (const { record, parsed, timestamp } of batch) {
     const offset = Number(record.offset);
@@ -85,6 +91,7 @@ export function decideBatch(ledger: PartitionLedger, batch: ParsedRecord[], writ
     for (const d of step.docs) out.docs.push(d);
     for (const a of step.touched) lastChange.set(a, offset);
     for (const o of step.changed) out.stored.push(o);
+    for (const m of step.minted) out.minted.push(m);
     if (step.outcome) {
       if (!step.outcome.replayed && step.outcome.status !== 'conflict') out.stored.push(step.outcome);
       const { msg } = parsed;

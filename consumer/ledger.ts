@@ -1,7 +1,15 @@
-// The ledger rules (docs/ledger-rules.md), for one account: a pure, deterministic
+// The ledger rules (docs/ledger-rules.md, docs/transfers.md), for one account: a pure, deterministic
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
-import type { ClockSource, LedgerDoc, Outcome, TxMessage, TxStatus, TxReason } from '../common/types.js';
+// A transfer's legs are consumer/ledger-transfers.ts, the account's settings
+// consumer/ledger-settings.ts, and what every decision is built of
+// consumer/ledger-decision.ts.
+import type { AccountStatus, ClockSource, LedgerDoc, Outcome, TxMessage, TxReason } from '../common/types.js';
+import { amountOf, MAX_BALANCE, settle } from './ledger-decision.js';
+import { availableFunds, changeSettings, debitRefusal, overdraftLimitOf } from './ledger-settings.js';
+import { credit, transferDebit, transferReturn } from './ledger-transfers.js';
+
+export { decisionDocId, MAX_BALANCE } from './ledger-decision.js';
 
 /** A withdrawal request's hold on funds, until settled, cancelled or lapsed. */
 export interface Hold {
@@ -17,6 +25,10 @@ export interface Account {
   readonly updatedAt: number;
   /** Open holds, oldest first; their amounts always add up to `reserved`. */
   readonly holds: readonly Hold[];
+  /** How far below zero available funds may go for an approval; absent while 0 (docs/transfers.md). */
+  readonly overdraftLimit?: number;
+  /** Absent while `open`. */
+  readonly status?: AccountStatus;
 }
 
 export const EMPTY_ACCOUNT: Account = Object.freeze({ balance: 0, reserved: 0, updatedAt: 0, holds: Object.freeze([]) });
@@ -50,16 +62,6 @@ export function splitLedgerId(key: string): { accountId: string; id: string } {
 }
 
 /**
- * The `_id` of the decision document of the message at `pos`: its place in the log, which no
- * other message shares, while a replay of the log gives it again (a redelivered batch then
- * inserts duplicates, which change nothing). Not the transaction id: an id re-sent after the id
- * window is a new transaction, and its document must not collide with the first one's.
- */
-export function decisionDocId(pos: Position): string {
-  return `${pos.partition}:${pos.offset}`;
-}
-
-/**
  * The `_id` of the `n`th hold (from 0) to lapse while the message at `pos` is applied. Several
  * holds may lapse at one offset, two of them even with one id (on two accounts, or a request id
  * re-sent after the window while its first hold was still open): the ordinal keeps them apart.
@@ -72,37 +74,32 @@ export function expiryDocId(pos: Position, n: number, holdId: string): string {
 export function decide(account: Account, msg: TxMessage, pos: Position): Decision {
   switch (msg.type) {
     case 'deposit':
-      return deposit(account, msg, pos);
+    case 'transfer_credit':
+      return credit(account, msg, pos);
     case 'withdraw_request':
       return requestHold(account, msg, pos);
     case 'withdraw':
       return withdraw(account, msg, pos);
     case 'cancel':
       return cancel(account, msg, pos);
+    case 'transfer':
+      return transferDebit(account, msg, pos);
+    case 'transfer_return':
+      return transferReturn(account, msg, pos);
+    case 'account_settings':
+      return changeSettings(account, msg, pos);
   }
-}
-
-/**
- * The largest balance, either way, that Teller counts exactly: every amount,
- * balance and total is a JavaScript number, an IEEE double, which holds
- * integers exactly only up to 2^53 - 1. A change that would take a balance
- * past it is denied instead of rounded (docs/ledger-rules.md).
- */
-export const MAX_BALANCE = Number.MAX_SAFE_INTEGER;
-
-function deposit(account: Account, msg: TxMessage, pos: Position): Decision {
-  const amount = amountOf(msg);
-  if (account.balance > MAX_BALANCE - amount) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
-  return settle(msg, pos, { ...account, balance: account.balance + amount }, 'applied');
 }
 
 function requestHold(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
-  // Before the funds: the limit refuses any new hold, whatever its amount.
+  // Before the funds, the status and then the limit refuse any new hold, whatever its amount.
+  const refusal = debitRefusal(account);
+  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
   if (msg.holdLimit !== undefined && account.holds.length >= msg.holdLimit) {
     return settle(msg, pos, account, 'denied', 'hold_limit');
   }
-  if (account.balance - account.reserved < amount) {
+  if (availableFunds(account) < amount) {
     return settle(msg, pos, account, 'denied', 'insufficient_funds');
   }
   const hold: Hold = { id: msg.id, amount, expiresAt: lapseTime(msg, pos) };
@@ -125,7 +122,10 @@ export function lapseTime(msg: TxMessage, pos: Position): number {
 
 function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
-  // A withdrawal posts even past the funds (an overdraft), but not past what is counted exactly.
+  // A frozen or closed account refuses it; an open one posts it even past the funds (an
+  // overdraft), but not past what is counted exactly.
+  const refusal = debitRefusal(account);
+  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
   if (account.balance < amount - MAX_BALANCE) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
   let holds: readonly Hold[];
   let reason: TxReason | undefined;
@@ -140,7 +140,7 @@ function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
   const reserved = sum(holds);
   const balance = account.balance - amount;
   const next = { ...account, balance, reserved, holds };
-  return settle(msg, pos, next, 'applied', reason, balance < 0);
+  return settle(msg, pos, next, 'applied', reason, balance < -overdraftLimitOf(account));
 }
 
 function cancel(account: Account, msg: TxMessage, pos: Position): Decision {
@@ -198,55 +198,6 @@ function consumeOldest(holds: readonly Hold[], amount: number): readonly Hold[] 
     }
   }
   return out;
-}
-
-function settle(
-  msg: TxMessage,
-  pos: Position,
-  next: Account,
-  status: TxStatus,
-  reason?: TxReason,
-  overdraft?: boolean,
-): Decision {
-  const account: Account = { ...next, updatedAt: pos.clock };
-  const outcome: Outcome = {
-    id: msg.id,
-    accountId: msg.accountId,
-    type: msg.type,
-    status,
-    balance: account.balance,
-    reserved: account.reserved,
-    decidedAt: pos.clock,
-  };
-  const doc: LedgerDoc = {
-    _id: decisionDocId(pos),
-    id: msg.id,
-    accountId: msg.accountId,
-    type: msg.type,
-    amount: msg.amount ?? 0,
-    status,
-    balanceAfter: account.balance,
-    reservedAfter: account.reserved,
-    partition: pos.partition,
-    offset: pos.offset,
-    receivedAt: msg.receivedAt,
-    // With the time to live, what a repeat's first answer is read back from (common/ledger-outcome.ts).
-    decidedAt: pos.clock,
-  };
-  if (msg.amount !== undefined) outcome.amount = msg.amount;
-  if (msg.requestId !== undefined) outcome.requestId = doc.requestId = msg.requestId;
-  if (msg.expiresInSeconds !== undefined) outcome.expiresInSeconds = doc.expiresInSeconds = msg.expiresInSeconds;
-  // The client's claim, kept as such: no rule reads it.
-  if (msg.clientTimestamp !== undefined) doc.clientTimestamp = msg.clientTimestamp;
-  if (reason !== undefined) outcome.reason = doc.reason = reason;
-  if (overdraft) outcome.overdraft = doc.overdraft = true;
-  return { account, outcome, doc };
-}
-
-function amountOf(msg: TxMessage): number {
-  // The schema requires an amount on every type but cancel; a missing one here is a bug upstream.
-  if (msg.amount === undefined) throw new TypeError(`${msg.type} ${msg.id} has no amount`);
-  return msg.amount;
 }
 
 function sum(holds: readonly Hold[]): number {

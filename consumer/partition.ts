@@ -18,6 +18,8 @@ import { remember } from '../common/remembered.js';
 import { isTransaction } from '../common/message.js';
 import { clockAfter, sourceAfter } from './log-clock.js';
 import { RememberedIds, type DurableIds, type Lookup } from './remembered-ids.js';
+import { conflictOutcome, isEmpty } from './partition-rules.js';
+import { nextLeg } from './transfer-legs.js';
 
 export interface Step {
   /** Absent for a tick and a clock marker. */
@@ -27,6 +29,8 @@ export interface Step {
   touched: string[];
   /** Remembered outcomes of earlier requests that this message changed (cancelled, expired). */
   changed: Outcome[];
+  /** Messages this decision minted for the log (a transfer's next leg, consumer/transfer-legs.ts): none for a repeat. */
+  minted: TxMessage[];
 }
 
 export interface PartitionSnapshot {
@@ -153,7 +157,7 @@ export class PartitionLedger {
     this.clockSource = sourceAfter(this.clockSource, msg);
     this.clock = clockAfter(this.clock, this.clockSource, msg, timestamp);
     const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource };
-    const step: Step = { docs: [], touched: [], changed: [] };
+    const step: Step = { docs: [], touched: [], changed: [], minted: [] };
     if (this.clock >= this.nextLapse) this.lapse(pos, step, { durable, horizon: lapseHorizon });
     this.forget();
     if (msg.type === 'tick' || msg.type === 'clock') return step;
@@ -162,13 +166,14 @@ export class PartitionLedger {
     const lookup: Lookup = { durable, horizon: this.clock - this.idWindowMs };
     const first = this.rememberedIds.firstOutcome(key, offset, lookup);
     if (first !== undefined) {
-      step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : this.conflict(msg, pos);
+      step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : conflictOutcome(this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT, msg, pos);
       return step;
     }
     const existing = this.accounts.get(msg.accountId);
     const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos);
     // Accounts come into being with a change (docs/ledger-rules.md): a denied request or a cancel that
-    // finds nothing on an unknown account is decided, documented and answered, but creates nothing.
+    // finds nothing on an unknown account is decided, documented and answered, but creates nothing;
+    // a settings change away from the defaults creates it.
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
     this.rememberedIds.decided(key, remember(d.outcome), offset, this.clock);
@@ -179,24 +184,10 @@ export class PartitionLedger {
     if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', pos, step, lookup);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
+    const leg = nextLeg(msg, d.outcome, pos);
+    if (leg !== undefined) step.minted.push(leg);
     if (stored) step.touched.push(msg.accountId);
     return step;
-  }
-
-  private conflict(msg: TxMessage, pos: Position): Outcome {
-    const account = this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT;
-    const outcome: Outcome = {
-      id: msg.id,
-      accountId: msg.accountId,
-      type: msg.type,
-      status: 'conflict',
-      reason: 'id_reused',
-      balance: account.balance,
-      reserved: account.reserved,
-      decidedAt: pos.clock,
-    };
-    if (msg.amount !== undefined) outcome.amount = msg.amount;
-    return outcome;
   }
 
   /** A request that no longer holds funds answers its repeats with what became of it. */
@@ -280,9 +271,4 @@ export class PartitionLedger {
     p.nextLapse = next;
     return p;
   }
-}
-
-/** What an unknown account is: nothing to store for it. */
-function isEmpty(a: Account): boolean {
-  return a.balance === 0 && a.reserved === 0 && a.holds.length === 0;
 }

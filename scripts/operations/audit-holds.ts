@@ -42,6 +42,12 @@ export class OpenHolds {
         else this.release(doc.requestId);
         return;
       case 'deposit':
+      case 'transfer':
+      case 'transfer_credit':
+      case 'transfer_return':
+      case 'account_settings':
+        // None of these touches holds: a transfer's legs move money at once (docs/transfers.md),
+        // and a settings change moves none.
         return;
       default:
         // A new kind of document must say here what it does to holds: this compiles only while

@@ -1,5 +1,6 @@
 // Accounts and positions for the per-account rule tests (consumer/ledger.ts).
 import type { Account, Hold, Position } from '../../consumer/ledger.js';
+import type { AccountStatus } from '../../common/types.js';
 import { deepFreeze } from './tx.js';
 
 export const MAX = Number.MAX_SAFE_INTEGER;
@@ -14,3 +15,9 @@ export function account(balance: number, holds: Hold[] = [], updatedAt = 1): Acc
 }
 
 export const hold = (id: string, amount: number, expiresAt = MAX): Hold => ({ id, amount, expiresAt });
+
+/** A frozen account with settings: `overdraftLimit` and `status` as given (pass none for the defaults' absence). */
+export function configured(balance: number, settings: { overdraftLimit?: number; status?: AccountStatus }, holds: Hold[] = []): Account {
+  const reserved = holds.reduce((s, h) => s + h.amount, 0);
+  return deepFreeze({ balance, reserved, updatedAt: 1, holds, ...settings });
+}

@@ -7,19 +7,14 @@
 // its own id window. Document _ids are log positions, unique in the whole log
 // (an id decided anew after the window gets a new document); an account exists
 // once a document changed it (a denied request or a cancel that finds nothing
-// on an unknown account creates none).
+// on an unknown account creates none; a setting away from its default does).
+// Transfers are followed by test/helpers/ledger-model-legs.ts, the rules of each
+// type by test/helpers/ledger-model-rules.ts.
 import { deepStrictEqual } from 'node:assert/strict';
 import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage, TxStatus } from '../../common/types.js';
 import type { PartitionLedger, Step } from '../../consumer/partition.js';
-
-type ModelHold = { id: string; amount: number; expiresAt: number };
-
-interface ModelAccount {
-  balance: number;
-  holds: ModelHold[];
-  /** The document that took the balance from >= 0 to below zero, while it stays there. */
-  wentNegative?: LedgerDoc;
-}
+import { ModelLegs } from './ledger-model-legs.js';
+import { applyRule, reserved, type ModelAccount, type RuleContext } from './ledger-model-rules.js';
 
 interface Remembered {
   body: ModelBody;
@@ -30,19 +25,27 @@ interface Remembered {
   status: TxStatus;
 }
 
-const NEVER = Number.MAX_SAFE_INTEGER;
-/** What "the same body" compares (docs/ledger-rules.md): the time to live only when both calls carry one. */
+/**
+ * What "the same body" compares (docs/ledger-rules.md, docs/transfers.md): the time to live only when
+ * both calls carry one; metadata whatever the order of its keys.
+ */
 type ModelBody = { rest: string; ttl: number | undefined };
-const body = (m: TxMessage): ModelBody => ({ rest: JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null]), ttl: m.expiresInSeconds });
+const body = (m: TxMessage): ModelBody => {
+  const metadata = m.metadata === undefined ? null : Object.entries(m.metadata).sort(([x], [y]) => (x < y ? -1 : 1));
+  const extras = [m.counterparty, m.transferId, m.reference, metadata, m.overdraftLimit, m.accountStatus].map((v) => v ?? null);
+  return { rest: JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null, ...extras]), ttl: m.expiresInSeconds };
+};
+/** The members a decision copies from its message (docs/transfers.md). */
+const COPIED = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+const isDefault = (a: ModelAccount) => a.balance === 0 && a.holds.length === 0 && a.overdraftLimit === 0 && a.status === 'open';
 const bothCarry = (a: ModelBody, b: ModelBody) => a.ttl !== undefined && b.ttl !== undefined;
 const sameBody = (a: ModelBody, b: ModelBody) => a.rest === b.rest && (!bothCarry(a, b) || a.ttl === b.ttl);
-const reserved = (a: ModelAccount) => a.holds.reduce((s, h) => s + h.amount, 0);
 
 function fail(what: string, offset: number, detail?: unknown): never {
   throw new Error(`offset ${offset}: ${what}${detail === undefined ? '' : ` ${JSON.stringify(detail)}`}`);
 }
 
-export class LedgerModel {
+export class LedgerModel implements RuleContext {
   readonly accounts = new Map<string, ModelAccount>();
   readonly docIds = new Set<string>();
   /** Accounts some document changed: the only ones the ledger may hold. */
@@ -50,6 +53,8 @@ export class LedgerModel {
   /** Totals as BigInt: several balances near 2^53 add up past what a number holds exactly. */
   deposited = 0n;
   withdrawn = 0n;
+  /** Transfers, their legs and the money in flight. */
+  readonly legs = new ModelLegs();
   clock = 0;
   clockSource: ClockSource = 'receivedAt';
   /** Ids decided anew after the window forgot them. */
@@ -69,9 +74,9 @@ export class LedgerModel {
     readonly windowMs = Infinity,
   ) {}
 
-  private account(id: string): ModelAccount {
+  account(id: string): ModelAccount {
     let a = this.accounts.get(id);
-    if (!a) this.accounts.set(id, (a = { balance: 0, holds: [] }));
+    if (!a) this.accounts.set(id, (a = { balance: 0, holds: [], overdraftLimit: 0, status: 'open' }));
     return a;
   }
 
@@ -88,6 +93,7 @@ export class LedgerModel {
     if (decisions.some((d) => d.type === 'expire')) fail('lapses must come before the decision', offset, step.docs);
     if (decisions.length > 1) fail('more than one decision document', offset, decisions);
     const changed: [string, TxStatus][] = [];
+    let minted: TxMessage[] = [];
 
     // Lapses: each an open hold, due by the log clock, released whole.
     for (const [n, d] of expires.entries()) {
@@ -163,23 +169,28 @@ export class LedgerModel {
         if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
         if (out.expiresInSeconds !== msg.expiresInSeconds) fail("the outcome keeps the message's time to live", offset, out);
+        for (const field of COPIED) {
+          deepStrictEqual([d[field], out[field]], [msg[field], msg[field]], `offset ${offset}: ${field} copied from the message`);
+          if (msg[field] === undefined && (field in d || field in out)) fail(`a ${field} field the message did not carry`, offset, { d, out });
+        }
         deepStrictEqual(
           [out.status, out.reason, out.overdraft, out.balance, out.reserved, out.decidedAt],
           [d.status, d.reason, d.overdraft, d.balanceAfter, d.reservedAfter, clock],
           `offset ${offset}: outcome and document agree`,
         );
-        this.rule(msg, d, offset, changed);
+        minted = applyRule(this, msg, d, offset, changed);
         if (this.forgotten.delete(key)) this.renewedIds++;
         this.remembered.set(key, { body: body(msg), at: clock, outcome: out, status: out.status });
       }
     }
 
     deepStrictEqual(step.changed.map((o) => [o.id, o.status]), changed, `offset ${offset}: remembered outcomes changed`);
+    deepStrictEqual(step.minted, minted, `offset ${offset}: the legs minted`);
     // An account comes into being when a document leaves it other than empty, and stays.
     const docAccounts = new Set<string>();
     for (const d of step.docs) {
       const a = this.account(d.accountId);
-      if (a.balance !== 0 || a.holds.length > 0) this.existing.add(d.accountId);
+      if (!isDefault(a)) this.existing.add(d.accountId);
       if (this.existing.has(d.accountId)) docAccounts.add(d.accountId);
       else this.nothingCreated++;
     }
@@ -187,82 +198,7 @@ export class LedgerModel {
     this.compare(ledger, offset);
   }
 
-  /** One decision document against the rule of its type (docs/ledger-rules.md). */
-  private rule(msg: TxMessage, d: LedgerDoc, offset: number, changed: [string, TxStatus][]): void {
-    const a = this.account(msg.accountId);
-    const b = a.balance;
-    const r = reserved(a);
-    const amount = msg.amount ?? 0;
-    const clock = this.clock;
-    const expect = (status: TxStatus, reason?: string) => {
-      if (d.status !== status || d.reason !== reason) fail(`expected ${status}/${reason}`, offset, { d, b, r });
-    };
-    switch (msg.type) {
-      case 'deposit':
-        if (b + amount > Number.MAX_SAFE_INTEGER) {
-          expect('denied', 'balance_out_of_range');
-          break;
-        }
-        expect('applied');
-        a.balance += amount;
-        this.deposited += BigInt(amount);
-        break;
-      case 'withdraw_request':
-        if (msg.holdLimit !== undefined && a.holds.length >= msg.holdLimit) {
-          expect('denied', 'hold_limit');
-        } else if (b - r >= amount) {
-          expect('approved');
-          // By the broker's clock a time to live counts from the decision; else, and without one, expiresAt.
-          const byClock = this.clockSource === 'log-append-time' && msg.expiresInSeconds !== undefined;
-          a.holds.push({ id: msg.id, amount, expiresAt: byClock ? Math.min(NEVER, clock + 1000 * msg.expiresInSeconds!) : (msg.expiresAt ?? NEVER) });
-        } else {
-          expect('denied', 'insufficient_funds');
-        }
-        break;
-      case 'withdraw': {
-        if (b - amount < -Number.MAX_SAFE_INTEGER) {
-          expect('denied', 'balance_out_of_range');
-          break;
-        }
-        const named = msg.requestId === undefined ? undefined : a.holds.find((h) => h.id === msg.requestId);
-        if (msg.requestId !== undefined && !named) expect('applied', 'request_not_held');
-        else expect('applied');
-        if (named) {
-          a.holds = a.holds.filter((h) => h !== named);
-        } else if (msg.requestId === undefined) {
-          let left = amount; // oldest holds first, partially
-          for (const h of a.holds) {
-            const take = Math.min(left, h.amount);
-            h.amount -= take;
-            left -= take;
-          }
-          a.holds = a.holds.filter((h) => h.amount > 0);
-          if (reserved(a) !== r - Math.min(r, amount)) fail('reserved -= min(reserved, amount)', offset);
-        }
-        a.balance -= amount;
-        this.withdrawn += BigInt(amount);
-        if ((d.overdraft === true) !== a.balance < 0) fail('overdraft iff the balance goes below zero', offset, d);
-        break;
-      }
-      case 'cancel': {
-        const held = a.holds.find((h) => h.id === msg.requestId);
-        if (held) {
-          expect('applied');
-          a.holds = a.holds.filter((h) => h !== held);
-          if (this.mark(msg.accountId, held.id, 'cancelled')) changed.push([held.id, 'cancelled']);
-        } else {
-          expect('not_found', 'request_not_held');
-        }
-        break;
-      }
-    }
-    if (b >= 0 && a.balance < 0) a.wentNegative = d;
-    if (a.balance >= 0) delete a.wentNegative;
-    if (d.balanceAfter !== a.balance || d.reservedAfter !== reserved(a)) fail('balanceAfter/reservedAfter', offset, { d, a });
-    if (d.status === 'approved' && d.balanceAfter - d.reservedAfter < 0) fail('an approval left available < 0', offset, d);
-  }
-
-  private mark(accountId: string, requestId: string, status: TxStatus): boolean {
+  mark(accountId: string, requestId: string, status: TxStatus): boolean {
     const r = this.remembered.get(`${accountId}/${requestId}`);
     if (!r || r.outcome.type !== 'withdraw_request' || r.status !== 'approved') return false;
     r.status = status;
@@ -285,13 +221,16 @@ export class LedgerModel {
         m.holds,
         `offset ${offset}: holds of ${id}`,
       );
-      if (acc.balance < 0 && m.wentNegative?.overdraft !== true) fail('below zero other than by an overdraft', offset, { id, acc, m });
+      deepStrictEqual([acc.overdraftLimit ?? 0, acc.status ?? 'open'], [m.overdraftLimit, m.status], `offset ${offset}: settings of ${id}`);
+      if (acc.overdraftLimit === 0 || acc.status === 'open') fail('a default setting kept in the account', offset, { id, acc });
+      // Below zero only by a withdrawal or a transfer's debit; a withdrawal past the limit is flagged (applyRule).
+      if (acc.balance < 0 && m.wentNegative?.type !== 'withdraw' && m.wentNegative?.type !== 'transfer') fail('below zero other than by a debit', offset, { id, acc, m });
     }
     for (const [id, m] of this.accounts) {
       const held = ledger.account(id) !== undefined;
       if (!held && this.existing.has(id)) fail('an account went missing', offset, { id, m });
       if (held && !this.existing.has(id)) fail('an account no change created', offset, id);
     }
-    if (total !== this.deposited - this.withdrawn) fail('sum of balances != deposits - withdrawals', offset);
+    if (total + this.legs.inFlight !== this.deposited - this.withdrawn) fail('sum of balances + money in flight != deposits - withdrawals', offset);
   }
 }

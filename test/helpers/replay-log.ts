@@ -5,7 +5,10 @@
 // requests with and without a hold limit. Each record carries the broker's
 // append time beside its message; api replicas' `receivedAt` sometimes jumps
 // far ahead; and clock markers at random offsets move the partition to the
-// broker's clock part way through a log.
+// broker's clock part way through a log. Transfers between the accounts
+// (their credits and returns are fed back by replay-run.ts `withLegs`),
+// settings changes (overdraft limits, frozen, closed, open again), and
+// references and metadata on some writes.
 import fc from 'fast-check';
 import { isTransaction } from '../../common/message.js';
 import type { LogMessage, TxMessage } from '../../common/types.js';
@@ -26,7 +29,7 @@ export function applyRecord(p: PartitionLedger, record: LogRecord, offset: numbe
   return p.apply(record.msg, offset, record.timestamp);
 }
 
-type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse';
+type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse' | 'transfer' | 'settings';
 
 interface Op {
   kind: Kind;
@@ -57,6 +60,8 @@ const opArb: fc.Arbitrary<Op> = fc.record({
     { weight: 1, arbitrary: fc.constant<Kind>('tick') },
     { weight: 3, arbitrary: fc.constant<Kind>('retry') },
     { weight: 1, arbitrary: fc.constant<Kind>('reuse') },
+    { weight: 3, arbitrary: fc.constant<Kind>('transfer') },
+    { weight: 1, arbitrary: fc.constant<Kind>('settings') },
   ),
   acct: fc.nat(ACCOUNTS.length - 1),
   // Round amounts make "available exactly equal to the request" common.
@@ -104,9 +109,14 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
     if (markAt.has(i)) addMarker();
     const accountId = ACCOUNTS[op.acct]!;
     const receivedAt = now + op.skew;
-    const base: { v: 1; id: string; accountId: string; receivedAt: number; clientTimestamp?: string } = { v: 1, id: `t${i}`, accountId, receivedAt };
+    const base: Pick<TxMessage, 'v' | 'id' | 'accountId' | 'receivedAt' | 'clientTimestamp' | 'reference' | 'metadata'> = { v: 1, id: `t${i}`, accountId, receivedAt };
     // The client's claimed time, sometimes far from the log clock: it must change nothing.
     if (op.variant === 2) base.clientTimestamp = new Date(now - op.dt * 1_000_000).toISOString();
+    // A client's labels on some writes: part of the body, copied to the documents and a transfer's legs.
+    if (op.kind !== 'tick' && op.kind !== 'retry' && op.kind !== 'reuse') {
+      if (op.ref % 5 === 1) base.reference = `ref ${i % 4}`;
+      if (op.ref % 7 === 2) base.metadata = { n: String(i % 3), 'k.v': 'x' };
+    }
     const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
     switch (op.kind) {
       case 'deposit':
@@ -136,6 +146,21 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
       }
       case 'tick':
         return add({ v: 1, type: 'tick', receivedAt });
+      case 'transfer': {
+        // Mostly to another account; now and then to itself. A waiting caller's tokens sometimes.
+        const to = op.variant === 3 ? accountId : ACCOUNTS[(op.acct + 1 + (op.ref % (ACCOUNTS.length - 1))) % ACCOUNTS.length]!;
+        const m: TxMessage = { ...base, type: 'transfer', counterparty: to, amount: op.amount };
+        if (op.variant === 1) Object.assign(m, { replyTo: 'api-1', callId: `call.${i}`, creditCallId: `credit.${i}` });
+        return add(m);
+      }
+      case 'settings': {
+        // Closed, frozen, open again, or a limit alone; a limit of 0 (the default), 50 or 200 with some.
+        const m: TxMessage = { ...base, type: 'account_settings' };
+        const status = (['closed', 'frozen', 'open', undefined] as const)[op.variant];
+        if (status !== undefined) m.accountStatus = status;
+        if (op.holdLimit !== undefined || status === undefined) m.overdraftLimit = [0, 50, 200][(op.holdLimit ?? 2) - 1];
+        return add(m);
+      }
       case 'retry': {
         // The same body again, later, with new transport fields; often a request, whose answer
         // may have become cancelled or expired meanwhile.
@@ -143,6 +168,7 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         const first = pool[op.ref % Math.max(1, pool.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt });
         const m: TxMessage = { ...first, receivedAt, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
+        if (first.type === 'transfer') m.creditCallId = `credit.${i}`;
         if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = receivedAt + op.ttl;
         return add(m);
       }
@@ -151,7 +177,13 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         const first = txs[op.ref % Math.max(1, txs.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt });
         const m: TxMessage = { ...first, receivedAt };
-        if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
+        if (first.type === 'transfer' || first.type === 'account_settings' || (op.variant === 2 && first.reference !== undefined)) {
+          // Another amount, counterparty, limit or reference: each is part of the body.
+          if (op.variant === 0 && first.type === 'transfer') m.amount = first.amount! + 1;
+          else if (op.variant === 0 && first.type === 'account_settings') m.overdraftLimit = (first.overdraftLimit ?? 0) + 1;
+          else if (op.variant === 1 && first.type === 'transfer') m.counterparty = first.counterparty === 'acc-a' ? 'acc-b' : 'acc-a';
+          else m.reference = `${first.reference ?? ''}x`;
+        } else if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
         // Another time to live: a conflict when both carry one, compared as before when either does not.
         else if (first.type === 'withdraw_request' && op.variant === 3) m.expiresInSeconds = first.expiresInSeconds === undefined ? 60 : first.expiresInSeconds + 1;
         else if (op.variant === 0) m.amount = first.amount! + 1;

@@ -20,3 +20,25 @@ export function runAll(log: LogRecord[], windowMs: number): { steps: Step[]; fin
   const steps = log.map((r, i) => applyRecord(p, r, i));
   return { steps, final: json(p.snapshot(log.length)) };
 }
+
+/**
+ * The log with the legs its transfers mint fed back into it, as their owners
+ * publish them: each minted message a few records after the one that minted it
+ * (after the log's end when that is nearer), stamped by the broker as the
+ * record before it; now and then twice in a row, as an owner that crashed
+ * before its commit publishes it again. Decided in one go, all in memory;
+ * every later run of the returned log mints the same messages.
+ */
+export function withLegs(log: LogRecord[], windowMs: number): LogRecord[] {
+  const full = [...log];
+  const p = new PartitionLedger(PARTITION, windowMs);
+  for (let offset = 0; offset < full.length; offset++) {
+    const step = applyRecord(p, full[offset]!, offset);
+    for (const minted of step.minted) {
+      const at = Math.min(full.length, offset + 1 + (minted.amount! % 4));
+      const record = { msg: minted, timestamp: full[at - 1]!.timestamp };
+      full.splice(at, 0, ...(minted.amount! % 5 === 0 ? [record, record] : [record]));
+    }
+  }
+  return full;
+}

@@ -20,6 +20,28 @@ export function cancel(id: string, accountId: string, requestId: string, extra: 
   return { v: 1, id, type: 'cancel', accountId, requestId, receivedAt: 1_000, ...extra };
 }
 
+/** A transfer's debit on `from`, crediting `to`. */
+export function transfer(id: string, from: string, to: string, amount: number, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'transfer', accountId: from, counterparty: to, amount, receivedAt: 1_000, ...extra };
+}
+
+/** A transfer's credit on `to`, from `from`, with the id the owner of `from` would mint (consumer/transfer-ids.ts). */
+export function transferCredit(transferId: string, from: string, to: string, amount: number, decidedAt: number, extra: Extra = {}): TxMessage {
+  const id = `${transferId}~credit~${from}~${decidedAt}`;
+  return { v: 1, id, type: 'transfer_credit', accountId: to, counterparty: from, transferId, amount, receivedAt: decidedAt, ...extra };
+}
+
+/** A transfer's return to `from` of a credit `to` refused. */
+export function transferReturn(transferId: string, from: string, to: string, amount: number, decidedAt: number, extra: Extra = {}): TxMessage {
+  const id = `${transferId}~return~${decidedAt}`;
+  return { v: 1, id, type: 'transfer_return', accountId: from, counterparty: to, transferId, amount, receivedAt: 1_000, ...extra };
+}
+
+/** A settings change: at least one of `overdraftLimit` and `accountStatus`. */
+export function settings(id: string, accountId: string, change: Pick<TxMessage, 'overdraftLimit' | 'accountStatus'>, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'account_settings', accountId, receivedAt: 1_000, ...change, ...extra };
+}
+
 export function tick(receivedAt: number): TickMessage {
   return { v: 1, type: 'tick', receivedAt };
 }

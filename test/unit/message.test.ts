@@ -32,7 +32,7 @@ t.test('valid messages of each type', async (t) => {
   accepts(t, { ...base, type: 'deposit', amount: Number.MAX_SAFE_INTEGER }, 'the largest safe amount');
   accepts(t, { ...base, type: 'deposit', amount: 1 }, 'one cent');
   accepts(t, { ...base, id: 'A-z_0.9:x', accountId: 'a'.repeat(64), type: 'deposit', amount: 1 }, 'every id character, 64-char account');
-  accepts(t, { ...base, id: 'x'.repeat(140), type: 'deposit', amount: 1 }, 'a 140-char (system-length) id');
+  accepts(t, { ...base, id: 'x'.repeat(240), type: 'deposit', amount: 1 }, 'a 240-char (system-length) id, room for the credit id of a 128-char transfer id on a 64-char account');
   accepts(t, { ...base, type: 'withdraw', amount: 1, requestId: 'r'.repeat(128) }, 'a 128-char requestId');
   accepts(t, { ...base, receivedAt: 0, type: 'deposit', amount: 1 }, 'receivedAt 0');
   accepts(t, { ...base, id: '__proto__', accountId: 'constructor', type: 'deposit', amount: 1 }, 'JS-special words as plain ids');

@@ -13,14 +13,36 @@ import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
 
 const STATUSES: TxStatus[] = ['applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict'];
-const REASONS: (TxReason | undefined)[] = [undefined, 'insufficient_funds', 'id_reused', 'request_not_held', 'timeout', 'balance_out_of_range', 'hold_limit'];
+const REASONS: (TxReason | undefined)[] = [
+  undefined,
+  'insufficient_funds',
+  'id_reused',
+  'request_not_held',
+  'timeout',
+  'balance_out_of_range',
+  'hold_limit',
+  'account_frozen',
+  'account_closed',
+  'account_not_empty',
+];
+
+/** Members an outcome may carry, alone and together: a transfer's leg, references and labels, settings. */
+const EXTRAS: Partial<Outcome>[] = [
+  {},
+  { amount: 1 },
+  { amount: Number.MAX_SAFE_INTEGER, requestId: 'req:1.a-Z', overdraft: true },
+  { amount: 5, expiresInSeconds: 2_592_000 },
+  { amount: 7, counterparty: 'acc-b', transferId: 'tr.1', reference: 'inv|42 "é"', metadata: { 'order.id': 'a|b', b: '' } },
+  { overdraftLimit: 0, accountStatus: 'closed' },
+  { amount: 9, expiresInSeconds: 60, reference: 'r' },
+];
 
 t.test('every type, status and reason packs and comes back equal', async (t) => {
   let n = 0;
   for (const type of TX_TYPES) {
     for (const status of STATUSES) {
       for (const reason of REASONS) {
-        for (const extra of [{}, { amount: 1 }, { amount: Number.MAX_SAFE_INTEGER, requestId: 'req:1.a-Z', overdraft: true }, { amount: 5, expiresInSeconds: 2_592_000 }]) {
+        for (const extra of EXTRAS) {
           const o: Outcome = { id: 'tx', accountId: 'acc', type, status, balance: -25, reserved: 7, decidedAt: 1_700_000_000_123, ...extra };
           if (reason !== undefined) o.reason = reason;
           t.strictSame(recall('acc', 'tx', remember(o)), o, `${type} ${status} ${reason} ${JSON.stringify(extra)}`);
@@ -29,7 +51,7 @@ t.test('every type, status and reason packs and comes back equal', async (t) => 
       }
     }
   }
-  t.equal(n, TX_TYPES.length * STATUSES.length * REASONS.length * 4);
+  t.equal(n, TX_TYPES.length * STATUSES.length * REASONS.length * EXTRAS.length);
 });
 
 t.test('the time to live is the last field: strings from before it read without one, and nine-field readers ignore it', async (t) => {

@@ -8,7 +8,9 @@
 //  (f) replays from a snapshot taken before the clock marker and from one after it agree.
 // After a restore memory holds nothing: every repeat is read back from the
 // database, which also holds the documents a crashed owner wrote past the
-// snapshot (test/helpers/batched-log.ts `applyDurably`).
+// snapshot (test/helpers/batched-log.ts `applyDurably`). The logs of (c) to (e)
+// carry their transfers' credits and returns (test/helpers/replay-run.ts
+// `withLegs`), so snapshots are taken with money in flight.
 import t from 'tap';
 import fc from 'fast-check';
 import { deepStrictEqual } from 'node:assert/strict';
@@ -18,11 +20,12 @@ import type { LedgerDoc } from '../../common/types.js';
 import { applyDurably } from '../helpers/batched-log.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { logArb } from '../helpers/replay-log.js';
-import { json, PARTITION, RUNS, runAll, windowArb } from '../helpers/replay-run.js';
+import { json, PARTITION, RUNS, runAll, windowArb, withLegs } from '../helpers/replay-run.js';
 
 t.test('(c) crash and redelivery from an earlier snapshot: same final state, same documents', async (t) => {
   const scenario = fc
     .tuple(logArb(80), windowArb)
+    .map(([generated, windowMs]) => [withLegs(generated, windowMs), windowMs] as const)
     .chain(([log, windowMs]) =>
       fc.record({
         log: fc.constant(log),
@@ -82,7 +85,8 @@ t.test('(c) crash and redelivery from an earlier snapshot: same final state, sam
 
 t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninterrupted run does', async (t) => {
   fc.assert(
-    fc.property(logArb(80), windowArb, fc.integer({ min: 1, max: 10 }), (log, windowMs, k) => {
+    fc.property(logArb(80), windowArb, fc.integer({ min: 1, max: 10 }), (generated, windowMs, k) => {
+      const log = withLegs(generated, windowMs);
       const reference = runAll(log, windowMs);
       const db = new MemoryLedger();
       let p = new PartitionLedger(PARTITION, windowMs);
@@ -102,7 +106,8 @@ t.test('(d) a restart from a JSON snapshot every k offsets ends where the uninte
 t.test('(e) a chain of delta snapshots, merged at once or one at a time, restores the state a whole snapshot holds', async (t) => {
   let deltasUsed = 0;
   fc.assert(
-    fc.property(logArb(80), windowArb, fc.array(fc.boolean(), { minLength: 80, maxLength: 80 }), fc.integer({ min: 1, max: 8 }), (log, windowMs, whole, k) => {
+    fc.property(logArb(80), windowArb, fc.array(fc.boolean(), { minLength: 80, maxLength: 80 }), fc.integer({ min: 1, max: 8 }), (generated, windowMs, whole, k) => {
+      const log = withLegs(generated, windowMs);
       const reference = runAll(log, windowMs);
       const db = new MemoryLedger();
       const p = new PartitionLedger(PARTITION, windowMs);

@@ -1,8 +1,10 @@
 // Property-based replay tests of the partition state machine: random logs
 // (test/helpers/replay-log.ts: a few accounts, every message type, retries,
 // a jittery clock, replicas whose clocks jump ahead, hold limits, and clock
-// markers that move a partition to the broker's clock part way), then
-//  (a) the invariants of docs/ledger-rules.md and the reference model after every step,
+// markers that move a partition to the broker's clock part way, transfers whose
+// credits and returns are fed back into the log, settings, references), then
+//  (a) the invariants of docs/ledger-rules.md and docs/transfers.md and the reference
+//      model after every step,
 //      decided in batches as the consumer does: memory holds only what the database
 //      does not hold yet, and the rest is looked up there (test/helpers/batched-log.ts);
 //  (b) determinism: the same log from scratch gives the same everything, whether it is
@@ -16,7 +18,7 @@ import { decideInBatches, runInBatches, scheduleArb, type LookupCounts } from '.
 import { LedgerModel } from '../helpers/ledger-model.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { FAR_AHEAD_MS, logArb } from '../helpers/replay-log.js';
-import { FOREVER, json, PARTITION, RUNS, runAll, windowArb } from '../helpers/replay-run.js';
+import { FOREVER, json, PARTITION, RUNS, runAll, windowArb, withLegs } from '../helpers/replay-run.js';
 
 t.test('(a) invariants and the reference model hold after every step', async (t) => {
   const statuses = new Map<string, number>();
@@ -24,13 +26,20 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   let nothingCreated = 0;
   let ttlConflicts = 0;
   let ttlNotCompared = 0;
+  /** Transfers credited, and returned; first decisions carrying a reference; approvals into an overdraft limit. */
+  let completed = 0;
+  let returned = 0;
+  let labelled = 0;
+  let intoOverdraft = 0;
   /** Calls from a replica far ahead: under `receivedAt` they moved the clock, under the broker's they did not. */
   const farAhead = { moved: 0, ignored: 0 };
   const lookups: LookupCounts = { found: 0, laterStatus: 0 };
   /** Repeats read back from the database once the partition's clock was the broker's. */
   let foundOnBrokerClock = 0;
   fc.assert(
-    fc.property(logArb(80), windowArb, scheduleArb, (log, windowMs, schedule) => {
+    fc.property(logArb(80), windowArb, scheduleArb, (generated, windowMs, schedule) => {
+      // The transfers' credits and returns fed back into the log, as their owners publish them.
+      const log = withLegs(generated, windowMs);
       const p = new PartitionLedger(PARTITION, windowMs);
       const model = new LedgerModel(PARTITION, windowMs === FOREVER ? Infinity : windowMs);
       for (const { msg: m, timestamp, offset, apply } of decideInBatches(p, log, schedule, new MemoryLedger(), lookups)) {
@@ -56,7 +65,13 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
         statuses.set(s, (statuses.get(s) ?? 0) + 1);
         const expire = `expire:${p.clockSource}`;
         for (const d of step.docs) if (d.type === 'expire') statuses.set(expire, (statuses.get(expire) ?? 0) + 1);
+        if (o && !o.replayed && o.reference !== undefined) labelled++;
+        if (o && !o.replayed && (o.status === 'approved' || o.type === 'transfer') && o.balance - o.reserved < 0) intoOverdraft++;
       }
+      // Every minted message is in the log: each applied debit ended in exactly one credit or return.
+      model.legs.finish(log.length);
+      completed += model.legs.completed;
+      returned += model.legs.returned;
       renewedIds += model.renewedIds;
       nothingCreated += model.nothingCreated;
       ttlConflicts += model.ttlConflicts;
@@ -85,6 +100,25 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
     'cancel:applied',
     'cancel:not_found:request_not_held',
     'cancel:conflict:id_reused',
+    'deposit:denied:account_closed',
+    'withdraw_request:denied:account_frozen',
+    'withdraw_request:denied:account_closed',
+    'withdraw:denied:account_frozen',
+    'withdraw:denied:account_closed',
+    'transfer:applied',
+    'transfer:applied:replayed',
+    'transfer:denied:insufficient_funds',
+    'transfer:denied:account_frozen',
+    'transfer:denied:account_closed',
+    'transfer:conflict:id_reused',
+    'transfer_credit:applied',
+    'transfer_credit:applied:replayed',
+    'transfer_credit:denied:account_closed',
+    'transfer_return:applied',
+    'account_settings:applied',
+    'account_settings:applied:replayed',
+    'account_settings:denied:account_not_empty',
+    'account_settings:conflict:id_reused',
     'tick',
     'clock',
     'expire:receivedAt',
@@ -92,6 +126,10 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   ]) {
     t.ok((statuses.get(s) ?? 0) > 0, `generated: ${s} (${statuses.get(s) ?? 0})`);
   }
+  t.ok(completed > 0, `generated: transfers completed (${completed})`);
+  t.ok(returned > 0, `generated: transfers returned (${returned})`);
+  t.ok(labelled > 0, `generated: decisions carrying a reference (${labelled})`);
+  t.ok(intoOverdraft > 0, `generated: approvals into an overdraft limit (${intoOverdraft})`);
   t.ok(renewedIds > 0, `generated: ids decided anew after the window, each with a document of its own (${renewedIds})`);
   t.ok(nothingCreated > 0, `generated: decisions on an unknown account that create no account (${nothingCreated})`);
   t.ok(ttlConflicts > 0, `generated: repeats refused for another time to live alone (${ttlConflicts})`);
@@ -102,7 +140,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
 
 t.test('(b) the same log from scratch gives the same outcomes, documents and state', async (t) => {
   fc.assert(
-    fc.property(logArb(80), windowArb, scheduleArb, (log, windowMs, schedule) => {
+    fc.property(logArb(80), windowArb, scheduleArb, (generated, windowMs, schedule) => {
+      const log = withLegs(generated, windowMs);
       const a = runAll(log, windowMs);
       const b = runAll(json(log), windowMs);
       deepStrictEqual(b.steps, a.steps);

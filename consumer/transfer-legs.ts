@@ -1,0 +1,75 @@
+// The message a transfer's leg mints for the next leg (docs/transfers.md, The
+// legs): an applied debit mints the credit for `to`, a denied credit the return
+// for `from`. Pure, like the rules: the same leg decided at the same place in
+// the log mints the same message, so a batch decided again after a crash
+// publishes it again with the same id and body, which its owner answers as a
+// repeat.
+import type { Outcome, TxMessage } from '../common/types.js';
+import type { Position } from './ledger.js';
+import { creditId, parseCreditId, returnId } from './transfer-ids.js';
+
+/** The next leg of `msg`, newly decided as `outcome` at `pos`; undefined when it has none. */
+export function nextLeg(msg: TxMessage, outcome: Outcome, pos: Position): TxMessage | undefined {
+  if (msg.type === 'transfer' && outcome.status === 'applied') return creditOf(msg, pos.clock);
+  if (msg.type === 'transfer_credit' && outcome.status === 'denied') return returnOf(msg, pos.clock);
+  return undefined;
+}
+
+/**
+ * The credit of an applied debit, decided at `decidedAt`, which is both in its
+ * id and its `receivedAt`. It carries the caller's `replyTo` and
+ * `creditCallId` (as its `callId`) so that the owner of `to` answers the call.
+ */
+export function creditOf(transfer: TxMessage, decidedAt: number): TxMessage {
+  const to = required(transfer, 'counterparty');
+  const credit: TxMessage = {
+    v: 1,
+    id: creditId(transfer.id, transfer.accountId, decidedAt),
+    type: 'transfer_credit',
+    accountId: to,
+    amount: required(transfer, 'amount'),
+    counterparty: transfer.accountId,
+    transferId: transfer.id,
+    receivedAt: decidedAt,
+  };
+  copyLabels(transfer, credit);
+  if (transfer.replyTo !== undefined) credit.replyTo = transfer.replyTo;
+  if (transfer.creditCallId !== undefined) credit.callId = transfer.creditCallId;
+  return credit;
+}
+
+/**
+ * The return of a credit denied at `decidedAt`. Its id names the debit's
+ * `decidedAt`, read back from the credit's id, where the debit put it; a
+ * credit whose id does not parse (none the owners mint) falls back on its
+ * `receivedAt`, which the debit set to the same clock. Nobody waits on it:
+ * the denied credit itself answers the caller.
+ */
+export function returnOf(credit: TxMessage, decidedAt: number): TxMessage {
+  const transferId = required(credit, 'transferId');
+  const debitDecidedAt = parseCreditId(credit.id)?.decidedAt ?? credit.receivedAt;
+  const back: TxMessage = {
+    v: 1,
+    id: returnId(transferId, debitDecidedAt),
+    type: 'transfer_return',
+    accountId: required(credit, 'counterparty'),
+    amount: required(credit, 'amount'),
+    counterparty: credit.accountId,
+    transferId,
+    receivedAt: decidedAt,
+  };
+  copyLabels(credit, back);
+  return back;
+}
+
+function copyLabels(from: TxMessage, to: TxMessage): void {
+  if (from.reference !== undefined) to.reference = from.reference;
+  if (from.metadata !== undefined) to.metadata = { ...from.metadata };
+}
+
+function required<K extends 'counterparty' | 'transferId' | 'amount'>(msg: TxMessage, key: K): NonNullable<TxMessage[K]> {
+  const value = msg[key];
+  // The schema requires these on a transfer's legs (common/message.ts); a missing one here is a bug upstream.
+  if (value === undefined) throw new TypeError(`${msg.type} ${msg.id} has no ${key}`);
+  return value as NonNullable<TxMessage[K]>;
+}

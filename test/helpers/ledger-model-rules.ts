@@ -1,0 +1,146 @@
+// The reference model's rules, one message type at a time, at the level of
+// docs/ledger-rules.md and docs/transfers.md: each new decision document is
+// held to what its rule says, and the model's accounts follow it. Written
+// apart from consumer/ledger.ts, so that the two agreeing means something.
+import type { AccountStatus, ClockSource, LedgerDoc, TxMessage, TxReason, TxStatus } from '../../common/types.js';
+import type { ModelLegs } from './ledger-model-legs.js';
+
+export type ModelHold = { id: string; amount: number; expiresAt: number };
+
+export interface ModelAccount {
+  balance: number;
+  holds: ModelHold[];
+  overdraftLimit: number;
+  status: AccountStatus;
+  /** The document that took the balance from >= 0 to below zero, while it stays there. */
+  wentNegative?: LedgerDoc;
+}
+
+/** What the rules read and change of the model. */
+export interface RuleContext {
+  account(id: string): ModelAccount;
+  readonly clock: number;
+  readonly clockSource: ClockSource;
+  deposited: bigint;
+  withdrawn: bigint;
+  readonly legs: ModelLegs;
+  /** Marks an approved request cancelled or expired; true when it was one. */
+  mark(accountId: string, requestId: string, status: TxStatus): boolean;
+}
+
+const NEVER = Number.MAX_SAFE_INTEGER;
+export const reserved = (a: ModelAccount) => a.holds.reduce((s, h) => s + h.amount, 0);
+
+function fail(what: string, offset: number, detail?: unknown): never {
+  throw new Error(`offset ${offset}: ${what}${detail === undefined ? '' : ` ${JSON.stringify(detail)}`}`);
+}
+
+/** What refuses any debit of the account, whatever its amount. */
+function debitRefused(a: ModelAccount): TxReason | undefined {
+  return a.status === 'frozen' ? 'account_frozen' : a.status === 'closed' ? 'account_closed' : undefined;
+}
+
+/**
+ * Holds `d`, the new decision of `msg`, to its rule and applies it to the
+ * model. Returns the messages the decision must mint; pushes the requests it
+ * cancelled onto `changed`.
+ */
+export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset: number, changed: [string, TxStatus][]): TxMessage[] {
+  const a = ctx.account(msg.accountId);
+  const b = a.balance;
+  const r = reserved(a);
+  const available = b - r + a.overdraftLimit;
+  const amount = msg.amount ?? 0;
+  const minted: TxMessage[] = [];
+  const expect = (status: TxStatus, reason?: string) => {
+    if (d.status !== status || d.reason !== reason) fail(`expected ${status}/${reason}`, offset, { d, a });
+  };
+  const denied = (reason: TxReason | undefined) => {
+    if (reason !== undefined) expect('denied', reason);
+    return reason !== undefined;
+  };
+  switch (msg.type) {
+    case 'deposit':
+    case 'transfer_credit': {
+      const refusal = a.status === 'closed' ? 'account_closed' : b + amount > Number.MAX_SAFE_INTEGER ? 'balance_out_of_range' : undefined;
+      if (msg.type === 'transfer_credit') {
+        const back = ctx.legs.credited(msg, refusal === undefined, ctx.clock, offset);
+        if (back) minted.push(back);
+      }
+      if (denied(refusal)) break;
+      expect('applied');
+      a.balance += amount;
+      if (msg.type === 'deposit') ctx.deposited += BigInt(amount);
+      break;
+    }
+    case 'withdraw_request':
+      if (denied(debitRefused(a))) break;
+      if (msg.holdLimit !== undefined && a.holds.length >= msg.holdLimit) {
+        expect('denied', 'hold_limit');
+      } else if (available >= amount) {
+        expect('approved');
+        // By the broker's clock a time to live counts from the decision; else, and without one, expiresAt.
+        const byClock = ctx.clockSource === 'log-append-time' && msg.expiresInSeconds !== undefined;
+        a.holds.push({ id: msg.id, amount, expiresAt: byClock ? Math.min(NEVER, ctx.clock + 1000 * msg.expiresInSeconds!) : (msg.expiresAt ?? NEVER) });
+      } else {
+        expect('denied', 'insufficient_funds');
+      }
+      break;
+    case 'withdraw': {
+      if (denied(debitRefused(a) ?? (b - amount < -Number.MAX_SAFE_INTEGER ? 'balance_out_of_range' : undefined))) break;
+      const named = msg.requestId === undefined ? undefined : a.holds.find((h) => h.id === msg.requestId);
+      if (msg.requestId !== undefined && !named) expect('applied', 'request_not_held');
+      else expect('applied');
+      if (named) {
+        a.holds = a.holds.filter((h) => h !== named);
+      } else if (msg.requestId === undefined) {
+        let left = amount; // oldest holds first, partially
+        for (const h of a.holds) {
+          const take = Math.min(left, h.amount);
+          h.amount -= take;
+          left -= take;
+        }
+        a.holds = a.holds.filter((h) => h.amount > 0);
+        if (reserved(a) !== r - Math.min(r, amount)) fail('reserved -= min(reserved, amount)', offset);
+      }
+      a.balance -= amount;
+      ctx.withdrawn += BigInt(amount);
+      if ((d.overdraft === true) !== a.balance < -a.overdraftLimit) fail('overdraft iff the balance goes below -overdraftLimit', offset, d);
+      break;
+    }
+    case 'cancel': {
+      const held = a.holds.find((h) => h.id === msg.requestId);
+      if (held) {
+        expect('applied');
+        a.holds = a.holds.filter((h) => h !== held);
+        if (ctx.mark(msg.accountId, held.id, 'cancelled')) changed.push([held.id, 'cancelled']);
+      } else {
+        expect('not_found', 'request_not_held');
+      }
+      break;
+    }
+    case 'transfer':
+      if (denied(debitRefused(a) ?? (available < amount ? 'insufficient_funds' : undefined))) break;
+      expect('applied');
+      a.balance -= amount;
+      minted.push(ctx.legs.debited(msg, ctx.clock));
+      break;
+    case 'transfer_return':
+      expect('applied');
+      a.balance += amount;
+      ctx.legs.returnedBy(msg, offset);
+      break;
+    case 'account_settings':
+      if (denied(msg.accountStatus === 'closed' && (b !== 0 || a.holds.length > 0) ? 'account_not_empty' : undefined)) break;
+      expect('applied');
+      if (msg.overdraftLimit !== undefined) a.overdraftLimit = msg.overdraftLimit;
+      if (msg.accountStatus !== undefined) a.status = msg.accountStatus;
+      break;
+  }
+  if (b >= 0 && a.balance < 0) a.wentNegative = d;
+  if (a.balance >= 0) delete a.wentNegative;
+  if (d.balanceAfter !== a.balance || d.reservedAfter !== reserved(a)) fail('balanceAfter/reservedAfter', offset, { d, a });
+  const approval = d.status === 'approved' || (d.type === 'transfer' && d.status === 'applied');
+  if (approval && d.balanceAfter - d.reservedAfter < -a.overdraftLimit) fail('an approval left available below -overdraftLimit', offset, d);
+  return minted;
+}
