@@ -2,6 +2,7 @@
 // its state read from the outcomes of its legs, the debit on `from`, the
 // credit on `to` and, for a refused credit, the return on `from`. One view
 // for the answer of POST /v1/transfers and for GET /v1/transfers/:id.
+import { creditId, returnId } from '../common/transfer-ids.js';
 import type { Metadata, Outcome, TxReason } from '../common/types.js';
 import { REASONS } from './routes/v1/v1-schemas.js';
 
@@ -41,17 +42,14 @@ export interface TransferView {
   replayed?: true;
 }
 
-/**
- * The id the owner of `from` gives the credit of an applied debit:
- * `<transferId>~credit~<from>~<decidedAt of the debit>` (docs/transfers.md).
- */
+/** The id the owner of `from` gives the credit of `debit` (common/transfer-ids.ts). */
 export function creditIdOf(debit: Pick<Outcome, 'id' | 'accountId' | 'decidedAt'>): string {
-  return `${debit.id}~credit~${debit.accountId}~${debit.decidedAt}`;
+  return creditId(debit.id, debit.accountId, debit.decidedAt);
 }
 
-/** The id the owner of `to` gives the return of a refused credit: `<transferId>~return~<decidedAt of the debit>`. */
+/** The id the owner of `to` gives the return of a refused credit of `debit`. */
 export function returnIdOf(debit: Pick<Outcome, 'id' | 'decidedAt'>): string {
-  return `${debit.id}~return~${debit.decidedAt}`;
+  return returnId(debit.id, debit.decidedAt);
 }
 
 export function transferStatus({ debit, credit }: TransferLegs): TransferStatus {

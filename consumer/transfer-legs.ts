@@ -6,7 +6,7 @@
 // repeat.
 import type { Outcome, TxMessage } from '../common/types.js';
 import type { Position } from './ledger.js';
-import { creditId, parseCreditId, returnId } from './transfer-ids.js';
+import { creditId, parseCreditId, returnId } from '../common/transfer-ids.js';
 
 /** The next leg of `msg`, newly decided as `outcome` at `pos`; undefined when it has none. */
 export function nextLeg(msg: TxMessage, outcome: Outcome, pos: Position): TxMessage | undefined {

@@ -9,6 +9,7 @@
 // debit of transfer `transferId` on `from`, decided at `decidedAt` by its
 // partition's clock. That is the key the books match legs by.
 import { decidedAtOf } from '../../common/ledger-outcome.js';
+import { parseCreditId, parseReturnId } from '../../common/transfer-ids.js';
 import type { LedgerDoc } from '../../common/types.js';
 import { minorUnits } from './audit-holds.js';
 
@@ -22,9 +23,14 @@ interface Debit {
 
 /** The debit a credit or return names: `from/transferId/decidedAt`; undefined when its id does not parse. */
 export function debitKeyOfLeg(doc: Pick<LedgerDoc, 'id' | 'type' | 'accountId'>): string | undefined {
-  const parts = doc.id.split('~');
-  if (doc.type === 'transfer_credit' && parts.length === 4 && parts[1] === 'credit') return `${parts[2]}/${parts[0]}/${parts[3]}`;
-  if (doc.type === 'transfer_return' && parts.length === 3 && parts[1] === 'return') return `${doc.accountId}/${parts[0]}/${parts[2]}`;
+  if (doc.type === 'transfer_credit') {
+    const credit = parseCreditId(doc.id);
+    return credit && `${credit.from}/${credit.transferId}/${credit.decidedAt}`;
+  }
+  if (doc.type === 'transfer_return') {
+    const refund = parseReturnId(doc.id);
+    return refund && `${doc.accountId}/${refund.transferId}/${refund.decidedAt}`;
+  }
   return undefined;
 }
 

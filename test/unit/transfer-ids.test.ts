@@ -2,7 +2,7 @@
 // leg each decision mints (consumer/transfer-ids.ts, consumer/transfer-legs.ts;
 // docs/transfers.md, The legs).
 import t from 'tap';
-import { creditId, parseCreditId, returnId } from '../../consumer/transfer-ids.js';
+import { creditId, parseCreditId, returnId } from '../../common/transfer-ids.js';
 import { creditOf, nextLeg, returnOf } from '../../consumer/transfer-legs.js';
 import { decide, EMPTY_ACCOUNT } from '../../consumer/ledger.js';
 import { parseMessage, encodeMessage } from '../../common/message.js';

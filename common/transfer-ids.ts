@@ -29,3 +29,13 @@ export function parseCreditId(id: string): CreditIdParts | undefined {
   const decidedAt = Number(decidedAtText);
   return Number.isSafeInteger(decidedAt) ? { transferId, from, decidedAt } : undefined;
 }
+
+/** The transfer and the debit's `decidedAt` of an id `returnId` made; undefined for any other id. */
+export function parseReturnId(id: string): Omit<CreditIdParts, 'from'> | undefined {
+  const parts = id.split('~');
+  if (parts.length !== 3 || parts[1] !== 'return') return undefined;
+  const [transferId, , decidedAtText] = parts as [string, string, string];
+  if (transferId === '' || !/^\d{1,16}$/.test(decidedAtText)) return undefined;
+  const decidedAt = Number(decidedAtText);
+  return Number.isSafeInteger(decidedAt) ? { transferId, decidedAt } : undefined;
+}
