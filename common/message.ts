@@ -10,7 +10,11 @@ export const SYSTEM_ID_PATTERN = '^[A-Za-z0-9._:~-]{1,240}$';
 
 /** A client's external id for a write: 1 to 128 characters, none of them a control character. */
 export const REFERENCE_PATTERN = '^[^\\u0000-\\u001f\\u007f]{1,128}$';
-export const METADATA_KEY_PATTERN = '^[A-Za-z0-9_.-]{1,64}$';
+/**
+ * Metadata keys become field names of the ledger document: no `.` (FerretDB
+ * refuses a key holding one, and MongoDB cannot filter on it) and no `$`.
+ */
+export const METADATA_KEY_PATTERN = '^[A-Za-z0-9_-]{1,64}$';
 export const METADATA_MAX_KEYS = 16;
 export const METADATA_VALUE_MAX_LENGTH = 256;
 

@@ -182,7 +182,7 @@ t.test('cancels and lapses are never refused', async (t) => {
 });
 
 t.test('every decision copies reference and metadata from its message, its own copy', async (t) => {
-  const labels = { reference: 'invoice 2024/17', metadata: { order: 'o-1', 'shop.id': '9' } };
+  const labels = { reference: 'invoice 2024/17', metadata: { order: 'o-1', 'shop-id': '9' } };
   const a = configured(100, {}, [hold('r0', 10)]);
   const messages = [
     deposit('d', 'acc', 1, labels),

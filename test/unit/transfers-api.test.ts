@@ -49,7 +49,7 @@ t.test('the debit denied: 402 with its reason; nothing waits for a credit', asyn
 t.test('the debit applied, then the credit: 200 completed, with both times, the reference and the metadata', async (t) => {
   const { app, log } = await build(t);
   log.credit = (msg, debit) => creditOf(msg, debit);
-  const metadata = { invoice: 'inv-7', 'order.id': '42' };
+  const metadata = { invoice: 'inv-7', 'order-id': '42' };
   const r = await app.inject(post({ id: 't2', from: 'a', to: 'b', amount: 30, reference: 'rent march', metadata }));
   t.equal(r.statusCode, 200);
   t.equal(r.headers.location, '/v1/transfers/t2');
