@@ -39,7 +39,7 @@ export async function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): 
     // @fastify/swagger marks every request body required; a route that reads a
     // missing body as `{}` (api/json-body.ts) is marked here, and its body made optional below.
     transform: ({ schema, url, route }) => ({ schema: route.config?.bodyMayBeOmitted ? { ...schema, [OPTIONAL_BODY]: true } : schema, url }),
-    transformObject: (document) => ('openapiObject' in document ? withOptionalBodies(document.openapiObject) : document.swaggerObject),
+    transformObject: (document) => ('openapiObject' in document ? withOpenApi30Keywords(withOptionalBodies(document.openapiObject)) : document.swaggerObject),
   });
   await app.register(swaggerUi, {
     routePrefix: '/docs',
@@ -63,5 +63,26 @@ function withOptionalBodies<Document extends { paths?: object }>(document: Docum
       if (operation.requestBody) operation.requestBody.required = false;
     }
   }
+  return document;
+}
+
+/**
+ * OpenAPI 3.0's schemas have no `propertyNames` (JSON Schema's, which the
+ * routes validate metadata keys with): the document carries it as the
+ * extension `x-propertyNames`, which 3.0 allows in any schema, so a reader
+ * still learns the rule for keys.
+ */
+function withOpenApi30Keywords<Document extends object>(document: Document): Document {
+  const visit = (node: unknown): void => {
+    if (typeof node !== 'object' || node === null) return;
+    if (Array.isArray(node)) return node.forEach(visit);
+    const schema = node as Record<string, unknown>;
+    if ('propertyNames' in schema && typeof schema.propertyNames === 'object') {
+      schema['x-propertyNames'] = schema.propertyNames;
+      delete schema.propertyNames;
+    }
+    for (const value of Object.values(schema)) visit(value);
+  };
+  visit(document);
   return document;
 }
