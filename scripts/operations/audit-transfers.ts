@@ -40,25 +40,33 @@ function debitKey(doc: LedgerDoc): string {
 
 export class TransferBooks {
   private readonly debits = new Map<string, Debit>();
-  private readonly orphans: LedgerDoc[] = [];
+  private readonly legs: LedgerDoc[] = [];
 
-  /** Takes every document in log order; only the transfers' legs matter here. */
+  /**
+   * Takes every document; only the transfers' legs matter here. The legs are
+   * matched in `check`, once every document is in: a credit lies in another
+   * partition than its debit, and the audit walks the partitions one by one.
+   */
   follow(doc: LedgerDoc): void {
-    if (doc.type === 'transfer' && doc.status === 'applied') {
-      this.debits.set(debitKey(doc), { doc, credits: [], returns: [] });
-      return;
+    if (doc.type === 'transfer' && doc.status === 'applied') this.debits.set(debitKey(doc), { doc, credits: [], returns: [] });
+    else if (doc.type === 'transfer_credit' || doc.type === 'transfer_return') this.legs.push(doc);
+  }
+
+  private match(): LedgerDoc[] {
+    const orphans: LedgerDoc[] = [];
+    for (const leg of this.legs) {
+      const key = debitKeyOfLeg(leg);
+      const debit = key === undefined ? undefined : this.debits.get(key);
+      if (!debit) orphans.push(leg);
+      else if (leg.type === 'transfer_credit') debit.credits.push(leg);
+      else debit.returns.push(leg);
     }
-    if (doc.type !== 'transfer_credit' && doc.type !== 'transfer_return') return;
-    const key = debitKeyOfLeg(doc);
-    const debit = key === undefined ? undefined : this.debits.get(key);
-    if (!debit) this.orphans.push(doc);
-    else if (doc.type === 'transfer_credit') debit.credits.push(doc);
-    else debit.returns.push(doc);
+    return orphans;
   }
 
   /** Checks the legs against their debits; returns the money between the legs at the cut. */
   check(report: Report): bigint {
-    for (const orphan of this.orphans) report('transfer-leg-without-debit', `${orphan.type} ${orphan.id} on ${orphan.accountId} answers no applied debit`, [orphan.id]);
+    for (const orphan of this.match()) report('transfer-leg-without-debit', `${orphan.type} ${orphan.id} on ${orphan.accountId} answers no applied debit`, [orphan.id]);
     let inFlight = 0n;
     for (const { doc, credits, returns } of this.debits.values()) {
       const legs = [...credits, ...returns];

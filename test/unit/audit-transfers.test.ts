@@ -87,3 +87,9 @@ t.test('the debit a leg names is read from its id', async (t) => {
   t.equal(debitKeyOfLeg({ id: 't1~return~5000', type: 'transfer_return', accountId: 'alice' }), 'alice/t1/5000');
   t.equal(debitKeyOfLeg({ id: 't1~credit~alice', type: 'transfer_credit', accountId: 'bob' }), undefined);
 });
+
+t.test('a credit in a partition walked before its debit still finds it', async (t) => {
+  offset = 0;
+  const docs = [doc('alice', 'd1', 'deposit', 100, 100, { partition: 3 }), debit('alice', 'bob', 't1', 30, 70, { partition: 3 }), credit('alice', 'bob', 't1', 30, 30, { partition: 0 })];
+  t.same(checkInvariants(docs), []);
+});
