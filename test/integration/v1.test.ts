@@ -179,8 +179,10 @@ t.test('transaction status: pending while registered and undecided, 404 when unk
   t.equal(unknown.status, 404);
   t.match(unknown.headers.get('content-type'), PROBLEM);
   t.equal((await v1.transaction('not a valid id')).status, 400);
-  t.equal((await v1.transaction('x'.repeat(128))).status, 404, 'the longest valid id is routed');
-  t.equal((await v1.transaction('x'.repeat(129))).status, 400, 'a longer one is refused as invalid');
+  // Lookups take the ids the owners mint too (a transfer's credit: up to 240 characters, with `~`).
+  t.equal((await v1.transaction('x'.repeat(240))).status, 404, 'the longest valid id is routed');
+  t.equal((await v1.transaction('x~credit~y~1'.padEnd(240, 'z'))).status, 404, 'a minted id is routed');
+  t.equal((await v1.transaction('x'.repeat(241))).status, 400, 'a longer one is refused as invalid');
 });
 
 t.test('statement: newest first, cursor pages stable under concurrent writes', async (t) => {
