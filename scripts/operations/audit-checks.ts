@@ -86,9 +86,11 @@ export function auditLedger(docs: LedgerDoc[], idWindowMs = Infinity): { violati
     checkStep(d, books, report);
     transfers.follow(d);
     if (d.type !== 'expire') {
-      const decisions = byId.get(d.id) ?? [];
+      // Ids are per account: the registry across accounts is best effort and short (docs/read-model.md).
+      const key = `${d.accountId}/${d.id}`;
+      const decisions = byId.get(key) ?? [];
       decisions.push({ accountId: d.accountId, receivedAt: d.receivedAt });
-      byId.set(d.id, decisions);
+      byId.set(key, decisions);
     }
   }
   checkIdsOnce(byId, idWindowMs, report);
@@ -139,13 +141,13 @@ function checkStep(d: LedgerDoc, books: AccountBooks, report: Report): void {
 }
 
 function checkIdsOnce(byId: Map<string, { accountId: string; receivedAt: number }[]>, idWindowMs: number, report: Report): void {
-  for (const [id, decisions] of byId) {
+  for (const [key, decisions] of byId) {
     if (decisions.length < 2) continue;
+    const id = key.slice(key.indexOf('/') + 1);
     decisions.sort((a, b) => a.receivedAt - b.receivedAt);
     const repeats = decisions.filter((d, i) => i > 0 && d.receivedAt - decisions[i - 1]!.receivedAt <= idWindowMs).length;
     if (repeats > 0) {
-      const accounts = decisions.map((d) => d.accountId).join(', ');
-      report('each-id-once', `${id} applied ${decisions.length} times, ${repeats} within the id window (${accounts})`, [id]);
+      report('each-id-once', `${id} applied ${decisions.length} times on ${decisions[0]!.accountId}, ${repeats} within the id window`, [id]);
     }
   }
 }

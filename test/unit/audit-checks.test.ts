@@ -51,8 +51,12 @@ t.test('each violation is named with its ids', async (t) => {
   t.match(names(unflagged), [['past-limit-only-by-flagged-overdraft', ['4']], ['overdraft-flag-correct', ['4']]]);
 
   const twice = good();
-  twice.push(doc('c', '1', 'deposit', 1, 1));
-  t.match(names(twice), [['each-id-once', ['1']]]);
+  twice.push(doc('a', '1', 'deposit', 1, -9));
+  t.same(names(twice), [['each-id-once', ['1']]], 'an id applied twice on one account');
+
+  const elsewhere = good();
+  elsewhere.push(doc('c', '1', 'deposit', 1, 1));
+  t.same(names(elsewhere), [], 'ids are per account: the same id on another account is another transaction');
 });
 
 t.test('each-id-once: an id re-sent after the id window is a new transaction', async (t) => {
@@ -70,9 +74,9 @@ t.test('each-id-once: an id re-sent after the id window is a new transaction', a
   );
   t.match(checkInvariants(docs).map((v) => [v.check, v.ids]), [['each-id-once', ['x']]], 'without a window, any repeat');
   // Judged against the previous decision of the id, in time order whatever the log order.
-  docs.push(doc('b', 'x', 'deposit', 5, 5, 0, { receivedAt: 7_000, partition: 1 }));
-  t.match(checkInvariants(docs, 4_999).map((v) => [v.check, v.ids]), [['each-id-once', ['x']]], 'a third one 1 s after the second');
-  t.match(checkInvariants(docs, 4_999)[0]?.detail, /applied 3 times, 1 within the id window \(a, a, b\)/);
+  docs.push(doc('a', 'x', 'deposit', 5, 26, 0, { receivedAt: 5_500 }));
+  t.match(checkInvariants(docs, 4_999).map((v) => [v.check, v.ids]), [['each-id-once', ['x']]], 'a third one between the two, later in the log: both later ones are repeats');
+  t.match(checkInvariants(docs, 4_999)[0]?.detail, /applied 3 times on a, 2 within the id window/);
 });
 
 t.test('an account comes into being with its first change', async (t) => {
