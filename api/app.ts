@@ -15,6 +15,7 @@ import type { ReadModel } from './readmodel.js';
 import type { Statements } from './statement.js';
 import type { TransactionSubmitter } from './submit.js';
 import { compatibilityAccountRoutes } from './routes/account.js';
+import { eventsSchemaRoutes } from './routes/events-schema.js';
 import { healthRoutes } from './routes/health.js';
 import { compatibilityTransactionRoutes } from './routes/transaction.js';
 import { v1Routes } from './routes/v1/index.js';
@@ -58,6 +59,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await registerOpenApi(app, { secured: deps.auth !== undefined });
   deps.metrics?.install(app);
   await app.register(healthRoutes, { probe: deps.probe });
+  await app.register(eventsSchemaRoutes);
   await app.register(compatibilityTransactionRoutes, { submitter: deps.submitter });
   await app.register(compatibilityAccountRoutes, { readModel: deps.readModel });
   await app.register(v1Routes, {

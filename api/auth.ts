@@ -1,5 +1,5 @@
 // API keys. When API_KEYS is set, every call but the public ones (health,
-// readiness, metrics, the OpenAPI document and its page) needs
+// readiness, metrics, the OpenAPI document and its page, the events schema) needs
 // `Authorization: Bearer <key>`, and a key may be limited to some accounts.
 //
 // API_KEYS holds no key, only SHA-256 digests: entries separated by `;`, each

@@ -72,6 +72,11 @@ export function readConfig(env: Source = process.env) {
     kafkaExternal: env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '',
     topic: r.str('KAFKA_TOPIC', 'teller.transactions', TOPIC),
     dlqTopic: r.str('KAFKA_DLQ_TOPIC', 'teller.transactions.dlq', TOPIC),
+    // Every ledger document becomes an event on this topic (docs/events.md), before its batch is committed.
+    eventsEnabled: r.bool('EVENTS_ENABLED', true),
+    eventsTopic: r.str('EVENTS_TOPIC', 'teller.events', TOPIC),
+    // The events topic's retention.ms when it is created: how long a subscriber may stay away and still catch up.
+    eventsRetentionMs: r.int('EVENTS_RETENTION_MS', 7 * 24 * 3600 * 1000, 3600 * 1000, 3650 * 24 * 3600 * 1000),
     // Each partition's batch costs its own fetch entry, Redis call and decision: on a small machine,
     // where one consumer applies them all, six give fuller batches than twelve (compare
     // `npm run bench -- --phases contract` with KAFKA_PARTITIONS=12 on empty data). It also caps
@@ -142,6 +147,9 @@ export function readConfig(env: Source = process.env) {
   }
   if (config.outcomeTtlSeconds > config.idWindowSeconds) {
     r.problems.push(`OUTCOME_TTL_SECONDS=${config.outcomeTtlSeconds} is longer than ID_WINDOW_SECONDS=${config.idWindowSeconds}: Redis would answer for ids the ledger has forgotten`);
+  }
+  if (config.eventsTopic === config.topic || config.eventsTopic === config.dlqTopic) {
+    r.problems.push(`EVENTS_TOPIC=${config.eventsTopic} is the transaction or dead-letter topic: the events need a topic of their own`);
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

@@ -19,6 +19,7 @@ export class ConsumerMetrics {
   private readonly deadLetters: Counter<'partition'>;
   private readonly snapshotAge: Gauge<'partition'>;
   private readonly ticks: Counter;
+  private readonly events: Counter;
   private readonly loads: Counter;
   private readonly joins: Counter;
   private readonly insertDocs: Histogram;
@@ -124,6 +125,11 @@ export class ConsumerMetrics {
       registers: [r],
     });
     this.ticks = new Counter({ name: 'teller_consumer_ticks_total', help: 'Tick messages published to owned partitions', registers: [r] });
+    this.events = new Counter({
+      name: 'teller_consumer_events_published_total',
+      help: 'Ledger events the broker took on the events topic (EVENTS_TOPIC); a batch published again after a failure counts again',
+      registers: [r],
+    });
     this.insertDocs = new Histogram({
       name: 'teller_consumer_ledger_insert_documents',
       help: 'Documents per grouped ledger insert',
@@ -189,6 +195,10 @@ export class ConsumerMetrics {
 
   ticked(partitions: number[]): void {
     this.ticks.inc(partitions.length);
+  }
+
+  eventsPublished(count: number): void {
+    this.events.inc(count);
   }
 
   /** Serves GET /metrics on `port` (loopback by default). */

@@ -14,6 +14,7 @@ import type { BatchDecision } from './batch-decision.js';
 import { ClockSwitch } from './clock-switch.js';
 import { OffsetCommitter } from './committer.js';
 import type { DeadLetterPublisher } from './dead-letter.js';
+import type { EventPublisher } from './event-publisher.js';
 import type { MintedPublisher } from './minted-publisher.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { LedgerFinder } from './id-lookup.js';
@@ -45,6 +46,8 @@ export interface LedgerConsumerDeps {
   snapshots: SnapshotStore;
   deadLetters: DeadLetterPublisher;
   minted: MintedPublisher;
+  /** Publishes each batch's ledger documents as events before its commit; absent when EVENTS_ENABLED=false. */
+  events?: EventPublisher;
   log: Logger;
   /** Publishes the ticks that move quiet partitions' clocks (holds lapse by them), and the clock markers. */
   ticker?: Ticker;

@@ -8,6 +8,7 @@ import { createKafka } from '../common/kafka.js';
 import { retry } from '../common/retry.js';
 import { activeStandbyAssigner, Membership } from './assigner.js';
 import { DeadLetterPublisher } from './dead-letter.js';
+import { EventPublisher } from './event-publisher.js';
 import { MintedPublisher } from './minted-publisher.js';
 import { LedgerConsumer } from './ledger-consumer.js';
 import { LedgerWriter } from './ledger-writer.js';
@@ -48,6 +49,12 @@ const consumer = kafka.consumer({
 // given in api/main.ts; a dead letter or a cancel written twice is harmless.
 const batchProducer = kafka.producer({ idempotent: false, maxInFlightRequests: 1, createPartitioner: Partitioners.DefaultPartitioner });
 
+// The ledger events (docs/events.md) have a producer of their own, so that a batch's events never
+// wait behind another partition's dead letters or minted messages. Not idempotent either: an event
+// written twice is one a subscriber deduplicates by its id.
+const eventProducer = config.eventsEnabled ? kafka.producer({ idempotent: false, createPartitioner: Partitioners.DefaultPartitioner }) : undefined;
+const events = eventProducer ? new EventPublisher(eventProducer, config.eventsTopic, config.partitions) : undefined;
+
 const writer = new LedgerWriter(transactions, config.insertGroupMs, log.child({ component: 'ledger-writer' }));
 const snapshots = new SnapshotStore(db, config.snapshotKeep, config.idWindowSeconds * 1000);
 // Ticks have a producer of their own, not idempotent: a tick sent twice is harmless, and such a
@@ -64,6 +71,7 @@ const ledger = new LedgerConsumer(
     snapshots,
     deadLetters: new DeadLetterPublisher(batchProducer, config.dlqTopic),
     minted: new MintedPublisher(batchProducer, config.topic, config.partitions),
+    events,
     log,
     ticker,
   },
@@ -98,6 +106,7 @@ writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);
 snapshots.onSaved = (partition) => metrics.snapshotSaved(partition);
 metrics.warm = () => snapshots.warmPartitions.length;
 ticker.onTick = (partitions) => metrics.ticked(partitions);
+if (events) events.onPublished = (count) => metrics.eventsPublished(count);
 if (config.consumerMetricsPort > 0) {
   await metrics.listen(config.consumerMetricsPort, config.host).catch((err: Error) => {
     // Metrics are not worth a consumer that cannot start: the ledger goes on without them.
@@ -108,6 +117,7 @@ if (config.consumerMetricsPort > 0) {
 await connectMongo();
 await batchProducer.connect();
 await tickProducer.connect();
+await eventProducer?.connect();
 await ledger.start();
 log.info('consumer started');
 
@@ -117,7 +127,7 @@ async function shutdown(signal: string): Promise<void> {
   stopping = true;
   log.info({ signal }, 'stopping: finishing batches in flight, then leaving the group');
   await ledger.stop();
-  await Promise.allSettled([batchProducer.disconnect(), tickProducer.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
+  await Promise.allSettled([batchProducer.disconnect(), tickProducer.disconnect(), eventProducer?.disconnect(), redis.quit(), mongo.close(), metrics.close()]);
   log.info({ applied: ledger.stats.applied }, 'stopped');
   process.exit(0);
 }

@@ -4,16 +4,14 @@
 // the messages it mints (transfer credits and returns, the cancels of requests
 // approved after their callers were answered), write
 // the read model and announce the outcomes, insert the ledger documents
-// (grouped with other partitions' batches), and only then commit lastOffset+1.
+// (grouped with other partitions' batches) while publishing their events, and
+// only once both are done commit lastOffset+1.
 import type { EachBatchPayload } from 'kafkajs';
-import type { Logger } from 'pino';
 import { retry } from '../common/retry.js';
 import { decideBatch, lookupsOf, parseRecords, type BatchDecision, type ParsedRecord, type RawRecord } from './batch-decision.js';
 import { lookUp, type DurableDecisions, type LedgerFinder } from './id-lookup.js';
 import type { OffsetCommitter } from './committer.js';
-import type { DeadLetterPublisher } from './dead-letter.js';
-import { lateCancels } from './late-cancel.js';
-import type { MintedPublisher } from './minted-publisher.js';
+import { BatchPublishing, type BatchPublishingDeps, type BatchPublishingOptions } from './batch-publishing.js';
 import type { LedgerWriter } from './ledger-writer.js';
 import type { PartitionOwner } from './owner.js';
 import type { PartitionOwners } from './partition-owners.js';
@@ -51,7 +49,7 @@ export interface BatchPayload {
   isStale: EachBatchPayload['isStale'];
 }
 
-export interface BatchHandlerDeps {
+export interface BatchHandlerDeps extends BatchPublishingDeps {
   owners: Pick<PartitionOwners, 'get' | 'isCurrent'>;
   /** Sends the consumer to `offset` of `partition` (kafkajs's `consumer.seek`). */
   seek: (partition: number, offset: number) => void;
@@ -60,24 +58,15 @@ export interface BatchHandlerDeps {
   ledger: LedgerFinder;
   readModel: Pick<ReadModelWriter, 'apply'>;
   snapshots: Pick<SnapshotStore, 'save'>;
-  deadLetters: Pick<DeadLetterPublisher, 'publish'>;
-  /** Where the messages the batch mints go: late cancels, transfer credits and returns. */
-  minted: Pick<MintedPublisher, 'publish'>;
   committer: Pick<OffsetCommitter, 'mark'>;
-  log: Logger;
   /** True once the consumer is stopping: batches that arrive are dropped, retries end. */
   stopping: () => boolean;
   /** Called after each partition batch is decided (metrics). */
   onDecided?: (partition: number, decision: BatchDecision, after: PartitionFigures) => void;
-  /** The owner's wall clock, by which a request is judged approved too late. */
-  now?: () => number;
 }
 
-export interface BatchHandlerOptions {
-  topic: string;
+export interface BatchHandlerOptions extends BatchPublishingOptions {
   snapshotIntervalMs: number;
-  /** How far past its `answerBy` a request's approval must be for the owner to cancel it (consumer/late-cancel.ts). */
-  lateCancelMarginMs: number;
 }
 
 /** Ledger documents the consumer may decide ahead of the database before it waits. */
@@ -85,11 +74,14 @@ export const MAX_BACKLOG = 50_000;
 
 export class BatchHandler {
   readonly stats: ConsumerStats = { applied: 0, deadLettered: 0, lag: new Map() };
+  private readonly publishing: BatchPublishing;
 
   constructor(
     private readonly deps: BatchHandlerDeps,
     private readonly options: BatchHandlerOptions,
-  ) {}
+  ) {
+    this.publishing = new BatchPublishing(deps, options);
+  }
 
   async handle(payload: BatchPayload): Promise<void> {
     const { batch } = payload;
@@ -104,13 +96,13 @@ export class BatchHandler {
       payload.resolveOffset(batch.lastOffset());
       return;
     }
-    await this.publishDeadLetters(batch.partition, decision);
-    await this.publishMinted(batch.partition, decision);
+    await this.publishing.deadLetters(batch.partition, decision);
+    await this.publishing.minted(batch.partition, decision);
     await this.writeReadModel(owner, batch.partition, decision, last);
-    const written = this.insertThenCommit(owner, batch.partition, decision, last);
+    const { written } = await this.writeThenCommit(owner, payload, decision, last);
     payload.resolveOffset(batch.lastOffset());
     this.count(owner, batch.partition, decision, Math.max(0, Number(batch.highWatermark) - last - 1));
-    if (this.deps.writer.backlog > MAX_BACKLOG) await whileBeating(written, payload.heartbeat);
+    if (this.deps.writer.backlog > MAX_BACKLOG) await whileBeating(written.catch(() => undefined), payload.heartbeat);
   }
 
   /** The owner to decide the batch with; undefined when the batch is empty, stale or of an older assignment. */
@@ -165,36 +157,6 @@ export class BatchHandler {
     }
   }
 
-  private publishDeadLetters(partition: number, decision: BatchDecision): Promise<void> {
-    return retry(() => this.deps.deadLetters.publish(this.options.topic, partition, decision.deadLetters), {
-      what: 'dead-letter',
-      firstDelayMs: 100,
-      maxDelayMs: 5000,
-      stop: this.deps.stopping,
-      onFailure: warnBeforeRetry(this.deps.log, 'write failed; retrying'),
-    });
-  }
-
-  /**
-   * Before the commit, like the dead letters: a batch decided again after a
-   * crash mints and publishes the same messages again (consumer/minted-publisher.ts).
-   */
-  private publishMinted(partition: number, decision: BatchDecision): Promise<void> {
-    const cancels = lateCancels(decision.approvals, (this.deps.now ?? Date.now)(), this.options.lateCancelMarginMs);
-    if (cancels.length > 0) {
-      this.deps.log.warn({ partition, requests: cancels.map((cancel) => cancel.requestId) }, 'requests approved after their callers were answered timeout; cancelling them');
-    }
-    const messages = [...decision.minted, ...cancels];
-    if (messages.length === 0) return Promise.resolve();
-    return retry(() => this.deps.minted.publish(messages), {
-      what: 'minted messages',
-      firstDelayMs: 100,
-      maxDelayMs: 5000,
-      stop: this.deps.stopping,
-      onFailure: warnBeforeRetry(this.deps.log, 'publish failed; retrying', { partition, messages: messages.length }),
-    });
-  }
-
   private async writeReadModel(owner: PartitionOwner, partition: number, decision: BatchDecision, last: number): Promise<void> {
     const mark = owner.readModelMark(last);
     const { accounts, stored } = readModelWrites(owner, decision, last);
@@ -213,15 +175,29 @@ export class BatchHandler {
   }
 
   /**
-   * The insert and the commit after it go on while kafkajs fetches the next
-   * batch: the answers are out already, and the writer inserts groups in
-   * order, so commits stay in order. A snapshot due now is saved once the
-   * insert is done, so it is never ahead of the ledger.
+   * Starts the insert, publishes the documents' events meanwhile, and
+   * resolves once they are published to the insert and the commit after it,
+   * which go on while kafkajs fetches the next batch: the answers are out
+   * already, and the writer inserts groups in order, so commits stay in
+   * order. Waiting for the events here keeps a partition's events in log
+   * order. A snapshot due now is saved once the insert is done and the events
+   * published, so it is never ahead of the ledger nor of the events: a new
+   * owner starts from it, and would never publish what lies before it.
    */
-  private insertThenCommit(owner: PartitionOwner, partition: number, decision: BatchDecision, last: number): Promise<void> {
+  private async writeThenCommit(owner: PartitionOwner, { batch, heartbeat }: BatchPayload, decision: BatchDecision, last: number): Promise<{ written: Promise<void> }> {
     const { writer, committer, snapshots, log } = this.deps;
+    const { partition } = batch;
     const snapshot = owner.snapshotDue(this.options.snapshotIntervalMs) ? owner.takeSnapshot() : undefined;
-    const written = writer.write(decision.docs).then(() => {
+    const inserted = writer.write(decision.docs);
+    try {
+      await whileBeating(this.publishing.events(partition, decision.docs), heartbeat);
+    } catch (err) {
+      // Stopping: neither committed nor snapshotted, so the next owner decides the batch again and publishes its events.
+      inserted.catch(() => undefined);
+      if (snapshot) owner.snapshotDone(snapshot, false);
+      throw err;
+    }
+    const written = inserted.then(() => {
       owner.inserted(last + 1);
       committer.mark(partition, last + 1);
       if (snapshot) void saveSnapshot(snapshots, owner, snapshot, log);
@@ -230,7 +206,7 @@ export class BatchHandler {
       if (snapshot) owner.snapshotDone(snapshot, false);
       log.warn({ partition, err: (err as Error).message }, 'ledger insert abandoned');
     });
-    return written;
+    return { written };
   }
 
   private count(owner: PartitionOwner, partition: number, decision: BatchDecision, lag: number): void {
@@ -265,11 +241,11 @@ function readModelWrites(owner: PartitionOwner, decision: BatchDecision, last: n
   return { accounts, stored };
 }
 
-/** Waits for `work`, keeping the group membership alive meanwhile; never rejects. */
+/** Waits for `work`, keeping the group membership alive meanwhile. */
 async function whileBeating(work: Promise<void>, heartbeat: () => Promise<void>): Promise<void> {
   const beat = setInterval(() => void heartbeat().catch(() => undefined), 2000);
   try {
-    await work.catch(() => undefined);
+    await work;
   } finally {
     clearInterval(beat);
   }

@@ -27,6 +27,11 @@ export interface DrainNames {
   redisUrl: string;
 }
 
+/** The drain's own events topic: the events of its backlog stay out of the live stack's. */
+export function drainEventsTopic(names: Pick<DrainNames, 'topic'>): string {
+  return `${names.topic}.events`;
+}
+
 export function drainNames(stamp: string, redisUrl: string, redisDb: number): DrainNames {
   const url = new URL(redisUrl);
   url.pathname = `/${redisDb}`;
@@ -119,6 +124,7 @@ export function startDrainConsumers(config: Config, paths: Paths, names: DrainNa
           REDIS_URL: names.redisUrl,
           MONGODB_DB: names.mongoDb,
           KAFKA_TOPIC: names.topic,
+          EVENTS_TOPIC: drainEventsTopic(names),
           KAFKA_GROUP: names.groupId,
           CONSUMER_ID: name,
           CONSUMER_METRICS_PORT: '0',
@@ -169,14 +175,14 @@ export function countRejoins(logText: string): number {
   return (logText.match(/re-joining/g) ?? []).length;
 }
 
-/** Removes what the drain created: its consumer group's topic, its database, its Redis database. */
+/** Removes what the drain created: its topics (the backlog's and its events'), its consumer group, its database, its Redis database. */
 export async function cleanupDrain(config: Config, names: DrainNames): Promise<string[]> {
   const problems: string[] = [];
   const kafka = new Kafka({ clientId: 'teller-bench-drain-cleanup', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING });
   const admin = kafka.admin();
   try {
     await admin.connect();
-    await admin.deleteTopics({ topics: [names.topic], timeout: 30_000 }).catch((e: Error) => problems.push(`delete topic: ${e.message}`));
+    await admin.deleteTopics({ topics: [names.topic, drainEventsTopic(names)], timeout: 30_000 }).catch((e: Error) => problems.push(`delete topic: ${e.message}`));
     await admin.deleteGroups([names.groupId]).catch((e: Error) => problems.push(`delete group: ${e.message}`));
   } catch (e) {
     problems.push(`kafka: ${(e as Error).message}`);
@@ -206,5 +212,5 @@ export async function cleanupDrain(config: Config, names: DrainNames): Promise<s
 
 /** Creates the drain's topic with the stack's partition count, as the stack's topics are created. */
 export async function createDrainTopic(config: Config, names: DrainNames): Promise<void> {
-  await createTopics({ ...config, topic: names.topic });
+  await createTopics({ ...config, topic: names.topic, eventsTopic: drainEventsTopic(names) });
 }

@@ -37,7 +37,9 @@ export async function addPartitions(config: Config, count: number, force: boolea
     if (!force) {
       throw new Error(`refusing to add partitions to ${config.topic} (${from} -> ${count}): about ${share}% of accounts would move.\n${ADD_PARTITIONS_WARNING}\nPass --force to do it anyway.`);
     }
-    await admin.createPartitions({ topicPartitions: [{ topic: config.topic, count }] });
+    // The events topic follows: an account's events go to partitionOf(accountId, KAFKA_PARTITIONS) there too.
+    const topics = [config.topic, ...(config.eventsEnabled && (await admin.listTopics()).includes(config.eventsTopic) ? [config.eventsTopic] : [])];
+    await admin.createPartitions({ topicPartitions: topics.map((topic) => ({ topic, count })) });
     return { topic: config.topic, from, to: count };
   });
 }

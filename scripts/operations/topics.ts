@@ -5,14 +5,14 @@
 import { pathToFileURL } from 'node:url';
 import { loadConfigOrExit, type Config } from '../../common/config.js';
 import { withAdmin } from '../shared/kafka-admin.js';
-import { createTopics } from '../stack/kafka-topics.js';
+import { createTopics, topicNames } from '../stack/kafka-topics.js';
 import { ADD_PARTITIONS_WARNING, addPartitions } from './add-partitions.js';
 
 export async function describeTopics(config: Config, brokers: string[] = config.kafkaBrokers) {
   return withAdmin(
     brokers,
     async (admin) => {
-      const meta = await admin.fetchTopicMetadata({ topics: [config.topic, config.dlqTopic] });
+      const meta = await admin.fetchTopicMetadata({ topics: topicNames(config) });
       const result = [];
       for (const t of meta.topics) {
         const offsets = await admin.fetchTopicOffsets(t.name);

@@ -1,6 +1,6 @@
 // The stack's topics: the transaction topic with the configured partition
-// count and its dead-letter topic, created idempotently on every start (and by
-// `npm run topics create`). The transaction topic stamps its records with the
+// count, its dead-letter topic and the events topic (docs/events.md), created
+// idempotently on every start (and by `npm run topics create`). The transaction topic stamps its records with the
 // broker's append time (`message.timestamp.type=LogAppendTime`): the one
 // clock its partitions are judged by, once their owners have marked the
 // switch in the log (consumer/clock-switch.ts, docs/ledger-rules.md).
@@ -41,11 +41,33 @@ export async function appendWithLogAppendTime(admin: Pick<Admin, 'describeConfig
   return undefined;
 }
 
+/** The topics Teller uses: the events topic only while events are on. */
+export function topicNames(config: Pick<Config, 'topic' | 'dlqTopic' | 'eventsEnabled' | 'eventsTopic'>): string[] {
+  return [config.topic, config.dlqTopic, ...(config.eventsEnabled ? [config.eventsTopic] : [])];
+}
+
 /**
- * Creates the transaction topic and its dead-letter topic; existing ones are
- * kept. An existing transaction topic with another partition count is an
+ * The events topic as created: the transaction topic's partition count (an
+ * event goes to its account's partition by the same function), deleted by age.
+ */
+export function eventsTopicSpec(config: Pick<Config, 'eventsTopic' | 'partitions' | 'eventsRetentionMs'>) {
+  return {
+    topic: config.eventsTopic,
+    numPartitions: config.partitions,
+    configEntries: [
+      { name: 'cleanup.policy', value: 'delete' },
+      { name: 'retention.ms', value: String(config.eventsRetentionMs) },
+    ],
+  };
+}
+
+/**
+ * Creates the transaction topic, its dead-letter topic and the events topic;
+ * existing ones are kept (an existing events topic keeps its own retention).
+ * An existing transaction or events topic with another partition count is an
  * error: the partition of an account is its key's hash modulo the count, so a
- * change would move accounts away from the owner that holds their state.
+ * change would move accounts away from the owner that holds their state, and
+ * their events to partitions the consumers do not publish to.
  * The transaction topic is set to LogAppendTime, created so or altered: the
  * local broker must take it; an external cluster may refuse (its access
  * rules), which `warn` reports, and Teller then runs on the api's clocks.
@@ -62,6 +84,7 @@ export async function createTopics(
       const wanted = [
         { topic: config.topic, numPartitions: config.partitions, configEntries: [{ name: TIMESTAMP_TYPE, value: LOG_APPEND_TIME }] },
         { topic: config.dlqTopic, numPartitions: 1 },
+        ...(config.eventsEnabled ? [eventsTopicSpec(config)] : []),
       ];
       const missing = wanted.filter((t) => !existing.has(t.topic));
       if (missing.length > 0) {
@@ -73,13 +96,15 @@ export async function createTopics(
             if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;
           });
       }
-      const states = await partitionCounts(admin, [config.topic, config.dlqTopic]);
-      const main = states.find((s) => s.topic === config.topic);
-      if (main && main.partitions !== config.partitions) {
-        throw new Error(
-          `topic ${config.topic} has ${main.partitions} partitions but KAFKA_PARTITIONS=${config.partitions}; ` +
-            'set KAFKA_PARTITIONS to match, or start from empty data (npm run reset) for another count',
-        );
+      const states = await partitionCounts(admin, topicNames(config));
+      for (const topic of [config.topic, ...(config.eventsEnabled ? [config.eventsTopic] : [])]) {
+        const state = states.find((s) => s.topic === topic);
+        if (state && state.partitions !== config.partitions) {
+          throw new Error(
+            `topic ${topic} has ${state.partitions} partitions but KAFKA_PARTITIONS=${config.partitions}; ` +
+              'set KAFKA_PARTITIONS to match, or start from empty data (npm run reset) for another count',
+          );
+        }
       }
       const refused = await appendWithLogAppendTime(admin, config.topic).catch((err: Error) => err.message);
       if (refused !== undefined) {

@@ -5,6 +5,7 @@
 // real ones.
 import type { Filter } from 'mongodb';
 import { pino } from 'pino';
+import { eventOf, type LedgerEvent } from '../../common/events.js';
 import { encodeMessage } from '../../common/message.js';
 import type { AccountWrite } from '../../common/read-model.js';
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../../common/types.js';
@@ -50,6 +51,11 @@ export class World {
   readModelAnswer: ReadModelAnswer | Error = 'whole';
   deadLetterFailures = 0;
   mintedFailures = 0;
+  /** Whether handlers publish events (EVENTS_ENABLED); off, the batches' steps are as before events. */
+  eventsEnabled = false;
+  /** The ledger events the batches published, in order, each copy (a batch published again counts again). */
+  readonly ledgerEvents: LedgerEvent[] = [];
+  eventFailures = 0;
   /** The ledger as the database holds it: what inserts have put in. */
   readonly db = new MemoryLedger();
   /** Every query a batch's lookup made. */
@@ -134,6 +140,7 @@ export class World {
             this.minted.push(...messages);
           },
         },
+        ...(this.eventsEnabled ? { events: { publish: async (docs: readonly LedgerDoc[]) => this.publishEvents(docs) } } : {}),
         committer: {
           mark: (partition, offset) => {
             this.events.push(`commit ${offset}`);
@@ -146,6 +153,15 @@ export class World {
       },
       { topic: TOPIC, snapshotIntervalMs, lateCancelMarginMs: LATE_CANCEL_MARGIN_MS },
     );
+  }
+
+  private publishEvents(docs: readonly LedgerDoc[]): void {
+    if (this.eventFailures > 0) {
+      this.eventFailures--;
+      throw new Error('broker away');
+    }
+    this.events.push(`events ${docs.length}`);
+    this.ledgerEvents.push(...docs.map(eventOf));
   }
 
   /** The owner of `partition` once loaded. */

@@ -38,6 +38,7 @@ t.test('topics: describe, and add-partitions refused without --force', async (t)
   t.equal(d.exitCode, 0);
   const topics = JSON.parse(d.stdout) as { topic: string; partitions: number }[];
   t.match(topics.find((x) => x.topic === config.topic), { partitions: config.partitions });
+  t.match(topics.find((x) => x.topic === config.eventsTopic), { partitions: config.partitions }, 'the events topic, with as many partitions');
 
   const refused = await script('topics', ['add-partitions', String(config.partitions + 4)]);
   t.equal(refused.exitCode, 1, 'refused');
@@ -53,22 +54,24 @@ t.test('topics: describe, and add-partitions refused without --force', async (t)
 
 t.test('topics: create and add-partitions --force on a throwaway topic', async (t) => {
   const topic = `teller.test.${uniq('topics')}`;
-  const env = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, KAFKA_PARTITIONS: '2' };
+  const env = { KAFKA_TOPIC: topic, KAFKA_DLQ_TOPIC: `${topic}.dlq`, EVENTS_TOPIC: `${topic}.events`, KAFKA_PARTITIONS: '2' };
   t.teardown(async () => {
     const admin = kafka.admin();
     await admin.connect();
-    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`] }).catch(() => undefined);
+    await admin.deleteTopics({ topics: [topic, `${topic}.dlq`, `${topic}.events`] }).catch(() => undefined);
     await admin.disconnect();
   });
   const created = await script('topics', ['create'], env);
   t.equal(created.exitCode, 0, created.stderr);
   t.equal(await partitionCount(topic), 2);
+  t.equal(await partitionCount(`${topic}.events`), 2, 'its events topic too');
   const added = await script('topics', ['add-partitions', '3', '--force'], env);
   t.equal(added.exitCode, 0, added.stderr);
   t.same(JSON.parse(added.stdout), { topic, from: 2, to: 3 });
   t.match(added.stderr, /WARNING: Adding partitions moves accounts between partitions/, 'the warning is printed even when forced');
   await waitFor(async () => (await partitionCount(topic)) === 3, { what: '3 partitions', timeoutMs: 10_000 });
-  t.pass('the topic has 3 partitions');
+  await waitFor(async () => (await partitionCount(`${topic}.events`)) === 3, { what: '3 events partitions', timeoutMs: 10_000 });
+  t.pass('the topic and its events topic have 3 partitions');
 });
 
 t.test('lag: one row per partition, each with its owner', async (t) => {

@@ -31,3 +31,21 @@ t.test('unset, the time to live of holds and of outcomes follow a shorter window
   t.equal(config.requestTtlSeconds, 300);
   t.equal(config.outcomeTtlSeconds, 300);
 });
+
+t.test('the ledger events: on by default, on their own topic, kept a week unless told', async (t) => {
+  const config = readConfig({});
+  t.same([config.eventsEnabled, config.eventsTopic, config.eventsRetentionMs], [true, 'teller.events', 7 * 24 * 3600 * 1000]);
+  const off = readConfig({ EVENTS_ENABLED: 'false', EVENTS_TOPIC: 'bank.events', EVENTS_RETENTION_MS: '86400000' });
+  t.same([off.eventsEnabled, off.eventsTopic, off.eventsRetentionMs], [false, 'bank.events', 86_400_000]);
+});
+
+t.test('bad event settings are refused at start, each named', async (t) => {
+  try {
+    readConfig({ EVENTS_ENABLED: 'maybe', EVENTS_TOPIC: 'no spaces', EVENTS_RETENTION_MS: '1000' });
+    t.fail('refused');
+  } catch (err) {
+    t.match((err as ConfigError).problems, [/EVENTS_ENABLED="maybe" must be a boolean/, /EVENTS_TOPIC="no spaces" does not match/, /EVENTS_RETENTION_MS="1000" must be an integer/]);
+  }
+  t.throws(() => readConfig({ EVENTS_TOPIC: 'teller.transactions' }), /EVENTS_TOPIC=teller.transactions is the transaction or dead-letter topic/);
+  t.throws(() => readConfig({ KAFKA_DLQ_TOPIC: 'x.dlq', EVENTS_TOPIC: 'x.dlq' }), /EVENTS_TOPIC=x.dlq/);
+});

@@ -1,0 +1,126 @@
+// The ledger event contract (common/events.ts): every document type and status
+// the rules write maps to its named event, every event conforms to the schema
+// the api serves, and an event's id is its document's `_id`.
+import t from 'tap';
+import { EVENT_TYPES, eventOf, eventTypeOf, LEDGER_EVENT_TYPES, ledgerEventProblem, type LedgerEvent } from '../../common/events.js';
+import type { LedgerDoc, TxMessage } from '../../common/types.js';
+import { PartitionLedger } from '../../consumer/partition.js';
+import { DAY } from '../helpers/partition-harness.js';
+import { cancel, deposit, request, settings, tick, transfer, transferCredit, withdraw } from '../helpers/tx.js';
+
+/** Every document a log that meets every type and status writes, in log order, with the event type each must map to. */
+function everyDocument(): { docs: LedgerDoc[]; expected: string[] } {
+  const p = new PartitionLedger(3, DAY);
+  const docs: LedgerDoc[] = [];
+  const expected: string[] = [];
+  let offset = 0;
+  const decide = (msg: TxMessage | ReturnType<typeof tick>, ...types: string[]) => {
+    const step = p.apply(msg, offset++);
+    docs.push(...step.docs);
+    expected.push(...types);
+    return step;
+  };
+  const labels = { reference: 'inv-7', metadata: { order: '42' } };
+  decide(deposit('d1', 'acc-a', 100, labels), 'deposit.applied');
+  decide(settings('s1', 'acc-c', { accountStatus: 'closed' }), 'account.settings_changed');
+  decide(deposit('d2', 'acc-c', 10), 'deposit.denied');
+  decide(request('r1', 'acc-a', 40), 'withdrawal_request.approved');
+  decide(request('r2', 'acc-a', 1000), 'withdrawal_request.denied');
+  decide(withdraw('w1', 'acc-a', 10, { requestId: 'r1' }), 'withdrawal.applied');
+  decide(settings('s2', 'acc-b', { accountStatus: 'frozen', overdraftLimit: 50 }), 'account.settings_changed');
+  decide(withdraw('w2', 'acc-b', 5), 'withdrawal.denied');
+  decide(withdraw('w3', 'acc-e', 5), 'withdrawal.applied');
+  decide(request('r3', 'acc-a', 10, { expiresAt: 5_000 }), 'withdrawal_request.approved');
+  decide(cancel('c1', 'acc-a', 'r9'), 'cancel.not_found');
+  decide(request('r4', 'acc-a', 5), 'withdrawal_request.approved');
+  decide(cancel('c2', 'acc-a', 'r4'), 'cancel.applied');
+  const debit = decide(transfer('t1', 'acc-a', 'acc-d', 20, labels), 'transfer.debited');
+  decide(transfer('t2', 'acc-a', 'acc-d', 10_000), 'transfer.denied');
+  decide(debit.minted[0]!, 'transfer.credited');
+  const refused = decide(transferCredit('t3', 'acc-a', 'acc-c', 7, 1_000), 'transfer.credit_refused');
+  decide(refused.minted[0]!, 'transfer.returned');
+  decide(settings('s3', 'acc-a', { accountStatus: 'closed' }), 'account.settings_denied');
+  decide(tick(10_000), 'hold.lapsed');
+  return { docs, expected };
+}
+
+t.test('every document type and status maps to its named event, which the schema takes', async (t) => {
+  const { docs, expected } = everyDocument();
+  const events = docs.map(eventOf);
+  t.strictSame(
+    events.map((event) => event.type),
+    expected,
+    'each document its event type',
+  );
+  t.strictSame(new Set(expected), new Set(LEDGER_EVENT_TYPES), 'the log meets every named type');
+  for (const event of events) t.equal(ledgerEventProblem(event), undefined, `${event.type} ${event.eventId} conforms`);
+  t.strictSame(
+    events.map((event) => event.eventId),
+    docs.map((doc) => doc._id),
+    "each event's id is its document's _id",
+  );
+  t.ok(new Set(events.map((event) => event.eventId)).size === events.length, 'no two events share an id');
+});
+
+t.test('an event carries its document: balances after, the log clock, the position and the labels', async (t) => {
+  const { docs } = everyDocument();
+  const byTransaction = new Map(docs.map((doc) => [doc.id, eventOf(doc)]));
+  t.strictSame(byTransaction.get('d1'), {
+    v: 1,
+    eventId: '3:0',
+    type: 'deposit.applied',
+    accountId: 'acc-a',
+    transactionId: 'd1',
+    amount: 100,
+    status: 'applied',
+    balance: 100,
+    reserved: 0,
+    occurredAt: new Date(1_000).toISOString(),
+    partition: 3,
+    offset: 0,
+    reference: 'inv-7',
+    metadata: { order: '42' },
+  });
+  t.match(byTransaction.get('t1'), { type: 'transfer.debited', counterparty: 'acc-d', balance: 70, reserved: 10, reference: 'inv-7' });
+  t.match(byTransaction.get('t1~credit~acc-a~1000'), { type: 'transfer.credited', accountId: 'acc-d', counterparty: 'acc-a', transferId: 't1', balance: 20, metadata: { order: '42' } });
+  t.match(byTransaction.get('d2'), { type: 'deposit.denied', reason: 'account_closed', balance: 0 });
+  t.match(byTransaction.get('w3'), { type: 'withdrawal.applied', overdraft: true, balance: -5 });
+  t.equal(byTransaction.get('w1')?.overdraft, undefined, 'no overdraft flag when there is none');
+  t.match(byTransaction.get('s2'), { type: 'account.settings_changed', accountStatus: 'frozen', overdraftLimit: 50, amount: 0 });
+  t.match(byTransaction.get('c2'), { type: 'cancel.applied', requestId: 'r4', amount: 0 });
+  const lapse = byTransaction.get('r3~expired')!;
+  t.match(lapse, { type: 'hold.lapsed', requestId: 'r3', amount: 10, reserved: 0, offset: 19 });
+  t.equal(lapse.occurredAt, new Date(10_000).toISOString(), 'a lapse has no decidedAt: its receivedAt, the clock it lapsed by');
+  t.match(lapse.eventId, /^3:19:0:r3~expired$/);
+});
+
+t.test('the event copies what it keeps: changing the document afterwards changes no event', async (t) => {
+  const doc = everyDocument().docs[0]!;
+  const event = eventOf(doc);
+  doc.metadata!.order = 'changed';
+  t.strictSame(event.metadata, { order: '42' });
+});
+
+t.test('a status or type no row names gets the generic <type>.<status>, and still conforms', async (t) => {
+  t.equal(eventTypeOf('deposit', 'approved'), 'deposit.approved');
+  t.equal(eventTypeOf('interest', 'applied'), 'interest.applied');
+  const doc = { ...everyDocument().docs[0]!, type: 'interest' } as unknown as LedgerDoc;
+  const event = eventOf(doc);
+  t.equal(event.type, 'interest.applied');
+  t.equal(ledgerEventProblem(event), undefined);
+  for (const [type, row] of Object.entries(EVENT_TYPES)) {
+    for (const [status, name] of Object.entries(row)) t.equal(eventTypeOf(type, status), name, `${type} ${status}`);
+  }
+});
+
+t.test('the schema refuses what is not an event', async (t) => {
+  const event: LedgerEvent = eventOf(everyDocument().docs[0]!);
+  const { eventId: _, ...withoutId } = event;
+  t.match(ledgerEventProblem(withoutId), /eventId/);
+  t.match(ledgerEventProblem({ ...event, extra: 1 }), /additional properties/);
+  t.match(ledgerEventProblem({ ...event, v: 2 }), /\/v/);
+  t.match(ledgerEventProblem({ ...event, amount: 1.5 }), /\/amount/);
+  t.match(ledgerEventProblem({ ...event, occurredAt: '1970-01-01 00:00:01' }), /\/occurredAt/);
+  t.match(ledgerEventProblem({ ...event, type: 'Deposit' }), /\/type/);
+  t.match(ledgerEventProblem({ ...event, status: 'conflict' }), /\/status/, 'a conflict writes no document');
+});
