@@ -28,8 +28,8 @@ export function reversalDebits(original: Pick<Outcome, 'type'>): boolean {
  * decision of `msg.requestId` within the id window.
  */
 export function reverse(account: Account, msg: TxMessage, pos: Position, original: Outcome | undefined): Decision {
-  const left = original === undefined ? 0 : leftToReverse(original);
-  // Without an amount, all that is left: the decision records the amount it came to.
+  const left = original !== undefined && isReversible(original) ? leftToReverse(original) : 0;
+  // Without an amount, all that is left (nothing, of what cannot be reversed): the decision records the amount it came to.
   const amount = msg.amount ?? left;
   const refusal = refusalOf(account, original, amount, left);
   const next = refusal === undefined ? moved(account, original!, amount) : account;
