@@ -103,9 +103,19 @@ function isLaterChange(decision: LedgerDoc, doc: LedgerDoc): boolean {
   return doc.partition === decision.partition && doc.accountId === decision.accountId && doc.requestId === decision.id && doc.offset > decision.offset;
 }
 
-/** What the applied reversals among `docs` took back, all of them naming one original. */
+/**
+ * What the applied reversals among `docs` took back, all of them naming one
+ * original. Each counts once, by its `_id`: a lookup may read one document
+ * twice (a reversal in the same batch as a repeat of its original is read
+ * both by its own id and by the original's).
+ */
 function totalReversed(docs: readonly LedgerDoc[]): number {
+  const counted = new Set<string>();
   let total = 0;
-  for (const doc of docs) if (doc.type === 'reversal' && doc.status === 'applied') total += doc.amount;
+  for (const doc of docs) {
+    if (doc.type !== 'reversal' || doc.status !== 'applied' || counted.has(doc._id)) continue;
+    counted.add(doc._id);
+    total += doc.amount;
+  }
   return total;
 }

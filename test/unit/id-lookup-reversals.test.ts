@@ -39,6 +39,11 @@ t.test('the reversals before the message add up; a refused one, another account 
   t.strictSame(found.changeableIds(), ['d']);
 });
 
+t.test('a reversal read twice (by its own id and by its original\'s, in one batch) counts once', async (t) => {
+  const found = new DurableDecisions(P, new Set(['acc/d', 'acc/rv1']), [original, first, { ...first }]);
+  t.equal(found.firstOutcome('acc/d', 9, 0)?.reversed, 30);
+});
+
 t.test('an id decided anew after the window starts from nothing: the reversals of the first decision came before it', async (t) => {
   const renewed = doc(deposit('d', 'acc', 40), 8);
   const found = new DurableDecisions(P, new Set(['acc/d']), [...docs, renewed]);
