@@ -6,7 +6,8 @@
 import t from 'tap';
 import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
 import { creditIdOf } from '../../api/transfer-view.js';
-import type { Outcome, TxMessage } from '../../common/types.js';
+import type { StatementPage } from '../../api/statement.js';
+import type { LedgerDoc, Outcome, TxMessage } from '../../common/types.js';
 import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 import { applied, build, DECIDED_AT, PROBLEM } from '../helpers/in-memory-app.js';
 
@@ -120,6 +121,24 @@ t.test('GET of the original shows what was reversed', async (t) => {
   const r = await app.inject({ method: 'GET', url: '/v1/transactions/d1' });
   t.equal(r.statusCode, 200);
   t.match(r.json(), { id: 'd1', type: 'deposit', amount: 100, reversed: 30 });
+});
+
+t.test('a statement shows each reversal with the transaction it undid', async (t) => {
+  const base = { partition: 0, accountId: 'acc', receivedAt: DECIDED_AT, reservedAfter: 0, status: 'applied' as const };
+  const entries: LedgerDoc[] = [
+    { ...base, _id: '0:5', id: 'rv2', type: 'reversal', amount: 70, requestId: 'd1', remainder: true, balanceAfter: 0, offset: 5 },
+    { ...base, _id: '0:4', id: 'rv1', type: 'reversal', amount: 30, requestId: 'd1', reference: 'refund', balanceAfter: 70, offset: 4 },
+    { ...base, _id: '0:3', id: 'd1', type: 'deposit', amount: 100, balanceAfter: 100, offset: 3 },
+  ];
+  const statements = { page: async (): Promise<StatementPage> => ({ entries }) };
+  const { app, accounts } = await build(t, { statements });
+  accounts.set('acc', { accountId: 'acc', balance: 0, reserved: 0, updatedAt: DECIDED_AT });
+  const page = (await app.inject({ method: 'GET', url: '/v1/accounts/acc/transactions' })).json();
+  t.match(page.data, [
+    { id: 'rv2', type: 'reversal', amount: 70, requestId: 'd1', balanceAfter: 0 },
+    { id: 'rv1', type: 'reversal', amount: 30, requestId: 'd1', reference: 'refund', balanceAfter: 70 },
+    { id: 'd1', type: 'deposit', amount: 100 },
+  ]);
 });
 
 t.test('bad input changes nothing: 400, nothing sent', async (t) => {
