@@ -2,10 +2,11 @@
 // record: what `GET /v1/transactions/:id` answers once Redis no longer holds
 // the id's outcome (it keeps outcomes for OUTCOME_TTL_SECONDS only). Read by
 // the `{id: 1}` index, then, for an approved withdrawal request, its cancels
-// and lapses by `{requestId: 1}`; the outcome is read back from the documents
+// and lapses, and for an applied deposit, withdrawal or transfer credit, its
+// reversals, by `{requestId: 1}`; the outcome is read back from the documents
 // as the partition owner reads it for a repeat (common/ledger-outcome.ts).
 import type { Collection } from 'mongodb';
-import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
+import { decidedAtOf, isDecision, mayChangeLater, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome, TxType } from '../common/types.js';
 
 export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
@@ -16,7 +17,7 @@ const LOOKUP_MAX_MS = 5_000;
 /**
  * The newest decision of `id` (on `accountId` when given, of `type` when
  * given: a transfer's lookup), with the status a later cancel or lapse gave
- * it; null when the ledger has none. Ids are per account: once the registry
+ * it and the total later reversals took back; null when the ledger has none. Ids are per account: once the registry
  * of ids across accounts has let an id go, another account may use it, and
  * without an account this answers the newest decision of any account.
  */
@@ -28,7 +29,7 @@ export async function ledgerTransaction(ledger: LedgerReader, id: string, accoun
     if (!newest || later(doc, newest)) newest = doc;
   }
   if (!newest) return null;
-  if (newest.type !== 'withdraw_request' || newest.status !== 'approved') return withLaterStatus(newest, []);
+  if (!mayChangeLater(newest)) return withLaterStatus(newest, []);
   const changes = await ledger.find({ requestId: id, type: { $in: [...STATUS_CHANGE_TYPES] } }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
   return withLaterStatus(newest, changes);
 }

@@ -3,7 +3,13 @@
 // One function answers both the compatibility route (POST /transaction) and
 // the v1 writes; v1 adds what its resources need, as `ReplyStyle` says.
 import type { FastifyReply } from 'fastify';
-import { createError, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_REQUEST_NOT_HELD } from '../common/errors.js';
+import {
+  createError,
+  TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY,
+  TELLER_ERR_NOT_REVERSIBLE,
+  TELLER_ERR_ORIGINAL_NOT_FOUND,
+  TELLER_ERR_REQUEST_NOT_HELD,
+} from '../common/errors.js';
 import type { Outcome } from '../common/types.js';
 import type { SubmitResult, TxRequest } from './submit.js';
 
@@ -62,8 +68,8 @@ export function outcomeBody(o: Outcome): Record<string, unknown> {
   return body;
 }
 
-/** The members a write adds to its answer when it carries them (docs/transfers.md): v1 answers them. */
-const V1_EXTRAS = ['reference', 'metadata', 'counterparty', 'transferId', 'overdraftLimit', 'accountStatus'] as const;
+/** The members a write adds to its answer when it carries them (docs/transfers.md), and an original's total reversed: v1 answers them. */
+const V1_EXTRAS = ['reference', 'metadata', 'counterparty', 'transferId', 'overdraftLimit', 'accountStatus', 'reversed'] as const;
 
 /** The v1 extras `source` carries, to spread into an answer. */
 export function extrasOf(source: Partial<Pick<Outcome, (typeof V1_EXTRAS)[number]>>): Record<string, unknown> {
@@ -77,7 +83,7 @@ export function v1Body(o: Outcome): Record<string, unknown> {
   return { ...outcomeBody(o), ...extrasOf(o), decidedAt: new Date(o.decidedAt).toISOString() };
 }
 
-/** Answers a submitted transaction; a conflict or a cancel that found no hold is thrown as its TellerError. */
+/** Answers a submitted transaction; a conflict, a cancel that found no hold or a reversal that found nothing to reverse is thrown as its TellerError. */
 export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitResult, style: ReplyStyle): FastifyReply {
   const location = transactionLocation(tx.id);
   const extras = style.v1 ? extrasOf(tx) : {};
@@ -101,6 +107,7 @@ export function sendResult(reply: FastifyReply, tx: TxRequest, result: SubmitRes
 function sendDecision(reply: FastifyReply, o: Outcome, location: string, style: ReplyStyle): FastifyReply {
   if (o.status === 'conflict') throw createError(TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, { id: o.id });
   if (o.status === 'not_found' && o.type === 'cancel') throw createError(TELLER_ERR_REQUEST_NOT_HELD, { requestId: o.requestId });
+  if (o.status === 'not_found' && o.type === 'reversal') throw createError(o.reason === 'not_reversible' ? TELLER_ERR_NOT_REVERSIBLE : TELLER_ERR_ORIGINAL_NOT_FOUND, { requestId: o.requestId });
   if (!style.v1) return reply.code(statusFor(o)).send(outcomeBody(o));
   // As Stripe does: a repeat is marked, so a client can tell its retry from a first answer.
   if (o.replayed) reply.header('idempotent-replayed', 'true');

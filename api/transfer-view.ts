@@ -39,6 +39,8 @@ export interface TransferView {
   debitedAt?: string;
   creditedAt?: string;
   returnedAt?: string;
+  /** Of a completed transfer: the total its reversals took back (docs/transfers.md, Reversals), kept on its credit. */
+  reversed?: number;
   replayed?: true;
 }
 
@@ -77,6 +79,7 @@ export function transferView(asked: TransferAsked, legs: TransferLegs): Transfer
   if (debit?.status === 'applied') view.debitedAt = isoOf(debit.decidedAt);
   if (credit?.status === 'applied') view.creditedAt = isoOf(credit.decidedAt);
   if (returned) view.returnedAt = isoOf(returned.decidedAt);
+  if (credit?.reversed !== undefined) view.reversed = credit.reversed;
   if (debit?.replayed) view.replayed = true;
   return view;
 }
@@ -129,6 +132,7 @@ export const transferSchema = {
     debitedAt: { type: 'string', format: 'date-time' },
     creditedAt: { type: 'string', format: 'date-time' },
     returnedAt: { type: 'string', format: 'date-time' },
+    reversed: { type: 'integer', description: 'The total reversals of the transfer took back from `to` so far.' },
     replayed: { type: 'boolean', description: 'This answers a repeat of a transfer already decided.' },
   },
 } as const;

@@ -6,11 +6,20 @@
 import { createHash } from 'node:crypto';
 import type { TxMessage } from './types.js';
 
-/** The members of a call that make its body; the rest (times, the replica, the token) travel with it. */
+/**
+ * The members of a call that make its body; the rest (times, the replica, the
+ * token) travel with it. `remainder` is an outcome's: a reversal that named no
+ * amount records the amount it took, and its body is still the one without.
+ */
 export type Body = Pick<
   TxMessage,
   'type' | 'amount' | 'requestId' | 'expiresInSeconds' | 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus'
->;
+> & { remainder?: true };
+
+/** The amount the call named: none for a reversal of all that was left, whatever amount that came to. */
+function amountNamed(body: Body): number | undefined {
+  return body.remainder ? undefined : body.amount;
+}
 
 /**
  * Whether a repeat has the first call's body. A hold's time to live is
@@ -18,7 +27,7 @@ export type Body = Pick<
  * the body (and messages from an api that did not send it) compare as before.
  */
 export function sameBody(first: Body, again: Body): boolean {
-  if (first.type !== again.type || first.amount !== again.amount || first.requestId !== again.requestId) return false;
+  if (first.type !== again.type || amountNamed(first) !== amountNamed(again) || first.requestId !== again.requestId) return false;
   if (extrasText(first) !== extrasText(again)) return false;
   const { expiresInSeconds: firstTtl } = first;
   const { expiresInSeconds: againTtl } = again;
@@ -47,7 +56,7 @@ export function digestMatches(digest: string, recorded: Body): boolean {
 }
 
 function coreOf(body: Body): string {
-  const core = `${body.type}|${body.amount ?? ''}|${body.requestId ?? ''}`;
+  const core = `${body.type}|${amountNamed(body) ?? ''}|${body.requestId ?? ''}`;
   // Appended only when there are extras, so a body without them digests as it always did.
   const extras = extrasText(body);
   return extras === '' ? core : `${core}|${extras}`;

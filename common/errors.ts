@@ -90,6 +90,22 @@ export const TELLER_ERR_REQUEST_NOT_HELD: CatalogueEntry<{ requestId: string | u
   message: ({ requestId }) => `withdrawal request ${requestId ?? ''} holds no funds: never approved, already settled, cancelled or expired`,
 };
 
+/** The ledger's `not_found` for a reversal whose original the account does not remember (docs/transfers.md, Reversals). */
+export const TELLER_ERR_ORIGINAL_NOT_FOUND: CatalogueEntry<{ requestId: string | undefined }> = {
+  code: 'TELLER_ERR_ORIGINAL_NOT_FOUND',
+  retryable: false,
+  message: ({ requestId }) => `transaction ${requestId ?? ''} is not known to its account: never decided there, not decided yet, or past the id window`,
+  details: ({ requestId }) => ({ requestId, reason: 'original_not_found' }),
+};
+
+/** The ledger's `not_found` for a reversal of something other than an applied deposit, withdrawal or completed transfer. */
+export const TELLER_ERR_NOT_REVERSIBLE: CatalogueEntry<{ requestId: string | undefined }> = {
+  code: 'TELLER_ERR_NOT_REVERSIBLE',
+  retryable: false,
+  message: ({ requestId }) => `transaction ${requestId ?? ''} cannot be reversed: only an applied deposit, an applied withdrawal or a completed transfer can`,
+  details: ({ requestId }) => ({ requestId, reason: 'not_reversible' }),
+};
+
 /**
  * A withdrawal request asking for a hold that would outlive its id: once the
  * id leaves the window, a retry of the request would be a new request and

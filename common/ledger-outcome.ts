@@ -5,12 +5,28 @@
 // same documents the same way, here.
 //
 // A decision document holds every field of its outcome (consumer/ledger.ts,
-// `settle`); a request's later fate is in documents of its own: an applied
-// cancel naming it, or its lapse (`expire`).
+// `settle`); what later became of it is in documents of their own: a
+// request's fate in an applied cancel naming it or its lapse (`expire`), the
+// total reversed of a deposit, withdrawal or transfer credit in the applied
+// reversals naming it (docs/transfers.md, Reversals).
 import type { LedgerDoc, Outcome, TxStatus, TxType } from './types.js';
 
-/** Documents that can change a request's remembered status, by type. */
-export const STATUS_CHANGE_TYPES = ['cancel', 'expire'] as const;
+/** Documents that can change a decision's remembered outcome, by type: what a lookup reads by `{requestId}`. */
+export const STATUS_CHANGE_TYPES = ['cancel', 'expire', 'reversal'] as const;
+
+/** The types a reversal can undo, once applied (docs/transfers.md, Reversals). */
+export const REVERSIBLE_TYPES: readonly TxType[] = ['deposit', 'withdraw', 'transfer_credit'];
+
+/** Whether a reversal may undo this decision: an applied deposit, withdrawal or transfer credit. */
+export function isReversible(decision: Pick<Outcome, 'type' | 'status'>): boolean {
+  return decision.status === 'applied' && REVERSIBLE_TYPES.includes(decision.type);
+}
+
+/** Whether later documents may change what a repeat of this decision answers: a request's status, a total reversed. */
+export function mayChangeLater(decision: Pick<LedgerDoc, 'type' | 'status'>): boolean {
+  if (!isDecision(decision)) return false;
+  return (decision.type === 'withdraw_request' && decision.status === 'approved') || isReversible(decision);
+}
 
 /**
  * When the document's decision was taken, by the log clock: `decidedAt`, or
@@ -48,8 +64,8 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
   return outcome;
 }
 
-/** The members a decision document copies from its message when present (docs/transfers.md). */
-const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+/** The members a decision document copies from its message when present (docs/transfers.md), and a reversal's `remainder` mark. */
+const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'remainder'] as const;
 
 /** The status a document gives the request it names, when it released the request's hold. */
 export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): Extract<TxStatus, 'cancelled' | 'expired'> | undefined {
@@ -61,17 +77,45 @@ export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): Extract<Tx
 /**
  * The outcome of `decision` as a repeat sees it: an approved request takes the
  * status of the first document after it (by offset, in its partition) that
- * released its hold. `changes` are documents naming the request, in any order.
+ * released its hold; a reversible decision, the total of the applied
+ * reversals after it. `changes` are documents naming the decision, in any order.
  */
 export function withLaterStatus(decision: LedgerDoc & { type: TxType }, changes: readonly LedgerDoc[]): Outcome {
   const outcome = outcomeOfDocument(decision);
+  const later = changes.filter((doc) => isLaterChange(decision, doc));
+  if (isReversible(outcome)) {
+    const reversed = totalReversed(later);
+    if (reversed > 0) outcome.reversed = reversed;
+    return outcome;
+  }
   if (outcome.type !== 'withdraw_request' || outcome.status !== 'approved') return outcome;
   let first: LedgerDoc | undefined;
-  for (const doc of changes) {
-    if (doc.partition !== decision.partition || doc.accountId !== decision.accountId || doc.requestId !== decision.id) continue;
-    if (doc.offset <= decision.offset || statusGiven(doc) === undefined) continue;
+  for (const doc of later) {
+    if (statusGiven(doc) === undefined) continue;
     if (!first || doc.offset < first.offset) first = doc;
   }
   if (first) outcome.status = statusGiven(first)!;
   return outcome;
+}
+
+/** Whether `doc` names `decision` and came after it, in its partition and on its account. */
+function isLaterChange(decision: LedgerDoc, doc: LedgerDoc): boolean {
+  return doc.partition === decision.partition && doc.accountId === decision.accountId && doc.requestId === decision.id && doc.offset > decision.offset;
+}
+
+/**
+ * What the applied reversals among `docs` took back, all of them naming one
+ * original. Each counts once, by its `_id`: a lookup may read one document
+ * twice (a reversal in the same batch as a repeat of its original is read
+ * both by its own id and by the original's).
+ */
+function totalReversed(docs: readonly LedgerDoc[]): number {
+  const counted = new Set<string>();
+  let total = 0;
+  for (const doc of docs) {
+    if (doc.type !== 'reversal' || doc.status !== 'applied' || counted.has(doc._id)) continue;
+    counted.add(doc._id);
+    total += doc.amount;
+  }
+  return total;
 }

@@ -48,7 +48,8 @@ const txSchema = {
     type: { enum: [...TX_TYPES] },
     accountId: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
     amount: amountSchema,
-    requestId: { type: 'string', pattern: ID_PATTERN },
+    // A client's id, but a reversal's may name a transfer's credit, whose id the owners minted (see below).
+    requestId: { type: 'string', pattern: SYSTEM_ID_PATTERN },
     expiresAt: epochMs,
     expiresInSeconds: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
     holdLimit: { type: 'integer', minimum: 1, maximum: Number.MAX_SAFE_INTEGER },
@@ -71,9 +72,15 @@ const txSchema = {
     {
       if: { properties: { type: { enum: ['cancel', 'account_settings'] } } },
       then: { properties: { amount: false } },
-      else: { required: ['amount'], properties: { amount: true } },
+      else: { if: { properties: { type: { const: 'reversal' } } }, then: true, else: { required: ['amount'], properties: { amount: true } } },
     },
     { if: { properties: { type: { const: 'cancel' } } }, then: { required: ['requestId'], properties: { requestId: true } } },
+    // A reversal names its original, which may be a transfer's credit (docs/transfers.md, Reversals); every other requestId is a client's id.
+    {
+      if: { properties: { type: { const: 'reversal' } } },
+      then: { required: ['requestId'], properties: { requestId: true } },
+      else: { properties: { requestId: { type: 'string', pattern: ID_PATTERN } } },
+    },
     {
       if: { properties: { type: { const: 'account_settings' } } },
       then: { anyOf: [{ required: ['overdraftLimit'], properties: { overdraftLimit: true } }, { required: ['accountStatus'], properties: { accountStatus: true } }] },

@@ -14,7 +14,8 @@
 // code that reads nine fields reads a string of ten as the same outcome
 // without it. An eleventh, written only when there is one, holds what free
 // text may fill (a transfer's counterparty and transfer id, a reference,
-// metadata, settings) as base64url JSON (docs/transfers.md).
+// metadata, settings) as base64url JSON (docs/transfers.md), with the total
+// reversed of an original and a reversal's `remainder` mark.
 import type { Outcome, TxReason, TxStatus, TxType } from './types.js';
 
 export type Remembered = string;
@@ -28,6 +29,7 @@ const TYPE_CODES: Record<TxType, string> = {
   transfer_credit: 'i',
   transfer_return: 'b',
   account_settings: 's',
+  reversal: 'x',
 };
 const STATUS_CODES: Record<TxStatus, string> = {
   applied: 'a',
@@ -48,6 +50,9 @@ const REASON_CODES: Record<TxReason, string> = {
   account_frozen: 'z',
   account_closed: 'k',
   account_not_empty: 'm',
+  original_not_found: 'g',
+  not_reversible: 'q',
+  exceeds_original: 'y',
 };
 
 const TYPES = invert(TYPE_CODES);
@@ -100,9 +105,10 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
 }
 
 /** The members of an outcome that free text may fill (a reference, metadata): packed as base64url JSON, which holds no `|`. */
-type Extras = Pick<Outcome, 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus'>;
+type Extras = Pick<Outcome, (typeof EXTRA_KEYS)[number]>;
 
-const EXTRA_KEYS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+/** `reversed` and `remainder` (docs/transfers.md, Reversals) ride here too: most outcomes have neither. */
+const EXTRA_KEYS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'reversed', 'remainder'] as const;
 
 function extrasOf(o: Outcome): Extras | undefined {
   let extras: Record<string, unknown> | undefined;

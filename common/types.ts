@@ -1,7 +1,7 @@
 // Shared shapes of the Kafka messages, the ledger's outcomes and its documents.
 // The api produces messages and reads outcomes; the consumer decides them.
 
-export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'transfer', 'transfer_credit', 'transfer_return', 'account_settings'] as const;
+export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'transfer', 'transfer_credit', 'transfer_return', 'account_settings', 'reversal'] as const;
 export type TxType = (typeof TX_TYPES)[number];
 
 /** The types the owners mint themselves (docs/transfers.md): never taken from a client. */
@@ -19,9 +19,12 @@ export interface TxMessage {
   id: string;
   type: TxType;
   accountId: string;
-  /** Minor units; absent only for `cancel`. */
+  /** Minor units; absent for `cancel` and `account_settings`, and for a `reversal` of all that is left. */
   amount?: number;
-  /** For `withdraw` (settle exactly this hold) and `cancel` (release this hold). */
+  /**
+   * For `withdraw` (settle exactly this hold) and `cancel` (release this hold);
+   * for `reversal`, the transaction it undoes on the same account (docs/transfers.md, Reversals).
+   */
   requestId?: string;
   /**
    * For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock.
@@ -144,7 +147,10 @@ export type TxReason =
   | 'hold_limit'
   | 'account_frozen' // a debit on a frozen account
   | 'account_closed' // a debit or a credit on a closed account
-  | 'account_not_empty'; // closing an account that holds money or has open holds
+  | 'account_not_empty' // closing an account that holds money or has open holds
+  | 'original_not_found' // a reversal of an id the account does not remember (never decided, or past the id window)
+  | 'not_reversible' // a reversal of something other than an applied deposit, withdrawal or transfer credit
+  | 'exceeds_original'; // a reversal of more than is left of its original
 
 /** The ledger's decision on one message, as the client sees it. */
 export interface Outcome {
@@ -170,6 +176,10 @@ export interface Outcome {
   /** Of `account_settings`: the settings asked for. */
   overdraftLimit?: number;
   accountStatus?: AccountStatus;
+  /** Of an applied deposit, withdrawal or transfer credit: the total its applied reversals took back so far. */
+  reversed?: number;
+  /** Of a `reversal` that named no amount: it reversed all that was left, its `amount`. */
+  remainder?: true;
   /** True when this answers a repeat of an id already decided. */
   replayed?: boolean;
   /** Log clock at the decision (ms since the epoch). */
@@ -211,6 +221,8 @@ export interface LedgerDoc {
   /** Of `account_settings`: the settings asked for; part of the body. */
   overdraftLimit?: number;
   accountStatus?: AccountStatus;
+  /** Of a `reversal` that named no amount: `amount` is all that was left of its original. */
+  remainder?: true;
 }
 
 /** Read model of an account, as Redis holds it and the GET routes serve it. */

@@ -6,8 +6,10 @@
 // (`DurableDecisions`), with no I/O.
 //
 // The queries are `{id}` (each id's decisions, by the `{id: 1}` index) and,
-// for the requests among them that were approved, `{requestId}` (the cancels
-// and lapses that may have changed their status, by `{requestId: 1}`): one
+// for the requests among them that were approved and the applied deposits,
+// withdrawals and transfer credits, `{requestId}` (the cancels and lapses
+// that may have changed a request's status, the reversals that took back
+// part of an original, by `{requestId: 1}`): one
 // query a key rather than one `$in` for the batch, because the embedded
 // server narrows a read by an index only for a top-level equality
 // (docs/embedded-database.md); there, `$in` or `$or` would read the whole
@@ -15,7 +17,7 @@
 // leading `id` reads the few documents of that id, of any account, and
 // `DurableDecisions` keeps those of this account and partition.
 import type { Collection, Filter } from 'mongodb';
-import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
+import { decidedAtOf, isDecision, mayChangeLater, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome } from '../common/types.js';
 import { ledgerId, splitLedgerId } from './ledger.js';
 import type { DurableIds } from './remembered-ids.js';
@@ -32,7 +34,7 @@ export function decisionQueries(keys: Iterable<string>): Filter<LedgerDoc>[] {
   return [...ids].map((id) => ({ id }));
 }
 
-/** The query of the documents that may have cancelled or lapsed each request: one per request id. */
+/** The query of the documents that may have changed each decision (cancelled or lapsed a request, reversed an original): one per id. */
 export function statusQueries(requestIds: Iterable<string>): Filter<LedgerDoc>[] {
   return [...new Set(requestIds)].map((requestId) => ({ requestId, type: { $in: [...STATUS_CHANGE_TYPES] } }));
 }
@@ -46,7 +48,7 @@ export function statusQueries(requestIds: Iterable<string>): Filter<LedgerDoc>[]
 export class DurableDecisions implements DurableIds {
   /** Decisions of this partition by key (account/id). */
   private readonly decisions = new Map<string, LedgerDoc[]>();
-  /** Documents of this partition that released a request's hold, by the request's key. */
+  /** Documents of this partition naming a decision they may have changed (a request's hold released, an original reversed), by its key. */
   private readonly changes = new Map<string, LedgerDoc[]>();
 
   constructor(
@@ -68,7 +70,8 @@ export class DurableDecisions implements DurableIds {
   /**
    * The outcome a message at `offset` gets for `key` from the ledger: that of
    * the newest decision before it, if decided at `horizon` or later, with the
-   * status a cancel or lapse before the message gave it; undefined otherwise.
+   * status a cancel or lapse before the message gave it and the total the
+   * reversals before it took back; undefined otherwise.
    */
   firstOutcome(key: string, offset: number, horizon: number): Outcome | undefined {
     let newest: LedgerDoc | undefined;
@@ -78,24 +81,26 @@ export class DurableDecisions implements DurableIds {
     return withLaterStatus(newest, changes);
   }
 
-  /** Requests among the decisions found that were approved: their later status is in other documents. */
-  approvedRequests(): string[] {
+  /**
+   * Ids among the decisions found whose outcome other documents may have
+   * changed since: approved requests (cancelled, lapsed) and applied deposits,
+   * withdrawals and transfer credits (reversed).
+   */
+  changeableIds(): string[] {
     const ids: string[] = [];
-    for (const docs of this.decisions.values()) {
-      if (docs.some((doc) => doc.type === 'withdraw_request' && doc.status === 'approved')) ids.push(docs[0]!.id);
-    }
+    for (const docs of this.decisions.values()) if (docs.some(mayChangeLater)) ids.push(docs[0]!.id);
     return ids;
   }
 }
 
-/** Reads what the ledger holds of `keys` for `partition`: their decisions, then the fate of the approved requests among them. */
+/** Reads what the ledger holds of `keys` for `partition`: their decisions, then what later documents did to those that may have changed. */
 export async function lookUp(ledger: LedgerFinder, partition: number, keys: ReadonlySet<string>): Promise<DurableDecisions> {
   if (keys.size === 0) return new DurableDecisions(partition, keys, []);
   const decisions = await findAll(ledger, decisionQueries(keys));
   const found = new DurableDecisions(partition, keys, decisions);
-  const requests = found.approvedRequests();
-  if (requests.length === 0) return found;
-  const changes = await findAll(ledger, statusQueries(requests));
+  const changeable = found.changeableIds();
+  if (changeable.length === 0) return found;
+  const changes = await findAll(ledger, statusQueries(changeable));
   return new DurableDecisions(partition, keys, [...decisions, ...changes]);
 }
 

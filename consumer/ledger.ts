@@ -2,12 +2,13 @@
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
 // A transfer's legs are consumer/ledger-transfers.ts, the account's settings
-// consumer/ledger-settings.ts, and what every decision is built of
+// consumer/ledger-settings.ts, reversals consumer/ledger-reversals.ts, and what every decision is built of
 // consumer/ledger-decision.ts.
 import type { AccountStatus, ClockSource, LedgerDoc, Outcome, TxMessage, TxReason } from '../common/types.js';
 import { amountOf, MAX_BALANCE, settle } from './ledger-decision.js';
 import { availableFunds, changeSettings, debitRefusal, overdraftLimitOf } from './ledger-settings.js';
 import { credit, transferDebit, transferReturn } from './ledger-transfers.js';
+import { reverse } from './ledger-reversals.js';
 
 export { decisionDocId, MAX_BALANCE } from './ledger-decision.js';
 
@@ -70,8 +71,11 @@ export function expiryDocId(pos: Position, n: number, holdId: string): string {
   return `${pos.partition}:${pos.offset}:${n}:${holdId}~expired`;
 }
 
-/** Decides one new (never seen) transaction against its account. */
-export function decide(account: Account, msg: TxMessage, pos: Position): Decision {
+/**
+ * Decides one new (never seen) transaction against its account. `original`:
+ * for a reversal, the decision it names as the partition remembers it.
+ */
+export function decide(account: Account, msg: TxMessage, pos: Position, original?: Outcome): Decision {
   switch (msg.type) {
     case 'deposit':
     case 'transfer_credit':
@@ -88,6 +92,8 @@ export function decide(account: Account, msg: TxMessage, pos: Position): Decisio
       return transferReturn(account, msg, pos);
     case 'account_settings':
       return changeSettings(account, msg, pos);
+    case 'reversal':
+      return reverse(account, msg, pos, original);
   }
 }
 

@@ -20,6 +20,7 @@ import { clockAfter, sourceAfter } from './log-clock.js';
 import { RememberedIds, type DurableIds, type Lookup } from './remembered-ids.js';
 import { conflictOutcome, isEmpty } from './partition-rules.js';
 import { nextLeg } from './transfer-legs.js';
+import { recordReversal, reversalOriginal } from './partition-reversals.js';
 
 export interface Step {
   /** Absent for a tick and a clock marker. */
@@ -27,7 +28,7 @@ export interface Step {
   docs: LedgerDoc[];
   /** Accounts whose state this message changed. */
   touched: string[];
-  /** Remembered outcomes of earlier requests that this message changed (cancelled, expired). */
+  /** Remembered outcomes of earlier decisions that this message changed (a request cancelled or expired, an original's total reversed). */
   changed: Outcome[];
   /** Messages this decision minted for the log (a transfer's next leg, consumer/transfer-legs.ts): none for a repeat. */
   minted: TxMessage[];
@@ -131,6 +132,7 @@ export class PartitionLedger {
       if (!isTransaction(msg)) continue;
       consider(msg.accountId, msg.id);
       if (msg.type === 'cancel' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
+      if (msg.type === 'reversal' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
     }
     if (clock >= this.nextLapse) {
       for (const [accountId, account] of this.accounts) for (const hold of account.holds) if (hold.expiresAt <= clock) consider(accountId, hold.id);
@@ -170,7 +172,8 @@ export class PartitionLedger {
       return step;
     }
     const existing = this.accounts.get(msg.accountId);
-    const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos);
+    const original = reversalOriginal(this.rememberedIds, msg, offset, lookup);
+    const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos, original);
     // Accounts come into being with a change (docs/ledger-rules.md): a denied request or a cancel that
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing;
     // a settings change away from the defaults creates it.
@@ -182,9 +185,11 @@ export class PartitionLedger {
       this.nextLapse = Math.min(this.nextLapse, d.account.holds.at(-1)!.expiresAt);
     }
     if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', pos, step, lookup);
+    const reversed = recordReversal(this.rememberedIds, original, d.outcome, offset);
+    if (reversed !== undefined) step.changed.push(reversed);
     step.outcome = d.outcome;
     step.docs.push(d.doc);
-    const leg = nextLeg(msg, d.outcome, pos);
+    const leg = nextLeg(msg, d.outcome, pos, original);
     if (leg !== undefined) step.minted.push(leg);
     if (stored) step.touched.push(msg.accountId);
     return step;

@@ -1,6 +1,7 @@
 // The message a transfer's leg mints for the next leg (docs/transfers.md, The
 // legs): an applied debit mints the credit for `to`, a denied credit the return
-// for `from`. Pure, like the rules: the same leg decided at the same place in
+// for `from`, and an applied reversal of a credit (Reversals) the credit back
+// to the account the credit came from. Pure, like the rules: the same leg decided at the same place in
 // the log mints the same message, so a batch decided again after a crash
 // publishes it again with the same id and body, which its owner answers as a
 // repeat.
@@ -8,11 +9,38 @@ import type { Outcome, TxMessage } from '../common/types.js';
 import type { Position } from './ledger.js';
 import { creditId, parseCreditId, returnId } from '../common/transfer-ids.js';
 
-/** The next leg of `msg`, newly decided as `outcome` at `pos`; undefined when it has none. */
-export function nextLeg(msg: TxMessage, outcome: Outcome, pos: Position): TxMessage | undefined {
+/**
+ * The next leg of `msg`, newly decided as `outcome` at `pos`; undefined when
+ * it has none. `original`: of a reversal, the decision it reversed.
+ */
+export function nextLeg(msg: TxMessage, outcome: Outcome, pos: Position, original?: Outcome): TxMessage | undefined {
   if (msg.type === 'transfer' && outcome.status === 'applied') return creditOf(msg, pos.clock);
   if (msg.type === 'transfer_credit' && outcome.status === 'denied') return returnOf(msg, pos.clock);
+  if (msg.type === 'reversal' && outcome.status === 'applied' && original?.type === 'transfer_credit') return reversalCreditOf(msg, outcome, original);
   return undefined;
+}
+
+/**
+ * The credit of an applied reversal of a transfer's credit: the reversal is a
+ * debit of the account credited, and this carries the amount back to the
+ * account the credit came from, as a transfer's credit does, with an id made
+ * of the reversal's id, its account and its `decidedAt`. A refused one is
+ * returned to the reversal's account (`returnOf`). Nobody waits on it: the
+ * reversal's own decision answers its caller.
+ */
+export function reversalCreditOf(reversal: TxMessage, outcome: Outcome, original: Outcome): TxMessage {
+  const credit: TxMessage = {
+    v: 1,
+    id: creditId(reversal.id, reversal.accountId, outcome.decidedAt),
+    type: 'transfer_credit',
+    accountId: required(original, 'counterparty'),
+    amount: required(outcome, 'amount'),
+    counterparty: reversal.accountId,
+    transferId: reversal.id,
+    receivedAt: outcome.decidedAt,
+  };
+  copyLabels(reversal, credit);
+  return credit;
 }
 
 /**
@@ -67,7 +95,7 @@ function copyLabels(from: TxMessage, to: TxMessage): void {
   if (from.metadata !== undefined) to.metadata = { ...from.metadata };
 }
 
-function required<K extends 'counterparty' | 'transferId' | 'amount'>(msg: TxMessage, key: K): NonNullable<TxMessage[K]> {
+function required<K extends 'counterparty' | 'transferId' | 'amount'>(msg: TxMessage | Outcome, key: K): NonNullable<TxMessage[K]> {
   const value = msg[key];
   // The schema requires these on a transfer's legs (common/message.ts); a missing one here is a bug upstream.
   if (value === undefined) throw new TypeError(`${msg.type} ${msg.id} has no ${key}`);

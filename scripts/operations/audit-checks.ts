@@ -6,6 +6,7 @@
 import type { LedgerDoc } from '../../common/types.js';
 import { minorUnits, OpenHolds } from './audit-holds.js';
 import { TransferBooks } from './audit-transfers.js';
+import { ReversalBooks } from './audit-reversals.js';
 
 export interface Violation {
   check: string;
@@ -27,6 +28,10 @@ export interface LedgerTotals {
   held: bigint;
   /** Transfers debited and not yet credited or returned (docs/transfers.md): money between two accounts. */
   inFlight: bigint;
+  /** Applied reversals of deposits: money out, not a withdrawal (scripts/operations/audit-reversals.ts). */
+  reversedDeposits: bigint;
+  /** Applied reversals of withdrawals: money back in, not a deposit. */
+  reversedWithdrawals: bigint;
 }
 
 /** What the audit follows of one account while it walks the ledger in log order. */
@@ -75,15 +80,16 @@ export function auditLedger(docs: LedgerDoc[], idWindowMs = Infinity): { violati
   const report: Report = (check, detail, ids) => violations.push({ check, detail, ids });
   const accounts = new Map<string, AccountBooks>();
   const byId = new Map<string, { accountId: string; receivedAt: number }[]>();
-  const totals: LedgerTotals = { deposited: 0n, withdrawn: 0n, balances: 0n, reserved: 0n, held: 0n, inFlight: 0n };
+  const totals: LedgerTotals = { deposited: 0n, withdrawn: 0n, balances: 0n, reserved: 0n, held: 0n, inFlight: 0n, reversedDeposits: 0n, reversedWithdrawals: 0n };
   const transfers = new TransferBooks();
+  const reversals = new ReversalBooks();
 
   for (const d of sortByLog(docs)) {
     let books = accounts.get(d.accountId);
     if (!books) accounts.set(d.accountId, (books = { flow: 0n, balance: 0n, reserved: 0n, holds: new OpenHolds(), overdraftLimit: 0n }));
     if (d.status === 'applied' && d.type === 'deposit') totals.deposited += minorUnits(d.amount);
     if (d.status === 'applied' && d.type === 'withdraw') totals.withdrawn += minorUnits(d.amount);
-    checkStep(d, books, report);
+    checkStep(d, books, report, reversals.follow(d, report));
     transfers.follow(d);
     if (d.type !== 'expire') {
       // Ids are per account: the registry across accounts is best effort and short (docs/read-model.md).
@@ -95,6 +101,8 @@ export function auditLedger(docs: LedgerDoc[], idWindowMs = Infinity): { violati
   }
   checkIdsOnce(byId, idWindowMs, report);
   totals.inFlight = transfers.check(report);
+  totals.reversedDeposits = reversals.reversedDeposits;
+  totals.reversedWithdrawals = reversals.reversedWithdrawals;
   for (const books of accounts.values()) {
     totals.balances += books.balance;
     totals.reserved += books.reserved;
@@ -108,14 +116,18 @@ export function checkInvariants(docs: LedgerDoc[], idWindowMs = Infinity): Viola
   return auditLedger(docs, idWindowMs).violations;
 }
 
-/** The invariants that hold after each document, against the account's books before it; updates the books. */
-function checkStep(d: LedgerDoc, books: AccountBooks, report: Report): void {
+/**
+ * The invariants that hold after each document, against the account's books
+ * before it; updates the books. `reversalSign`: of an applied reversal, what
+ * it adds to the balance, which its original decides.
+ */
+function checkStep(d: LedgerDoc, books: AccountBooks, report: Report, reversalSign?: 1n | -1n): void {
   const inexact = (['amount', 'balanceAfter', 'reservedAfter'] as const).filter((k) => !Number.isSafeInteger(d[k]));
   if (inexact.length > 0) report('exact-amounts', `${d.accountId} ${inexact.map((k) => `${k} ${d[k]}`).join(', ')}: not a whole number within 2^53 - 1`, [d.id]);
   const amount = minorUnits(d.amount);
   const balance = minorUnits(d.balanceAfter);
   const reserved = minorUnits(d.reservedAfter);
-  const sign = d.status === 'applied' ? FLOW_SIGN[d.type] : undefined;
+  const sign = d.status === 'applied' ? (FLOW_SIGN[d.type] ?? reversalSign) : undefined;
   if (sign !== undefined) books.flow += sign * amount;
   if (d.type === 'account_settings' && d.status === 'applied' && d.overdraftLimit !== undefined) books.overdraftLimit = minorUnits(d.overdraftLimit);
   books.holds.follow(d);
@@ -126,13 +138,14 @@ function checkStep(d: LedgerDoc, books: AccountBooks, report: Report): void {
   if (approval && balance - reserved < -books.overdraftLimit) {
     report('no-approval-beyond-available', `${d.accountId} available ${balance - reserved} after approval, limit ${books.overdraftLimit}`, [d.id]);
   }
-  // Past the limit (below zero without one) only by a withdrawal flagged as an overdraft: a debit
-  // within the limit is not one, and an approval past it is flagged above.
+  // Past the limit (below zero without one) only by a withdrawal, or a reversal of money in, flagged
+  // as an overdraft: a debit within the limit is not one, and an approval past it is flagged above.
+  const postsPastFunds = d.type === 'withdraw' || (d.type === 'reversal' && reversalSign === -1n);
   const wentPastLimit = balance < -books.overdraftLimit && balance < books.balance;
-  if (wentPastLimit && !(d.type === 'withdraw' && d.overdraft) && !approval) {
+  if (wentPastLimit && !(postsPastFunds && d.overdraft) && !approval) {
     report('past-limit-only-by-flagged-overdraft', `${d.accountId} fell to ${balance} by ${d.type}, limit ${books.overdraftLimit}`, [d.id]);
   }
-  if (d.type === 'withdraw' && d.status === 'applied' && Boolean(d.overdraft) !== balance < -books.overdraftLimit) {
+  if (postsPastFunds && d.status === 'applied' && Boolean(d.overdraft) !== balance < -books.overdraftLimit) {
     report('overdraft-flag-correct', `${d.accountId} withdrawal to ${balance} flagged ${Boolean(d.overdraft)}, limit ${books.overdraftLimit}`, [d.id]);
   }
   if (reserved !== books.holds.total) report('reserved-equals-holds', `${d.accountId} reserved ${reserved} but its open holds add up to ${books.holds.total}`, [d.id]);
@@ -154,15 +167,17 @@ function checkIdsOnce(byId: Map<string, { accountId: string; receivedAt: number 
 
 /**
  * The whole ledger's sums: the balances and the money between a transfer's
- * legs are what deposits minus withdrawals left; every reserved unit is held.
+ * legs are what deposits minus withdrawals left, less the deposits reversed
+ * and with the withdrawals reversed; every reserved unit is held.
  */
 export function checkTotals(totals: LedgerTotals): Violation[] {
   const out: Violation[] = [];
-  const { deposited, withdrawn, balances, reserved, held, inFlight } = totals;
-  if (balances + inFlight !== deposited - withdrawn) {
+  const { deposited, withdrawn, balances, reserved, held, inFlight, reversedDeposits, reversedWithdrawals } = totals;
+  const net = deposited - withdrawn - reversedDeposits + reversedWithdrawals;
+  if (balances + inFlight !== net) {
     out.push({
       check: 'total-conservation',
-      detail: `balances ${balances} + transfers in flight ${inFlight} = ${balances + inFlight} but deposits - withdrawals = ${deposited} - ${withdrawn} = ${deposited - withdrawn}`,
+      detail: `balances ${balances} + transfers in flight ${inFlight} = ${balances + inFlight} but deposits - withdrawals - reversed deposits + reversed withdrawals = ${deposited} - ${withdrawn} - ${reversedDeposits} + ${reversedWithdrawals} = ${net}`,
       ids: [],
     });
   }
@@ -196,6 +211,7 @@ const COMPARED: (keyof LedgerDoc)[] = [
   'reference',
   'overdraftLimit',
   'accountStatus',
+  'remainder',
 ];
 
 /** The ledger must equal, document by document, what a replay of the log through the rules writes. */

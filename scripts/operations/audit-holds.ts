@@ -46,8 +46,9 @@ export class OpenHolds {
       case 'transfer_credit':
       case 'transfer_return':
       case 'account_settings':
-        // None of these touches holds: a transfer's legs move money at once (docs/transfers.md),
-        // and a settings change moves none.
+      case 'reversal':
+        // None of these touches holds: a transfer's legs and a reversal move money at once
+        // (docs/transfers.md), and a settings change moves none.
         return;
       default:
         // A new kind of document must say here what it does to holds: this compiles only while

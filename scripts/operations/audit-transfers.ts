@@ -8,6 +8,11 @@
 // and a return in its own (`<transferId>~return~<decidedAt>`, on `from`): the
 // debit of transfer `transferId` on `from`, decided at `decidedAt` by its
 // partition's clock. That is the key the books match legs by.
+//
+// An applied reversal of a transfer's credit (docs/transfers.md, Reversals)
+// is a debit of the account credited, whose leg is the credit back to the
+// account the credit came from: its own id stands for the transfer's, and the
+// account its credit must land on is the one the reversed credit's id names.
 import { decidedAtOf } from '../../common/ledger-outcome.js';
 import { parseCreditId, parseReturnId } from '../../common/transfer-ids.js';
 import type { LedgerDoc } from '../../common/types.js';
@@ -17,6 +22,8 @@ type Report = (check: string, detail: string, ids: string[]) => void;
 
 interface Debit {
   doc: LedgerDoc;
+  /** The account its credit must land on: a transfer's counterparty, or for a reversal the account the reversed credit came from. */
+  creditAccount: string | undefined;
   credits: LedgerDoc[];
   returns: LedgerDoc[];
 }
@@ -48,8 +55,12 @@ export class TransferBooks {
    * partition than its debit, and the audit walks the partitions one by one.
    */
   follow(doc: LedgerDoc): void {
-    if (doc.type === 'transfer' && doc.status === 'applied') this.debits.set(debitKey(doc), { doc, credits: [], returns: [] });
+    if (doc.type === 'transfer' && doc.status === 'applied') this.debits.set(debitKey(doc), { doc, creditAccount: doc.counterparty, credits: [], returns: [] });
     else if (doc.type === 'transfer_credit' || doc.type === 'transfer_return') this.legs.push(doc);
+    else if (doc.type === 'reversal' && doc.status === 'applied') {
+      const reversed = doc.requestId === undefined ? undefined : parseCreditId(doc.requestId);
+      if (reversed) this.debits.set(debitKey(doc), { doc, creditAccount: reversed.from, credits: [], returns: [] });
+    }
   }
 
   private match(): LedgerDoc[] {
@@ -68,13 +79,13 @@ export class TransferBooks {
   check(report: Report): bigint {
     for (const orphan of this.match()) report('transfer-leg-without-debit', `${orphan.type} ${orphan.id} on ${orphan.accountId} answers no applied debit`, [orphan.id]);
     let inFlight = 0n;
-    for (const { doc, credits, returns } of this.debits.values()) {
+    for (const { doc, creditAccount, credits, returns } of this.debits.values()) {
       const legs = [...credits, ...returns];
       for (const leg of legs) {
         if (leg.amount !== doc.amount) report('transfer-leg-amount', `${leg.id} moves ${leg.amount} for a debit of ${doc.amount}`, [doc.id, leg.id]);
       }
       for (const credit of credits) {
-        if (credit.accountId !== doc.counterparty) report('transfer-credit-account', `${credit.id} credits ${credit.accountId}, the debit names ${doc.counterparty}`, [doc.id, credit.id]);
+        if (credit.accountId !== creditAccount) report('transfer-credit-account', `${credit.id} credits ${credit.accountId}, the debit names ${creditAccount}`, [doc.id, credit.id]);
       }
       if (credits.length > 1) report('transfer-credited-once', `${doc.accountId} ${doc.id} has ${credits.length} credits`, [doc.id]);
       if (returns.length > 1) report('transfer-returned-once', `${doc.accountId} ${doc.id} has ${returns.length} returns`, [doc.id]);

@@ -148,6 +148,8 @@ export async function audit(config: Config, ackedFile?: string): Promise<AuditRe
         reserved: String(totals.reserved),
         held: String(totals.held),
         inFlight: String(totals.inFlight),
+        reversedDeposits: String(totals.reversedDeposits),
+        reversedWithdrawals: String(totals.reversedWithdrawals),
       },
       changedAfterCut: accountsChangedAfterCut(states, readModel, cut).length,
     };
@@ -165,8 +167,10 @@ if (isMain) {
   const json = arg('--json');
   if (json) writeFileSync(json, JSON.stringify(report, null, 2));
   console.log(`audit: ${report.documents} ledger documents, ${report.accounts} accounts, ${report.messages} messages replayed in ${report.seconds.toFixed(1)} s`);
-  const { deposited, withdrawn, balances, reserved, held, inFlight } = report.totals;
-  console.log(`at the cut: deposits ${deposited} - withdrawals ${withdrawn}, balances ${balances}, transfers in flight ${inFlight}; reserved ${reserved}, held ${held}`);
+  const { deposited, withdrawn, balances, reserved, held, inFlight, reversedDeposits, reversedWithdrawals } = report.totals;
+  console.log(
+    `at the cut: deposits ${deposited} - withdrawals ${withdrawn} - reversed deposits ${reversedDeposits} + reversed withdrawals ${reversedWithdrawals}, balances ${balances}, transfers in flight ${inFlight}; reserved ${reserved}, held ${held}`,
+  );
   if (report.changedAfterCut > 0) console.log(`${report.changedAfterCut} accounts changed after the cut: Redis already shows a later state, not compared`);
   for (const v of report.violations) {
     const shown = v.ids.slice(0, 20).join(', ');

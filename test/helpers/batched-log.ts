@@ -32,6 +32,8 @@ export interface LookupCounts {
   found: number;
   /** Of those, requests whose status (cancelled, expired) came from other documents. */
   laterStatus: number;
+  /** Of those, originals whose total reversed came from the reversals' documents. */
+  reversed?: number;
 }
 
 /** One record of a batch: `apply` decides it (call it once, in order). */
@@ -93,6 +95,7 @@ function counted(durable: DurableIds, counts: LookupCounts | undefined): Durable
       const outcome = durable.firstOutcome(key, offset, horizon);
       if (outcome) counts.found++;
       if (outcome?.status === 'cancelled' || outcome?.status === 'expired') counts.laterStatus++;
+      if (outcome?.reversed !== undefined) counts.reversed = (counts.reversed ?? 0) + 1;
       return outcome;
     },
   };

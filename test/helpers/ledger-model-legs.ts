@@ -4,7 +4,7 @@
 // than by the code under test, and the state of every transfer, so that the
 // money in flight is known and each debit is seen to end in exactly one
 // credit or return.
-import type { TxMessage } from '../../common/types.js';
+import type { Outcome, TxMessage } from '../../common/types.js';
 
 type LegState = 'debited' | 'completed' | 'returning' | 'returned';
 
@@ -36,6 +36,8 @@ export class ModelLegs {
   /** How many transfers ended each way. */
   completed = 0;
   returned = 0;
+  /** Transfer credits reversed: each a debit of the account credited, whose credit back is followed as a transfer's. */
+  reversedCredits = 0;
 
   /** An applied debit at `clock`: the credit it must mint. */
   debited(msg: TxMessage, clock: number): TxMessage {
@@ -54,6 +56,28 @@ export class ModelLegs {
     if (msg.creditCallId !== undefined) credit.callId = msg.creditCallId;
     this.byCredit.set(`${to}/${credit.id}`, { from: msg.accountId, to, amount: msg.amount!, debitClock: clock, state: 'debited' });
     return withLabels(credit, msg);
+  }
+
+  /**
+   * An applied reversal at `clock` of `credit`, taking `amount`: the credit
+   * back to the account the credit came from that it must mint, followed from
+   * then on as a transfer's credit, from the reversal's account.
+   */
+  reversedCredit(reversal: TxMessage, credit: Outcome, amount: number, clock: number): TxMessage {
+    const to = credit.counterparty!;
+    const back: TxMessage = {
+      v: 1,
+      id: `${reversal.id}~credit~${reversal.accountId}~${clock}`,
+      type: 'transfer_credit',
+      accountId: to,
+      amount,
+      counterparty: reversal.accountId,
+      transferId: reversal.id,
+      receivedAt: clock,
+    };
+    this.byCredit.set(`${to}/${back.id}`, { from: reversal.accountId, to, amount, debitClock: clock, state: 'debited' });
+    this.reversedCredits++;
+    return withLabels(back, reversal);
   }
 
   /** A credit newly decided at `clock`: when denied, the return it must mint. */

@@ -2,7 +2,7 @@
 // docs/ledger-rules.md and docs/transfers.md: each new decision document is
 // held to what its rule says, and the model's accounts follow it. Written
 // apart from consumer/ledger.ts, so that the two agreeing means something.
-import type { AccountStatus, ClockSource, LedgerDoc, TxMessage, TxReason, TxStatus } from '../../common/types.js';
+import type { AccountStatus, ClockSource, LedgerDoc, Outcome, TxMessage, TxReason, TxStatus } from '../../common/types.js';
 import type { ModelLegs } from './ledger-model-legs.js';
 
 export type ModelHold = { id: string; amount: number; expiresAt: number };
@@ -23,7 +23,11 @@ export interface RuleContext {
   readonly clockSource: ClockSource;
   deposited: bigint;
   withdrawn: bigint;
+  reversedDeposits: bigint;
+  reversedWithdrawals: bigint;
   readonly legs: ModelLegs;
+  /** The decision of `id` on the account while remembered, with the total reversed of it. */
+  original(accountId: string, id: string): { outcome: Outcome; reversed: number } | undefined;
   /** Marks an approved request cancelled or expired; true when it was one. */
   mark(accountId: string, requestId: string, status: TxStatus): boolean;
 }
@@ -130,6 +134,9 @@ export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset
       a.balance += amount;
       ctx.legs.returnedBy(msg, offset);
       break;
+    case 'reversal':
+      reverse(ctx, msg, d, offset, changed, minted, expect);
+      break;
     case 'account_settings':
       if (denied(msg.accountStatus === 'closed' && (b !== 0 || a.holds.length > 0) ? 'account_not_empty' : undefined)) break;
       expect('applied');
@@ -143,4 +150,41 @@ export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset
   const approval = d.status === 'approved' || (d.type === 'transfer' && d.status === 'applied');
   if (approval && d.balanceAfter - d.reservedAfter < -a.overdraftLimit) fail('an approval left available below -overdraftLimit', offset, d);
   return minted;
+}
+
+/**
+ * A reversal (docs/transfers.md, Reversals): of the original remembered on
+ * the account, when it is an applied deposit, withdrawal or transfer credit,
+ * never more than is left of it; a frozen or closed account does not refuse it.
+ */
+function reverse(
+  ctx: RuleContext,
+  msg: TxMessage,
+  d: LedgerDoc,
+  offset: number,
+  changed: [string, TxStatus][],
+  minted: TxMessage[],
+  expect: (status: TxStatus, reason?: string) => void,
+): void {
+  const a = ctx.account(msg.accountId);
+  const original = ctx.original(msg.accountId, msg.requestId!);
+  const type = original?.outcome.type;
+  const reversible = original !== undefined && original.outcome.status === 'applied' && (type === 'deposit' || type === 'withdraw' || type === 'transfer_credit');
+  const left = reversible ? original.outcome.amount! - original.reversed : 0;
+  const take = msg.amount ?? left;
+  if (d.amount !== take || (d.remainder === true) !== (msg.amount === undefined)) fail('a reversal records what it takes, and whether it named it', offset, { d, left });
+  if (!original) return expect('not_found', 'original_not_found');
+  if (!reversible) return expect('not_found', 'not_reversible');
+  if (take === 0 || take > left) return expect('denied', 'exceeds_original');
+  const out = type !== 'withdraw';
+  const after = BigInt(a.balance) + (out ? -BigInt(take) : BigInt(take));
+  if (after > BigInt(Number.MAX_SAFE_INTEGER) || after < -BigInt(Number.MAX_SAFE_INTEGER)) return expect('denied', 'balance_out_of_range');
+  expect('applied');
+  a.balance = Number(after);
+  original.reversed += take;
+  changed.push([msg.requestId!, 'applied']);
+  if (type === 'deposit') ctx.reversedDeposits += BigInt(take);
+  else if (type === 'withdraw') ctx.reversedWithdrawals += BigInt(take);
+  else minted.push(ctx.legs.reversedCredit(msg, original.outcome, take, ctx.clock));
+  if ((d.overdraft === true) !== (out && a.balance < -a.overdraftLimit)) fail('a reversal of money in is flagged past the limit, and no other', offset, d);
 }

@@ -9,7 +9,8 @@
 // once a document changed it (a denied request or a cancel that finds nothing
 // on an unknown account creates none; a setting away from its default does).
 // Transfers are followed by test/helpers/ledger-model-legs.ts, the rules of each
-// type by test/helpers/ledger-model-rules.ts.
+// type by test/helpers/ledger-model-rules.ts. Reversals (docs/transfers.md)
+// read the original as remembered here, with its total reversed.
 import { deepStrictEqual } from 'node:assert/strict';
 import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage, TxStatus } from '../../common/types.js';
 import type { PartitionLedger, Step } from '../../consumer/partition.js';
@@ -23,6 +24,8 @@ interface Remembered {
   outcome: Outcome;
   /** What became of it: an approved request later cancelled or expired. */
   status: TxStatus;
+  /** Of a deposit, withdrawal or credit: the total its applied reversals took back. */
+  reversed: number;
 }
 
 /**
@@ -53,6 +56,11 @@ export class LedgerModel implements RuleContext {
   /** Totals as BigInt: several balances near 2^53 add up past what a number holds exactly. */
   deposited = 0n;
   withdrawn = 0n;
+  /** Applied reversals of deposits (money out) and of withdrawals (money back in). */
+  reversedDeposits = 0n;
+  reversedWithdrawals = 0n;
+  /** Repeats answered with a total reversed. */
+  repeatsReversed = 0;
   /** Transfers, their legs and the money in flight. */
   readonly legs = new ModelLegs();
   clock = 0;
@@ -132,7 +140,7 @@ export class LedgerModel implements RuleContext {
       if (this.docIds.has(d._id)) fail('duplicate document _id', offset, d._id);
       this.docIds.add(d._id);
       if (d.partition !== this.partition || d.offset !== offset) fail('document position', offset, d);
-      if (d.overdraft !== undefined && (d.overdraft !== true || d.type !== 'withdraw')) fail('overdraft flag on', offset, d);
+      if (d.overdraft !== undefined && (d.overdraft !== true || (d.type !== 'withdraw' && d.type !== 'reversal'))) fail('overdraft flag on', offset, d);
     }
 
     if (msg.type === 'tick' || msg.type === 'clock') {
@@ -151,7 +159,9 @@ export class LedgerModel implements RuleContext {
           else this.ttlNotCompared++;
         }
         if (sameBody(seen.body, again)) {
-          deepStrictEqual(out, { ...seen.outcome, status: seen.status, replayed: true }, `offset ${offset}: repeat`);
+          const reversed = seen.reversed > 0 ? { reversed: seen.reversed } : {};
+          if (seen.reversed > 0) this.repeatsReversed++;
+          deepStrictEqual(out, { ...seen.outcome, status: seen.status, ...reversed, replayed: true }, `offset ${offset}: repeat`);
         } else {
           deepStrictEqual(
             [out.status, out.reason, out.balance, out.reserved, out.decidedAt],
@@ -163,7 +173,9 @@ export class LedgerModel implements RuleContext {
         const d = decisions[0];
         if (!d) fail('a new id without a document', offset, out);
         if (d._id !== `${this.partition}:${offset}` || d.id !== msg.id || d.accountId !== msg.accountId || d.type !== msg.type) fail('document identity', offset, d);
-        if (d.receivedAt !== msg.receivedAt || d.amount !== (msg.amount ?? 0) || d.requestId !== msg.requestId) fail('document body', offset, d);
+        // A reversal without an amount records the amount it took: its rule checks that.
+        const amountRecorded = msg.type === 'reversal' && msg.amount === undefined ? d.amount : (msg.amount ?? 0);
+        if (d.receivedAt !== msg.receivedAt || d.amount !== amountRecorded || d.requestId !== msg.requestId) fail('document body', offset, d);
         if (d.decidedAt !== clock || d.expiresInSeconds !== msg.expiresInSeconds) fail('decidedAt, expiresInSeconds (what a lookup reads back)', offset, d);
         // The client's claimed time is copied as it came, and nothing else reads it.
         if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
@@ -180,7 +192,7 @@ export class LedgerModel implements RuleContext {
         );
         minted = applyRule(this, msg, d, offset, changed);
         if (this.forgotten.delete(key)) this.renewedIds++;
-        this.remembered.set(key, { body: body(msg), at: clock, outcome: out, status: out.status });
+        this.remembered.set(key, { body: body(msg), at: clock, outcome: out, status: out.status, reversed: 0 });
       }
     }
 
@@ -196,6 +208,11 @@ export class LedgerModel implements RuleContext {
     }
     deepStrictEqual(new Set(step.touched), docAccounts, `offset ${offset}: touched accounts`);
     this.compare(ledger, offset);
+  }
+
+  /** The decision of `id` on the account while remembered, with what became of it. */
+  original(accountId: string, id: string): Pick<Remembered, 'outcome' | 'reversed'> | undefined {
+    return this.remembered.get(`${accountId}/${id}`);
   }
 
   mark(accountId: string, requestId: string, status: TxStatus): boolean {
@@ -223,14 +240,16 @@ export class LedgerModel implements RuleContext {
       );
       deepStrictEqual([acc.overdraftLimit ?? 0, acc.status ?? 'open'], [m.overdraftLimit, m.status], `offset ${offset}: settings of ${id}`);
       if (acc.overdraftLimit === 0 || acc.status === 'open') fail('a default setting kept in the account', offset, { id, acc });
-      // Below zero only by a withdrawal or a transfer's debit; a withdrawal past the limit is flagged (applyRule).
-      if (acc.balance < 0 && m.wentNegative?.type !== 'withdraw' && m.wentNegative?.type !== 'transfer') fail('below zero other than by a debit', offset, { id, acc, m });
+      // Below zero only by a withdrawal, a transfer's debit or a reversal; one past the limit is flagged (applyRule).
+      const debits = ['withdraw', 'transfer', 'reversal'];
+      if (acc.balance < 0 && !debits.includes(m.wentNegative?.type ?? '')) fail('below zero other than by a debit', offset, { id, acc, m });
     }
     for (const [id, m] of this.accounts) {
       const held = ledger.account(id) !== undefined;
       if (!held && this.existing.has(id)) fail('an account went missing', offset, { id, m });
       if (held && !this.existing.has(id)) fail('an account no change created', offset, id);
     }
-    if (total + this.legs.inFlight !== this.deposited - this.withdrawn) fail('sum of balances + money in flight != deposits - withdrawals', offset);
+    const net = this.deposited - this.withdrawn - this.reversedDeposits + this.reversedWithdrawals;
+    if (total + this.legs.inFlight !== net) fail('sum of balances + money in flight != deposits - withdrawals - reversed deposits + reversed withdrawals', offset);
   }
 }

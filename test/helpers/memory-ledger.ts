@@ -33,7 +33,7 @@ export class MemoryLedger {
   lookUp(partition: number, keys: ReadonlySet<string>): DurableDecisions {
     const decisions = decisionQueries(keys).flatMap((query) => this.match(query));
     const found = new DurableDecisions(partition, keys, decisions);
-    const changes = statusQueries(found.approvedRequests()).flatMap((query) => this.match(query));
+    const changes = statusQueries(found.changeableIds()).flatMap((query) => this.match(query));
     return new DurableDecisions(partition, keys, [...decisions, ...changes]);
   }
 

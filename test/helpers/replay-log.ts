@@ -7,8 +7,9 @@
 // far ahead; and clock markers at random offsets move the partition to the
 // broker's clock part way through a log. Transfers between the accounts
 // (their credits and returns are fed back by replay-run.ts `withLegs`),
-// settings changes (overdraft limits, frozen, closed, open again), and
-// references and metadata on some writes.
+// settings changes (overdraft limits, frozen, closed, open again),
+// references and metadata on some writes, and reversals (of deposits and
+// withdrawals here, of transfer credits fed back by `withLegs`).
 import fc from 'fast-check';
 import { isTransaction } from '../../common/message.js';
 import type { LogMessage, TxMessage } from '../../common/types.js';
@@ -29,7 +30,7 @@ export function applyRecord(p: PartitionLedger, record: LogRecord, offset: numbe
   return p.apply(record.msg, offset, record.timestamp);
 }
 
-type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse' | 'transfer' | 'settings';
+type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse' | 'transfer' | 'settings' | 'reversal';
 
 interface Op {
   kind: Kind;
@@ -62,6 +63,7 @@ const opArb: fc.Arbitrary<Op> = fc.record({
     { weight: 1, arbitrary: fc.constant<Kind>('reuse') },
     { weight: 3, arbitrary: fc.constant<Kind>('transfer') },
     { weight: 1, arbitrary: fc.constant<Kind>('settings') },
+    { weight: 2, arbitrary: fc.constant<Kind>('reversal') },
   ),
   acct: fc.nat(ACCOUNTS.length - 1),
   // Round amounts make "available exactly equal to the request" common.
@@ -153,6 +155,16 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         if (op.variant === 1) Object.assign(m, { replyTo: 'api-1', callId: `call.${i}`, creditCallId: `credit.${i}` });
         return add(m);
       }
+      case 'reversal': {
+        // Mostly of an earlier deposit or withdrawal, on its own account; now and then of anything,
+        // of an id never used, or on another account. All that is left, or a part (sometimes too much).
+        const reversible = txs.filter((m) => m.type === 'deposit' || m.type === 'withdraw');
+        const pool = op.variant < 3 && reversible.length > 0 ? reversible : txs;
+        const first = pool[op.ref % Math.max(1, pool.length)];
+        const m: TxMessage = { ...base, type: 'reversal', accountId: op.variant > 0 && first ? first.accountId : accountId, requestId: op.known || op.variant > 1 ? (first?.id ?? `none${i}`) : `none${i}` };
+        if (op.holdLimit !== undefined) m.amount = op.amount;
+        return add(m);
+      }
       case 'settings': {
         // Closed, frozen, open again, or a limit alone; a limit of 0 (the default), 50 or 200 with some.
         const m: TxMessage = { ...base, type: 'account_settings' };
@@ -177,7 +189,11 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         const first = txs[op.ref % Math.max(1, txs.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt });
         const m: TxMessage = { ...first, receivedAt };
-        if (first.type === 'transfer' || first.type === 'account_settings' || (op.variant === 2 && first.reference !== undefined)) {
+        if (first.type === 'reversal') {
+          // Naming an amount where the first named none (even the one it came to), or none where it named one.
+          if (first.amount === undefined) m.amount = 1 + (op.ref % 100);
+          else delete m.amount;
+        } else if (first.type === 'transfer' || first.type === 'account_settings' || (op.variant === 2 && first.reference !== undefined)) {
           // Another amount, counterparty, limit or reference: each is part of the body.
           if (op.variant === 0 && first.type === 'transfer') m.amount = first.amount! + 1;
           else if (op.variant === 0 && first.type === 'account_settings') m.overdraftLimit = (first.overdraftLimit ?? 0) + 1;

@@ -4,6 +4,7 @@
 import fc from 'fast-check';
 import { PartitionLedger, type PartitionSnapshot, type Step } from '../../consumer/partition.js';
 import { applyRecord, type LogRecord } from './replay-log.js';
+import type { TxMessage } from '../../common/types.js';
 
 export const PARTITION = 7;
 /** An id window no log reaches the end of. */
@@ -27,7 +28,10 @@ export function runAll(log: LogRecord[], windowMs: number): { steps: Step[]; fin
  * (after the log's end when that is nearer), stamped by the broker as the
  * record before it; now and then twice in a row, as an owner that crashed
  * before its commit publishes it again. Decided in one go, all in memory;
- * every later run of the returned log mints the same messages.
+ * every later run of the returned log mints the same messages. A transfer's
+ * credit is now and then reversed a few records after it (in part or whole),
+ * as its account's client would, and the reversal's own credit back is fed in
+ * as any leg.
  */
 export function withLegs(log: LogRecord[], windowMs: number): LogRecord[] {
   const full = [...log];
@@ -38,7 +42,17 @@ export function withLegs(log: LogRecord[], windowMs: number): LogRecord[] {
       const at = Math.min(full.length, offset + 1 + (minted.amount! % 4));
       const record = { msg: minted, timestamp: full[at - 1]!.timestamp };
       full.splice(at, 0, ...(minted.amount! % 5 === 0 ? [record, record] : [record]));
+      const reversal = reversalOf(minted, offset);
+      if (reversal) full.splice(Math.min(full.length, at + 1 + (offset % 3)), 0, { msg: reversal, timestamp: record.timestamp });
     }
   }
   return full;
+}
+
+/** A client's reversal of a transfer's credit, for one credit in three (not of a reversal's own credit back); else undefined. */
+function reversalOf(minted: TxMessage, offset: number): TxMessage | undefined {
+  if (minted.type !== 'transfer_credit' || minted.transferId!.startsWith('rv') || minted.amount! % 3 !== 0) return undefined;
+  const reversal: TxMessage = { v: 1, id: `rv${offset}`, type: 'reversal', accountId: minted.accountId, requestId: minted.id, receivedAt: minted.receivedAt };
+  if (minted.amount! % 2 === 1) reversal.amount = Math.ceil(minted.amount! / 2);
+  return reversal;
 }

@@ -37,6 +37,13 @@ export function transferReturn(transferId: string, from: string, to: string, amo
   return { v: 1, id, type: 'transfer_return', accountId: from, counterparty: to, transferId, amount, receivedAt: 1_000, ...extra };
 }
 
+/** A reversal of `requestId` on its account: of `amount`, or without one, of all that is left. */
+export function reversal(id: string, accountId: string, requestId: string, amount?: number, extra: Extra = {}): TxMessage {
+  const msg: TxMessage = { v: 1, id, type: 'reversal', accountId, requestId, receivedAt: 1_000, ...extra };
+  if (amount !== undefined) msg.amount = amount;
+  return msg;
+}
+
 /** A settings change: at least one of `overdraftLimit` and `accountStatus`. */
 export function settings(id: string, accountId: string, change: Pick<TxMessage, 'overdraftLimit' | 'accountStatus'>, extra: Extra = {}): TxMessage {
   return { v: 1, id, type: 'account_settings', accountId, receivedAt: 1_000, ...change, ...extra };

@@ -25,8 +25,8 @@ function doc(msg: TxMessage, offset: number, account: Account = RICH, clock?: nu
 t.test('the queries: one a distinct id, whatever its accounts; one a request for its cancels and lapses', async (t) => {
   t.strictSame(decisionQueries(['a/x', 'b/x', 'a/y']), [{ id: 'x' }, { id: 'y' }]);
   t.strictSame(statusQueries(['r', 'r', 'q']), [
-    { requestId: 'r', type: { $in: ['cancel', 'expire'] } },
-    { requestId: 'q', type: { $in: ['cancel', 'expire'] } },
+    { requestId: 'r', type: { $in: ['cancel', 'expire', 'reversal'] } },
+    { requestId: 'q', type: { $in: ['cancel', 'expire', 'reversal'] } },
   ]);
 });
 
@@ -83,8 +83,9 @@ t.test("an approved request takes the status of the first cancel or lapse after 
   t.equal(found.firstOutcome('acc/r', 8, 0)?.status, 'cancelled', 'the first change stays');
   const onlyLapse = new DurableDecisions(P, new Set(['acc/r']), [req, lapse!]);
   t.equal(onlyLapse.firstOutcome('acc/r', 8, 0)?.status, 'expired', 'lapsed');
-  t.strictSame(onlyLapse.approvedRequests(), ['r'], 'an approved request: its fate is asked for');
-  t.strictSame(new DurableDecisions(P, new Set(['acc/x']), [doc(deposit('x', 'acc', 1), 1)]).approvedRequests(), []);
+  t.strictSame(onlyLapse.changeableIds(), ['r'], 'an approved request: its fate is asked for');
+  t.strictSame(new DurableDecisions(P, new Set(['acc/x']), [doc(request('x', 'acc', 10), 1, EMPTY_ACCOUNT)]).changeableIds(), [], 'a denied request: nothing can change it');
+  t.strictSame(new DurableDecisions(P, new Set(['acc/x']), [doc(deposit('x', 'acc', 1), 1)]).changeableIds(), ['x'], 'an applied deposit: its reversals are asked for');
 });
 
 t.test('lookUp asks each id, then the fate of the approved requests only; nothing when there is nothing to ask', async (t) => {
@@ -100,7 +101,8 @@ t.test('lookUp asks each id, then the fate of the approved requests only; nothin
   t.equal((await lookUp(finder, P, new Set())).firstOutcome('acc/d', 9, 0), undefined);
   t.strictSame(asked, [], 'no keys, no query');
   const found = await lookUp(finder, P, new Set(['acc/d', 'acc/r']));
-  t.strictSame(asked, [{ id: 'd' }, { id: 'r' }, { requestId: 'r', type: { $in: ['cancel', 'expire'] } }], 'two rounds');
+  const laterChanges = ['cancel', 'expire', 'reversal'];
+  t.strictSame(asked, [{ id: 'd' }, { id: 'r' }, { requestId: 'd', type: { $in: laterChanges } }, { requestId: 'r', type: { $in: laterChanges } }], 'two rounds');
   t.equal(found.firstOutcome('acc/d', 9, 0)?.status, 'applied');
   t.equal(found.firstOutcome('acc/r', 9, 0)?.status, 'cancelled', 'with its fate');
 });

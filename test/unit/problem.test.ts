@@ -39,6 +39,8 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_AUTH_INVALID, 401, 'unauthorized'],
     [catalogue.TELLER_ERR_FORBIDDEN, 403, 'forbidden'],
     [catalogue.TELLER_ERR_REQUEST_NOT_HELD, 404, 'request-not-held'],
+    [catalogue.TELLER_ERR_ORIGINAL_NOT_FOUND, 404, 'original-not-found'],
+    [catalogue.TELLER_ERR_NOT_REVERSIBLE, 404, 'not-reversible'],
     [catalogue.TELLER_ERR_ACCOUNT_NOT_FOUND, 404, 'account-not-found'],
     [catalogue.TELLER_ERR_TRANSACTION_NOT_FOUND, 404, 'transaction-not-found'],
     [catalogue.TELLER_ERR_TRANSFER_NOT_FOUND, 404, 'transfer-not-found'],

@@ -2,7 +2,8 @@
 // (test/helpers/replay-log.ts: a few accounts, every message type, retries,
 // a jittery clock, replicas whose clocks jump ahead, hold limits, and clock
 // markers that move a partition to the broker's clock part way, transfers whose
-// credits and returns are fed back into the log, settings, references), then
+// credits and returns are fed back into the log, settings, references,
+// reversals of deposits, withdrawals and transfer credits), then
 //  (a) the invariants of docs/ledger-rules.md and docs/transfers.md and the reference
 //      model after every step,
 //      decided in batches as the consumer does: memory holds only what the database
@@ -33,7 +34,10 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   let intoOverdraft = 0;
   /** Calls from a replica far ahead: under `receivedAt` they moved the clock, under the broker's they did not. */
   const farAhead = { moved: 0, ignored: 0 };
-  const lookups: LookupCounts = { found: 0, laterStatus: 0 };
+  const lookups: LookupCounts = { found: 0, laterStatus: 0, reversed: 0 };
+  /** Repeats answered with a total reversed; transfer credits reversed. */
+  let repeatsReversed = 0;
+  let reversedCredits = 0;
   /** Repeats read back from the database once the partition's clock was the broker's. */
   let foundOnBrokerClock = 0;
   fc.assert(
@@ -71,6 +75,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
       // Every minted message is in the log: each applied debit ended in exactly one credit or return.
       model.legs.finish(log.length);
       completed += model.legs.completed;
+      reversedCredits += model.legs.reversedCredits;
+      repeatsReversed += model.repeatsReversed;
       returned += model.legs.returned;
       renewedIds += model.renewedIds;
       nothingCreated += model.nothingCreated;
@@ -81,6 +87,7 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   );
   t.ok(lookups.found > 0, `generated: first outcomes read back from the database (${lookups.found})`);
   t.ok(lookups.laterStatus > 0, `generated: requests read back cancelled or expired by later documents (${lookups.laterStatus})`);
+  t.ok(lookups.reversed! > 0, `generated: totals reversed read back from the reversals' documents (${lookups.reversed})`);
   t.ok(foundOnBrokerClock > 0, `generated: first outcomes read back on the broker's clock (${foundOnBrokerClock})`);
   // The generator must reach every branch, or the property proves little.
   for (const s of [
@@ -119,6 +126,13 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
     'account_settings:applied:replayed',
     'account_settings:denied:account_not_empty',
     'account_settings:conflict:id_reused',
+    'reversal:applied',
+    'reversal:applied:overdraft',
+    'reversal:applied:replayed',
+    'reversal:denied:exceeds_original',
+    'reversal:not_found:original_not_found',
+    'reversal:not_found:not_reversible',
+    'reversal:conflict:id_reused',
     'tick',
     'clock',
     'expire:receivedAt',
@@ -128,6 +142,8 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
   }
   t.ok(completed > 0, `generated: transfers completed (${completed})`);
   t.ok(returned > 0, `generated: transfers returned (${returned})`);
+  t.ok(reversedCredits > 0, `generated: transfer credits reversed, their credits back fed into the log (${reversedCredits})`);
+  t.ok(repeatsReversed > 0, `generated: repeats of an original answering its total reversed (${repeatsReversed})`);
   t.ok(labelled > 0, `generated: decisions carrying a reference (${labelled})`);
   t.ok(intoOverdraft > 0, `generated: approvals into an overdraft limit (${intoOverdraft})`);
   t.ok(renewedIds > 0, `generated: ids decided anew after the window, each with a document of its own (${renewedIds})`);

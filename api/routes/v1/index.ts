@@ -7,6 +7,7 @@ import { TransferSubmitter } from '../../transfer-submit.js';
 import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
 import { depositRoutes } from './deposits.js';
+import { reversalRoutes } from './reversals.js';
 import { statementRoutes } from './statements.js';
 import { transactionStatusRoutes } from './transactions.js';
 import { transferRoutes } from './transfers.js';
@@ -34,4 +35,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(transferRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(statementRoutes, { statements, readModel });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
+  await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });
 };

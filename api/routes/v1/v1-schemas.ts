@@ -76,6 +76,9 @@ export const REASONS = [
   'account_frozen',
   'account_closed',
   'account_not_empty',
+  'original_not_found',
+  'not_reversible',
+  'exceeds_original',
 ] as const;
 
 /** The members a decision carries beside its core, in answers, lookups and statements. */
@@ -86,6 +89,7 @@ export const extraProperties = {
   transferId: { type: 'string', description: "Of a transfer's credit or return: the transfer's id." },
   overdraftLimit: { type: 'integer', description: 'Of a settings change: the overdraft limit asked for.' },
   accountStatus: { type: 'string', enum: [...ACCOUNT_STATUSES], description: 'Of a settings change: the status asked for.' },
+  reversed: { type: 'integer', description: 'Of an applied deposit, withdrawal or transfer credit: the total its reversals took back so far.' },
 } as const;
 
 /** A transaction as v1 returns it: the ledger's decision, or `pending` while it is on its way. */
@@ -97,7 +101,7 @@ export const transactionSchema = {
     accountId: { type: 'string' },
     type: { type: 'string', enum: [...TX_TYPES] },
     amount: { type: 'integer' },
-    requestId: { type: 'string', description: 'The withdrawal request a withdrawal settled or a cancel released.' },
+    requestId: { type: 'string', description: 'The withdrawal request a withdrawal settled or a cancel released; the transaction a reversal undid.' },
     status: { type: 'string', enum: [...STATUSES] },
     reason: { type: 'string', enum: [...REASONS] },
     overdraft: { type: 'boolean', description: 'The withdrawal took the balance below zero.' },
