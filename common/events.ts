@@ -26,6 +26,9 @@ const REASON_NAMES: Record<TxReason, true> = {
   account_frozen: true,
   account_closed: true,
   account_not_empty: true,
+  original_not_found: true,
+  not_reversible: true,
+  exceeds_original: true,
 };
 export const EVENT_REASONS = Object.keys(REASON_NAMES) as TxReason[];
 
@@ -46,6 +49,7 @@ export const EVENT_TYPES = {
   transfer_credit: { applied: 'transfer.credited', denied: 'transfer.credit_refused' },
   transfer_return: { applied: 'transfer.returned' },
   account_settings: { applied: 'account.settings_changed', denied: 'account.settings_denied' },
+  reversal: { applied: 'reversal.applied', denied: 'reversal.denied', not_found: 'reversal.not_found' },
 } as const satisfies { readonly [Type in LedgerDoc['type']]: { readonly [Status in DocumentStatus]?: string } };
 
 type EventTypes = typeof EVENT_TYPES;

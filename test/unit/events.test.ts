@@ -6,7 +6,7 @@ import { EVENT_TYPES, eventOf, eventTypeOf, LEDGER_EVENT_TYPES, ledgerEventProbl
 import type { LedgerDoc, TxMessage } from '../../common/types.js';
 import { PartitionLedger } from '../../consumer/partition.js';
 import { DAY } from '../helpers/partition-harness.js';
-import { cancel, deposit, request, settings, tick, transfer, transferCredit, withdraw } from '../helpers/tx.js';
+import { cancel, deposit, request, reversal, settings, tick, transfer, transferCredit, withdraw } from '../helpers/tx.js';
 
 /** Every document a log that meets every type and status writes, in log order, with the event type each must map to. */
 function everyDocument(): { docs: LedgerDoc[]; expected: string[] } {
@@ -41,6 +41,9 @@ function everyDocument(): { docs: LedgerDoc[]; expected: string[] } {
   decide(refused.minted[0]!, 'transfer.returned');
   decide(settings('s3', 'acc-a', { accountStatus: 'closed' }), 'account.settings_denied');
   decide(tick(10_000), 'hold.lapsed');
+  decide(reversal('v1', 'acc-a', 'd1', 30), 'reversal.applied');
+  decide(reversal('v2', 'acc-a', 'd1', 71), 'reversal.denied');
+  decide(reversal('v3', 'acc-a', 'nothing-here'), 'reversal.not_found');
   return { docs, expected };
 }
 
