@@ -17,4 +17,5 @@ export const v1 = {
   transfer: (body: object, headers?: Record<string, string>) => call('POST', '/v1/transfers', body, headers),
   transferState: (id: string) => call('GET', `/v1/transfers/${encodeURIComponent(id)}`),
   settings: (a: string, body: object, headers?: Record<string, string>) => call('PUT', acct(a), body, headers),
+  reversal: (id: string, body: object) => call('POST', `/v1/transactions/${encodeURIComponent(id)}/reversal`, body),
 };

@@ -75,6 +75,8 @@ t.test('every operation in the document is exercised, and answers as documented'
     ['PUT', '/v1/accounts/{accountId}', () => call('PUT', `/v1/accounts/${a}`, { overdraftLimit: 25 }), 200],
     ['POST', '/v1/transfers', () => call('POST', '/v1/transfers', { id: id('t1'), from: a, to: `${a}-payee`, amount: 5, reference: 'ref 1', metadata: { k: 'v' } }), 200],
     ['GET', '/v1/transfers/{id}', () => call('GET', `/v1/transfers/${id('t1')}`), 200],
+    ['POST', '/v1/transactions/{id}/reversal', () => call('POST', `/v1/transactions/${id('d1')}/reversal`, { id: id('v1'), amount: 10 }), 200],
+    ['POST', '/v1/accounts/{accountId}/transactions/{id}/reversal', () => call('POST', `/v1/accounts/${a}/transactions/${id('d1')}/reversal`, { id: id('v2'), amount: 10 }), 200],
     ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${id('r1')}`), 200],
     ['GET', '/v1/accounts/{accountId}/transactions/{id}', () => call('GET', `/v1/accounts/${a}/transactions/${id('r1')}`), 200],
     [
