@@ -51,6 +51,11 @@ function newestFirst(a: LedgerDoc, b: LedgerDoc): number {
   return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
 }
 
+/** What a statement may be narrowed to. */
+export interface StatementFilter {
+  reference?: string;
+}
+
 export interface StatementLimits {
   /** Calls waiting for their turn at most; past it a call gets 503 `statements-busy` at once. */
   queueLimit: number;
@@ -73,11 +78,12 @@ export class Statements {
     private readonly limits: StatementLimits = DEFAULT_STATEMENT_LIMITS,
   ) {}
 
-  async page(accountId: string, limit: number, before?: number): Promise<StatementPage> {
+  /** `filter`: only the entries whose write carried this `reference`. */
+  async page(accountId: string, limit: number, before?: number, filter: StatementFilter = {}): Promise<StatementPage> {
     const deadline = Date.now() + this.limits.deadlineMs;
     await this.turn(deadline);
     try {
-      return await this.read(accountId, limit, before, deadline);
+      return await this.read({ accountId, ...filter }, limit, before, deadline);
     } catch {
       throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
     } finally {
@@ -111,21 +117,26 @@ export class Statements {
     else this.busy = false;
   }
 
-  private async read(accountId: string, limit: number, before: number | undefined, deadline: number): Promise<StatementPage> {
+  /**
+   * `entries`: the account, and the reference when the call names one: both
+   * equalities, which the embedded server narrows the read by (the account
+   * through the statement index, the reference on the account's rows).
+   */
+  private async read(entries: { accountId: string } & StatementFilter, limit: number, before: number | undefined, deadline: number): Promise<StatementPage> {
     const find = (filter: object, count: number) => this.find(filter, count, deadline);
-    const filter = before === undefined ? { accountId } : { accountId, offset: { $lt: before } };
+    const filter = before === undefined ? entries : { ...entries, offset: { $lt: before } };
     const docs = await find(filter, limit + 1);
     if (docs.length <= limit) return { entries: docs };
     const last = docs[limit - 1]!.offset;
-    let entries = docs.slice(0, limit);
+    let page = docs.slice(0, limit);
     let more = true;
     if (docs[limit]!.offset === last) {
       // The page would end inside an offset: take the whole group, then see whether anything is older.
-      const group = await find({ accountId, offset: last }, 0);
-      entries = [...entries.filter((d) => d.offset !== last), ...group].sort(newestFirst);
-      more = (await find({ accountId, offset: { $lt: last } }, 1)).length > 0;
+      const group = await find({ ...entries, offset: last }, 0);
+      page = [...page.filter((d) => d.offset !== last), ...group].sort(newestFirst);
+      more = (await find({ ...entries, offset: { $lt: last } }, 1)).length > 0;
     }
-    return more ? { entries, next: encodeCursor(last) } : { entries };
+    return more ? { entries: page, next: encodeCursor(last) } : { entries: page };
   }
 
   /** One query, given what is left of the call's budget (a maxTimeMS of 0 would mean no limit at all). */

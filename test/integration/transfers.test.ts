@@ -5,7 +5,7 @@
 import t from 'tap';
 import { partitionOf } from '../../common/message.js';
 import { uniq } from '../helpers/http.js';
-import { topicPartitions } from '../helpers/stack.js';
+import { topicPartitions, waitFor } from '../helpers/stack.js';
 import { v1 } from '../helpers/v1.js';
 
 const COMPLETED = [200, 201];
@@ -132,4 +132,13 @@ t.test('references and metadata on a deposit are kept and answered', async (t) =
     t.equal(bad.status, 400, `the metadata key ${key} is refused`);
   }
   t.same(await balances(a), [7], 'and changes nothing');
+  await v1.deposit(a, { id: uniq('d'), amount: 3, reference: 'ext-2' });
+  const filtered = await waitFor(
+    async () => {
+      const r = await v1.statement(a, '?reference=ext-1');
+      return r.status === 200 && r.body.data.length === 1 ? r : undefined;
+    },
+    { what: 'the statement of ext-1', timeoutMs: 10_000 },
+  );
+  t.match(filtered.body.data, [{ reference: 'ext-1', amount: 7 }], 'a statement narrowed to one reference');
 });

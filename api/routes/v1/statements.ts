@@ -1,5 +1,6 @@
 // GET /v1/accounts/:accountId/transactions?limit=&after=: the account's
 // statement from the ledger, newest first, in pages (see api/statement.ts).
+import { referenceSchema } from '../../../common/message.js';
 import { Ajv } from 'ajv';
 import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
 import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND } from '../../../common/errors.js';
@@ -35,7 +36,7 @@ const entrySchema = {
 
 interface Route {
   Params: { accountId: string };
-  Querystring: { limit: number; after?: string };
+  Querystring: { limit: number; after?: string; reference?: string };
 }
 
 export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 'page'>; readModel: Pick<ReadModel, 'account'> }> = async (app, { statements, readModel }) => {
@@ -47,7 +48,7 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 
         tags: ['accounts'],
         summary: "An account's statement",
         description:
-          'Ledger entries, newest first. Pass `nextCursor` as `after` for the next page; pages stay stable while new transactions arrive. The ledger follows the answers by a few milliseconds. 404 for an account no transaction changed (as GET /v1/accounts/{accountId}).',
+          'Ledger entries, newest first, all of them or only those of one `reference`. Pass `nextCursor` as `after` for the next page; pages stay stable while new transactions arrive. The ledger follows the answers by a few milliseconds. 404 for an account no transaction changed (as GET /v1/accounts/{accountId}).',
         params: accountParams,
         querystring: {
           type: 'object',
@@ -55,6 +56,7 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 
           properties: {
             limit: { type: 'integer', minimum: 1, maximum: 100, default: 25, description: 'Entries per page.' },
             after: { type: 'string', minLength: 1, maxLength: 64, description: 'The `nextCursor` of the previous page.' },
+            reference: { ...referenceSchema, description: 'Only the entries whose write carried this `reference`.' },
           },
         },
         response: {
@@ -75,13 +77,14 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 
     },
     async (request, reply) => {
       const { accountId } = request.params;
-      const { limit, after } = request.query;
+      const { limit, after, reference } = request.query;
       const before = after === undefined ? undefined : decodeCursor(after);
       // The read model knows every account a transaction changed: an unknown one costs no ledger scan.
       if (!(await readModel.account(accountId))) throw createError(TELLER_ERR_ACCOUNT_NOT_FOUND, { accountId });
-      const page = await statements.page(accountId, limit, before);
+      const page = await statements.page(accountId, limit, before, reference === undefined ? {} : { reference });
       if (page.next !== undefined) {
-        const next = `/v1/accounts/${encodeURIComponent(accountId)}/transactions?limit=${limit}&after=${page.next}`;
+        const filter = reference === undefined ? '' : `&reference=${encodeURIComponent(reference)}`;
+        const next = `/v1/accounts/${encodeURIComponent(accountId)}/transactions?limit=${limit}${filter}&after=${page.next}`;
         reply.header('link', `<${next}>; rel="next"`);
       }
       return {
