@@ -1,11 +1,11 @@
 // A transaction by id from the ledger (MongoDB `transactions`), the system of
 // record: what `GET /v1/transactions/:id` answers once Redis no longer holds
 // the id's outcome (it keeps outcomes for OUTCOME_TTL_SECONDS only). Read by
-// the `{id: 1}` index, then, for an approved withdrawal request, its cancels
-// and lapses by `{requestId: 1}`; the outcome is read back from the documents
+// the `{id: 1}` index, then, for an approved withdrawal request or pending
+// transfer, its cancels, posts, voids and lapses by `{requestId: 1}`; the outcome is read back from the documents
 // as the partition owner reads it for a repeat (common/ledger-outcome.ts).
 import type { Collection } from 'mongodb';
-import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
+import { decidedAtOf, isDecision, openedHold, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome, TxType } from '../common/types.js';
 
 export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
@@ -28,7 +28,7 @@ export async function ledgerTransaction(ledger: LedgerReader, id: string, accoun
     if (!newest || later(doc, newest)) newest = doc;
   }
   if (!newest) return null;
-  if (newest.type !== 'withdraw_request' || newest.status !== 'approved') return withLaterStatus(newest, []);
+  if (!openedHold(newest)) return withLaterStatus(newest, []);
   const changes = await ledger.find({ requestId: id, type: { $in: [...STATUS_CHANGE_TYPES] } }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
   return withLaterStatus(newest, changes);
 }

@@ -6,11 +6,12 @@
 //
 // A decision document holds every field of its outcome (consumer/ledger.ts,
 // `settle`); a request's later fate is in documents of its own: an applied
-// cancel naming it, or its lapse (`expire`).
+// cancel naming it, or its lapse (`expire`); a pending transfer's, an applied
+// post or void naming it, or its lapse (docs/transfers.md, Two-phase transfers).
 import type { LedgerDoc, Outcome, TxStatus, TxType } from './types.js';
 
-/** Documents that can change a request's remembered status, by type. */
-export const STATUS_CHANGE_TYPES = ['cancel', 'expire'] as const;
+/** Documents that can change a request's (or a pending transfer's) remembered status, by type. */
+export const STATUS_CHANGE_TYPES = ['cancel', 'expire', 'transfer_post', 'transfer_void'] as const;
 
 /**
  * When the document's decision was taken, by the log clock: `decidedAt`, or
@@ -38,8 +39,10 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
     reserved: doc.reservedAfter,
     decidedAt: decidedAtOf(doc),
   };
-  // A cancel and a settings change carry no amount (common/message.ts); their documents record 0.
-  if (doc.type !== 'cancel' && doc.type !== 'account_settings') outcome.amount = doc.amount;
+  // A cancel, a settings change and a void carry no amount, nor a post that names none (common/message.ts); their documents record 0.
+  if (doc.type !== 'cancel' && doc.type !== 'account_settings' && doc.type !== 'transfer_void' && !(doc.type === 'transfer_post' && doc.amount === 0)) {
+    outcome.amount = doc.amount;
+  }
   if (doc.requestId !== undefined) outcome.requestId = doc.requestId;
   if (doc.expiresInSeconds !== undefined) outcome.expiresInSeconds = doc.expiresInSeconds;
   if (doc.reason !== undefined) outcome.reason = doc.reason;
@@ -49,23 +52,34 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
 }
 
 /** The members a decision document copies from its message when present (docs/transfers.md). */
-const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'pending', 'postedAmount'] as const;
 
-/** The status a document gives the request it names, when it released the request's hold. */
-export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): Extract<TxStatus, 'cancelled' | 'expired'> | undefined {
+/** The status a document gives the request (or pending transfer) it names, when it released the hold. */
+export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): HeldStatus | undefined {
   if (doc.type === 'expire') return 'expired';
-  if (doc.type === 'cancel' && doc.status === 'applied') return 'cancelled';
+  if (doc.status !== 'applied') return undefined;
+  if (doc.type === 'cancel') return 'cancelled';
+  if (doc.type === 'transfer_post') return 'posted';
+  if (doc.type === 'transfer_void') return 'voided';
   return undefined;
 }
 
+/** What became of a hold: the later status of the decision that opened it. */
+export type HeldStatus = Extract<TxStatus, 'cancelled' | 'expired' | 'posted' | 'voided'>;
+
+/** Whether `outcome` opened a hold whose release later changes its status: an approved withdrawal request or pending transfer. */
+export function openedHold(outcome: Pick<Outcome, 'type' | 'status'>): boolean {
+  return outcome.status === 'approved' && (outcome.type === 'withdraw_request' || outcome.type === 'transfer');
+}
+
 /**
- * The outcome of `decision` as a repeat sees it: an approved request takes the
+ * The outcome of `decision` as a repeat sees it: an approved request (or pending transfer) takes the
  * status of the first document after it (by offset, in its partition) that
  * released its hold. `changes` are documents naming the request, in any order.
  */
 export function withLaterStatus(decision: LedgerDoc & { type: TxType }, changes: readonly LedgerDoc[]): Outcome {
   const outcome = outcomeOfDocument(decision);
-  if (outcome.type !== 'withdraw_request' || outcome.status !== 'approved') return outcome;
+  if (!openedHold(outcome)) return outcome;
   let first: LedgerDoc | undefined;
   for (const doc of changes) {
     if (doc.partition !== decision.partition || doc.accountId !== decision.accountId || doc.requestId !== decision.id) continue;

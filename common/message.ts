@@ -59,6 +59,7 @@ const txSchema = {
     creditCallId: { type: 'string', pattern: CALL_ID_PATTERN },
     counterparty: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
     transferId: { type: 'string', pattern: ID_PATTERN },
+    pending: { const: true },
     reference: referenceSchema,
     metadata: metadataSchema,
     overdraftLimit: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
@@ -69,11 +70,13 @@ const txSchema = {
     // Ajv's strict mode (strictRequired) wants every required name declared beside it;
     // `amount: false` says a cancel or a settings change carries no amount.
     {
-      if: { properties: { type: { enum: ['cancel', 'account_settings'] } } },
+      if: { properties: { type: { enum: ['cancel', 'account_settings', 'transfer_void'] } } },
       then: { properties: { amount: false } },
-      else: { required: ['amount'], properties: { amount: true } },
+      // A post without an amount posts the whole pending amount (docs/transfers.md).
+      else: { if: { properties: { type: { const: 'transfer_post' } } }, else: { required: ['amount'], properties: { amount: true } } },
     },
-    { if: { properties: { type: { const: 'cancel' } } }, then: { required: ['requestId'], properties: { requestId: true } } },
+    { if: { properties: { type: { enum: ['cancel', 'transfer_post', 'transfer_void'] } } }, then: { required: ['requestId'], properties: { requestId: true } } },
+    { if: { properties: { type: { const: 'transfer' } } }, else: { properties: { pending: false } } },
     {
       if: { properties: { type: { const: 'account_settings' } } },
       then: { anyOf: [{ required: ['overdraftLimit'], properties: { overdraftLimit: true } }, { required: ['accountStatus'], properties: { accountStatus: true } }] },
@@ -82,8 +85,10 @@ const txSchema = {
     {
       if: { properties: { type: { enum: ['transfer', 'transfer_credit', 'transfer_return'] } } },
       then: { required: ['counterparty'], properties: { counterparty: true } },
-      else: { properties: { counterparty: false, creditCallId: false } },
+      else: { properties: { counterparty: false } },
     },
+    // The call's token for the credit: a transfer's, or a post's, which mints the credit of a pending transfer.
+    { if: { properties: { type: { enum: ['transfer', 'transfer_post'] } } }, else: { properties: { creditCallId: false } } },
     {
       if: { properties: { type: { enum: ['transfer_credit', 'transfer_return'] } } },
       then: { required: ['transferId'], properties: { transferId: true } },

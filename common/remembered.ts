@@ -14,7 +14,8 @@
 // code that reads nine fields reads a string of ten as the same outcome
 // without it. An eleventh, written only when there is one, holds what free
 // text may fill (a transfer's counterparty and transfer id, a reference,
-// metadata, settings) as base64url JSON (docs/transfers.md).
+// metadata, settings, a two-phase transfer's flag and a post's amount) as
+// base64url JSON (docs/transfers.md).
 import type { Outcome, TxReason, TxStatus, TxType } from './types.js';
 
 export type Remembered = string;
@@ -28,6 +29,9 @@ const TYPE_CODES: Record<TxType, string> = {
   transfer_credit: 'i',
   transfer_return: 'b',
   account_settings: 's',
+  // Upper case: a code of its own whatever lower-case letters other types take.
+  transfer_post: 'P',
+  transfer_void: 'V',
 };
 const STATUS_CODES: Record<TxStatus, string> = {
   applied: 'a',
@@ -37,6 +41,8 @@ const STATUS_CODES: Record<TxStatus, string> = {
   expired: 'e',
   not_found: 'n',
   conflict: 'x',
+  posted: 'P',
+  voided: 'V',
 };
 const REASON_CODES: Record<TxReason, string> = {
   insufficient_funds: 'f',
@@ -48,6 +54,7 @@ const REASON_CODES: Record<TxReason, string> = {
   account_frozen: 'z',
   account_closed: 'k',
   account_not_empty: 'm',
+  exceeds_pending: 'E',
 };
 
 const TYPES = invert(TYPE_CODES);
@@ -100,9 +107,9 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
 }
 
 /** The members of an outcome that free text may fill (a reference, metadata): packed as base64url JSON, which holds no `|`. */
-type Extras = Pick<Outcome, 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus'>;
+type Extras = Pick<Outcome, (typeof EXTRA_KEYS)[number]>;
 
-const EXTRA_KEYS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+const EXTRA_KEYS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'pending', 'postedAmount'] as const;
 
 function extrasOf(o: Outcome): Extras | undefined {
   let extras: Record<string, unknown> | undefined;

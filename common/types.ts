@@ -1,7 +1,18 @@
 // Shared shapes of the Kafka messages, the ledger's outcomes and its documents.
 // The api produces messages and reads outcomes; the consumer decides them.
 
-export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'transfer', 'transfer_credit', 'transfer_return', 'account_settings'] as const;
+export const TX_TYPES = [
+  'deposit',
+  'withdraw_request',
+  'withdraw',
+  'cancel',
+  'transfer',
+  'transfer_credit',
+  'transfer_return',
+  'account_settings',
+  'transfer_post',
+  'transfer_void',
+] as const;
 export type TxType = (typeof TX_TYPES)[number];
 
 /** The types the owners mint themselves (docs/transfers.md): never taken from a client. */
@@ -21,8 +32,17 @@ export interface TxMessage {
   accountId: string;
   /** Minor units; absent only for `cancel`. */
   amount?: number;
-  /** For `withdraw` (settle exactly this hold) and `cancel` (release this hold). */
+  /**
+   * For `withdraw` (settle exactly this hold) and `cancel` (release this hold);
+   * for `transfer_post` and `transfer_void`, the pending transfer whose hold they settle or release.
+   */
   requestId?: string;
+  /**
+   * For `transfer`: a two-phase transfer (docs/transfers.md), which holds the
+   * amount on `from` until a `transfer_post` or `transfer_void`, or its lapse,
+   * like a withdrawal request (`expiresAt`, `expiresInSeconds`). Part of the body.
+   */
+  pending?: true;
   /**
    * For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock.
    * Read while the partition's clock source is `receivedAt`; after that only for a message without
@@ -132,6 +152,8 @@ export type TxStatus =
   | 'denied' // withdrawal request refused (funds, or the hold limit); a deposit or withdrawal that would leave the exact range
   | 'cancelled' // withdrawal request later cancelled (by the client or after a timeout)
   | 'expired' // withdrawal request whose hold lapsed
+  | 'posted' // pending transfer later posted
+  | 'voided' // pending transfer later voided
   | 'not_found' // cancel of a hold that is not held
   | 'conflict'; // id reused with another body: refused, nothing changed
 
@@ -144,7 +166,8 @@ export type TxReason =
   | 'hold_limit'
   | 'account_frozen' // a debit on a frozen account
   | 'account_closed' // a debit or a credit on a closed account
-  | 'account_not_empty'; // closing an account that holds money or has open holds
+  | 'account_not_empty' // closing an account that holds money or has open holds
+  | 'exceeds_pending'; // a post of more than its pending transfer holds
 
 /** The ledger's decision on one message, as the client sees it. */
 export interface Outcome {
@@ -165,6 +188,10 @@ export interface Outcome {
   counterparty?: string;
   /** Of a transfer's credit or return: the transfer's id. */
   transferId?: string;
+  /** Of a two-phase transfer (docs/transfers.md). */
+  pending?: true;
+  /** Of an applied `transfer_post`: the amount debited and credited (the message may name none). */
+  postedAmount?: number;
   reference?: string;
   metadata?: Metadata;
   /** Of `account_settings`: the settings asked for. */
@@ -206,6 +233,10 @@ export interface LedgerDoc {
   counterparty?: string;
   /** Of a transfer's credit or return: the transfer's id. */
   transferId?: string;
+  /** Of a two-phase transfer (docs/transfers.md). */
+  pending?: true;
+  /** Of an applied `transfer_post`: the amount debited and credited; `amount` is what the message named (0: none). */
+  postedAmount?: number;
   reference?: string;
   metadata?: Metadata;
   /** Of `account_settings`: the settings asked for; part of the body. */

@@ -15,7 +15,7 @@
 // leading `id` reads the few documents of that id, of any account, and
 // `DurableDecisions` keeps those of this account and partition.
 import type { Collection, Filter } from 'mongodb';
-import { decidedAtOf, isDecision, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
+import { decidedAtOf, isDecision, openedHold, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome } from '../common/types.js';
 import { ledgerId, splitLedgerId } from './ledger.js';
 import type { DurableIds } from './remembered-ids.js';
@@ -78,11 +78,11 @@ export class DurableDecisions implements DurableIds {
     return withLaterStatus(newest, changes);
   }
 
-  /** Requests among the decisions found that were approved: their later status is in other documents. */
+  /** Requests (and pending transfers) among the decisions found that were approved: their later status is in other documents. */
   approvedRequests(): string[] {
     const ids: string[] = [];
     for (const docs of this.decisions.values()) {
-      if (docs.some((doc) => doc.type === 'withdraw_request' && doc.status === 'approved')) ids.push(docs[0]!.id);
+      if (docs.some((doc) => isDecision(doc) && openedHold(doc))) ids.push(docs[0]!.id);
     }
     return ids;
   }

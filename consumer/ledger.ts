@@ -8,15 +8,21 @@ import type { AccountStatus, ClockSource, LedgerDoc, Outcome, TxMessage, TxReaso
 import { amountOf, MAX_BALANCE, settle } from './ledger-decision.js';
 import { availableFunds, changeSettings, debitRefusal, overdraftLimitOf } from './ledger-settings.js';
 import { credit, transferDebit, transferReturn } from './ledger-transfers.js';
+import { holdTransfer, postTransfer, voidTransfer } from './ledger-pending.js';
 
 export { decisionDocId, MAX_BALANCE } from './ledger-decision.js';
 
-/** A withdrawal request's hold on funds, until settled, cancelled or lapsed. */
+/** A withdrawal request's (or a pending transfer's) hold on funds, until settled, cancelled or lapsed. */
 export interface Hold {
   readonly id: string;
-  /** What is still held (a withdrawal without `requestId` may consume part of it). */
+  /** What is still held (a withdrawal without `requestId` may consume part of a request's). */
   readonly amount: number;
   readonly expiresAt: number;
+  /**
+   * Of a pending transfer's hold: the account its post credits. Absent from a
+   * request's; only a post, a void or its lapse ends such a hold (docs/transfers.md).
+   */
+  readonly counterparty?: string;
 }
 
 export interface Account {
@@ -83,11 +89,15 @@ export function decide(account: Account, msg: TxMessage, pos: Position): Decisio
     case 'cancel':
       return cancel(account, msg, pos);
     case 'transfer':
-      return transferDebit(account, msg, pos);
+      return msg.pending ? holdTransfer(account, msg, pos) : transferDebit(account, msg, pos);
     case 'transfer_return':
       return transferReturn(account, msg, pos);
     case 'account_settings':
       return changeSettings(account, msg, pos);
+    case 'transfer_post':
+      return postTransfer(account, msg, pos);
+    case 'transfer_void':
+      return voidTransfer(account, msg, pos);
   }
 }
 
@@ -131,7 +141,7 @@ function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
   let reason: TxReason | undefined;
   if (msg.requestId !== undefined) {
     // Settles exactly the named hold, whatever its amount, as a card capture does.
-    const named = account.holds.find((h) => h.id === msg.requestId);
+    const named = account.holds.find((h) => h.id === msg.requestId && isRequestHold(h));
     holds = named ? account.holds.filter((h) => h !== named) : account.holds;
     if (!named) reason = 'request_not_held';
   } else {
@@ -144,7 +154,7 @@ function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
 }
 
 function cancel(account: Account, msg: TxMessage, pos: Position): Decision {
-  const held = account.holds.find((h) => h.id === msg.requestId);
+  const held = account.holds.find((h) => h.id === msg.requestId && isRequestHold(h));
   if (!held) return settle(msg, pos, account, 'not_found', 'request_not_held');
   const holds = account.holds.filter((h) => h !== held);
   return settle(msg, pos, { ...account, reserved: account.reserved - held.amount, holds }, 'applied');
@@ -185,12 +195,19 @@ export function lapseHolds(
   return { account: current, docs, lapsed };
 }
 
-/** Takes `amount` from the oldest holds first; what a withdrawal without `requestId` settles. */
+/** Whether `hold` is a withdrawal request's: a withdrawal or a cancel may end only those. */
+export function isRequestHold(hold: Hold): boolean {
+  return hold.counterparty === undefined;
+}
+
+/** Takes `amount` from the oldest requests' holds first; what a withdrawal without `requestId` settles. */
 function consumeOldest(holds: readonly Hold[], amount: number): readonly Hold[] {
   let left = amount;
   const out: Hold[] = [];
   for (const h of holds) {
-    if (left >= h.amount) {
+    if (!isRequestHold(h)) {
+      out.push(h);
+    } else if (left >= h.amount) {
       left -= h.amount;
     } else {
       out.push(left > 0 ? { ...h, amount: h.amount - left } : h);

@@ -1,6 +1,7 @@
 // The message a transfer's leg mints for the next leg (docs/transfers.md, The
 // legs): an applied debit mints the credit for `to`, a denied credit the return
-// for `from`. Pure, like the rules: the same leg decided at the same place in
+// for `from`, an applied post of a pending transfer the credit for its hold's
+// account. Pure, like the rules: the same leg decided at the same place in
 // the log mints the same message, so a batch decided again after a crash
 // publishes it again with the same id and body, which its owner answers as a
 // repeat.
@@ -11,6 +12,7 @@ import { creditId, parseCreditId, returnId } from '../common/transfer-ids.js';
 /** The next leg of `msg`, newly decided as `outcome` at `pos`; undefined when it has none. */
 export function nextLeg(msg: TxMessage, outcome: Outcome, pos: Position): TxMessage | undefined {
   if (msg.type === 'transfer' && outcome.status === 'applied') return creditOf(msg, pos.clock);
+  if (msg.type === 'transfer_post' && outcome.status === 'applied') return creditOf(postedTransfer(msg, outcome), pos.clock);
   if (msg.type === 'transfer_credit' && outcome.status === 'denied') return returnOf(msg, pos.clock);
   return undefined;
 }
@@ -36,6 +38,21 @@ export function creditOf(transfer: TxMessage, decidedAt: number): TxMessage {
   if (transfer.replyTo !== undefined) credit.replyTo = transfer.replyTo;
   if (transfer.creditCallId !== undefined) credit.callId = transfer.creditCallId;
   return credit;
+}
+
+/**
+ * A post as the transfer it completes (docs/transfers.md, Two-phase
+ * transfers): the pending transfer's id, the account its hold credits and the
+ * amount posted, which the post's decision records; the post's own labels,
+ * `replyTo` and `creditCallId`. Its credit is then minted as an applied
+ * debit's, with the post's `decidedAt` in its id.
+ */
+export function postedTransfer(post: TxMessage, outcome: Outcome): TxMessage {
+  const transfer: TxMessage = { ...post, type: 'transfer', id: required(post, 'requestId') };
+  delete transfer.requestId;
+  if (outcome.counterparty !== undefined) transfer.counterparty = outcome.counterparty;
+  if (outcome.postedAmount !== undefined) transfer.amount = outcome.postedAmount;
+  return transfer;
 }
 
 /**
@@ -67,7 +84,7 @@ function copyLabels(from: TxMessage, to: TxMessage): void {
   if (from.metadata !== undefined) to.metadata = { ...from.metadata };
 }
 
-function required<K extends 'counterparty' | 'transferId' | 'amount'>(msg: TxMessage, key: K): NonNullable<TxMessage[K]> {
+function required<K extends 'counterparty' | 'transferId' | 'amount' | 'requestId'>(msg: TxMessage, key: K): NonNullable<TxMessage[K]> {
   const value = msg[key];
   // The schema requires these on a transfer's legs (common/message.ts); a missing one here is a bug upstream.
   if (value === undefined) throw new TypeError(`${msg.type} ${msg.id} has no ${key}`);

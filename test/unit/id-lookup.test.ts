@@ -100,7 +100,7 @@ t.test('lookUp asks each id, then the fate of the approved requests only; nothin
   t.equal((await lookUp(finder, P, new Set())).firstOutcome('acc/d', 9, 0), undefined);
   t.strictSame(asked, [], 'no keys, no query');
   const found = await lookUp(finder, P, new Set(['acc/d', 'acc/r']));
-  t.strictSame(asked, [{ id: 'd' }, { id: 'r' }, { requestId: 'r', type: { $in: ['cancel', 'expire'] } }], 'two rounds');
+  t.strictSame(asked, [{ id: 'd' }, { id: 'r' }, { requestId: 'r', type: { $in: ['cancel', 'expire', 'transfer_post', 'transfer_void'] } }], 'two rounds');
   t.equal(found.firstOutcome('acc/d', 9, 0)?.status, 'applied');
   t.equal(found.firstOutcome('acc/r', 9, 0)?.status, 'cancelled', 'with its fate');
 });
