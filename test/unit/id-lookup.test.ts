@@ -25,8 +25,8 @@ function doc(msg: TxMessage, offset: number, account: Account = RICH, clock?: nu
 t.test('the queries: one a distinct id, whatever its accounts; one a request for its cancels and lapses', async (t) => {
   t.strictSame(decisionQueries(['a/x', 'b/x', 'a/y']), [{ id: 'x' }, { id: 'y' }]);
   t.strictSame(statusQueries(['r', 'r', 'q']), [
-    { requestId: 'r', type: { $in: ['cancel', 'expire'] } },
-    { requestId: 'q', type: { $in: ['cancel', 'expire'] } },
+    { requestId: 'r', type: { $in: ['cancel', 'expire', 'transfer_post', 'transfer_void'] } },
+    { requestId: 'q', type: { $in: ['cancel', 'expire', 'transfer_post', 'transfer_void'] } },
   ]);
 });
 
