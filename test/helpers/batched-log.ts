@@ -92,7 +92,7 @@ function counted(durable: DurableIds, counts: LookupCounts | undefined): Durable
     firstOutcome: (key, offset, horizon) => {
       const outcome = durable.firstOutcome(key, offset, horizon);
       if (outcome) counts.found++;
-      if (outcome?.status === 'cancelled' || outcome?.status === 'expired') counts.laterStatus++;
+      if (outcome?.status === 'cancelled' || outcome?.status === 'expired' || outcome?.status === 'posted' || outcome?.status === 'voided') counts.laterStatus++;
       return outcome;
     },
   };

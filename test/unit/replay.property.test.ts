@@ -2,7 +2,8 @@
 // (test/helpers/replay-log.ts: a few accounts, every message type, retries,
 // a jittery clock, replicas whose clocks jump ahead, hold limits, and clock
 // markers that move a partition to the broker's clock part way, transfers whose
-// credits and returns are fed back into the log, settings, references), then
+// credits and returns are fed back into the log, two-phase transfers with their
+// posts and voids, settings, references), then
 //  (a) the invariants of docs/ledger-rules.md and docs/transfers.md and the reference
 //      model after every step,
 //      decided in batches as the consumer does: memory holds only what the database
@@ -119,6 +120,18 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
     'account_settings:applied:replayed',
     'account_settings:denied:account_not_empty',
     'account_settings:conflict:id_reused',
+    'transfer:approved',
+    'transfer:approved:replayed',
+    'transfer:posted:replayed',
+    'transfer:voided:replayed',
+    'transfer:expired:replayed',
+    'transfer_post:applied',
+    'transfer_post:applied:replayed',
+    'transfer_post:denied:exceeds_pending',
+    'transfer_post:not_found:request_not_held',
+    'transfer_post:conflict:id_reused',
+    'transfer_void:applied',
+    'transfer_void:not_found:request_not_held',
     'tick',
     'clock',
     'expire:receivedAt',
