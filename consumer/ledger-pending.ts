@@ -20,8 +20,21 @@ export function holdTransfer(account: Account, msg: TxMessage, pos: Position): D
   const refusal = debitRefusal(account);
   if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
   if (availableFunds(account) < amount) return settle(msg, pos, account, 'denied', 'insufficient_funds');
-  const hold: Hold = { id: msg.id, amount, expiresAt: lapseTime(msg, pos), counterparty: required(msg, 'counterparty') };
+  const hold: Hold = { id: msg.id, amount, expiresAt: pendingLapseTime(msg, pos), counterparty: required(msg, 'counterparty') };
   return settle(msg, pos, { ...account, reserved: account.reserved + amount, holds: [...account.holds, hold] }, 'approved');
+}
+
+/**
+ * When a pending transfer's hold lapses: as a request's (consumer/ledger.ts
+ * `lapseTime`), and at the latest when its id leaves the window. The api
+ * bounds its time to live by the window already; the log bounds it too, so
+ * that a transfer id used again after the window never finds the first hold
+ * still open: the posts of the two are then decided at two clocks, and so are
+ * their credits' ids (common/transfer-ids.ts).
+ */
+export function pendingLapseTime(msg: TxMessage, pos: Position): number {
+  const lapse = lapseTime(msg, pos);
+  return pos.idWindowMs === undefined ? lapse : Math.min(lapse, pos.clock + pos.idWindowMs);
 }
 
 /**

@@ -46,6 +46,8 @@ export interface Position {
   clock: number;
   /** What moves `clock` (common/types.ts); absent: `receivedAt`. */
   clockSource?: ClockSource;
+  /** How long the partition remembers an id (ID_WINDOW_SECONDS): no pending transfer's hold outlives it. Absent: no bound. */
+  idWindowMs?: number;
 }
 
 export interface Decision {

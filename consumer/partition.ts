@@ -158,7 +158,7 @@ export class PartitionLedger {
     const lapseHorizon = this.clock - this.idWindowMs;
     this.clockSource = sourceAfter(this.clockSource, msg);
     this.clock = clockAfter(this.clock, this.clockSource, msg, timestamp);
-    const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource };
+    const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource, idWindowMs: this.idWindowMs };
     const step: Step = { docs: [], touched: [], changed: [], minted: [] };
     if (this.clock >= this.nextLapse) this.lapse(pos, step, { durable, horizon: lapseHorizon });
     this.forget();

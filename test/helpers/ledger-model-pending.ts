@@ -16,11 +16,12 @@ function fail(what: string, offset: number, detail?: unknown): never {
 /** A pending transfer's hold: only such a hold is posted or voided, and only those are never cancelled or withdrawn. */
 export const isPendingHold = (h: ModelHold) => h.counterparty !== undefined;
 
-/** The hold a pending transfer approved at the model's clock opens: it lapses as a request's does. */
+/** The hold a pending transfer approved at the model's clock opens: it lapses as a request's does, or when its id leaves the window. */
 export function pendingHoldOf(ctx: RuleContext, msg: TxMessage): ModelHold {
   const byClock = ctx.clockSource === 'log-append-time' && msg.expiresInSeconds !== undefined;
   const expiresAt = byClock ? Math.min(NEVER, ctx.clock + 1000 * msg.expiresInSeconds!) : (msg.expiresAt ?? NEVER);
-  return { id: msg.id, amount: msg.amount!, expiresAt, counterparty: msg.counterparty! };
+  // No later than its id leaves the window: the first hold is never open beside a transfer that reuses its id.
+  return { id: msg.id, amount: msg.amount!, expiresAt: Math.min(expiresAt, ctx.clock + ctx.windowMs), counterparty: msg.counterparty! };
 }
 
 /**

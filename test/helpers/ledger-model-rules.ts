@@ -23,6 +23,8 @@ export interface RuleContext {
   account(id: string): ModelAccount;
   readonly clock: number;
   readonly clockSource: ClockSource;
+  /** The id window, ms (Infinity: none). */
+  readonly windowMs: number;
   deposited: bigint;
   withdrawn: bigint;
   readonly legs: ModelLegs;

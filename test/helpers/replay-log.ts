@@ -57,15 +57,15 @@ const opArb: fc.Arbitrary<Op> = fc.record({
     { weight: 4, arbitrary: fc.constant<Kind>('request') },
     { weight: 2, arbitrary: fc.constant<Kind>('withdraw') },
     { weight: 2, arbitrary: fc.constant<Kind>('capture') },
-    { weight: 2, arbitrary: fc.constant<Kind>('cancel') },
+    { weight: 3, arbitrary: fc.constant<Kind>('cancel') },
     { weight: 1, arbitrary: fc.constant<Kind>('tick') },
     { weight: 4, arbitrary: fc.constant<Kind>('retry') },
     { weight: 2, arbitrary: fc.constant<Kind>('reuse') },
     { weight: 3, arbitrary: fc.constant<Kind>('transfer') },
     { weight: 1, arbitrary: fc.constant<Kind>('settings') },
-    { weight: 2, arbitrary: fc.constant<Kind>('pending') },
+    { weight: 3, arbitrary: fc.constant<Kind>('pending') },
     { weight: 2, arbitrary: fc.constant<Kind>('post') },
-    { weight: 2, arbitrary: fc.constant<Kind>('void') },
+    { weight: 1, arbitrary: fc.constant<Kind>('void') },
   ),
   acct: fc.nat(ACCOUNTS.length - 1),
   // Round amounts make "available exactly equal to the request" common.
@@ -180,7 +180,11 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         // The whole hold, part of it, or more than it; the tokens of a waiting caller sometimes.
         if (op.kind === 'post' && op.ref % 3 !== 0) m.amount = op.ref % 3 === 1 ? Math.max(1, Math.floor((named?.amount ?? op.amount) / 2)) : (named?.amount ?? op.amount) + 1;
         if (op.kind === 'post' && op.variant === 1) Object.assign(m, { replyTo: 'api-1', callId: `call.${i}`, creditCallId: `credit.${i}` });
-        return add(m);
+        add(m);
+        // Now and then retried at once: the post itself, or the transfer it named, which may now read posted or voided.
+        if (op.variant === 3) add({ ...m, receivedAt: receivedAt + 1, callId: `again.${i}` });
+        if (op.variant === 2 && named?.type === 'transfer') add({ ...named, receivedAt: receivedAt + 1, callId: `again.${i}` });
+        return;
       }
       case 'settings': {
         // Closed, frozen, open again, or a limit alone; a limit of 0 (the default), 50 or 200 with some.

@@ -42,7 +42,7 @@ t.test('(a) invariants and the reference model hold after every step', async (t)
       // The transfers' credits and returns fed back into the log, as their owners publish them.
       const log = withLegs(generated, windowMs);
       const p = new PartitionLedger(PARTITION, windowMs);
-      const model = new LedgerModel(PARTITION, windowMs === FOREVER ? Infinity : windowMs);
+      const model = new LedgerModel(PARTITION, windowMs);
       for (const { msg: m, timestamp, offset, apply } of decideInBatches(p, log, schedule, new MemoryLedger(), lookups)) {
         const before = new Map([...p.accountIds()].map((id) => [id, p.account(id)]));
         const clockBefore = p.clock;
