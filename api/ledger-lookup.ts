@@ -5,7 +5,7 @@
 // transfer, its cancels, posts, voids and lapses by `{requestId: 1}`; the outcome is read back from the documents
 // as the partition owner reads it for a repeat (common/ledger-outcome.ts).
 import type { Collection } from 'mongodb';
-import { decidedAtOf, isDecision, openedHold, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
+import { decidedAtOf, isDecision, openedHold, outcomeOfDocument, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome, TxType } from '../common/types.js';
 
 export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
@@ -31,6 +31,22 @@ export async function ledgerTransaction(ledger: LedgerReader, id: string, accoun
   if (!openedHold(newest)) return withLaterStatus(newest, []);
   const changes = await ledger.find({ requestId: id, type: { $in: [...STATUS_CHANGE_TYPES] } }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
   return withLaterStatus(newest, changes);
+}
+
+/**
+ * The applied post or void of the pending transfer `transferId` on `from`,
+ * decided no earlier than the transfer (`after`, its decision's time): the
+ * first, by the `{requestId: 1}` index (docs/transfers.md, Two-phase
+ * transfers). Null while the ledger holds none.
+ */
+export async function ledgerSettlement(ledger: LedgerReader, from: string, transferId: string, after: number): Promise<Outcome | null> {
+  const docs = await ledger.find({ requestId: transferId, type: { $in: ['transfer_post', 'transfer_void'] } }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
+  let first: (LedgerDoc & { type: TxType }) | undefined;
+  for (const doc of docs) {
+    if (!isDecision(doc) || doc.accountId !== from || doc.status !== 'applied' || decidedAtOf(doc) < after) continue;
+    if (!first || later(first, doc)) first = doc;
+  }
+  return first ? outcomeOfDocument(first) : null;
 }
 
 /** Decided later by the log clock; within one partition, the later offset. */
