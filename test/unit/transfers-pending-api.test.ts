@@ -145,3 +145,19 @@ t.test('GET /v1/transfers/:id of a two-phase transfer: pending, voided, expired,
   transactions.set(credit.id, { accountId: 'b', outcome: { ...credit, status: 'applied', reason: undefined } });
   t.match(await get(), { status: 'completed', amount: 30, creditedAt: iso(CREDITED_AT) });
 });
+
+t.test('a repeat of a two-phase transfer answers where it stands: completed after its post, 402 voided', async (t) => {
+  const { app, log, transactions } = await build(t);
+  const post = posted({ v: 1, id: 'po1', type: 'transfer_post', accountId: 'a', requestId: 'tp1', amount: 30, receivedAt: 1 });
+  transactions.set('po1', { accountId: 'a', outcome: post });
+  const credit = creditOf(post);
+  transactions.set(credit.id, { accountId: 'b', outcome: credit });
+  log.decide = () => ({ ...held('posted'), replayed: true });
+  const again = { id: 'tp1', from: 'a', to: 'b', amount: 50, pending: true };
+  const r = await app.inject(call('/v1/transfers', again));
+  t.strictSame([r.statusCode, r.headers['idempotent-replayed'], r.json().status, r.json().amount, r.json().creditedAt], [200, 'true', 'completed', 30, iso(CREDITED_AT)]);
+  transactions.delete('po1');
+  log.decide = () => ({ ...held('voided'), replayed: true });
+  const voided = await app.inject(call('/v1/transfers', again));
+  t.strictSame([voided.statusCode, voided.json().status], [402, 'voided']);
+});

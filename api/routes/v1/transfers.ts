@@ -11,7 +11,7 @@ import {
   TELLER_ERR_TRANSFER_NOT_FOUND,
   TELLER_ERR_TTL_WITHOUT_HOLD,
 } from '../../../common/errors.js';
-import { lookUpTransfer, type TransferReader } from '../../transfer-lookup.js';
+import { legsAfter, lookUpTransfer, type TransferReader } from '../../transfer-lookup.js';
 import type { TransferRequest, TransferResult, TransferSubmitter } from '../../transfer-submit.js';
 import { transferLocation, transferSchema, transferStatusCode, transferView } from '../../transfer-view.js';
 import { accountIdSchema, lookupIdSchema, problemResponses } from '../../schemas.js';
@@ -86,6 +86,11 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteOptions> = async (a
       if (expiresInSeconds !== undefined) transfer.expiresInSeconds = expiresInSeconds;
       const respondAsync = prefersAsync(request.headers.prefer);
       const result = await transfers.submit(transfer, { wait: !respondAsync });
+      // A repeat of a two-phase transfer posted or voided answers where it stands now, its post's credit included.
+      const debit = result.kind === 'decided' ? result.legs.debit : undefined;
+      if (debit?.replayed && debit.pending && (debit.status === 'posted' || debit.status === 'voided')) {
+        return sendTransfer(reply, transfer, { kind: 'decided', legs: { ...(await legsAfter(readModel, debit)), debit } }, respondAsync);
+      }
       return sendTransfer(reply, transfer, result, respondAsync);
     },
   );
