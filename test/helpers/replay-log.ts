@@ -63,7 +63,7 @@ const opArb: fc.Arbitrary<Op> = fc.record({
     { weight: 4, arbitrary: fc.constant<Kind>('retry') },
     { weight: 2, arbitrary: fc.constant<Kind>('reuse') },
     { weight: 3, arbitrary: fc.constant<Kind>('transfer') },
-    { weight: 1, arbitrary: fc.constant<Kind>('settings') },
+    { weight: 2, arbitrary: fc.constant<Kind>('settings') },
     { weight: 2, arbitrary: fc.constant<Kind>('reversal') },
     { weight: 3, arbitrary: fc.constant<Kind>('pending') },
     { weight: 2, arbitrary: fc.constant<Kind>('post') },
@@ -212,7 +212,9 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         // Of a two-phase transfer's messages, the transfer the last post or void named, or one of the last few.
         const settled = pendings.find((m) => m.id === settles.at(-1)?.requestId && m.accountId === settles.at(-1)?.accountId);
         const twoPhase = op.ref % 2 === 0 && settled ? [settled] : [...pendings.slice(-2), ...settles.slice(-2)];
-        const pool = op.variant < 2 && requests.length > 0 ? requests : op.variant === 2 && twoPhase.length > 0 ? twoPhase : txs;
+        // Else, now and then, a single-phase transfer or a reversal (rarer among so many kinds), else anything.
+        const moved = op.ref % 3 === 0 ? txs.filter((m) => (m.type === 'transfer' && !m.pending) || m.type === 'reversal') : [];
+        const pool = op.variant < 2 && requests.length > 0 ? requests : op.variant === 2 && twoPhase.length > 0 ? twoPhase : moved.length > 0 ? moved : txs;
         const first = pool[op.ref % Math.max(1, pool.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt });
         const m: TxMessage = { ...first, receivedAt, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
