@@ -149,14 +149,14 @@ export interface ClockMessage {
 export type LogMessage = TxMessage | TickMessage | ClockMessage;
 
 export type TxStatus =
-  | 'applied' // deposit, withdrawal, cancel
-  | 'approved' // withdrawal request
-  | 'denied' // withdrawal request refused (funds, or the hold limit); a deposit or withdrawal that would leave the exact range
+  | 'applied' // deposit, withdrawal, cancel, transfer's leg, settings, reversal, post, void
+  | 'approved' // withdrawal request, pending transfer: a hold
+  | 'denied' // refused, nothing changed (funds, the hold limit, the account's status, the exact range, more than the original or the hold)
   | 'cancelled' // withdrawal request later cancelled (by the client or after a timeout)
-  | 'expired' // withdrawal request whose hold lapsed
+  | 'expired' // withdrawal request or pending transfer whose hold lapsed
   | 'posted' // pending transfer later posted
   | 'voided' // pending transfer later voided
-  | 'not_found' // cancel of a hold that is not held
+  | 'not_found' // cancel, post or void of a hold that is not held; reversal of an original not remembered or not reversible
   | 'conflict'; // id reused with another body: refused, nothing changed
 
 export type TxReason =
