@@ -24,7 +24,7 @@ export interface AppDeps {
   log: Logger;
   bodyLimit: number;
   submitter: TransactionSubmitter;
-  readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction'>;
+  readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   probe: Pick<ReadinessProbe, 'current'>;
   statements: Pick<Statements, 'page'>;
   metrics?: ApiMetrics;

@@ -10,7 +10,7 @@ import { partitionOf } from '../common/message.js';
 import { ACCOUNT_VIEW_FIELDS, decodeAccount, decodeStoredOutcome, keys } from '../common/read-model.js';
 import type { AccountView, Outcome, TxType } from '../common/types.js';
 import { createError, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE, type TellerError } from '../common/errors.js';
-import { ledgerTransaction, type LedgerReader } from './ledger-lookup.js';
+import { ledgerSettlement, ledgerTransaction, type LedgerReader } from './ledger-lookup.js';
 
 export class ReadModel {
   constructor(
@@ -72,6 +72,20 @@ export class ReadModel {
     const outcome = await this.fromLedger(id, accountId);
     if (outcome) return { accountId, outcome };
     return registered === accountId ? { accountId } : null;
+  }
+
+  /**
+   * The applied post or void of a pending transfer decided at `after` on
+   * `from`: from the ledger, which finds it by the transfer's id (Redis keeps
+   * outcomes by their own ids only). Null while the ledger holds none: its
+   * documents are written after the outcomes are announced.
+   */
+  async settlement(from: string, transferId: string, after: number): Promise<Outcome | null> {
+    try {
+      return await ledgerSettlement(this.ledger, from, transferId, after);
+    } catch {
+      throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
+    }
   }
 
   /**

@@ -47,7 +47,10 @@ export function statusFor(outcome: Outcome): number {
     case 'conflict':
       return 409;
     case 'applied':
+    case 'posted':
       return 200;
+    case 'voided':
+      return 402;
   }
 }
 

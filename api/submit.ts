@@ -34,13 +34,15 @@ export interface TxRequest {
   metadata?: Metadata;
   /** For a `transfer`: the account credited. */
   counterparty?: string;
+  /** For a `transfer`: two-phase (docs/transfers.md), its hold lapsing after `ttlSeconds` as a request's does. */
+  pending?: true;
   /** For `account_settings`: the settings asked for. */
   overdraftLimit?: number;
   accountStatus?: AccountStatus;
 }
 
 /** The members of a call copied as they are into its message when present. */
-const CARRIED = ['amount', 'requestId', 'clientTimestamp', 'reference', 'metadata', 'counterparty', 'overdraftLimit', 'accountStatus'] as const;
+const CARRIED = ['amount', 'requestId', 'clientTimestamp', 'reference', 'metadata', 'counterparty', 'overdraftLimit', 'accountStatus', 'pending'] as const;
 
 export type SubmitResult =
   | { kind: 'decided'; outcome: Outcome }
@@ -110,10 +112,7 @@ export class TransactionSubmitter {
   }
 
   private async take(tx: TxRequest, opts: { wait: boolean }): Promise<SubmitResult> {
-    // Once its id is forgotten, a retry of the request would be new and hold the funds again.
-    if (tx.ttlSeconds !== undefined && tx.ttlSeconds > this.deps.idWindowSeconds) {
-      throw createError(TELLER_ERR_HOLD_OUTLIVES_ID, { expiresInSeconds: tx.ttlSeconds, idWindowSeconds: this.deps.idWindowSeconds });
-    }
+    this.refuseHoldOutlivingId(tx);
     const claimed = await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
@@ -134,6 +133,13 @@ export class TransactionSubmitter {
       return { kind: 'timed_out', receivedAt };
     }
     return { kind: 'accepted', receivedAt, bodyDigest: bodyDigest(msg) };
+  }
+
+  /** Once its id is forgotten, a retry of the request (or pending transfer) would be new and hold the funds again. */
+  refuseHoldOutlivingId(tx: TxRequest): void {
+    if (tx.ttlSeconds !== undefined && tx.ttlSeconds > this.deps.idWindowSeconds) {
+      throw createError(TELLER_ERR_HOLD_OUTLIVES_ID, { expiresInSeconds: tx.ttlSeconds, idWindowSeconds: this.deps.idWindowSeconds });
+    }
   }
 
   /**
@@ -184,10 +190,12 @@ export class TransactionSubmitter {
       msg.callId = callId;
     }
     for (const key of CARRIED) if (tx[key] !== undefined) Object.assign(msg, { [key]: tx[key] });
-    if (tx.type === 'withdraw_request') {
+    if (tx.type === 'withdraw_request' || tx.pending) {
       // The default is filled in here, so a call that names none and one that names the default have one body.
       msg.expiresInSeconds = this.ttlSeconds(tx);
       msg.expiresAt = receivedAt + 1000 * msg.expiresInSeconds;
+    }
+    if (tx.type === 'withdraw_request') {
       msg.holdLimit = this.deps.holdLimit;
       if (answerBy !== undefined) msg.answerBy = answerBy;
     }

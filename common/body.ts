@@ -13,7 +13,7 @@ import type { TxMessage } from './types.js';
  */
 export type Body = Pick<
   TxMessage,
-  'type' | 'amount' | 'requestId' | 'expiresInSeconds' | 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus'
+  'type' | 'amount' | 'requestId' | 'expiresInSeconds' | 'counterparty' | 'transferId' | 'reference' | 'metadata' | 'overdraftLimit' | 'accountStatus' | 'pending'
 > & { remainder?: true };
 
 /** The amount the call named: none for a reversal of all that was left, whatever amount that came to. */
@@ -63,15 +63,20 @@ function coreOf(body: Body): string {
 }
 
 /**
- * The members a transfer, a settings change, a reference or metadata add to a
+ * The members a transfer (two-phase or not), a settings change, a reference or metadata add to a
  * body, as one canonical text: metadata keys sorted, so that the same labels
  * in another order are the same body. Empty when there are none.
  */
 export function extrasText(body: Body): string {
-  const { counterparty, transferId, reference, metadata, overdraftLimit, accountStatus } = body;
-  if ([counterparty, transferId, reference, metadata, overdraftLimit, accountStatus].every((value) => value === undefined)) return '';
+  const { transferId, reference, metadata, overdraftLimit, accountStatus, pending } = body;
+  // A post's counterparty is the one its pending transfer holds, which its owner records: not the caller's to name.
+  const counterparty = body.type === 'transfer_post' ? undefined : body.counterparty;
+  if ([counterparty, transferId, reference, metadata, overdraftLimit, accountStatus, pending].every((value) => value === undefined)) return '';
   const sortedMetadata = metadata === undefined ? null : Object.keys(metadata).sort().map((key) => [key, metadata[key]]);
-  return JSON.stringify([counterparty ?? null, transferId ?? null, reference ?? null, sortedMetadata, overdraftLimit ?? null, accountStatus ?? null]);
+  const extras: unknown[] = [counterparty ?? null, transferId ?? null, reference ?? null, sortedMetadata, overdraftLimit ?? null, accountStatus ?? null];
+  // Appended only for a two-phase transfer, so every other body's text is what it always was.
+  if (pending !== undefined) extras.push(pending);
+  return JSON.stringify(extras);
 }
 
 function wholeOf(body: Body): string {

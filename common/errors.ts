@@ -145,6 +145,13 @@ export const TELLER_ERR_SETTINGS_REQUIRED: CatalogueEntry = {
   message: () => 'name at least one setting to change: overdraftLimit or status',
 };
 
+/** A time to live on a transfer that holds nothing: only a two-phase transfer (`pending: true`) has a hold to lapse. */
+export const TELLER_ERR_TTL_WITHOUT_HOLD: CatalogueEntry = {
+  code: 'TELLER_ERR_TTL_WITHOUT_HOLD',
+  retryable: false,
+  message: () => 'expiresInSeconds is a hold\'s time to live: only a two-phase transfer (pending: true) holds its amount',
+};
+
 export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {
   code: 'TELLER_ERR_INVALID_CURSOR',
   retryable: false,

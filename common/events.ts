@@ -11,7 +11,7 @@ import { ACCOUNT_STATUSES, type AccountStatus, type LedgerDoc, type Metadata, ty
 
 export const EVENTS_SCHEMA_VERSION = 1;
 
-/** The statuses a ledger document holds; `cancelled`, `expired` and `conflict` are answers only, never documents. */
+/** The statuses a ledger document holds; `cancelled`, `expired`, `posted`, `voided` and `conflict` are answers only, never documents. */
 export const DOCUMENT_STATUSES = ['applied', 'approved', 'denied', 'not_found'] as const satisfies readonly TxStatus[];
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
@@ -29,6 +29,7 @@ const REASON_NAMES: Record<TxReason, true> = {
   original_not_found: true,
   not_reversible: true,
   exceeds_original: true,
+  exceeds_pending: true,
 };
 export const EVENT_REASONS = Object.keys(REASON_NAMES) as TxReason[];
 
@@ -45,11 +46,13 @@ export const EVENT_TYPES = {
   withdraw: { applied: 'withdrawal.applied', denied: 'withdrawal.denied' },
   cancel: { applied: 'cancel.applied', not_found: 'cancel.not_found' },
   expire: { applied: 'hold.lapsed' },
-  transfer: { applied: 'transfer.debited', denied: 'transfer.denied' },
+  transfer: { applied: 'transfer.debited', approved: 'transfer.pending', denied: 'transfer.denied' },
   transfer_credit: { applied: 'transfer.credited', denied: 'transfer.credit_refused' },
   transfer_return: { applied: 'transfer.returned' },
   account_settings: { applied: 'account.settings_changed', denied: 'account.settings_denied' },
   reversal: { applied: 'reversal.applied', denied: 'reversal.denied', not_found: 'reversal.not_found' },
+  transfer_post: { applied: 'transfer.posted', denied: 'transfer.post_denied', not_found: 'transfer.post_not_found' },
+  transfer_void: { applied: 'transfer.voided', not_found: 'transfer.void_not_found' },
 } as const satisfies { readonly [Type in LedgerDoc['type']]: { readonly [Status in DocumentStatus]?: string } };
 
 type EventTypes = typeof EVENT_TYPES;
@@ -67,7 +70,10 @@ export interface LedgerEvent {
   accountId: string;
   /** The transaction id the document records (a hold's lapse: `<requestId>~expired`). */
   transactionId: string;
-  /** Minor units; 0 for a cancel and a settings change, which move no money. */
+  /**
+   * Minor units; 0 for a cancel, a settings change and a void, which move no money. Of a post, the
+   * amount it named, 0 when it named none (`postedAmount` is what it moved).
+   */
   amount: number;
   status: TxStatus;
   reason?: TxReason;
@@ -87,6 +93,10 @@ export interface LedgerEvent {
   overdraft?: true;
   overdraftLimit?: number;
   accountStatus?: AccountStatus;
+  /** Of a two-phase transfer's own decision (docs/transfers.md): approved, or denied. */
+  pending?: true;
+  /** Of an applied post: the amount it debited, and its credit carries. */
+  postedAmount?: number;
 }
 
 /** The event type of a document's type and status. */
@@ -96,7 +106,7 @@ export function eventTypeOf(type: string, status: string): string {
 }
 
 /** The members copied from the document when present, under the same name. */
-const OPTIONAL_MEMBERS = ['requestId', 'counterparty', 'transferId', 'reference', 'overdraftLimit', 'accountStatus'] as const;
+const OPTIONAL_MEMBERS = ['requestId', 'counterparty', 'transferId', 'reference', 'overdraftLimit', 'accountStatus', 'pending', 'postedAmount'] as const;
 
 export function eventOf(doc: LedgerDoc): LedgerEvent {
   const event: LedgerEvent = {
@@ -143,7 +153,7 @@ export const LEDGER_EVENT_SCHEMA = {
     },
     accountId: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
     transactionId: { type: 'string', pattern: SYSTEM_ID_PATTERN, description: "The transaction's id (a hold's lapse: <requestId>~expired)." },
-    amount: { ...natural, description: 'Minor units; 0 for a cancel and a settings change.' },
+    amount: { ...natural, description: 'Minor units; 0 for a cancel, a settings change and a void, and for a post that named none (see postedAmount).' },
     status: { enum: [...DOCUMENT_STATUSES] },
     reason: { enum: EVENT_REASONS },
     balance: { ...integer, description: 'The balance right after the decision, minor units.' },
@@ -156,7 +166,12 @@ export const LEDGER_EVENT_SCHEMA = {
     },
     partition: { ...natural, description: 'The transaction topic partition of the message decided.' },
     offset: { ...natural, description: 'Its offset there.' },
-    requestId: { type: 'string', pattern: ID_PATTERN, description: 'The withdrawal request a withdrawal settles, a cancel releases or a lapse released.' },
+    requestId: {
+      type: 'string',
+      pattern: SYSTEM_ID_PATTERN,
+      description:
+        "The withdrawal request a withdrawal settles, a cancel releases or a lapse released; the pending transfer a post or void ends; the transaction a reversal undoes (a transfer's credit among them, whose id Teller minted).",
+    },
     counterparty: { type: 'string', pattern: ACCOUNT_ID_PATTERN, description: "The other account of a transfer's leg." },
     transferId: { type: 'string', pattern: ID_PATTERN, description: "Of a transfer's credit or return: the transfer's id." },
     reference: referenceSchema,
@@ -164,6 +179,8 @@ export const LEDGER_EVENT_SCHEMA = {
     overdraft: { const: true, description: 'A withdrawal that took the balance below the overdraft limit.' },
     overdraftLimit: { ...natural, description: 'Of a settings change: the overdraft limit asked for.' },
     accountStatus: { enum: [...ACCOUNT_STATUSES], description: 'Of a settings change: the status asked for.' },
+    pending: { const: true, description: "Of a two-phase transfer's own decision: approved (transfer.pending), or denied." },
+    postedAmount: { ...natural, description: 'Of an applied post: the amount it debited, which its credit carries.' },
   },
 } as const;
 

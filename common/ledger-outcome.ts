@@ -6,13 +6,18 @@
 //
 // A decision document holds every field of its outcome (consumer/ledger.ts,
 // `settle`); what later became of it is in documents of their own: a
-// request's fate in an applied cancel naming it or its lapse (`expire`), the
-// total reversed of a deposit, withdrawal or transfer credit in the applied
-// reversals naming it (docs/transfers.md, Reversals).
+// request's fate in an applied cancel naming it or its lapse (`expire`); a
+// pending transfer's in an applied post or void naming it or its lapse
+// (docs/transfers.md, Two-phase transfers); the total reversed of a deposit,
+// withdrawal or transfer credit in the applied reversals naming it
+// (docs/transfers.md, Reversals).
 import type { LedgerDoc, Outcome, TxStatus, TxType } from './types.js';
 
-/** Documents that can change a decision's remembered outcome, by type: what a lookup reads by `{requestId}`. */
-export const STATUS_CHANGE_TYPES = ['cancel', 'expire', 'reversal'] as const;
+/**
+ * Documents that can change a decision's remembered outcome, by type: what a lookup reads by `{requestId}`
+ * (a request's or a pending transfer's status, a total reversed).
+ */
+export const STATUS_CHANGE_TYPES = ['cancel', 'expire', 'transfer_post', 'transfer_void', 'reversal'] as const;
 
 /** The types a reversal can undo, once applied (docs/transfers.md, Reversals). */
 export const REVERSIBLE_TYPES: readonly TxType[] = ['deposit', 'withdraw', 'transfer_credit'];
@@ -22,10 +27,13 @@ export function isReversible(decision: Pick<Outcome, 'type' | 'status'>): boolea
   return decision.status === 'applied' && REVERSIBLE_TYPES.includes(decision.type);
 }
 
-/** Whether later documents may change what a repeat of this decision answers: a request's status, a total reversed. */
+/**
+ * Whether later documents may change what a repeat of this decision answers: the status of a request
+ * or pending transfer that opened a hold, a total reversed.
+ */
 export function mayChangeLater(decision: Pick<LedgerDoc, 'type' | 'status'>): boolean {
   if (!isDecision(decision)) return false;
-  return (decision.type === 'withdraw_request' && decision.status === 'approved') || isReversible(decision);
+  return openedHold(decision) || isReversible(decision);
 }
 
 /**
@@ -54,8 +62,10 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
     reserved: doc.reservedAfter,
     decidedAt: decidedAtOf(doc),
   };
-  // A cancel and a settings change carry no amount (common/message.ts); their documents record 0.
-  if (doc.type !== 'cancel' && doc.type !== 'account_settings') outcome.amount = doc.amount;
+  // A cancel, a settings change and a void carry no amount, nor a post that names none (common/message.ts); their documents record 0.
+  if (doc.type !== 'cancel' && doc.type !== 'account_settings' && doc.type !== 'transfer_void' && !(doc.type === 'transfer_post' && doc.amount === 0)) {
+    outcome.amount = doc.amount;
+  }
   if (doc.requestId !== undefined) outcome.requestId = doc.requestId;
   if (doc.expiresInSeconds !== undefined) outcome.expiresInSeconds = doc.expiresInSeconds;
   if (doc.reason !== undefined) outcome.reason = doc.reason;
@@ -64,18 +74,32 @@ export function outcomeOfDocument(doc: LedgerDoc & { type: TxType }): Outcome {
   return outcome;
 }
 
-/** The members a decision document copies from its message when present (docs/transfers.md), and a reversal's `remainder` mark. */
-const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'remainder'] as const;
+/**
+ * The members a decision document copies from its message when present (docs/transfers.md), a
+ * two-phase transfer's flag and a post's amount, and a reversal's `remainder` mark.
+ */
+const DOCUMENT_EXTRAS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'pending', 'postedAmount', 'remainder'] as const;
 
-/** The status a document gives the request it names, when it released the request's hold. */
-export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): Extract<TxStatus, 'cancelled' | 'expired'> | undefined {
+/** The status a document gives the request (or pending transfer) it names, when it released the hold. */
+export function statusGiven(doc: Pick<LedgerDoc, 'type' | 'status'>): HeldStatus | undefined {
   if (doc.type === 'expire') return 'expired';
-  if (doc.type === 'cancel' && doc.status === 'applied') return 'cancelled';
+  if (doc.status !== 'applied') return undefined;
+  if (doc.type === 'cancel') return 'cancelled';
+  if (doc.type === 'transfer_post') return 'posted';
+  if (doc.type === 'transfer_void') return 'voided';
   return undefined;
 }
 
+/** What became of a hold: the later status of the decision that opened it. */
+export type HeldStatus = Extract<TxStatus, 'cancelled' | 'expired' | 'posted' | 'voided'>;
+
+/** Whether `outcome` opened a hold whose release later changes its status: an approved withdrawal request or pending transfer. */
+export function openedHold(outcome: Pick<Outcome, 'type' | 'status'>): boolean {
+  return outcome.status === 'approved' && (outcome.type === 'withdraw_request' || outcome.type === 'transfer');
+}
+
 /**
- * The outcome of `decision` as a repeat sees it: an approved request takes the
+ * The outcome of `decision` as a repeat sees it: an approved request (or pending transfer) takes the
  * status of the first document after it (by offset, in its partition) that
  * released its hold; a reversible decision, the total of the applied
  * reversals after it. `changes` are documents naming the decision, in any order.
@@ -88,7 +112,7 @@ export function withLaterStatus(decision: LedgerDoc & { type: TxType }, changes:
     if (reversed > 0) outcome.reversed = reversed;
     return outcome;
   }
-  if (outcome.type !== 'withdraw_request' || outcome.status !== 'approved') return outcome;
+  if (!openedHold(outcome)) return outcome;
   let first: LedgerDoc | undefined;
   for (const doc of later) {
     if (statusGiven(doc) === undefined) continue;

@@ -60,6 +60,7 @@ const txSchema = {
     creditCallId: { type: 'string', pattern: CALL_ID_PATTERN },
     counterparty: { type: 'string', pattern: ACCOUNT_ID_PATTERN },
     transferId: { type: 'string', pattern: ID_PATTERN },
+    pending: { const: true },
     reference: referenceSchema,
     metadata: metadataSchema,
     overdraftLimit: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER },
@@ -70,17 +71,20 @@ const txSchema = {
     // Ajv's strict mode (strictRequired) wants every required name declared beside it;
     // `amount: false` says a cancel or a settings change carries no amount.
     {
-      if: { properties: { type: { enum: ['cancel', 'account_settings'] } } },
+      if: { properties: { type: { enum: ['cancel', 'account_settings', 'transfer_void'] } } },
       then: { properties: { amount: false } },
-      else: { if: { properties: { type: { const: 'reversal' } } }, then: true, else: { required: ['amount'], properties: { amount: true } } },
+      // A reversal without an amount reverses all that is left of its original, and a post without
+      // one posts the whole pending amount (docs/transfers.md).
+      else: { if: { properties: { type: { enum: ['reversal', 'transfer_post'] } } }, else: { required: ['amount'], properties: { amount: true } } },
     },
-    { if: { properties: { type: { const: 'cancel' } } }, then: { required: ['requestId'], properties: { requestId: true } } },
+    { if: { properties: { type: { enum: ['cancel', 'transfer_post', 'transfer_void'] } } }, then: { required: ['requestId'], properties: { requestId: true } } },
     // A reversal names its original, which may be a transfer's credit (docs/transfers.md, Reversals); every other requestId is a client's id.
     {
       if: { properties: { type: { const: 'reversal' } } },
       then: { required: ['requestId'], properties: { requestId: true } },
       else: { properties: { requestId: { type: 'string', pattern: ID_PATTERN } } },
     },
+    { if: { properties: { type: { const: 'transfer' } } }, else: { properties: { pending: false } } },
     {
       if: { properties: { type: { const: 'account_settings' } } },
       then: { anyOf: [{ required: ['overdraftLimit'], properties: { overdraftLimit: true } }, { required: ['accountStatus'], properties: { accountStatus: true } }] },
@@ -89,8 +93,10 @@ const txSchema = {
     {
       if: { properties: { type: { enum: ['transfer', 'transfer_credit', 'transfer_return'] } } },
       then: { required: ['counterparty'], properties: { counterparty: true } },
-      else: { properties: { counterparty: false, creditCallId: false } },
+      else: { properties: { counterparty: false } },
     },
+    // The call's token for the credit: a transfer's, or a post's, which mints the credit of a pending transfer.
+    { if: { properties: { type: { enum: ['transfer', 'transfer_post'] } } }, else: { properties: { creditCallId: false } } },
     {
       if: { properties: { type: { enum: ['transfer_credit', 'transfer_return'] } } },
       then: { required: ['transferId'], properties: { transferId: true } },

@@ -14,8 +14,9 @@
 // code that reads nine fields reads a string of ten as the same outcome
 // without it. An eleventh, written only when there is one, holds what free
 // text may fill (a transfer's counterparty and transfer id, a reference,
-// metadata, settings) as base64url JSON (docs/transfers.md), with the total
-// reversed of an original and a reversal's `remainder` mark.
+// metadata, settings, a two-phase transfer's flag and a post's amount) as
+// base64url JSON (docs/transfers.md), with the total reversed of an original
+// and a reversal's `remainder` mark.
 import type { Outcome, TxReason, TxStatus, TxType } from './types.js';
 
 export type Remembered = string;
@@ -30,6 +31,9 @@ const TYPE_CODES: Record<TxType, string> = {
   transfer_return: 'b',
   account_settings: 's',
   reversal: 'x',
+  // Upper case: a code of its own whatever lower-case letters other types take.
+  transfer_post: 'P',
+  transfer_void: 'V',
 };
 const STATUS_CODES: Record<TxStatus, string> = {
   applied: 'a',
@@ -39,6 +43,8 @@ const STATUS_CODES: Record<TxStatus, string> = {
   expired: 'e',
   not_found: 'n',
   conflict: 'x',
+  posted: 'P',
+  voided: 'V',
 };
 const REASON_CODES: Record<TxReason, string> = {
   insufficient_funds: 'f',
@@ -53,6 +59,7 @@ const REASON_CODES: Record<TxReason, string> = {
   original_not_found: 'g',
   not_reversible: 'q',
   exceeds_original: 'y',
+  exceeds_pending: 'E',
 };
 
 const TYPES = invert(TYPE_CODES);
@@ -107,8 +114,22 @@ export function recall(accountId: string, id: string, r: Remembered): Outcome {
 /** The members of an outcome that free text may fill (a reference, metadata): packed as base64url JSON, which holds no `|`. */
 type Extras = Pick<Outcome, (typeof EXTRA_KEYS)[number]>;
 
-/** `reversed` and `remainder` (docs/transfers.md, Reversals) ride here too: most outcomes have neither. */
-const EXTRA_KEYS = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'reversed', 'remainder'] as const;
+/**
+ * `pending` and `postedAmount` (two-phase transfers) and `reversed` and `remainder`
+ * (docs/transfers.md, Reversals) ride here too: most outcomes have none of them.
+ */
+const EXTRA_KEYS = [
+  'counterparty',
+  'transferId',
+  'reference',
+  'metadata',
+  'overdraftLimit',
+  'accountStatus',
+  'pending',
+  'postedAmount',
+  'reversed',
+  'remainder',
+] as const;
 
 function extrasOf(o: Outcome): Extras | undefined {
   let extras: Record<string, unknown> | undefined;

@@ -1,7 +1,19 @@
 // Shared shapes of the Kafka messages, the ledger's outcomes and its documents.
 // The api produces messages and reads outcomes; the consumer decides them.
 
-export const TX_TYPES = ['deposit', 'withdraw_request', 'withdraw', 'cancel', 'transfer', 'transfer_credit', 'transfer_return', 'account_settings', 'reversal'] as const;
+export const TX_TYPES = [
+  'deposit',
+  'withdraw_request',
+  'withdraw',
+  'cancel',
+  'transfer',
+  'transfer_credit',
+  'transfer_return',
+  'account_settings',
+  'reversal',
+  'transfer_post',
+  'transfer_void',
+] as const;
 export type TxType = (typeof TX_TYPES)[number];
 
 /** The types the owners mint themselves (docs/transfers.md): never taken from a client. */
@@ -23,9 +35,16 @@ export interface TxMessage {
   amount?: number;
   /**
    * For `withdraw` (settle exactly this hold) and `cancel` (release this hold);
-   * for `reversal`, the transaction it undoes on the same account (docs/transfers.md, Reversals).
+   * for `reversal`, the transaction it undoes on the same account (docs/transfers.md, Reversals);
+   * for `transfer_post` and `transfer_void`, the pending transfer whose hold they settle or release.
    */
   requestId?: string;
+  /**
+   * For `transfer`: a two-phase transfer (docs/transfers.md), which holds the
+   * amount on `from` until a `transfer_post` or `transfer_void`, or its lapse,
+   * like a withdrawal request (`expiresAt`, `expiresInSeconds`). Part of the body.
+   */
+  pending?: true;
   /**
    * For `withdraw_request`: when the hold lapses, in ms since the epoch, judged by the log's clock.
    * Read while the partition's clock source is `receivedAt`; after that only for a message without
@@ -130,12 +149,14 @@ export interface ClockMessage {
 export type LogMessage = TxMessage | TickMessage | ClockMessage;
 
 export type TxStatus =
-  | 'applied' // deposit, withdrawal, cancel
-  | 'approved' // withdrawal request
-  | 'denied' // withdrawal request refused (funds, or the hold limit); a deposit or withdrawal that would leave the exact range
+  | 'applied' // deposit, withdrawal, cancel, transfer's leg, settings, reversal, post, void
+  | 'approved' // withdrawal request, pending transfer: a hold
+  | 'denied' // refused, nothing changed (funds, the hold limit, the account's status, the exact range, more than the original or the hold)
   | 'cancelled' // withdrawal request later cancelled (by the client or after a timeout)
-  | 'expired' // withdrawal request whose hold lapsed
-  | 'not_found' // cancel of a hold that is not held
+  | 'expired' // withdrawal request or pending transfer whose hold lapsed
+  | 'posted' // pending transfer later posted
+  | 'voided' // pending transfer later voided
+  | 'not_found' // cancel, post or void of a hold that is not held; reversal of an original not remembered or not reversible
   | 'conflict'; // id reused with another body: refused, nothing changed
 
 export type TxReason =
@@ -150,7 +171,8 @@ export type TxReason =
   | 'account_not_empty' // closing an account that holds money or has open holds
   | 'original_not_found' // a reversal of an id the account does not remember (never decided, or past the id window)
   | 'not_reversible' // a reversal of something other than an applied deposit, withdrawal or transfer credit
-  | 'exceeds_original'; // a reversal of more than is left of its original
+  | 'exceeds_original' // a reversal of more than is left of its original
+  | 'exceeds_pending'; // a post of more than its pending transfer holds
 
 /** The ledger's decision on one message, as the client sees it. */
 export interface Outcome {
@@ -171,6 +193,10 @@ export interface Outcome {
   counterparty?: string;
   /** Of a transfer's credit or return: the transfer's id. */
   transferId?: string;
+  /** Of a two-phase transfer (docs/transfers.md). */
+  pending?: true;
+  /** Of an applied `transfer_post`: the amount debited and credited (the message may name none). */
+  postedAmount?: number;
   reference?: string;
   metadata?: Metadata;
   /** Of `account_settings`: the settings asked for. */
@@ -216,6 +242,10 @@ export interface LedgerDoc {
   counterparty?: string;
   /** Of a transfer's credit or return: the transfer's id. */
   transferId?: string;
+  /** Of a two-phase transfer (docs/transfers.md). */
+  pending?: true;
+  /** Of an applied `transfer_post`: the amount debited and credited; `amount` is what the message named (0: none). */
+  postedAmount?: number;
   reference?: string;
   metadata?: Metadata;
   /** Of `account_settings`: the settings asked for; part of the body. */

@@ -6,9 +6,9 @@
 // (`DurableDecisions`), with no I/O.
 //
 // The queries are `{id}` (each id's decisions, by the `{id: 1}` index) and,
-// for the requests among them that were approved and the applied deposits,
-// withdrawals and transfer credits, `{requestId}` (the cancels and lapses
-// that may have changed a request's status, the reversals that took back
+// for the requests and pending transfers among them that were approved and the applied deposits,
+// withdrawals and transfer credits, `{requestId}` (the cancels, posts, voids and lapses
+// that may have changed a request's or pending transfer's status, the reversals that took back
 // part of an original, by `{requestId: 1}`): one
 // query a key rather than one `$in` for the batch, because the embedded
 // server narrows a read by an index only for a top-level equality
@@ -34,7 +34,7 @@ export function decisionQueries(keys: Iterable<string>): Filter<LedgerDoc>[] {
   return [...ids].map((id) => ({ id }));
 }
 
-/** The query of the documents that may have changed each decision (cancelled or lapsed a request, reversed an original): one per id. */
+/** The query of the documents that may have changed each decision (cancelled, posted, voided or lapsed a hold, reversed an original): one per id. */
 export function statusQueries(requestIds: Iterable<string>): Filter<LedgerDoc>[] {
   return [...new Set(requestIds)].map((requestId) => ({ requestId, type: { $in: [...STATUS_CHANGE_TYPES] } }));
 }
@@ -83,8 +83,9 @@ export class DurableDecisions implements DurableIds {
 
   /**
    * Ids among the decisions found whose outcome other documents may have
-   * changed since: approved requests (cancelled, lapsed) and applied deposits,
-   * withdrawals and transfer credits (reversed).
+   * changed since: approved requests and pending transfers (cancelled,
+   * posted, voided, lapsed) and applied deposits, withdrawals and transfer
+   * credits (reversed).
    */
   changeableIds(): string[] {
     const ids: string[] = [];

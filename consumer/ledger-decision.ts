@@ -23,7 +23,7 @@ export function decisionDocId(pos: Position): string {
 }
 
 /** The members a decision copies from its message when present (docs/transfers.md): part of the body a repeat is judged by. */
-const COPIED = ['counterparty', 'transferId', 'reference', 'overdraftLimit', 'accountStatus'] as const;
+const COPIED = ['counterparty', 'transferId', 'reference', 'overdraftLimit', 'accountStatus', 'pending'] as const;
 
 export function settle(
   msg: TxMessage,

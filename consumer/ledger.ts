@@ -2,22 +2,29 @@
 // function of the account's state and one message. No clock, no I/O, no
 // mutation: the same inputs always give the same account, outcome and document.
 // A transfer's legs are consumer/ledger-transfers.ts, the account's settings
-// consumer/ledger-settings.ts, reversals consumer/ledger-reversals.ts, and what every decision is built of
+// consumer/ledger-settings.ts, reversals consumer/ledger-reversals.ts, two-phase transfers
+// consumer/ledger-pending.ts, and what every decision is built of
 // consumer/ledger-decision.ts.
 import type { AccountStatus, ClockSource, LedgerDoc, Outcome, TxMessage, TxReason } from '../common/types.js';
 import { amountOf, MAX_BALANCE, settle } from './ledger-decision.js';
 import { availableFunds, changeSettings, debitRefusal, overdraftLimitOf } from './ledger-settings.js';
 import { credit, transferDebit, transferReturn } from './ledger-transfers.js';
 import { reverse } from './ledger-reversals.js';
+import { holdTransfer, postTransfer, voidTransfer } from './ledger-pending.js';
 
 export { decisionDocId, MAX_BALANCE } from './ledger-decision.js';
 
-/** A withdrawal request's hold on funds, until settled, cancelled or lapsed. */
+/** A withdrawal request's (or a pending transfer's) hold on funds, until settled, cancelled or lapsed. */
 export interface Hold {
   readonly id: string;
-  /** What is still held (a withdrawal without `requestId` may consume part of it). */
+  /** What is still held (a withdrawal without `requestId` may consume part of a request's). */
   readonly amount: number;
   readonly expiresAt: number;
+  /**
+   * Of a pending transfer's hold: the account its post credits. Absent from a
+   * request's; only a post, a void or its lapse ends such a hold (docs/transfers.md).
+   */
+  readonly counterparty?: string;
 }
 
 export interface Account {
@@ -41,6 +48,8 @@ export interface Position {
   clock: number;
   /** What moves `clock` (common/types.ts); absent: `receivedAt`. */
   clockSource?: ClockSource;
+  /** How long the partition remembers an id (ID_WINDOW_SECONDS): no pending transfer's hold outlives it. Absent: no bound. */
+  idWindowMs?: number;
 }
 
 export interface Decision {
@@ -87,13 +96,17 @@ export function decide(account: Account, msg: TxMessage, pos: Position, original
     case 'cancel':
       return cancel(account, msg, pos);
     case 'transfer':
-      return transferDebit(account, msg, pos);
+      return msg.pending ? holdTransfer(account, msg, pos) : transferDebit(account, msg, pos);
     case 'transfer_return':
       return transferReturn(account, msg, pos);
     case 'account_settings':
       return changeSettings(account, msg, pos);
     case 'reversal':
       return reverse(account, msg, pos, original);
+    case 'transfer_post':
+      return postTransfer(account, msg, pos);
+    case 'transfer_void':
+      return voidTransfer(account, msg, pos);
   }
 }
 
@@ -137,7 +150,7 @@ function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
   let reason: TxReason | undefined;
   if (msg.requestId !== undefined) {
     // Settles exactly the named hold, whatever its amount, as a card capture does.
-    const named = account.holds.find((h) => h.id === msg.requestId);
+    const named = account.holds.find((h) => h.id === msg.requestId && isRequestHold(h));
     holds = named ? account.holds.filter((h) => h !== named) : account.holds;
     if (!named) reason = 'request_not_held';
   } else {
@@ -150,7 +163,7 @@ function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
 }
 
 function cancel(account: Account, msg: TxMessage, pos: Position): Decision {
-  const held = account.holds.find((h) => h.id === msg.requestId);
+  const held = account.holds.find((h) => h.id === msg.requestId && isRequestHold(h));
   if (!held) return settle(msg, pos, account, 'not_found', 'request_not_held');
   const holds = account.holds.filter((h) => h !== held);
   return settle(msg, pos, { ...account, reserved: account.reserved - held.amount, holds }, 'applied');
@@ -191,12 +204,19 @@ export function lapseHolds(
   return { account: current, docs, lapsed };
 }
 
-/** Takes `amount` from the oldest holds first; what a withdrawal without `requestId` settles. */
+/** Whether `hold` is a withdrawal request's: a withdrawal or a cancel may end only those. */
+export function isRequestHold(hold: Hold): boolean {
+  return hold.counterparty === undefined;
+}
+
+/** Takes `amount` from the oldest requests' holds first; what a withdrawal without `requestId` settles. */
 function consumeOldest(holds: readonly Hold[], amount: number): readonly Hold[] {
   let left = amount;
   const out: Hold[] = [];
   for (const h of holds) {
-    if (left >= h.amount) {
+    if (!isRequestHold(h)) {
+      out.push(h);
+    } else if (left >= h.amount) {
       left -= h.amount;
     } else {
       out.push(left > 0 ? { ...h, amount: h.amount - left } : h);

@@ -15,6 +15,7 @@ import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage } from '../
 import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';
 import { remember } from '../common/remembered.js';
+import { openedHold, statusGiven, type HeldStatus } from '../common/ledger-outcome.js';
 import { isTransaction } from '../common/message.js';
 import { clockAfter, sourceAfter } from './log-clock.js';
 import { RememberedIds, type DurableIds, type Lookup } from './remembered-ids.js';
@@ -28,7 +29,7 @@ export interface Step {
   docs: LedgerDoc[];
   /** Accounts whose state this message changed. */
   touched: string[];
-  /** Remembered outcomes of earlier decisions that this message changed (a request cancelled or expired, an original's total reversed). */
+  /** Remembered outcomes of earlier decisions that this message changed (a request cancelled or expired, a pending transfer posted or voided, an original's total reversed). */
   changed: Outcome[];
   /** Messages this decision minted for the log (a transfer's next leg, consumer/transfer-legs.ts): none for a repeat. */
   minted: TxMessage[];
@@ -113,7 +114,8 @@ export class PartitionLedger {
 
   /**
    * The ids (`ledgerId`) that deciding `records` next may need from the
-   * ledger: each message's id, a cancel's request, and the holds that may
+   * ledger: each message's id, the request a cancel, post or void names, the original a
+   * reversal names, and the holds that may
    * lapse by the clock the batch reaches (moved as `apply` moves it, clock
    * markers included); of those, the ones the filter may hold and memory does
    * not. Whatever the batch adds to the filter is in memory.
@@ -131,8 +133,9 @@ export class PartitionLedger {
       clock = clockAfter(clock, source, msg, timestamp);
       if (!isTransaction(msg)) continue;
       consider(msg.accountId, msg.id);
-      if (msg.type === 'cancel' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
-      if (msg.type === 'reversal' && msg.requestId !== undefined) consider(msg.accountId, msg.requestId);
+      // A cancel, a post or a void may change what its request's repeats answer, and a reversal reads
+      // its original and changes what that answers (a withdrawal's request never does).
+      if (msg.requestId !== undefined && msg.type !== 'withdraw') consider(msg.accountId, msg.requestId);
     }
     if (clock >= this.nextLapse) {
       for (const [accountId, account] of this.accounts) for (const hold of account.holds) if (hold.expiresAt <= clock) consider(accountId, hold.id);
@@ -158,7 +161,7 @@ export class PartitionLedger {
     const lapseHorizon = this.clock - this.idWindowMs;
     this.clockSource = sourceAfter(this.clockSource, msg);
     this.clock = clockAfter(this.clock, this.clockSource, msg, timestamp);
-    const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource };
+    const pos: Position = { partition: this.partition, offset, clock: this.clock, clockSource: this.clockSource, idWindowMs: this.idWindowMs };
     const step: Step = { docs: [], touched: [], changed: [], minted: [] };
     if (this.clock >= this.nextLapse) this.lapse(pos, step, { durable, horizon: lapseHorizon });
     this.forget();
@@ -180,11 +183,12 @@ export class PartitionLedger {
     const stored = existing !== undefined || !isEmpty(d.account);
     if (stored) this.accounts.set(msg.accountId, d.account);
     this.rememberedIds.decided(key, remember(d.outcome), offset, this.clock);
-    if (msg.type === 'withdraw_request' && d.outcome.status === 'approved') {
+    if (openedHold(d.outcome)) {
       // The new hold is the last; its lapse time is the rules' (consumer/ledger.ts `lapseTime`).
       this.nextLapse = Math.min(this.nextLapse, d.account.holds.at(-1)!.expiresAt);
     }
-    if (msg.type === 'cancel' && d.outcome.status === 'applied') this.markRequest(msg.accountId, msg.requestId!, 'cancelled', pos, step, lookup);
+    const released = statusGiven({ type: msg.type, status: d.outcome.status });
+    if (released !== undefined) this.markRequest(msg.accountId, msg.requestId!, released, pos, step, lookup);
     const reversed = recordReversal(this.rememberedIds, original, d.outcome, offset);
     if (reversed !== undefined) step.changed.push(reversed);
     step.outcome = d.outcome;
@@ -195,11 +199,11 @@ export class PartitionLedger {
     return step;
   }
 
-  /** A request that no longer holds funds answers its repeats with what became of it. */
-  private markRequest(accountId: string, requestId: string, status: 'cancelled' | 'expired', pos: Position, step: Step, lookup: Lookup): void {
+  /** A request (or pending transfer) that no longer holds funds answers its repeats with what became of it. */
+  private markRequest(accountId: string, requestId: string, status: HeldStatus, pos: Position, step: Step, lookup: Lookup): void {
     const key = ledgerId(accountId, requestId);
     const first = this.rememberedIds.firstOutcome(key, pos.offset, lookup);
-    if (first?.type === 'withdraw_request' && first.status === 'approved') {
+    if (first !== undefined && openedHold(first)) {
       const outcome: Outcome = { ...first, status };
       // Held until the documents of this message (the cancel, the lapse) are in the ledger.
       this.rememberedIds.changed(key, remember(outcome), pos.offset);

@@ -1,7 +1,8 @@
 // The message a transfer's leg mints for the next leg (docs/transfers.md, The
 // legs): an applied debit mints the credit for `to`, a denied credit the return
-// for `from`, and an applied reversal of a credit (Reversals) the credit back
-// to the account the credit came from. Pure, like the rules: the same leg decided at the same place in
+// for `from`, an applied post of a pending transfer the credit for its hold's
+// account, and an applied reversal of a credit (Reversals) the credit back to
+// the account the credit came from. Pure, like the rules: the same leg decided at the same place in
 // the log mints the same message, so a batch decided again after a crash
 // publishes it again with the same id and body, which its owner answers as a
 // repeat.
@@ -15,6 +16,7 @@ import { creditId, parseCreditId, returnId } from '../common/transfer-ids.js';
  */
 export function nextLeg(msg: TxMessage, outcome: Outcome, pos: Position, original?: Outcome): TxMessage | undefined {
   if (msg.type === 'transfer' && outcome.status === 'applied') return creditOf(msg, pos.clock);
+  if (msg.type === 'transfer_post' && outcome.status === 'applied') return creditOf(postedTransfer(msg, outcome), pos.clock);
   if (msg.type === 'transfer_credit' && outcome.status === 'denied') return returnOf(msg, pos.clock);
   if (msg.type === 'reversal' && outcome.status === 'applied' && original?.type === 'transfer_credit') return reversalCreditOf(msg, outcome, original);
   return undefined;
@@ -67,6 +69,21 @@ export function creditOf(transfer: TxMessage, decidedAt: number): TxMessage {
 }
 
 /**
+ * A post as the transfer it completes (docs/transfers.md, Two-phase
+ * transfers): the pending transfer's id, the account its hold credits and the
+ * amount posted, which the post's decision records; the post's own labels,
+ * `replyTo` and `creditCallId`. Its credit is then minted as an applied
+ * debit's, with the post's `decidedAt` in its id.
+ */
+export function postedTransfer(post: TxMessage, outcome: Outcome): TxMessage {
+  const transfer: TxMessage = { ...post, type: 'transfer', id: required(post, 'requestId') };
+  delete transfer.requestId;
+  if (outcome.counterparty !== undefined) transfer.counterparty = outcome.counterparty;
+  if (outcome.postedAmount !== undefined) transfer.amount = outcome.postedAmount;
+  return transfer;
+}
+
+/**
  * The return of a credit denied at `decidedAt`. Its id names the debit's
  * `decidedAt`, read back from the credit's id, where the debit put it; a
  * credit whose id does not parse (none the owners mint) falls back on its
@@ -95,7 +112,7 @@ function copyLabels(from: TxMessage, to: TxMessage): void {
   if (from.metadata !== undefined) to.metadata = { ...from.metadata };
 }
 
-function required<K extends 'counterparty' | 'transferId' | 'amount'>(msg: TxMessage | Outcome, key: K): NonNullable<TxMessage[K]> {
+function required<K extends 'counterparty' | 'transferId' | 'amount' | 'requestId'>(msg: TxMessage | Outcome, key: K): NonNullable<TxMessage[K]> {
   const value = msg[key];
   // The schema requires these on a transfer's legs (common/message.ts); a missing one here is a bug upstream.
   if (value === undefined) throw new TypeError(`${msg.type} ${msg.id} has no ${key}`);

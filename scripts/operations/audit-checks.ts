@@ -5,7 +5,7 @@
 // the very cent the audit is looking for.
 import type { LedgerDoc } from '../../common/types.js';
 import { minorUnits, OpenHolds } from './audit-holds.js';
-import { TransferBooks } from './audit-transfers.js';
+import { debitedAmount, TransferBooks } from './audit-transfers.js';
 import { ReversalBooks } from './audit-reversals.js';
 
 export interface Violation {
@@ -50,6 +50,8 @@ const FLOW_SIGN: Partial<Record<LedgerDoc['type'], 1n | -1n>> = {
   deposit: 1n,
   withdraw: -1n,
   transfer: -1n,
+  // By its amount posted (`postedAmount`): its `amount` is what the call named, 0 for the whole hold.
+  transfer_post: -1n,
   transfer_credit: 1n,
   transfer_return: 1n,
 };
@@ -124,7 +126,7 @@ export function checkInvariants(docs: LedgerDoc[], idWindowMs = Infinity): Viola
 function checkStep(d: LedgerDoc, books: AccountBooks, report: Report, reversalSign?: 1n | -1n): void {
   const inexact = (['amount', 'balanceAfter', 'reservedAfter'] as const).filter((k) => !Number.isSafeInteger(d[k]));
   if (inexact.length > 0) report('exact-amounts', `${d.accountId} ${inexact.map((k) => `${k} ${d[k]}`).join(', ')}: not a whole number within 2^53 - 1`, [d.id]);
-  const amount = minorUnits(d.amount);
+  const amount = minorUnits(debitedAmount(d) ?? d.amount);
   const balance = minorUnits(d.balanceAfter);
   const reserved = minorUnits(d.reservedAfter);
   const sign = d.status === 'applied' ? (FLOW_SIGN[d.type] ?? reversalSign) : undefined;
@@ -134,14 +136,16 @@ function checkStep(d: LedgerDoc, books: AccountBooks, report: Report, reversalSi
   // Conservation at every step: the balance is always what the money in and out made it.
   if (balance !== books.flow) report('conservation', `${d.accountId} balance ${balance} but the money in minus out = ${books.flow}`, [d.id]);
   if (reserved < 0n) report('reserved-never-negative', `${d.accountId} reserved ${reserved}`, [d.id]);
-  const approval = (d.type === 'withdraw_request' && d.status === 'approved') || (d.type === 'transfer' && d.status === 'applied');
+  // A hold approved (a withdrawal request, a two-phase transfer) or a transfer's debit.
+  const approval = d.status === 'approved' || (d.type === 'transfer' && d.status === 'applied');
   if (approval && balance - reserved < -books.overdraftLimit) {
     report('no-approval-beyond-available', `${d.accountId} available ${balance - reserved} after approval, limit ${books.overdraftLimit}`, [d.id]);
   }
   // Past the limit (below zero without one) only by a withdrawal, or a reversal of money in, flagged
   // as an overdraft: a debit within the limit is not one, and an approval past it is flagged above.
+  // A post pays what was held when it was approved: where a withdrawal took the balance since is not its doing.
   const postsPastFunds = d.type === 'withdraw' || (d.type === 'reversal' && reversalSign === -1n);
-  const wentPastLimit = balance < -books.overdraftLimit && balance < books.balance;
+  const wentPastLimit = balance < -books.overdraftLimit && balance < books.balance && d.type !== 'transfer_post';
   if (wentPastLimit && !(postsPastFunds && d.overdraft) && !approval) {
     report('past-limit-only-by-flagged-overdraft', `${d.accountId} fell to ${balance} by ${d.type}, limit ${books.overdraftLimit}`, [d.id]);
   }
@@ -211,6 +215,8 @@ const COMPARED: (keyof LedgerDoc)[] = [
   'reference',
   'overdraftLimit',
   'accountStatus',
+  'pending',
+  'postedAmount',
   'remainder',
 ];
 

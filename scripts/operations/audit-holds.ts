@@ -7,10 +7,12 @@ import type { LedgerDoc } from '../../common/types.js';
 interface OpenHold {
   id: string;
   amount: bigint;
+  /** A pending transfer's hold (docs/transfers.md): only its post, its void or its lapse ends it. */
+  pendingTransfer?: true;
 }
 
 export class OpenHolds {
-  /** Oldest first, as the rules keep them: a withdrawal without `requestId` consumes the oldest. */
+  /** Oldest first, as the rules keep them: a withdrawal without `requestId` consumes the oldest requests'. */
   private holds: OpenHold[] = [];
   /** The sum of `holds`, kept as they change. */
   private held = 0n;
@@ -28,27 +30,35 @@ export class OpenHolds {
         if (doc.status === 'approved') this.add({ id: doc.id, amount });
         return;
       case 'cancel':
-        if (released !== undefined) this.release(released);
+        if (released !== undefined) this.release(released, { pendingTransfer: false });
+        return;
+      case 'transfer':
+        // A pending transfer approved holds its amount; a single-phase one moves money at once.
+        if (doc.status === 'approved') this.add({ id: doc.id, amount, pendingTransfer: true });
+        return;
+      case 'transfer_post':
+      case 'transfer_void':
+        // Applied, either ends the hold whole: a post takes what it names of it and releases the rest.
+        if (released !== undefined) this.release(released, { pendingTransfer: true });
         return;
       case 'expire':
         // A lapse records what was still held; two open holds with one id (a request id re-sent
         // after the id window while its first hold was open) are told apart by it where they differ.
-        if (released !== undefined) this.release(released, amount);
+        if (released !== undefined) this.release(released, { amount });
         return;
       case 'withdraw':
         if (doc.status !== 'applied') return;
         // A withdrawal naming a hold that is not held (reason request_not_held) finds none here either.
         if (doc.requestId === undefined) this.consumeOldest(amount);
-        else this.release(doc.requestId);
+        else this.release(doc.requestId, { pendingTransfer: false });
         return;
       case 'deposit':
-      case 'transfer':
       case 'transfer_credit':
       case 'transfer_return':
       case 'account_settings':
       case 'reversal':
-        // None of these touches holds: a transfer's legs and a reversal move money at once
-        // (docs/transfers.md), and a settings change moves none.
+        // None of these touches holds: a transfer's credit and return and a reversal move money
+        // at once (docs/transfers.md), and a settings change moves none.
         return;
       default:
         // A new kind of document must say here what it does to holds: this compiles only while
@@ -63,20 +73,30 @@ export class OpenHolds {
     this.held += hold.amount;
   }
 
-  /** Releases the oldest open hold of `id` (of that amount, when given and one matches). */
-  private release(id: string, amount?: bigint): void {
-    let index = amount === undefined ? -1 : this.holds.findIndex((h) => h.id === id && h.amount === amount);
-    if (index < 0) index = this.holds.findIndex((h) => h.id === id);
+  /**
+   * Releases the oldest open hold of `id` (of that amount, when given and one
+   * matches; of that kind, when given: a cancel or a withdrawal ends only a
+   * request's hold, a post or a void only a pending transfer's).
+   */
+  private release(id: string, which: { amount?: bigint; pendingTransfer?: boolean }): void {
+    const { amount, pendingTransfer } = which;
+    const named = (h: OpenHold) => h.id === id && (pendingTransfer === undefined || (h.pendingTransfer === true) === pendingTransfer);
+    let index = amount === undefined ? -1 : this.holds.findIndex((h) => named(h) && h.amount === amount);
+    if (index < 0) index = this.holds.findIndex(named);
     if (index < 0) return;
     this.held -= this.holds[index]!.amount;
     this.holds.splice(index, 1);
   }
 
-  /** Takes `amount` from the oldest holds first, as a withdrawal without `requestId` does. */
+  /** Takes `amount` from the oldest requests' holds first, as a withdrawal without `requestId` does. */
   private consumeOldest(amount: bigint): void {
     let left = amount;
     const kept: OpenHold[] = [];
     for (const hold of this.holds) {
+      if (hold.pendingTransfer) {
+        kept.push(hold);
+        continue;
+      }
       const taken = left < hold.amount ? left : hold.amount;
       left -= taken;
       this.held -= taken;

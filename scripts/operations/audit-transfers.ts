@@ -4,6 +4,10 @@
 // legs at the cut (debited and not yet credited, or refused and not yet
 // returned) is what total conservation counts beside the balances.
 //
+// An applied post of a two-phase transfer is a debit too: of the transfer's
+// id (its `requestId`) on `from`, at the post's `decidedAt`, moving the
+// amount posted (`postedAmount`) to the hold's account (its `counterparty`).
+//
 // A credit names its debit in its id (`<transferId>~credit~<from>~<decidedAt>`)
 // and a return in its own (`<transferId>~return~<decidedAt>`, on `from`): the
 // debit of transfer `transferId` on `from`, decided at `decidedAt` by its
@@ -22,7 +26,12 @@ type Report = (check: string, detail: string, ids: string[]) => void;
 
 interface Debit {
   doc: LedgerDoc;
-  /** The account its credit must land on: a transfer's counterparty, or for a reversal the account the reversed credit came from. */
+  /** What the debit took from `from`: a transfer's amount, a post's amount posted, a reversal's amount. */
+  amount: number;
+  /**
+   * The account its credit must land on: a transfer's or a post's counterparty, or for a reversal
+   * the account the reversed credit came from.
+   */
   creditAccount: string | undefined;
   credits: LedgerDoc[];
   returns: LedgerDoc[];
@@ -41,8 +50,17 @@ export function debitKeyOfLeg(doc: Pick<LedgerDoc, 'id' | 'type' | 'accountId'>)
   return undefined;
 }
 
+/** The key of a debit: `from/transferId/decidedAt`; of a post, its transfer's id and its own time. */
 function debitKey(doc: LedgerDoc): string {
-  return `${doc.accountId}/${doc.id}/${decidedAtOf(doc)}`;
+  return `${doc.accountId}/${doc.type === 'transfer_post' ? doc.requestId : doc.id}/${decidedAtOf(doc)}`;
+}
+
+/** What an applied document took from its account for a credit elsewhere: an applied single-phase debit's amount, or a post's; undefined for any other. */
+export function debitedAmount(doc: LedgerDoc): number | undefined {
+  if (doc.status !== 'applied') return undefined;
+  if (doc.type === 'transfer') return doc.amount;
+  if (doc.type === 'transfer_post') return doc.postedAmount ?? 0;
+  return undefined;
 }
 
 export class TransferBooks {
@@ -55,11 +73,12 @@ export class TransferBooks {
    * partition than its debit, and the audit walks the partitions one by one.
    */
   follow(doc: LedgerDoc): void {
-    if (doc.type === 'transfer' && doc.status === 'applied') this.debits.set(debitKey(doc), { doc, creditAccount: doc.counterparty, credits: [], returns: [] });
+    const amount = debitedAmount(doc);
+    if (amount !== undefined) this.debits.set(debitKey(doc), { doc, amount, creditAccount: doc.counterparty, credits: [], returns: [] });
     else if (doc.type === 'transfer_credit' || doc.type === 'transfer_return') this.legs.push(doc);
     else if (doc.type === 'reversal' && doc.status === 'applied') {
       const reversed = doc.requestId === undefined ? undefined : parseCreditId(doc.requestId);
-      if (reversed) this.debits.set(debitKey(doc), { doc, creditAccount: reversed.from, credits: [], returns: [] });
+      if (reversed) this.debits.set(debitKey(doc), { doc, amount: doc.amount, creditAccount: reversed.from, credits: [], returns: [] });
     }
   }
 
@@ -79,10 +98,10 @@ export class TransferBooks {
   check(report: Report): bigint {
     for (const orphan of this.match()) report('transfer-leg-without-debit', `${orphan.type} ${orphan.id} on ${orphan.accountId} answers no applied debit`, [orphan.id]);
     let inFlight = 0n;
-    for (const { doc, creditAccount, credits, returns } of this.debits.values()) {
+    for (const { doc, amount, creditAccount, credits, returns } of this.debits.values()) {
       const legs = [...credits, ...returns];
       for (const leg of legs) {
-        if (leg.amount !== doc.amount) report('transfer-leg-amount', `${leg.id} moves ${leg.amount} for a debit of ${doc.amount}`, [doc.id, leg.id]);
+        if (leg.amount !== amount) report('transfer-leg-amount', `${leg.id} moves ${leg.amount} for a debit of ${amount}`, [doc.id, leg.id]);
       }
       for (const credit of credits) {
         if (credit.accountId !== creditAccount) report('transfer-credit-account', `${credit.id} credits ${credit.accountId}, the debit names ${creditAccount}`, [doc.id, credit.id]);
@@ -92,7 +111,7 @@ export class TransferBooks {
       const refused = credits.some((credit) => credit.status !== 'applied');
       if (returns.length > 0 && !refused) report('transfer-return-only-after-refusal', `${doc.accountId} ${doc.id} returned but its credit was not refused`, [doc.id]);
       const settled = credits.some((credit) => credit.status === 'applied') || returns.some((ret) => ret.status === 'applied');
-      if (!settled) inFlight += minorUnits(doc.amount);
+      if (!settled) inFlight += minorUnits(amount);
     }
     return inFlight;
   }

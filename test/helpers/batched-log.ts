@@ -30,7 +30,7 @@ export const scheduleArb: fc.Arbitrary<Schedule> = fc.record({
 export interface LookupCounts {
   /** Repeats and marks answered with a decision read from the database. */
   found: number;
-  /** Of those, requests whose status (cancelled, expired) came from other documents. */
+  /** Of those, requests and pending transfers whose status (cancelled, expired, posted, voided) came from other documents. */
   laterStatus: number;
   /** Of those, originals whose total reversed came from the reversals' documents. */
   reversed?: number;
@@ -94,7 +94,7 @@ function counted(durable: DurableIds, counts: LookupCounts | undefined): Durable
     firstOutcome: (key, offset, horizon) => {
       const outcome = durable.firstOutcome(key, offset, horizon);
       if (outcome) counts.found++;
-      if (outcome?.status === 'cancelled' || outcome?.status === 'expired') counts.laterStatus++;
+      if (outcome?.status === 'cancelled' || outcome?.status === 'expired' || outcome?.status === 'posted' || outcome?.status === 'voided') counts.laterStatus++;
       if (outcome?.reversed !== undefined) counts.reversed = (counts.reversed ?? 0) + 1;
       return outcome;
     },

@@ -30,7 +30,7 @@ export const SUBMIT_SETTINGS = {
 } as const;
 
 /** The members an owner copies from a message into its outcome when present (docs/transfers.md). */
-const CARRIED = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+const CARRIED = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'pending'] as const;
 
 /** The ledger's usual answer: applied, the amount as the new balance. */
 export function applied(msg: TxMessage): Outcome {
@@ -65,7 +65,8 @@ export class InMemoryLog {
     const outcome = this.decide(msg);
     // As the owner announces: to the call whose token the message carries.
     if (outcome && msg.callId !== undefined) this.waiting.get(msg.callId)?.(outcome);
-    if (msg.type !== 'transfer' || outcome?.status !== 'applied' || outcome.replayed) return;
+    // A transfer's debit, or a pending transfer's post, mints the credit.
+    if ((msg.type !== 'transfer' && msg.type !== 'transfer_post') || outcome?.status !== 'applied' || outcome.replayed) return;
     const credit = this.credit(msg, outcome);
     if (credit && msg.creditCallId !== undefined) this.waiting.get(msg.creditCallId)?.(credit);
   }
@@ -118,6 +119,14 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
     async accountTransaction(accountId: string, id: string) {
       const view = transactions.get(id);
       return view?.accountId === accountId ? view : null;
+    },
+    /** The applied post or void naming the transfer, among the outcomes stored. */
+    async settlement(from: string, transferId: string, after: number) {
+      for (const { outcome } of transactions.values()) {
+        const ends = outcome?.type === 'transfer_post' || outcome?.type === 'transfer_void';
+        if (ends && outcome.accountId === from && outcome.requestId === transferId && outcome.status === 'applied' && outcome.decidedAt >= after) return outcome;
+      }
+      return null;
     },
   };
   const metrics = new ApiMetrics({

@@ -4,8 +4,10 @@
 // apart from consumer/ledger.ts, so that the two agreeing means something.
 import type { AccountStatus, ClockSource, LedgerDoc, Outcome, TxMessage, TxReason, TxStatus } from '../../common/types.js';
 import type { ModelLegs } from './ledger-model-legs.js';
+import { isPendingHold, pendingHoldOf, postOrVoid } from './ledger-model-pending.js';
 
-export type ModelHold = { id: string; amount: number; expiresAt: number };
+/** `counterparty`: of a pending transfer's hold, the account its post credits. */
+export type ModelHold = { id: string; amount: number; expiresAt: number; counterparty?: string };
 
 export interface ModelAccount {
   balance: number;
@@ -21,6 +23,8 @@ export interface RuleContext {
   account(id: string): ModelAccount;
   readonly clock: number;
   readonly clockSource: ClockSource;
+  /** The id window, ms (Infinity: none). */
+  readonly windowMs: number;
   deposited: bigint;
   withdrawn: bigint;
   reversedDeposits: bigint;
@@ -28,7 +32,7 @@ export interface RuleContext {
   readonly legs: ModelLegs;
   /** The decision of `id` on the account while remembered, with the total reversed of it. */
   original(accountId: string, id: string): { outcome: Outcome; reversed: number } | undefined;
-  /** Marks an approved request cancelled or expired; true when it was one. */
+  /** Marks an approved request (or pending transfer) cancelled, expired, posted or voided; true when it was one. */
   mark(accountId: string, requestId: string, status: TxStatus): boolean;
 }
 
@@ -92,20 +96,21 @@ export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset
       break;
     case 'withdraw': {
       if (denied(debitRefused(a) ?? (b - amount < -Number.MAX_SAFE_INTEGER ? 'balance_out_of_range' : undefined))) break;
-      const named = msg.requestId === undefined ? undefined : a.holds.find((h) => h.id === msg.requestId);
+      const named = msg.requestId === undefined ? undefined : a.holds.find((h) => h.id === msg.requestId && !isPendingHold(h));
       if (msg.requestId !== undefined && !named) expect('applied', 'request_not_held');
       else expect('applied');
       if (named) {
         a.holds = a.holds.filter((h) => h !== named);
       } else if (msg.requestId === undefined) {
-        let left = amount; // oldest holds first, partially
-        for (const h of a.holds) {
+        let left = amount; // oldest requests' holds first, partially
+        for (const h of a.holds.filter((x) => !isPendingHold(x))) {
           const take = Math.min(left, h.amount);
           h.amount -= take;
           left -= take;
         }
         a.holds = a.holds.filter((h) => h.amount > 0);
-        if (reserved(a) !== r - Math.min(r, amount)) fail('reserved -= min(reserved, amount)', offset);
+        const requested = r - reserved({ ...a, holds: a.holds.filter(isPendingHold) });
+        if (reserved(a) !== r - Math.min(requested, amount)) fail("reserved -= min(the requests' holds, amount)", offset);
       }
       a.balance -= amount;
       ctx.withdrawn += BigInt(amount);
@@ -113,7 +118,7 @@ export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset
       break;
     }
     case 'cancel': {
-      const held = a.holds.find((h) => h.id === msg.requestId);
+      const held = a.holds.find((h) => h.id === msg.requestId && !isPendingHold(h));
       if (held) {
         expect('applied');
         a.holds = a.holds.filter((h) => h !== held);
@@ -125,6 +130,11 @@ export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset
     }
     case 'transfer':
       if (denied(debitRefused(a) ?? (available < amount ? 'insufficient_funds' : undefined))) break;
+      if (msg.pending) {
+        expect('approved');
+        a.holds.push(pendingHoldOf(ctx, msg));
+        break;
+      }
       expect('applied');
       a.balance -= amount;
       minted.push(ctx.legs.debited(msg, ctx.clock));
@@ -136,6 +146,10 @@ export function applyRule(ctx: RuleContext, msg: TxMessage, d: LedgerDoc, offset
       break;
     case 'reversal':
       reverse(ctx, msg, d, offset, changed, minted, expect);
+      break;
+    case 'transfer_post':
+    case 'transfer_void':
+      minted.push(...postOrVoid(ctx, a, msg, d, offset, expect, changed));
       break;
     case 'account_settings':
       if (denied(msg.accountStatus === 'closed' && (b !== 0 || a.holds.length > 0) ? 'account_not_empty' : undefined)) break;

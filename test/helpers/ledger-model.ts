@@ -22,7 +22,7 @@ interface Remembered {
   /** Log clock when first decided. */
   at: number;
   outcome: Outcome;
-  /** What became of it: an approved request later cancelled or expired. */
+  /** What became of it: an approved request later cancelled or expired, a pending transfer posted, voided or expired. */
   status: TxStatus;
   /** Of a deposit, withdrawal or credit: the total its applied reversals took back. */
   reversed: number;
@@ -35,11 +35,13 @@ interface Remembered {
 type ModelBody = { rest: string; ttl: number | undefined };
 const body = (m: TxMessage): ModelBody => {
   const metadata = m.metadata === undefined ? null : Object.entries(m.metadata).sort(([x], [y]) => (x < y ? -1 : 1));
-  const extras = [m.counterparty, m.transferId, m.reference, metadata, m.overdraftLimit, m.accountStatus].map((v) => v ?? null);
+  // A post's counterparty is its hold's, recorded by the owner: not part of the body.
+  const counterparty = m.type === 'transfer_post' ? undefined : m.counterparty;
+  const extras = [counterparty, m.transferId, m.reference, metadata, m.overdraftLimit, m.accountStatus, m.pending].map((v) => v ?? null);
   return { rest: JSON.stringify([m.type, m.amount ?? null, m.requestId ?? null, ...extras]), ttl: m.expiresInSeconds };
 };
 /** The members a decision copies from its message (docs/transfers.md). */
-const COPIED = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus'] as const;
+const COPIED = ['counterparty', 'transferId', 'reference', 'metadata', 'overdraftLimit', 'accountStatus', 'pending'] as const;
 const isDefault = (a: ModelAccount) => a.balance === 0 && a.holds.length === 0 && a.overdraftLimit === 0 && a.status === 'open';
 const bothCarry = (a: ModelBody, b: ModelBody) => a.ttl !== undefined && b.ttl !== undefined;
 const sameBody = (a: ModelBody, b: ModelBody) => a.rest === b.rest && (!bothCarry(a, b) || a.ttl === b.ttl);
@@ -181,7 +183,8 @@ export class LedgerModel implements RuleContext {
         if (d.clientTimestamp !== msg.clientTimestamp || ('clientTimestamp' in d && msg.clientTimestamp === undefined)) fail('clientTimestamp', offset, d);
         if (out.replayed !== undefined) fail('a first answer marked replayed', offset, out);
         if (out.expiresInSeconds !== msg.expiresInSeconds) fail("the outcome keeps the message's time to live", offset, out);
-        for (const field of COPIED) {
+        // A post records its hold's counterparty (held to it by the rule), not a message's.
+        for (const field of COPIED.filter((f) => !(msg.type === 'transfer_post' && f === 'counterparty'))) {
           deepStrictEqual([d[field], out[field]], [msg[field], msg[field]], `offset ${offset}: ${field} copied from the message`);
           if (msg[field] === undefined && (field in d || field in out)) fail(`a ${field} field the message did not carry`, offset, { d, out });
         }
@@ -217,7 +220,7 @@ export class LedgerModel implements RuleContext {
 
   mark(accountId: string, requestId: string, status: TxStatus): boolean {
     const r = this.remembered.get(`${accountId}/${requestId}`);
-    if (!r || r.outcome.type !== 'withdraw_request' || r.status !== 'approved') return false;
+    if (!r || (r.outcome.type !== 'withdraw_request' && r.outcome.type !== 'transfer') || r.status !== 'approved') return false;
     r.status = status;
     return true;
   }
@@ -234,15 +237,15 @@ export class LedgerModel implements RuleContext {
       if (acc.reserved !== acc.holds.reduce((s, h) => s + h.amount, 0)) fail('reserved != sum of holds', offset, { id, acc });
       if (acc.balance !== m.balance) fail('balance != deposits - withdrawals in the documents', offset, { id, acc, m });
       deepStrictEqual(
-        acc.holds.map((h) => ({ id: h.id, amount: h.amount, expiresAt: h.expiresAt })),
+        acc.holds.map((h) => ({ id: h.id, amount: h.amount, expiresAt: h.expiresAt, ...(h.counterparty === undefined ? {} : { counterparty: h.counterparty }) })),
         m.holds,
         `offset ${offset}: holds of ${id}`,
       );
       deepStrictEqual([acc.overdraftLimit ?? 0, acc.status ?? 'open'], [m.overdraftLimit, m.status], `offset ${offset}: settings of ${id}`);
       if (acc.overdraftLimit === 0 || acc.status === 'open') fail('a default setting kept in the account', offset, { id, acc });
-      // Below zero only by a withdrawal, a transfer's debit or a reversal; one past the limit is flagged (applyRule).
-      const debits = ['withdraw', 'transfer', 'reversal'];
-      if (acc.balance < 0 && !debits.includes(m.wentNegative?.type ?? '')) fail('below zero other than by a debit', offset, { id, acc, m });
+      // Below zero only by a withdrawal, a transfer's debit, a post or a reversal; one past the limit is flagged (applyRule).
+      const debits: LedgerDoc['type'][] = ['withdraw', 'transfer', 'transfer_post', 'reversal'];
+      if (acc.balance < 0 && !debits.includes(m.wentNegative?.type ?? 'deposit')) fail('below zero other than by a debit', offset, { id, acc, m });
     }
     for (const [id, m] of this.accounts) {
       const held = ledger.account(id) !== undefined;

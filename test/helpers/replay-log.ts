@@ -8,8 +8,9 @@
 // broker's clock part way through a log. Transfers between the accounts
 // (their credits and returns are fed back by replay-run.ts `withLegs`),
 // settings changes (overdraft limits, frozen, closed, open again),
-// references and metadata on some writes, and reversals (of deposits and
-// withdrawals here, of transfer credits fed back by `withLegs`).
+// references and metadata on some writes, reversals (of deposits and
+// withdrawals here, of transfer credits fed back by `withLegs`), and
+// two-phase transfers with their posts (whole, part, too much) and voids.
 import fc from 'fast-check';
 import { isTransaction } from '../../common/message.js';
 import type { LogMessage, TxMessage } from '../../common/types.js';
@@ -30,7 +31,7 @@ export function applyRecord(p: PartitionLedger, record: LogRecord, offset: numbe
   return p.apply(record.msg, offset, record.timestamp);
 }
 
-type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse' | 'transfer' | 'settings' | 'reversal';
+type Kind = 'deposit' | 'request' | 'withdraw' | 'capture' | 'cancel' | 'tick' | 'retry' | 'reuse' | 'transfer' | 'settings' | 'reversal' | 'pending' | 'post' | 'void';
 
 interface Op {
   kind: Kind;
@@ -57,13 +58,16 @@ const opArb: fc.Arbitrary<Op> = fc.record({
     { weight: 4, arbitrary: fc.constant<Kind>('request') },
     { weight: 2, arbitrary: fc.constant<Kind>('withdraw') },
     { weight: 2, arbitrary: fc.constant<Kind>('capture') },
-    { weight: 2, arbitrary: fc.constant<Kind>('cancel') },
+    { weight: 3, arbitrary: fc.constant<Kind>('cancel') },
     { weight: 1, arbitrary: fc.constant<Kind>('tick') },
-    { weight: 3, arbitrary: fc.constant<Kind>('retry') },
-    { weight: 1, arbitrary: fc.constant<Kind>('reuse') },
+    { weight: 4, arbitrary: fc.constant<Kind>('retry') },
+    { weight: 2, arbitrary: fc.constant<Kind>('reuse') },
     { weight: 3, arbitrary: fc.constant<Kind>('transfer') },
-    { weight: 1, arbitrary: fc.constant<Kind>('settings') },
+    { weight: 2, arbitrary: fc.constant<Kind>('settings') },
     { weight: 2, arbitrary: fc.constant<Kind>('reversal') },
+    { weight: 3, arbitrary: fc.constant<Kind>('pending') },
+    { weight: 2, arbitrary: fc.constant<Kind>('post') },
+    { weight: 1, arbitrary: fc.constant<Kind>('void') },
   ),
   acct: fc.nat(ACCOUNTS.length - 1),
   // Round amounts make "available exactly equal to the request" common.
@@ -99,11 +103,16 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
   const log: LogRecord[] = [];
   const txs: TxMessage[] = [];
   const requests: TxMessage[] = [];
+  const pendings: TxMessage[] = [];
+  /** Posts and voids: retried often, so their replays are seen. */
+  const settles: TxMessage[] = [];
   const markAt = new Set(markers.map((m) => m % (ops.length + 1)));
   const add = (m: LogMessage) => {
     log.push({ msg: m, timestamp: now + brokerOffset });
     if (isTransaction(m)) txs.push(m);
     if (m.type === 'withdraw_request') requests.push(m);
+    if (m.type === 'transfer' && m.pending) pendings.push(m);
+    if (m.type === 'transfer_post' || m.type === 'transfer_void') settles.push(m);
   };
   const addMarker = () => log.push({ msg: { v: 1, type: 'clock', source: 'log-append-time', receivedAt: now }, timestamp: now + brokerOffset });
   ops.forEach((op, i) => {
@@ -120,6 +129,9 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
       if (op.ref % 7 === 2) base.metadata = { n: String(i % 3), 'k.v': 'x' };
     }
     const requestId = () => (op.known && requests.length > 0 ? requests[op.ref % requests.length]!.id : `none${i}`);
+    // A post or void mostly names a pending transfer on its own account; now and then a request, or nothing held.
+    // One of the last few, which is likelier to be held still.
+    const pendingNamed = () => ((op.known || op.ref % 4 !== 0) && pendings.length > 0 ? pendings[pendings.length - 1 - (op.ref % Math.min(3, pendings.length))]! : op.variant === 0 ? requests[op.ref % Math.max(1, requests.length)] : undefined);
     switch (op.kind) {
       case 'deposit':
         // Larger than the rest, so that requests are approved about as often as denied.
@@ -165,6 +177,27 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
         if (op.holdLimit !== undefined) m.amount = op.amount;
         return add(m);
       }
+      case 'pending': {
+        const to = ACCOUNTS[(op.acct + 1 + (op.ref % (ACCOUNTS.length - 1))) % ACCOUNTS.length]!;
+        const m: TxMessage = { ...base, type: 'transfer', counterparty: to, amount: op.amount, pending: true };
+        if (op.ttl !== undefined) m.expiresAt = receivedAt + op.ttl;
+        if (op.variant > 0) m.expiresInSeconds = op.variant;
+        return add(m);
+      }
+      case 'post':
+      case 'void': {
+        const named = pendingNamed();
+        const accountOf = (op.variant > 0 || op.ref % 2 === 0) && named ? named.accountId : accountId;
+        const m: TxMessage = { ...base, accountId: accountOf, type: op.kind === 'post' ? 'transfer_post' : 'transfer_void', requestId: named?.id ?? `none${i}` };
+        // The whole hold, part of it, or more than it; the tokens of a waiting caller sometimes.
+        if (op.kind === 'post' && op.ref % 3 !== 0) m.amount = op.ref % 3 === 1 ? Math.max(1, Math.floor((named?.amount ?? op.amount) / 2)) : (named?.amount ?? op.amount) + 1;
+        if (op.kind === 'post' && op.variant === 1) Object.assign(m, { replyTo: 'api-1', callId: `call.${i}`, creditCallId: `credit.${i}` });
+        add(m);
+        // Now and then retried at once: the post itself, or the transfer it named, which may now read posted or voided.
+        if (op.variant === 3) add({ ...m, receivedAt: receivedAt + 1, callId: `again.${i}` });
+        if (op.variant === 2 && named?.type === 'transfer') add({ ...named, receivedAt: receivedAt + 1, callId: `again.${i}` });
+        return;
+      }
       case 'settings': {
         // Closed, frozen, open again, or a limit alone; a limit of 0 (the default), 50 or 200 with some.
         const m: TxMessage = { ...base, type: 'account_settings' };
@@ -175,12 +208,17 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
       }
       case 'retry': {
         // The same body again, later, with new transport fields; often a request, whose answer
-        // may have become cancelled or expired meanwhile.
-        const pool = op.variant < 2 && requests.length > 0 ? requests : txs;
+        // (or a pending transfer's) may have become cancelled, expired, posted or voided meanwhile.
+        // Of a two-phase transfer's messages, the transfer the last post or void named, or one of the last few.
+        const settled = pendings.find((m) => m.id === settles.at(-1)?.requestId && m.accountId === settles.at(-1)?.accountId);
+        const twoPhase = op.ref % 2 === 0 && settled ? [settled] : [...pendings.slice(-2), ...settles.slice(-2)];
+        // Else, now and then, a single-phase transfer or a reversal (rarer among so many kinds), else anything.
+        const moved = op.ref % 3 === 0 ? txs.filter((m) => (m.type === 'transfer' && !m.pending) || m.type === 'reversal') : [];
+        const pool = op.variant < 2 && requests.length > 0 ? requests : op.variant === 2 && twoPhase.length > 0 ? twoPhase : moved.length > 0 ? moved : txs;
         const first = pool[op.ref % Math.max(1, pool.length)];
         if (!first) return add({ v: 1, type: 'tick', receivedAt });
         const m: TxMessage = { ...first, receivedAt, replyTo: `api-${op.variant}`, callId: `call.${i}`, clientTimestamp: new Date(now).toISOString() };
-        if (first.type === 'transfer') m.creditCallId = `credit.${i}`;
+        if (first.type === 'transfer' || first.type === 'transfer_post') m.creditCallId = `credit.${i}`;
         if (first.type === 'withdraw_request' && op.ttl !== undefined) m.expiresAt = receivedAt + op.ttl;
         return add(m);
       }
@@ -199,14 +237,14 @@ function buildLog(ops: Op[], markers: number[], brokerOffset: number): LogRecord
           else if (op.variant === 0 && first.type === 'account_settings') m.overdraftLimit = (first.overdraftLimit ?? 0) + 1;
           else if (op.variant === 1 && first.type === 'transfer') m.counterparty = first.counterparty === 'acc-a' ? 'acc-b' : 'acc-a';
           else m.reference = `${first.reference ?? ''}x`;
-        } else if (first.type === 'cancel') m.requestId = `${first.requestId}x`;
+        } else if (first.type === 'cancel' || first.type === 'transfer_post' || first.type === 'transfer_void') m.requestId = `${first.requestId}x`;
         // Another time to live: a conflict when both carry one, compared as before when either does not.
         else if (first.type === 'withdraw_request' && op.variant === 3) m.expiresInSeconds = first.expiresInSeconds === undefined ? 60 : first.expiresInSeconds + 1;
         else if (op.variant === 0) m.amount = first.amount! + 1;
         else if (op.variant === 1) m.type = first.type === 'deposit' ? 'withdraw' : 'deposit';
         else if (first.requestId === undefined) m.requestId = `r${op.ref}`;
         else delete m.requestId;
-        if (m.type !== 'withdraw_request') {
+        if (m.type !== 'withdraw_request' && !m.pending) {
           delete m.expiresAt;
           delete m.expiresInSeconds;
           delete m.holdLimit;

@@ -68,3 +68,20 @@ export function undefinedKeys(o: object): string[] {
     .filter(([, v]) => v === undefined)
     .map(([k]) => k);
 }
+
+/** A two-phase transfer on `from`: holds `amount` until posted, voided or lapsed. */
+export function pendingTransfer(id: string, from: string, to: string, amount: number, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'transfer', accountId: from, counterparty: to, amount, pending: true, expiresInSeconds: 60, expiresAt: 61_000, receivedAt: 1_000, ...extra };
+}
+
+/** The post of pending transfer `transferId` on `from`: the whole amount held, or `amount`. */
+export function transferPost(id: string, from: string, transferId: string, amount?: number, extra: Extra = {}): TxMessage {
+  const post: TxMessage = { v: 1, id, type: 'transfer_post', accountId: from, requestId: transferId, receivedAt: 1_000, ...extra };
+  if (amount !== undefined) post.amount = amount;
+  return post;
+}
+
+/** The void of pending transfer `transferId` on `from`. */
+export function transferVoid(id: string, from: string, transferId: string, extra: Extra = {}): TxMessage {
+  return { v: 1, id, type: 'transfer_void', accountId: from, requestId: transferId, receivedAt: 1_000, ...extra };
+}

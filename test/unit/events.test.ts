@@ -6,7 +6,7 @@ import { EVENT_TYPES, eventOf, eventTypeOf, LEDGER_EVENT_TYPES, ledgerEventProbl
 import type { LedgerDoc, TxMessage } from '../../common/types.js';
 import { PartitionLedger } from '../../consumer/partition.js';
 import { DAY } from '../helpers/partition-harness.js';
-import { cancel, deposit, request, reversal, settings, tick, transfer, transferCredit, withdraw } from '../helpers/tx.js';
+import { cancel, deposit, pendingTransfer, request, reversal, settings, tick, transfer, transferCredit, transferPost, transferVoid, withdraw } from '../helpers/tx.js';
 
 /** Every document a log that meets every type and status writes, in log order, with the event type each must map to. */
 function everyDocument(): { docs: LedgerDoc[]; expected: string[] } {
@@ -44,6 +44,19 @@ function everyDocument(): { docs: LedgerDoc[]; expected: string[] } {
   decide(reversal('v1', 'acc-a', 'd1', 30), 'reversal.applied');
   decide(reversal('v2', 'acc-a', 'd1', 71), 'reversal.denied');
   decide(reversal('v3', 'acc-a', 'nothing-here'), 'reversal.not_found');
+  // A reversal of a transfer's credit names an id Teller minted; its credit back follows.
+  const reversedCredit = decide(reversal('v4', 'acc-d', 't1~credit~acc-a~1000', 5), 'reversal.applied');
+  decide(reversedCredit.minted[0]!, 'transfer.credited');
+  // Two-phase transfers: held, refused, posted (its credit follows), voided, and what finds nothing held.
+  decide(pendingTransfer('p1', 'acc-a', 'acc-d', 10), 'transfer.pending');
+  decide(pendingTransfer('p2', 'acc-a', 'acc-d', 10), 'transfer.pending');
+  decide(pendingTransfer('p3', 'acc-a', 'acc-d', 10_000), 'transfer.denied');
+  decide(transferPost('q1', 'acc-a', 'p1', 11), 'transfer.post_denied');
+  const posted = decide(transferPost('q2', 'acc-a', 'p1'), 'transfer.posted');
+  decide(posted.minted[0]!, 'transfer.credited');
+  decide(transferPost('q3', 'acc-a', 'p1'), 'transfer.post_not_found');
+  decide(transferVoid('x1', 'acc-a', 'p2'), 'transfer.voided');
+  decide(transferVoid('x2', 'acc-a', 'p2'), 'transfer.void_not_found');
   return { docs, expected };
 }
 
@@ -95,6 +108,24 @@ t.test('an event carries its document: balances after, the log clock, the positi
   t.match(lapse, { type: 'hold.lapsed', requestId: 'r3', amount: 10, reserved: 0, offset: 19 });
   t.equal(lapse.occurredAt, new Date(10_000).toISOString(), 'a lapse has no decidedAt: its receivedAt, the clock it lapsed by');
   t.match(lapse.eventId, /^3:19:0:r3~expired$/);
+  t.match(byTransaction.get('v4'), { type: 'reversal.applied', accountId: 'acc-d', requestId: 't1~credit~acc-a~1000', amount: 5, balance: 15 });
+});
+
+t.test("a two-phase transfer's events: held with its flag, posted with the amount it moved, voided", async (t) => {
+  const { docs } = everyDocument();
+  const byTransaction = new Map(docs.map((doc) => [doc.id, eventOf(doc)]));
+  t.match(byTransaction.get('p1'), { type: 'transfer.pending', status: 'approved', pending: true, counterparty: 'acc-d', amount: 10, balance: 52, reserved: 10 });
+  t.match(byTransaction.get('p3'), { type: 'transfer.denied', reason: 'insufficient_funds', pending: true });
+  t.match(byTransaction.get('q1'), { type: 'transfer.post_denied', reason: 'exceeds_pending', amount: 11, requestId: 'p1', reserved: 20 });
+  const post = byTransaction.get('q2')!;
+  t.match(post, { type: 'transfer.posted', requestId: 'p1', amount: 0, postedAmount: 10, counterparty: 'acc-d', balance: 42, reserved: 10 });
+  t.equal(post.pending, undefined, 'a post is no two-phase transfer of its own');
+  const credit = [...byTransaction.values()].find((event) => event.type === 'transfer.credited' && event.transferId === 'p1');
+  t.match(credit, { accountId: 'acc-d', counterparty: 'acc-a', amount: 10 }, 'its credit carries the amount posted');
+  t.match(byTransaction.get('q3'), { type: 'transfer.post_not_found', reason: 'request_not_held', balance: 42 });
+  t.match(byTransaction.get('x1'), { type: 'transfer.voided', requestId: 'p2', amount: 0, reserved: 0 });
+  t.match(byTransaction.get('x2'), { type: 'transfer.void_not_found', reason: 'request_not_held' });
+  t.equal(byTransaction.get('d1')?.postedAmount, undefined, 'no postedAmount on any other event');
 });
 
 t.test('the event copies what it keeps: changing the document afterwards changes no event', async (t) => {
@@ -126,4 +157,8 @@ t.test('the schema refuses what is not an event', async (t) => {
   t.match(ledgerEventProblem({ ...event, occurredAt: '1970-01-01 00:00:01' }), /\/occurredAt/);
   t.match(ledgerEventProblem({ ...event, type: 'Deposit' }), /\/type/);
   t.match(ledgerEventProblem({ ...event, status: 'conflict' }), /\/status/, 'a conflict writes no document');
+  t.match(ledgerEventProblem({ ...event, status: 'posted' }), /\/status/, 'nor does a posted transfer: its post does');
+  t.match(ledgerEventProblem({ ...event, pending: false }), /\/pending/);
+  t.match(ledgerEventProblem({ ...event, postedAmount: -1 }), /\/postedAmount/);
+  t.match(ledgerEventProblem({ ...event, reason: 'exceeds_pending' }), undefined, 'the new reason is named');
 });

@@ -25,8 +25,8 @@ function doc(msg: TxMessage, offset: number, account: Account = RICH, clock?: nu
 t.test('the queries: one a distinct id, whatever its accounts; one a request for its cancels and lapses', async (t) => {
   t.strictSame(decisionQueries(['a/x', 'b/x', 'a/y']), [{ id: 'x' }, { id: 'y' }]);
   t.strictSame(statusQueries(['r', 'r', 'q']), [
-    { requestId: 'r', type: { $in: ['cancel', 'expire', 'reversal'] } },
-    { requestId: 'q', type: { $in: ['cancel', 'expire', 'reversal'] } },
+    { requestId: 'r', type: { $in: ['cancel', 'expire', 'transfer_post', 'transfer_void', 'reversal'] } },
+    { requestId: 'q', type: { $in: ['cancel', 'expire', 'transfer_post', 'transfer_void', 'reversal'] } },
   ]);
 });
 
@@ -101,7 +101,7 @@ t.test('lookUp asks each id, then the fate of the approved requests only; nothin
   t.equal((await lookUp(finder, P, new Set())).firstOutcome('acc/d', 9, 0), undefined);
   t.strictSame(asked, [], 'no keys, no query');
   const found = await lookUp(finder, P, new Set(['acc/d', 'acc/r']));
-  const laterChanges = ['cancel', 'expire', 'reversal'];
+  const laterChanges = ['cancel', 'expire', 'transfer_post', 'transfer_void', 'reversal'];
   t.strictSame(asked, [{ id: 'd' }, { id: 'r' }, { requestId: 'd', type: { $in: laterChanges } }, { requestId: 'r', type: { $in: laterChanges } }], 'two rounds');
   t.equal(found.firstOutcome('acc/d', 9, 0)?.status, 'applied');
   t.equal(found.firstOutcome('acc/r', 9, 0)?.status, 'cancelled', 'with its fate');

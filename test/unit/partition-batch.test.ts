@@ -224,7 +224,7 @@ t.test('far ahead of the database, a batch waits for its own insert', async (t) 
 });
 
 /** The query of the documents that may have changed the decision of `id` (consumer/id-lookup.ts). */
-const laterChangesOf = (id: string) => ({ requestId: id, type: { $in: ['cancel', 'expire', 'reversal'] } });
+const laterChangesOf = (id: string) => ({ requestId: id, type: { $in: ['cancel', 'expire', 'transfer_post', 'transfer_void', 'reversal'] } });
 
 t.test('a repeat whose decision memory let go of is read back from the ledger before the batch is decided', async (t) => {
   const world = new World();

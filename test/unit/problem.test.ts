@@ -35,6 +35,7 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_INVALID_CURSOR, 400, 'invalid-cursor'],
     [catalogue.TELLER_ERR_HOLD_OUTLIVES_ID, 400, 'hold-outlives-id'],
     [catalogue.TELLER_ERR_SETTINGS_REQUIRED, 400, 'settings-required'],
+    [catalogue.TELLER_ERR_TTL_WITHOUT_HOLD, 400, 'ttl-without-hold'],
     [catalogue.TELLER_ERR_AUTH_MISSING, 401, 'unauthorized'],
     [catalogue.TELLER_ERR_AUTH_INVALID, 401, 'unauthorized'],
     [catalogue.TELLER_ERR_FORBIDDEN, 403, 'forbidden'],

@@ -12,21 +12,37 @@ import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../comm
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
 
-const STATUSES: TxStatus[] = ['applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict'];
-const REASONS: (TxReason | undefined)[] = [
-  undefined,
-  'insufficient_funds',
-  'id_reused',
-  'request_not_held',
-  'timeout',
-  'balance_out_of_range',
-  'hold_limit',
-  'account_frozen',
-  'account_closed',
-  'account_not_empty',
-];
+/** Every status and reason, each named once: the compiler checks the lists are whole. */
+const STATUS_NAMES: Record<TxStatus, true> = {
+  applied: true,
+  approved: true,
+  denied: true,
+  cancelled: true,
+  expired: true,
+  not_found: true,
+  conflict: true,
+  posted: true,
+  voided: true,
+};
+const REASON_NAMES: Record<TxReason, true> = {
+  insufficient_funds: true,
+  id_reused: true,
+  request_not_held: true,
+  timeout: true,
+  balance_out_of_range: true,
+  hold_limit: true,
+  account_frozen: true,
+  account_closed: true,
+  account_not_empty: true,
+  original_not_found: true,
+  not_reversible: true,
+  exceeds_original: true,
+  exceeds_pending: true,
+};
+const STATUSES = Object.keys(STATUS_NAMES) as TxStatus[];
+const REASONS: (TxReason | undefined)[] = [undefined, ...(Object.keys(REASON_NAMES) as TxReason[])];
 
-/** Members an outcome may carry, alone and together: a transfer's leg, references and labels, settings. */
+/** Members an outcome may carry, alone and together: a transfer's leg, references and labels, settings, two-phase transfers, reversals. */
 const EXTRAS: Partial<Outcome>[] = [
   {},
   { amount: 1 },
@@ -35,6 +51,10 @@ const EXTRAS: Partial<Outcome>[] = [
   { amount: 7, counterparty: 'acc-b', transferId: 'tr.1', reference: 'inv|42 "é"', metadata: { 'order.id': 'a|b', b: '' } },
   { overdraftLimit: 0, accountStatus: 'closed' },
   { amount: 9, expiresInSeconds: 60, reference: 'r' },
+  { amount: 11, counterparty: 'acc-b', pending: true, expiresInSeconds: 60 },
+  { requestId: 'p1', counterparty: 'acc-c', postedAmount: 8 },
+  { amount: 12, reversed: 12, reference: 'r' },
+  { amount: 3, requestId: 'd1~credit~acc-a~1000', remainder: true },
 ];
 
 t.test('every type, status and reason packs and comes back equal', async (t) => {
@@ -52,6 +72,23 @@ t.test('every type, status and reason packs and comes back equal', async (t) => 
     }
   }
   t.equal(n, TX_TYPES.length * STATUSES.length * REASONS.length * EXTRAS.length);
+});
+
+t.test('no two types, statuses or reasons share a code: each packs to a code of its own', async (t) => {
+  const base: Outcome = { id: 'tx', accountId: 'acc', type: 'deposit', status: 'applied', balance: 0, reserved: 0, decidedAt: 1 };
+  const codeAt = (o: Outcome, field: number) => remember(o).split('|')[field]!;
+  const typeCodes = TX_TYPES.map((type) => codeAt({ ...base, type }, 1));
+  const statusCodes = STATUSES.map((status) => codeAt({ ...base, status }, 2));
+  const reasonCodes = REASONS.filter((reason) => reason !== undefined).map((reason) => codeAt({ ...base, reason }, 7));
+  for (const [what, codes, count] of [
+    ['types', typeCodes, TX_TYPES.length],
+    ['statuses', statusCodes, STATUSES.length],
+    ['reasons', reasonCodes, REASONS.length - 1],
+  ] as const) {
+    t.equal(codes.length, count, `every one of the ${what} packed`);
+    t.equal(new Set(codes).size, codes.length, `the ${what}' codes are distinct: ${codes.join(' ')}`);
+    t.ok(codes.every((code) => code.length === 1), `each of the ${what} packs to one letter`);
+  }
 });
 
 t.test('the time to live is the last field: strings from before it read without one, and nine-field readers ignore it', async (t) => {

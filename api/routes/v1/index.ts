@@ -11,12 +11,13 @@ import { reversalRoutes } from './reversals.js';
 import { statementRoutes } from './statements.js';
 import { transactionStatusRoutes } from './transactions.js';
 import { transferRoutes } from './transfers.js';
+import { transferSettlementRoutes } from './transfer-settlements.js';
 import { withdrawalRequestRoutes } from './withdrawal-requests.js';
 import { withdrawalRoutes } from './withdrawals.js';
 
 export interface V1Options {
   submitter: TransactionSubmitter;
-  readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction'>;
+  readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   statements: Pick<Statements, 'page'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
@@ -33,6 +34,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
     readOutcome: async (accountId, id) => (await readModel.accountTransaction(accountId, id))?.outcome ?? null,
   });
   await app.register(transferRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
+  await app.register(transferSettlementRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(statementRoutes, { statements, readModel });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });

@@ -1,17 +1,25 @@
-// POST /v1/transfers {id, from, to, amount, reference?, metadata?}: money
-// from one account to another in two legs (docs/transfers.md), answered once
-// both are decided within the deadline; GET /v1/transfers/:id: where one stands.
+// POST /v1/transfers {id, from, to, amount, pending?, expiresInSeconds?,
+// reference?, metadata?}: money from one account to another in two legs
+// (docs/transfers.md), answered once both are decided within the deadline, or
+// for a two-phase transfer once its hold is; GET /v1/transfers/:id: where one
+// stands. Its post and void are api/routes/v1/transfer-settlements.ts.
 import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
-import { createError, TELLER_ERR_FORBIDDEN, TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY, TELLER_ERR_TRANSFER_NOT_FOUND } from '../../../common/errors.js';
-import { lookUpTransfer, type TransferReader } from '../../transfer-lookup.js';
+import {
+  createError,
+  TELLER_ERR_FORBIDDEN,
+  TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY,
+  TELLER_ERR_TRANSFER_NOT_FOUND,
+  TELLER_ERR_TTL_WITHOUT_HOLD,
+} from '../../../common/errors.js';
+import { legsAfter, lookUpTransfer, type TransferReader } from '../../transfer-lookup.js';
 import type { TransferRequest, TransferResult, TransferSubmitter } from '../../transfer-submit.js';
 import { transferLocation, transferSchema, transferStatusCode, transferView } from '../../transfer-view.js';
 import { accountIdSchema, lookupIdSchema, problemResponses } from '../../schemas.js';
-import { bodyAmount, bodyId, labelProperties, labelsOf, writeHeaders, type Labels } from './v1-schemas.js';
+import { bodyAmount, bodyId, labelProperties, labelsOf, MAX_EXPIRES_IN_SECONDS, writeHeaders, type Labels } from './v1-schemas.js';
 import { prefersAsync, transactionId, type WriteHeaders } from './write.js';
 
 interface PostRoute {
-  Body: { id?: string; from: string; to: string; amount: number } & Labels;
+  Body: { id?: string; from: string; to: string; amount: number; pending?: boolean; expiresInSeconds?: number } & Labels;
   Headers: WriteHeaders;
 }
 
@@ -24,6 +32,7 @@ export interface TransferRouteOptions {
 
 const responses = {
   200: { description: 'Completed: `from` is debited and `to` credited', ...transferSchema },
+  201: { description: 'Held: a two-phase transfer approved; the amount is held on `from` until posted, voided or expired', ...transferSchema },
   202: { description: 'Accepted: durable in the transaction log; the transfer, `pending` or `debited`, follows at Location', ...transferSchema },
   402: {
     description: 'Denied: the debit was refused (insufficient_funds, account_frozen, account_closed), or `to` refused the credit and the amount is returned to `from` (`returned`)',
@@ -50,6 +59,16 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteOptions> = async (a
             from: { ...accountIdSchema, description: 'The account debited.' },
             to: { ...accountIdSchema, description: 'The account credited; may be `from` itself.' },
             amount: bodyAmount,
+            pending: {
+              type: 'boolean',
+              description: 'Two-phase: hold the amount on `from` (201) until `POST /v1/transfers/:id/post` or `/void`, or until it expires. Part of the body.',
+            },
+            expiresInSeconds: {
+              type: 'integer',
+              minimum: 1,
+              maximum: MAX_EXPIRES_IN_SECONDS,
+              description: "Of a two-phase transfer: the hold's time to live in seconds (default: the server's, as a withdrawal request's), at most ID_WINDOW_SECONDS. Part of the body.",
+            },
             ...labelProperties,
           },
         },
@@ -57,12 +76,21 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteOptions> = async (a
       },
     },
     async (request, reply) => {
-      const { from, to, amount } = request.body;
+      const { from, to, amount, pending, expiresInSeconds } = request.body;
       // The debit is the key's act on `from`; any account may be credited.
       if (mayAccess && !mayAccess(request, from)) throw createError(TELLER_ERR_FORBIDDEN, { accountId: from });
       const transfer: TransferRequest = { id: transactionId(request.body.id, request.headers), from, to, amount, ...labelsOf(request.body) };
+      if (pending) transfer.pending = true;
+      // A time to live is a hold's: a single-phase transfer holds nothing.
+      if (expiresInSeconds !== undefined && !pending) throw createError(TELLER_ERR_TTL_WITHOUT_HOLD);
+      if (expiresInSeconds !== undefined) transfer.expiresInSeconds = expiresInSeconds;
       const respondAsync = prefersAsync(request.headers.prefer);
       const result = await transfers.submit(transfer, { wait: !respondAsync });
+      // A repeat of a two-phase transfer posted or voided answers where it stands now, its post's credit included.
+      const debit = result.kind === 'decided' ? result.legs.debit : undefined;
+      if (debit?.replayed && debit.pending && (debit.status === 'posted' || debit.status === 'voided')) {
+        return sendTransfer(reply, transfer, { kind: 'decided', legs: { ...(await legsAfter(readModel, debit)), debit } }, respondAsync);
+      }
       return sendTransfer(reply, transfer, result, respondAsync);
     },
   );
@@ -73,7 +101,7 @@ export const transferRoutes: FastifyPluginAsync<TransferRouteOptions> = async (a
       schema: {
         tags: ['transfers'],
         summary: 'A transfer by id',
-        description: 'The state of the transfer: `pending`, `denied`, `debited`, `completed` or `returned`.',
+        description: 'The state of the transfer: `pending`, `denied`, `debited`, `completed` or `returned`; of a two-phase transfer, `voided` or `expired` too.',
         params: { type: 'object', additionalProperties: false, required: ['id'], properties: { id: lookupIdSchema } },
         response: { 200: { description: 'The transfer', ...transferSchema }, ...problemResponses },
       },

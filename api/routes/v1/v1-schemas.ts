@@ -7,7 +7,7 @@ import { accountIdSchema, amountSchema, idSchema } from '../../schemas.js';
 /** A hold's time to live may be set per request, within a card authorisation's usual bounds. */
 export const MAX_EXPIRES_IN_SECONDS = 30 * 24 * 3600;
 
-export const STATUSES = ['pending', 'applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict'] as const;
+export const STATUSES = ['pending', 'applied', 'approved', 'denied', 'cancelled', 'expired', 'not_found', 'conflict', 'posted', 'voided'] as const;
 
 export const accountParams = {
   type: 'object',
@@ -79,6 +79,7 @@ export const REASONS = [
   'original_not_found',
   'not_reversible',
   'exceeds_original',
+  'exceeds_pending',
 ] as const;
 
 /** The members a decision carries beside its core, in answers, lookups and statements. */
