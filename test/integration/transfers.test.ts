@@ -6,7 +6,7 @@ import t from 'tap';
 import { partitionOf } from '../../common/message.js';
 import { uniq } from '../helpers/http.js';
 import { topicPartitions, waitFor } from '../helpers/stack.js';
-import { v1 } from '../helpers/v1.js';
+import { call, v1 } from '../helpers/v1.js';
 
 const COMPLETED = [200, 201];
 
@@ -141,4 +141,27 @@ t.test('references and metadata on a deposit are kept and answered', async (t) =
     { what: 'the statement of ext-1', timeoutMs: 10_000 },
   );
   t.match(filtered.body.data, [{ reference: 'ext-1', amount: 7 }], 'a statement narrowed to one reference');
+});
+
+t.test('a two-phase transfer: held on from, posted in part to to, or voided', async (t) => {
+  const [ivy, jack] = await accountPair('xfer-pending', false);
+  await v1.deposit(ivy, { id: uniq('d'), amount: 100 });
+  const id = uniq('t');
+  let r = await v1.transfer({ id, from: ivy, to: jack, amount: 60, pending: true });
+  t.equal(r.status, 201, `held: ${JSON.stringify(r.body)}`);
+  t.match((await v1.account(ivy)).body, { balance: 100, reserved: 60, available: 40 }, 'the amount is held on from');
+  r = await call('POST', `/v1/transfers/${id}/post`, { id: uniq('p'), amount: 45 });
+  t.equal(r.status, 200, `posted: ${JSON.stringify(r.body)}`);
+  t.match(r.body, { id, status: 'completed' });
+  t.match((await v1.account(ivy)).body, { balance: 55, reserved: 0 }, 'the posted part moved, the rest released');
+  t.same(await balances(jack), [45]);
+
+  const voided = uniq('t');
+  t.equal((await v1.transfer({ id: voided, from: ivy, to: jack, amount: 20, pending: true })).status, 201);
+  r = await call('POST', `/v1/transfers/${voided}/void`, { id: uniq('v') });
+  t.equal(r.status, 200, `voided: ${JSON.stringify(r.body)}`);
+  t.match((await v1.account(ivy)).body, { balance: 55, reserved: 0 });
+  r = await call('POST', `/v1/transfers/${voided}/post`, { id: uniq('p') });
+  t.equal(r.status, 404, 'a voided transfer cannot be posted');
+  t.match((await v1.transferState(voided)).body, { status: 'voided' });
 });
