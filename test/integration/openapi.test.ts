@@ -75,6 +75,24 @@ t.test('every operation in the document is exercised, and answers as documented'
     ['PUT', '/v1/accounts/{accountId}', () => call('PUT', `/v1/accounts/${a}`, { overdraftLimit: 25 }), 200],
     ['POST', '/v1/transfers', () => call('POST', '/v1/transfers', { id: id('t1'), from: a, to: `${a}-payee`, amount: 5, reference: 'ref 1', metadata: { k: 'v' } }), 200],
     ['GET', '/v1/transfers/{id}', () => call('GET', `/v1/transfers/${id('t1')}`), 200],
+    [
+      'POST',
+      '/v1/transfers/{id}/post',
+      async () => {
+        await call('POST', '/v1/transfers', { id: id('t2'), from: a, to: `${a}-payee`, amount: 5, pending: true });
+        return call('POST', `/v1/transfers/${id('t2')}/post`, { id: id('p2') });
+      },
+      200,
+    ],
+    [
+      'POST',
+      '/v1/transfers/{id}/void',
+      async () => {
+        await call('POST', '/v1/transfers', { id: id('t3'), from: a, to: `${a}-payee`, amount: 5, pending: true });
+        return call('POST', `/v1/transfers/${id('t3')}/void`, { id: id('x3') });
+      },
+      200,
+    ],
     ['POST', '/v1/transactions/{id}/reversal', () => call('POST', `/v1/transactions/${id('d1')}/reversal`, { id: id('v1'), amount: 10 }), 200],
     ['POST', '/v1/accounts/{accountId}/transactions/{id}/reversal', () => call('POST', `/v1/accounts/${a}/transactions/${id('d1')}/reversal`, { id: id('v2'), amount: 10 }), 200],
     ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${id('r1')}`), 200],
