@@ -155,12 +155,18 @@ t.test('a two-phase transfer: held on from, posted in part to to, or voided', as
   t.match(r.body, { id, status: 'completed' });
   t.match((await v1.account(ivy)).body, { balance: 55, reserved: 0 }, 'the posted part moved, the rest released');
   t.same(await balances(jack), [45]);
+  // Reversed by the transfer's id: the api finds the post's credit, on jack.
+  await waitFor(async () => ((await v1.transferState(id)).body?.status === 'completed' ? true : undefined), { what: 'the post in the ledger', timeoutMs: 10_000 });
+  r = await v1.reversal(id, { id: uniq('v'), amount: 5 });
+  t.equal(r.status, 200, `the posted transfer reversed: ${JSON.stringify(r.body)}`);
+  t.match(r.body, { accountId: jack, type: 'reversal', balance: 40 });
+  await waitFor(async () => ((await balances(ivy))[0] === 60 ? true : undefined), { what: 'the credit back on ivy', timeoutMs: 10_000 });
 
   const voided = uniq('t');
   t.equal((await v1.transfer({ id: voided, from: ivy, to: jack, amount: 20, pending: true })).status, 201);
   r = await call('POST', `/v1/transfers/${voided}/void`, { id: uniq('v') });
   t.equal(r.status, 200, `voided: ${JSON.stringify(r.body)}`);
-  t.match((await v1.account(ivy)).body, { balance: 55, reserved: 0 });
+  t.match((await v1.account(ivy)).body, { balance: 60, reserved: 0 });
   r = await call('POST', `/v1/transfers/${voided}/post`, { id: uniq('p') });
   t.equal(r.status, 404, 'a voided transfer cannot be posted');
   t.match((await v1.transferState(voided)).body, { status: 'voided' });

@@ -12,13 +12,14 @@ import { bodyMayBeOmitted } from '../../json-body.js';
 import type { ReadModel, TransactionView } from '../../readmodel.js';
 import { accountIdSchema, idSchema, problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
+import { legsAfter } from '../../transfer-lookup.js';
 import { creditIdOf } from '../../transfer-view.js';
 import { bodyAmount, bodyId, labelProperties, labelsOf, transactionResponses, writeHeaders, type Labels } from './v1-schemas.js';
 import { submitAndReply, transactionId, type WriteHeaders } from './write.js';
 
 export interface ReversalRouteOptions {
   submitter: TransactionSubmitter;
-  readModel: Pick<ReadModel, 'transaction' | 'accountTransaction'>;
+  readModel: Pick<ReadModel, 'transaction' | 'accountTransaction' | 'settlement'>;
   /** Whether the caller may act on the account (API keys limited to accounts). */
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
@@ -65,7 +66,7 @@ export const reversalRoutes: FastifyPluginAsync<ReversalRouteOptions> = async (a
       const view = await readModel.transaction(id);
       // A key limited to other accounts learns nothing, not even that the id exists.
       if (!view || (mayAccess && !mayAccess(request, view.accountId))) throw createError(TELLER_ERR_TRANSACTION_NOT_FOUND, { id });
-      const tx = reversalOf(reversalId, view.accountId, id, view, request.body);
+      const tx = reversalOf(reversalId, view.accountId, id, view, request.body, await postedCredit(readModel, view));
       if (mayAccess && !mayAccess(request, tx.accountId)) throw createError(TELLER_ERR_FORBIDDEN, { accountId: tx.accountId });
       return submitAndReply(submitter, reply, tx, request.headers);
     },
@@ -87,12 +88,23 @@ export const reversalRoutes: FastifyPluginAsync<ReversalRouteOptions> = async (a
       const reversalId = transactionId(request.body.id, request.headers);
       // Not known here yet: the owner of the account decides, and says so if it knows none.
       const view = await readModel.accountTransaction(accountId, id);
-      const tx = reversalOf(reversalId, accountId, id, view, request.body);
+      const tx = reversalOf(reversalId, accountId, id, view, request.body, await postedCredit(readModel, view));
       if (mayAccess && !mayAccess(request, tx.accountId)) throw createError(TELLER_ERR_FORBIDDEN, { accountId: tx.accountId });
       return submitAndReply(submitter, reply, tx, request.headers);
     },
   );
 };
+
+/**
+ * The credit of a posted two-phase transfer: its id holds the post's time, not
+ * the transfer's, so it is read from the legs as GET /v1/transfers/:id reads
+ * them. Undefined for anything else, or while the credit is not decided.
+ */
+async function postedCredit(reader: Pick<ReadModel, 'transaction' | 'accountTransaction' | 'settlement'>, view: TransactionView | null): Promise<Outcome | undefined> {
+  const debit = view?.outcome;
+  if (debit?.type !== 'transfer' || debit.status !== 'posted') return undefined;
+  return (await legsAfter(reader, debit)).credit;
+}
 
 /**
  * The reversal to submit: on the original's account, naming it; for an
@@ -101,14 +113,14 @@ export const reversalRoutes: FastifyPluginAsync<ReversalRouteOptions> = async (a
  * undoes and its owner remembers it. Anything else goes to the original's
  * account, whose owner answers why it cannot be reversed.
  */
-export function reversalOf(reversalId: string, accountId: string, originalId: string, view: TransactionView | null, body: Body): TxRequest {
+export function reversalOf(reversalId: string, accountId: string, originalId: string, view: TransactionView | null, body: Body, posted?: Outcome): TxRequest {
   const debit: Outcome | undefined = view?.outcome;
   const transferred = debit?.type === 'transfer' && debit.status === 'applied' && debit.counterparty !== undefined;
   const tx: TxRequest = {
     id: reversalId,
     type: 'reversal',
-    accountId: transferred ? debit.counterparty! : accountId,
-    requestId: transferred ? creditIdOf(debit) : originalId,
+    accountId: posted ? posted.accountId : transferred ? debit.counterparty! : accountId,
+    requestId: posted ? posted.id : transferred ? creditIdOf(debit) : originalId,
     ...labelsOf(body),
   };
   if (body.amount !== undefined) tx.amount = body.amount;
