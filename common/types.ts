@@ -174,8 +174,28 @@ export type TxReason =
   | 'exceeds_original' // a reversal of more than is left of its original
   | 'exceeds_pending'; // a post of more than its pending transfer holds
 
+/**
+ * What a decision adds for transfers, settings, references and metadata
+ * (docs/transfers.md), in its outcome and in its ledger document alike.
+ */
+export interface DecisionExtras {
+  /** Of a transfer's leg: the other account. */
+  counterparty?: string;
+  /** Of a transfer's credit or return: the transfer's id. */
+  transferId?: string;
+  /** Of a two-phase transfer. */
+  pending?: true;
+  /** Of an applied `transfer_post`: the amount debited and credited; the document's `amount` is what the message named (0: none). */
+  postedAmount?: number;
+  reference?: string;
+  metadata?: Metadata;
+  /** Of `account_settings`: the settings asked for; part of the body. */
+  overdraftLimit?: number;
+  accountStatus?: AccountStatus;
+}
+
 /** The ledger's decision on one message, as the client sees it. */
-export interface Outcome {
+export interface Outcome extends DecisionExtras {
   id: string;
   accountId: string;
   type: TxType;
@@ -189,19 +209,6 @@ export interface Outcome {
   /** Balance and reserved of the account right after this decision. */
   balance: number;
   reserved: number;
-  /** Of a transfer's leg: the other account (docs/transfers.md). */
-  counterparty?: string;
-  /** Of a transfer's credit or return: the transfer's id. */
-  transferId?: string;
-  /** Of a two-phase transfer (docs/transfers.md). */
-  pending?: true;
-  /** Of an applied `transfer_post`: the amount debited and credited (the message may name none). */
-  postedAmount?: number;
-  reference?: string;
-  metadata?: Metadata;
-  /** Of `account_settings`: the settings asked for. */
-  overdraftLimit?: number;
-  accountStatus?: AccountStatus;
   /** Of an applied deposit, withdrawal or transfer credit: the total its applied reversals took back so far. */
   reversed?: number;
   /** Of a `reversal` that named no amount: it reversed all that was left, its `amount`. */
@@ -213,7 +220,7 @@ export interface Outcome {
 }
 
 /** One ledger document per decided transaction (and per lapsed hold): `transactions` collection. */
-export interface LedgerDoc {
+export interface LedgerDoc extends DecisionExtras {
   _id: string;
   id: string;
   accountId: string;
@@ -238,19 +245,6 @@ export interface LedgerDoc {
   expiresInSeconds?: number;
   /** The client's claimed time of the call, as its message carried it; informational only. */
   clientTimestamp?: string;
-  /** Of a transfer's leg: the other account (docs/transfers.md). */
-  counterparty?: string;
-  /** Of a transfer's credit or return: the transfer's id. */
-  transferId?: string;
-  /** Of a two-phase transfer (docs/transfers.md). */
-  pending?: true;
-  /** Of an applied `transfer_post`: the amount debited and credited; `amount` is what the message named (0: none). */
-  postedAmount?: number;
-  reference?: string;
-  metadata?: Metadata;
-  /** Of `account_settings`: the settings asked for; part of the body. */
-  overdraftLimit?: number;
-  accountStatus?: AccountStatus;
   /** Of a `reversal` that named no amount: `amount` is all that was left of its original. */
   remainder?: true;
 }
