@@ -7,7 +7,7 @@
 import { Ajv2020, type ValidateFunction } from 'ajv/dist/2020.js';
 import { decidedAtOf } from './ledger-outcome.js';
 import { ACCOUNT_ID_PATTERN, ID_PATTERN, SYSTEM_ID_PATTERN, metadataSchema, referenceSchema } from './message.js';
-import { ACCOUNT_STATUSES, type AccountStatus, type LedgerDoc, type Metadata, type TxReason, type TxStatus } from './types.js';
+import { ACCOUNT_STATUSES, TX_REASONS, type AccountStatus, type LedgerDoc, type Metadata, type TxReason, type TxStatus } from './types.js';
 
 export const EVENTS_SCHEMA_VERSION = 1;
 
@@ -15,23 +15,8 @@ export const EVENTS_SCHEMA_VERSION = 1;
 export const DOCUMENT_STATUSES = ['applied', 'approved', 'denied', 'not_found'] as const satisfies readonly TxStatus[];
 export type DocumentStatus = (typeof DOCUMENT_STATUSES)[number];
 
-/** Every reason a document may give (common/types.ts `TxReason`), each named once: the compiler checks the list is whole. */
-const REASON_NAMES: Record<TxReason, true> = {
-  insufficient_funds: true,
-  id_reused: true,
-  request_not_held: true,
-  timeout: true,
-  balance_out_of_range: true,
-  hold_limit: true,
-  account_frozen: true,
-  account_closed: true,
-  account_not_empty: true,
-  original_not_found: true,
-  not_reversible: true,
-  exceeds_original: true,
-  exceeds_pending: true,
-};
-export const EVENT_REASONS = Object.keys(REASON_NAMES) as TxReason[];
+/** Every reason a document may give (common/types.ts). */
+export const EVENT_REASONS: readonly TxReason[] = TX_REASONS;
 
 /**
  * The event type of each document type and status the rules write

@@ -159,20 +159,23 @@ export type TxStatus =
   | 'not_found' // cancel, post or void of a hold that is not held; reversal of an original not remembered or not reversible
   | 'conflict'; // id reused with another body: refused, nothing changed
 
-export type TxReason =
-  | 'insufficient_funds'
-  | 'id_reused'
-  | 'request_not_held'
-  | 'timeout'
-  | 'balance_out_of_range'
-  | 'hold_limit'
-  | 'account_frozen' // a debit on a frozen account
-  | 'account_closed' // a debit or a credit on a closed account
-  | 'account_not_empty' // closing an account that holds money or has open holds
-  | 'original_not_found' // a reversal of an id the account does not remember (never decided, or past the id window)
-  | 'not_reversible' // a reversal of something other than an applied deposit, withdrawal or transfer credit
-  | 'exceeds_original' // a reversal of more than is left of its original
-  | 'exceeds_pending'; // a post of more than its pending transfer holds
+/** Every reason a decision may give: the one list the schemas, the codecs and the events read. */
+export const TX_REASONS = [
+  'insufficient_funds',
+  'id_reused',
+  'request_not_held',
+  'timeout',
+  'balance_out_of_range',
+  'hold_limit',
+  'account_frozen', // a debit on a frozen account
+  'account_closed', // a debit or a credit on a closed account
+  'account_not_empty', // closing an account that holds money or has open holds
+  'original_not_found', // a reversal of an id the account does not remember (never decided, or past the id window)
+  'not_reversible', // a reversal of something other than an applied deposit, withdrawal or transfer credit
+  'exceeds_original', // a reversal of more than is left of its original
+  'exceeds_pending', // a post of more than its pending transfer holds
+] as const;
+export type TxReason = (typeof TX_REASONS)[number];
 
 /**
  * What a decision adds for transfers, settings, references and metadata

@@ -8,7 +8,7 @@ import { recall, remember, rememberedAt } from '../../common/remembered.js';
 import { decodeStoredOutcome } from '../../common/read-model.js';
 import { decodeChunk, rememberedFromSnapshot, UNMARKED_FORMAT } from '../../consumer/snapshot-format.js';
 import { ledgerId, splitLedgerId } from '../../consumer/ledger.js';
-import { TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
+import { TX_REASONS, TX_TYPES, type Outcome, type TxReason, type TxStatus } from '../../common/types.js';
 import { MemoryLedger } from '../helpers/memory-ledger.js';
 import { deposit, request, withdraw } from '../helpers/tx.js';
 
@@ -24,21 +24,7 @@ const STATUS_NAMES: Record<TxStatus, true> = {
   posted: true,
   voided: true,
 };
-const REASON_NAMES: Record<TxReason, true> = {
-  insufficient_funds: true,
-  id_reused: true,
-  request_not_held: true,
-  timeout: true,
-  balance_out_of_range: true,
-  hold_limit: true,
-  account_frozen: true,
-  account_closed: true,
-  account_not_empty: true,
-  original_not_found: true,
-  not_reversible: true,
-  exceeds_original: true,
-  exceeds_pending: true,
-};
+const REASON_NAMES = Object.fromEntries(TX_REASONS.map((reason) => [reason, true])) as Record<TxReason, true>;
 const STATUSES = Object.keys(STATUS_NAMES) as TxStatus[];
 const REASONS: (TxReason | undefined)[] = [undefined, ...(Object.keys(REASON_NAMES) as TxReason[])];
 

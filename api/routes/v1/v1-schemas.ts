@@ -1,7 +1,7 @@
 // Schemas of the v1 resource API: the route schemas are the one source of the
 // OpenAPI document, so descriptions live here beside the constraints.
 import { METADATA_MAX_KEYS, METADATA_VALUE_MAX_LENGTH, metadataSchema, referenceSchema } from '../../../common/message.js';
-import { ACCOUNT_STATUSES, TX_TYPES, type Metadata } from '../../../common/types.js';
+import { ACCOUNT_STATUSES, TX_REASONS, TX_TYPES, type Metadata } from '../../../common/types.js';
 import { accountIdSchema, amountSchema, idSchema } from '../../schemas.js';
 
 /** A hold's time to live may be set per request, within a card authorisation's usual bounds. */
@@ -66,21 +66,7 @@ export function labelsOf(body: Labels): Labels {
 const answeredMetadata = { type: 'object', additionalProperties: { type: 'string' } } as const;
 
 /** Every reason a decision may give. */
-export const REASONS = [
-  'insufficient_funds',
-  'id_reused',
-  'request_not_held',
-  'timeout',
-  'balance_out_of_range',
-  'hold_limit',
-  'account_frozen',
-  'account_closed',
-  'account_not_empty',
-  'original_not_found',
-  'not_reversible',
-  'exceeds_original',
-  'exceeds_pending',
-] as const;
+export const REASONS = TX_REASONS;
 
 /** The members a decision carries beside its core, in answers, lookups and statements. */
 export const extraProperties = {
