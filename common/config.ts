@@ -52,6 +52,21 @@ const HOST = /^[A-Za-z0-9.:[\]-]+$/;
 const LEVELS = /^(fatal|error|warn|info|debug|trace|silent)$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,200}$/;
 
+/** The local Kafka nodes' client addresses: node i on `kafkaPort + 2(i - 1)`, its controller on the next port. */
+export function localBrokers(kafkaPort: number, nodes: number): string[] {
+  return Array.from({ length: nodes }, (_, i) => `127.0.0.1:${kafkaPort + 2 * i}`);
+}
+
+/**
+ * How the topics are replicated on the local Kafka: on every node up to three,
+ * and an acknowledged write (acks=all) on at least two of them once there are
+ * three, so that one node lost loses nothing acknowledged and still takes writes.
+ */
+export function localReplication(nodes: number): { replicationFactor: number; minInsyncReplicas: number } {
+  const replicationFactor = Math.min(3, nodes);
+  return { replicationFactor, minInsyncReplicas: replicationFactor >= 3 ? 2 : 1 };
+}
+
 export function readConfig(env: Source = process.env) {
   const r = new Reader(env);
   const idWindowSeconds = r.int('ID_WINDOW_SECONDS', 7 * 24 * 3600, 60, 365 * 24 * 3600);
@@ -67,6 +82,10 @@ export function readConfig(env: Source = process.env) {
     activeConsumers: r.int('ACTIVE_CONSUMERS', 1, 0, 1024),
     consumerId: r.str('CONSUMER_ID', `consumer-${process.pid}`, /^[A-Za-z0-9._-]{1,64}$/),
     kafkaPort: r.int('KAFKA_PORT', 9092, 1, 65535),
+    // The local Kafka's nodes, each broker and controller in one: node i listens on KAFKA_PORT + 2(i - 1)
+    // and its controller on the port after it. Three give replicated topics (docs/kafka-cluster.md).
+    // Ignored when KAFKA_BROKERS names a Kafka (the supervisor hands its children the local one's so).
+    kafkaNodes: r.int('KAFKA_NODES', 1, 1, 5),
     // The local services' URLs follow their ports unless the service is external.
     kafkaBrokers: [] as string[],
     kafkaExternal: env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '',
@@ -136,7 +155,7 @@ export function readConfig(env: Source = process.env) {
     rateLimitBurst: r.int('RATE_LIMIT_BURST', 100, 0, 1_000_000),
   };
   config.kafkaBrokers = r
-    .str('KAFKA_BROKERS', `127.0.0.1:${config.kafkaPort}`)
+    .str('KAFKA_BROKERS', localBrokers(config.kafkaPort, config.kafkaNodes).join(','))
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);

@@ -28,6 +28,8 @@ export class Books {
   readonly toSettle = new Map<string, number[]>();
   readonly acknowledged: { id: string; accountId: string }[] = [];
   readonly failures = new Map<string, number>();
+  /** The wall-clock seconds (since the epoch) in which at least one attempt failed. */
+  readonly failingSeconds = new Set<number>();
   calls = 0;
 
   /** Records one attempt's answer; returns whether the call is done (no retry needed). */
@@ -36,6 +38,7 @@ export class Books {
     if (answer === 'network' || !isAcknowledged(answer, type)) {
       const key = answer === 'network' ? 'network' : String(answer.status);
       this.failures.set(key, (this.failures.get(key) ?? 0) + 1);
+      this.failingSeconds.add(Math.floor(Date.now() / 1000));
       return false;
     }
     this.acknowledged.push({ id, accountId });

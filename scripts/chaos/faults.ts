@@ -4,6 +4,7 @@ import type { Config } from '../../common/config.js';
 import { activeConsumer } from '../operations/active-consumers.js';
 import { runningPid, signalComponent, waitRestarted } from '../stack/running-components.js';
 import type { StackInfo } from '../stack/stack-file.js';
+import { CLUSTER_FAULTS } from './cluster-faults.js';
 
 export interface Fault {
   name: string;
@@ -49,3 +50,12 @@ export const FAULTS: Fault[] = [
     },
   },
 ];
+
+/**
+ * The faults that apply to a stack: on a single Kafka node the broker is
+ * killed whole; on a cluster (KAFKA_NODES=3) its faults take that case's place.
+ */
+export function faultsFor(stack: StackInfo): Fault[] {
+  const cluster = stack.components.some((c) => c.name.startsWith('kafka-'));
+  return cluster ? [...FAULTS.filter((f) => f.name !== 'kafka-kill'), ...CLUSTER_FAULTS] : FAULTS;
+}

@@ -27,6 +27,8 @@ export interface CaseReport {
   calls: number;
   acknowledged: number;
   failed: Record<string, number>;
+  /** How many distinct seconds saw a failed attempt: how long clients felt the fault. */
+  failingSeconds: number;
   unresolved: number;
   faultSeconds: number;
   recoverySeconds: number | null;
@@ -84,6 +86,7 @@ export async function runCase(fault: Fault, o: CaseOptions): Promise<CaseReport>
     calls: books.calls,
     acknowledged: books.acknowledged.length,
     failed: Object.fromEntries(books.failures),
+    failingSeconds: books.failingSeconds.size,
     unresolved: unresolved.length,
     faultSeconds,
     recoverySeconds: recoveryMs === null ? null : recoveryMs / 1000,
@@ -98,11 +101,11 @@ export function markdownTable(reports: CaseReport[]): string {
     const failed = Object.entries(r.failed)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
-    return `| ${r.name} | ${r.calls} | ${r.acknowledged} | ${failed || '-'} | ${r.unresolved} | ${r.recoverySeconds?.toFixed(1) ?? 'never'} | ${r.booksMatch ? 'yes' : `NO (${r.mismatched.length})`} | ${r.audit.ok ? 'passed' : `FAILED (${r.audit.violations.map((v) => v.check).join(', ')})`} |`;
+    return `| ${r.name} | ${r.calls} | ${r.acknowledged} | ${failed || '-'} | ${r.failingSeconds} | ${r.unresolved} | ${r.recoverySeconds?.toFixed(1) ?? 'never'} | ${r.booksMatch ? 'yes' : `NO (${r.mismatched.length})`} | ${r.audit.ok ? 'passed' : `FAILED (${r.audit.violations.map((v) => v.check).join(', ')})`} |`;
   });
   return [
-    '| case | calls | acknowledged | failed attempts (by status) | unresolved | recovery (s) | books match | audit |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| case | calls | acknowledged | failed attempts (by status) | seconds with failures | unresolved | recovery (s) | books match | audit |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

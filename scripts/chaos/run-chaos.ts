@@ -8,7 +8,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { loadConfigOrExit } from '../../common/config.js';
-import { FAULTS } from './faults.js';
+import { faultsFor } from './faults.js';
 import { markdownTable, runCase, type CaseReport } from './run-case.js';
 import { pathsFor } from '../stack/paths.js';
 import { readStack, runningStackPid } from '../stack/stack-file.js';
@@ -26,9 +26,10 @@ if (!stack) {
   process.exit(2);
 }
 const wanted = arg('--cases')?.split(',');
-const faults = wanted ? FAULTS.filter((f) => wanted.includes(f.name)) : FAULTS;
-if (faults.length === 0) {
-  process.stderr.write(`no such case; the cases are ${FAULTS.map((f) => f.name).join(', ')}\n`);
+const available = faultsFor(stack);
+const faults = wanted ? available.filter((f) => wanted.includes(f.name)) : available;
+if (faults.length === 0 || (wanted && faults.length < wanted.length)) {
+  process.stderr.write(`no such case on this stack; its cases are ${available.map((f) => f.name).join(', ')}\n`);
   process.exit(2);
 }
 

@@ -4,8 +4,8 @@
 // broker's append time (`message.timestamp.type=LogAppendTime`): the one
 // clock its partitions are judged by, once their owners have marked the
 // switch in the log (consumer/clock-switch.ts, docs/ledger-rules.md).
-import kafkajs, { type Admin } from 'kafkajs';
-import type { Config } from '../../common/config.js';
+import kafkajs, { type Admin, type ITopicConfig } from 'kafkajs';
+import { localReplication, type Config } from '../../common/config.js';
 import { LOG_APPEND_TIME, TIMESTAMP_TYPE } from '../../consumer/clock-switch.js';
 import { withAdmin } from '../shared/kafka-admin.js';
 
@@ -39,6 +39,14 @@ export async function appendWithLogAppendTime(admin: Pick<Admin, 'describeConfig
   const configEntries = [...own.map((e) => ({ name: e.configName, value: e.configValue })), { name: TIMESTAMP_TYPE, value: LOG_APPEND_TIME }];
   await admin.alterConfigs({ validateOnly: false, resources: [{ type: ConfigResourceTypes.TOPIC, name: topic, configEntries }] });
   return undefined;
+}
+
+/** A topic as created: on the local Kafka replicated on up to three nodes, with writes acknowledged by two once there are three. */
+function withReplication(config: Config, topic: ITopicConfig): ITopicConfig {
+  if (config.kafkaExternal) return { ...topic, replicationFactor: -1 };
+  const { replicationFactor, minInsyncReplicas } = localReplication(config.kafkaNodes);
+  const configEntries = [...(topic.configEntries ?? []), { name: 'min.insync.replicas', value: String(minInsyncReplicas) }];
+  return { ...topic, replicationFactor, configEntries };
 }
 
 /** The topics Teller uses: the events topic only while events are on. */
@@ -89,8 +97,8 @@ export async function createTopics(
       const missing = wanted.filter((t) => !existing.has(t.topic));
       if (missing.length > 0) {
         await admin
-          // One replica on the local single node; an external cluster's own default replication elsewhere (-1).
-          .createTopics({ topics: missing.map((t) => ({ ...t, replicationFactor: config.kafkaExternal ? -1 : 1 })), waitForLeaders: true })
+          // The local nodes' replication (common/config.ts); an external cluster's own defaults elsewhere (-1).
+          .createTopics({ topics: missing.map((t) => withReplication(config, t)), waitForLeaders: true })
           .catch((err: { type?: string }) => {
             // Another process created it in the meantime: that is the state we wanted.
             if (err.type !== 'TOPIC_ALREADY_EXISTS') throw err;

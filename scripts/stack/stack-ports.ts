@@ -3,6 +3,7 @@
 // the readiness probes in place of ours.
 import { createServer } from 'node:net';
 import type { Config } from '../../common/config.js';
+import { kafkaNodes } from './kafka-component.js';
 import { apiPorts } from './nginx-component.js';
 
 export interface PortUse {
@@ -16,8 +17,11 @@ export function stackPorts(config: Config): PortUse[] {
   const local = '127.0.0.1';
   const uses: PortUse[] = [{ host: config.host, port: config.port, what: 'TELLER_PORT, NGINX' }];
   if (!config.kafkaExternal) {
-    uses.push({ host: local, port: config.kafkaPort, what: 'KAFKA_PORT, Kafka' });
-    uses.push({ host: local, port: config.kafkaPort + 1, what: 'KAFKA_PORT + 1, the Kafka controller' });
+    for (const node of kafkaNodes(config)) {
+      const offset = node.port - config.kafkaPort;
+      uses.push({ host: local, port: node.port, what: `KAFKA_PORT + ${offset}, ${node.name}` });
+      uses.push({ host: local, port: node.controllerPort, what: `KAFKA_PORT + ${offset + 1}, ${node.name}'s controller` });
+    }
   }
   if (!config.mongoExternal) uses.push({ host: local, port: config.mongoPort, what: 'FERRETDB_PORT, FerretDB' });
   if (!config.redisExternal) uses.push({ host: local, port: config.redisPort, what: 'REDIS_PORT, Redis' });

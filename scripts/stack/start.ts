@@ -10,7 +10,7 @@ import { loadConfigOrExit, type Config } from '../../common/config.js';
 import { waitFor } from '../shared/wait.js';
 import { apiSpecs, consumerSpecs, type Endpoints } from './app-components.js';
 import { ferretdbSpec, probeClient, queryProbe, startWatchdog } from './ferretdb-component.js';
-import { kafkaAnswers, kafkaSpec, prepareKafka } from './kafka-component.js';
+import { kafkaAnswers, kafkaSpecs, prepareKafka } from './kafka-component.js';
 import { createTopics } from './kafka-topics.js';
 import { removeLeftovers } from './leftovers.js';
 import { tail } from './log-tail.js';
@@ -50,9 +50,12 @@ async function startStack(config: Config, paths: Paths, stack: SupervisedStack, 
   const waits: Promise<void>[] = [];
   if (!config.kafkaExternal) {
     const { formatted } = await prepareKafka(config, paths);
-    if (formatted) log.info({ component: 'kafka', dir: join(paths.data, 'kafka') }, 'formatted Kafka storage');
-    const kafka = stack.start('kafka', kafkaSpec(config, paths));
-    waits.push(stack.ready(kafka, () => kafkaAnswers(e.kafkaBrokers), READY_TIMEOUT_MS.kafka));
+    if (formatted > 0) log.info({ component: 'kafka', nodes: formatted }, 'formatted Kafka storage');
+    // Each node answers on its own before the topics are made: a cluster elects its controller once a majority is up.
+    for (const spec of kafkaSpecs(config, paths)) {
+      const node = stack.start('kafka', spec);
+      waits.push(stack.ready(node, () => kafkaAnswers([`127.0.0.1:${spec.port}`]), READY_TIMEOUT_MS.kafka));
+    }
   }
   if (!config.mongoExternal) {
     const ferretdb = stack.start('ferretdb', ferretdbSpec(config, paths));

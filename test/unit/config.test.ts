@@ -2,7 +2,7 @@
 // its id, and Redis keeps an id no longer than the ledger remembers it; unset,
 // such a setting follows a shorter id window rather than refuse it.
 import t from 'tap';
-import { ConfigError, readConfig } from '../../common/config.js';
+import { ConfigError, localReplication, readConfig } from '../../common/config.js';
 
 t.test('the defaults', async (t) => {
   const config = readConfig({});
@@ -48,4 +48,15 @@ t.test('bad event settings are refused at start, each named', async (t) => {
   }
   t.throws(() => readConfig({ EVENTS_TOPIC: 'teller.transactions' }), /EVENTS_TOPIC=teller.transactions is the transaction or dead-letter topic/);
   t.throws(() => readConfig({ KAFKA_DLQ_TOPIC: 'x.dlq', EVENTS_TOPIC: 'x.dlq' }), /EVENTS_TOPIC=x.dlq/);
+});
+
+t.test('KAFKA_NODES: the local nodes and how their topics are replicated', async (t) => {
+  t.same(readConfig({}).kafkaBrokers, ['127.0.0.1:9092'], 'one node by default');
+  t.same(readConfig({ KAFKA_NODES: '3', KAFKA_PORT: '19092' }).kafkaBrokers, ['127.0.0.1:19092', '127.0.0.1:19094', '127.0.0.1:19096'], 'a node every two ports');
+  t.same(readConfig({ KAFKA_NODES: '3', KAFKA_BROKERS: '10.0.0.1:9092' }).kafkaBrokers, ['10.0.0.1:9092'], 'a given cluster wins');
+  t.throws(() => readConfig({ KAFKA_NODES: '6' }), /KAFKA_NODES/);
+  t.same(localReplication(1), { replicationFactor: 1, minInsyncReplicas: 1 });
+  t.same(localReplication(2), { replicationFactor: 2, minInsyncReplicas: 1 });
+  t.same(localReplication(3), { replicationFactor: 3, minInsyncReplicas: 2 }, 'three: a write on two, one node may be lost');
+  t.same(localReplication(5), { replicationFactor: 3, minInsyncReplicas: 2 });
 });
