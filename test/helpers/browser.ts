@@ -39,7 +39,7 @@ function launchArguments(profile: string): string[] {
     // /dev/shm is small in containers; the browser writes its shared memory to /tmp instead.
     '--disable-dev-shm-usage',
     // Every host fails to resolve but loopback's (the rules hold for address literals too).
-    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE localhost',
+    '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1, EXCLUDE ::1, EXCLUDE localhost',
     // Anything that is not for loopback goes through a proxy on loopback's port 9
     // (discard's), where nothing is expected to listen; loopback is never proxied.
     '--proxy-server=http://127.0.0.1:9',
