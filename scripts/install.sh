@@ -8,7 +8,8 @@
 #
 # Pieces: kafka (Apache Kafka 3.9.1 jars from Maven Central), ferretdb
 # (FerretDB 1.24.2 embedded in scripts/ferretdb, built with Go), redis, nginx,
-# ab (ApacheBench, for the benchmarks).
+# ab (ApacheBench, for the benchmarks), chromium (the headless browser the
+# /docs page's test drives; the stack itself does not need it).
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -119,7 +120,7 @@ install_apt() { # install_apt PIECE COMMAND PACKAGE
 }
 
 pieces=("$@")
-[[ ${#pieces[@]} -gt 0 ]] || pieces=(kafka ferretdb redis nginx ab)
+[[ ${#pieces[@]} -gt 0 ]] || pieces=(kafka ferretdb redis nginx ab chromium)
 for piece in "${pieces[@]}"; do
   case "$piece" in
     kafka) install_kafka ;;
@@ -127,6 +128,7 @@ for piece in "${pieces[@]}"; do
     redis) install_apt redis redis-server redis-server ;;
     nginx) install_apt nginx nginx nginx ;;
     ab) install_apt ab ab apache2-utils ;;
-    *) fail "$piece" "unknown piece; choose among kafka ferretdb redis nginx ab" ;;
+    chromium) install_apt chromium chromium chromium ;;
+    *) fail "$piece" "unknown piece; choose among kafka ferretdb redis nginx ab chromium" ;;
   esac
 done
