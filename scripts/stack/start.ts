@@ -7,6 +7,7 @@ import { join, relative } from 'node:path';
 import { execa } from 'execa';
 import type { Logger } from 'pino';
 import { loadConfigOrExit, type Config } from '../../common/config.js';
+import { sleep } from '../../common/retry.js';
 import { waitFor } from '../shared/wait.js';
 import { apiSpecs, consumerSpecs, type Endpoints } from './app-components.js';
 import { ferretdbSpec, probeClient, queryProbe, startWatchdog } from './ferretdb-component.js';
@@ -42,6 +43,25 @@ async function install(config: Config, paths: Paths): Promise<void> {
   await execa('bash', [join(paths.root, 'scripts', 'install.sh'), ...pieces], { cwd: paths.root, stdin: 'ignore', stdout: 'inherit', stderr: 'inherit' });
 }
 
+/**
+ * The topics, made once the Kafka nodes agree on them: a new cluster's nodes
+ * answer before each knows of every topic just created, and one that does not
+ * yet says so (`UNKNOWN_TOPIC_OR_PARTITION`); Kafka's errors are tried again
+ * for a minute, Teller's own (a partition count that differs) are not.
+ */
+async function createTopicsOnceSettled(config: Config, brokers: string[], log: Logger) {
+  const giveUpAt = Date.now() + 60_000;
+  for (;;) {
+    try {
+      return await createTopics(config, brokers, (message) => log.warn({ component: 'kafka' }, message));
+    } catch (err) {
+      if (!(err as Error).name?.startsWith('KafkaJS') || Date.now() > giveUpAt) throw err;
+      log.warn({ component: 'kafka', err: (err as Error).message }, 'the topics are not settled yet; trying again');
+      await sleep(1000);
+    }
+  }
+}
+
 async function startStack(config: Config, paths: Paths, stack: SupervisedStack, log: Logger): Promise<string> {
   // The configuration's URLs: given ones for external services, else those of the local ones (they follow the ports).
   const e: Endpoints = { kafkaBrokers: config.kafkaBrokers, mongoUri: config.mongoUri, redisUrl: config.redisUrl };
@@ -68,7 +88,7 @@ async function startStack(config: Config, paths: Paths, stack: SupervisedStack, 
   }
   await Promise.all(waits);
 
-  const topics = await createTopics(config, e.kafkaBrokers, (message) => log.warn({ component: 'kafka' }, message));
+  const topics = await createTopicsOnceSettled(config, e.kafkaBrokers, log);
   log.info({ topics }, 'topics ready');
 
   for (const spec of consumerSpecs(config, paths, e)) stack.start('consumer', spec);
