@@ -52,6 +52,8 @@ const HOST = /^[A-Za-z0-9.:[\]-]+$/;
 const LEVELS = /^(fatal|error|warn|info|debug|trace|silent)$/;
 const TOPIC = /^[A-Za-z0-9._-]{1,200}$/;
 
+export type Durability = 'fast' | 'fsync' | 'replicated';
+
 /** The local Kafka nodes' client addresses: node i on `kafkaPort + 2(i - 1)`, its controller on the next port. */
 export function localBrokers(kafkaPort: number, nodes: number): string[] {
   return Array.from({ length: nodes }, (_, i) => `127.0.0.1:${kafkaPort + 2 * i}`);
@@ -86,6 +88,10 @@ export function readConfig(env: Source = process.env) {
     // and its controller on the port after it. Three give replicated topics (docs/kafka-cluster.md).
     // Ignored when KAFKA_BROKERS names a Kafka (the supervisor hands its children the local one's so).
     kafkaNodes: r.int('KAFKA_NODES', 1, 1, 5),
+    // What an acknowledged call survives on the local stack (docs/durability.md): `fast` acknowledges from
+    // the page caches, `fsync` once Kafka and SQLite have synced it to disk, `replicated` once two of
+    // three Kafka nodes hold it (KAFKA_NODES=3).
+    durability: r.str('TELLER_DURABILITY', 'fast', /^(fast|fsync|replicated)$/) as Durability,
     // The local services' URLs follow their ports unless the service is external.
     kafkaBrokers: [] as string[],
     kafkaExternal: env.KAFKA_BROKERS !== undefined && env.KAFKA_BROKERS !== '',
@@ -166,6 +172,9 @@ export function readConfig(env: Source = process.env) {
   }
   if (config.outcomeTtlSeconds > config.idWindowSeconds) {
     r.problems.push(`OUTCOME_TTL_SECONDS=${config.outcomeTtlSeconds} is longer than ID_WINDOW_SECONDS=${config.idWindowSeconds}: Redis would answer for ids the ledger has forgotten`);
+  }
+  if (config.durability === 'replicated' && !config.kafkaExternal && config.kafkaNodes < 3) {
+    r.problems.push(`TELLER_DURABILITY=replicated needs a replicated Kafka: KAFKA_NODES=3 (or more), or KAFKA_BROKERS naming a cluster`);
   }
   if (config.eventsTopic === config.topic || config.eventsTopic === config.dlqTopic) {
     r.problems.push(`EVENTS_TOPIC=${config.eventsTopic} is the transaction or dead-letter topic: the events need a topic of their own`);

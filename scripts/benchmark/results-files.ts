@@ -28,6 +28,8 @@ export function benchResult(ctx: BenchContext, started: Date, machine: BenchResu
       insertGroupMs: config.insertGroupMs,
       decisionTimeoutMs: config.decisionTimeoutMs,
       sessionTimeoutMs: config.sessionTimeoutMs,
+      durability: config.durability,
+      kafkaNodes: config.kafkaNodes,
       url: stack.info.url,
     },
     options: { ...ctx.opts },

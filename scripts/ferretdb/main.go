@@ -29,15 +29,25 @@ func main() {
 	dataDir := flag.String("data", envStr("FERRETDB_DATA_DIR", ".data/ferretdb"), "SQLite data directory (env FERRETDB_DATA_DIR)")
 	// At warn FerretDB logs every client's endSessions (a command it lacks) and every closed connection.
 	level := flag.String("log-level", envStr("FERRETDB_LOG_LEVEL", "error"), "debug, info, warn or error (env FERRETDB_LOG_LEVEL)")
+	// SQLite's own default is full. In WAL mode (FerretDB's), normal syncs the WAL only at checkpoints:
+	// a commit survives a crash of this process, and may be lost with the machine's power.
+	synchronous := flag.String("synchronous", envStr("FERRETDB_SQLITE_SYNCHRONOUS", "full"), "SQLite's synchronous pragma: normal, full or extra (env FERRETDB_SQLITE_SYNCHRONOUS)")
 	flag.Parse()
 
-	if err := run(*port, *dataDir, *level); err != nil {
+	switch *synchronous {
+	case "normal", "full", "extra":
+	default:
+		fmt.Fprintf(os.Stderr, "teller-ferretdb: -synchronous must be normal, full or extra, not %q\n", *synchronous)
+		os.Exit(2)
+	}
+
+	if err := run(*port, *dataDir, *level, *synchronous); err != nil {
 		fmt.Fprintf(os.Stderr, "teller-ferretdb: %v\n", err)
 		os.Exit(1)
 	}
 }
 
-func run(port int, dataDir, level string) error {
+func run(port int, dataDir, level, synchronous string) error {
 	var lvl slog.Level
 	if err := lvl.UnmarshalText([]byte(level)); err != nil {
 		return fmt.Errorf("bad log level %q: %w", level, err)
@@ -57,7 +67,8 @@ func run(port int, dataDir, level string) error {
 		Listener:  ferretdb.ListenerConfig{TCP: fmt.Sprintf("127.0.0.1:%d", port)},
 		Logger:    logger,
 		Handler:   "sqlite",
-		SQLiteURL: "file:" + abs + "/",
+		// FerretDB adds its own pragmas (busy_timeout, journal_mode(wal), auto_vacuum) to those the URL names.
+		SQLiteURL: "file:" + abs + "/?_pragma=synchronous(" + synchronous + ")",
 	})
 	if err != nil {
 		return err
@@ -66,7 +77,7 @@ func run(port int, dataDir, level string) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
 	defer stop()
 
-	fmt.Fprintf(os.Stderr, "teller-ferretdb: FerretDB 1.24.2 (SQLite) on 127.0.0.1:%d, data in %s\n", port, abs)
+	fmt.Fprintf(os.Stderr, "teller-ferretdb: FerretDB 1.24.2 (SQLite, synchronous=%s) on 127.0.0.1:%d, data in %s\n", synchronous, port, abs)
 	return f.Run(ctx)
 }
 

@@ -22,7 +22,8 @@ export function ferretdbSpec(config: Config, paths: Paths): ComponentSpec {
   return {
     name: 'ferretdb',
     command: ferretdbBinary(paths),
-    args: ['-port', String(config.mongoPort), '-data', dataDir],
+    // SQLite syncs each commit to disk only when an acknowledged call must survive a power cut (docs/durability.md).
+    args: ['-port', String(config.mongoPort), '-data', dataDir, '-synchronous', config.durability === 'fsync' ? 'full' : 'normal'],
     cwd: paths.root,
     logFile: join(paths.logs, 'ferretdb.log'),
     pidFile: join(paths.pids, 'ferretdb.pid'),

@@ -5,7 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { Kafka, logLevel } from 'kafkajs';
-import { localReplication, type Config } from '../../common/config.js';
+import { localReplication, type Config, type Durability } from '../../common/config.js';
 import { ensureDir, type Paths } from './paths.js';
 import type { ComponentSpec } from './supervisor.js';
 
@@ -52,7 +52,17 @@ function kafkaDirs(paths: Paths, node: KafkaNode, nodes: number) {
   };
 }
 
-function serverProperties(node: KafkaNode, all: KafkaNode[], logDir: string): string {
+/**
+ * TELLER_DURABILITY=fsync: every append is synced to disk before the broker
+ * answers it (the log's flush runs in the append once this many messages are
+ * unflushed), on every topic, consumer offsets included. Otherwise Kafka
+ * leaves flushing to the operating system and acknowledges from its page cache.
+ */
+function flushPolicy(durability: Durability): string[] {
+  return durability === 'fsync' ? ['log.flush.interval.messages=1'] : [];
+}
+
+function serverProperties(node: KafkaNode, all: KafkaNode[], logDir: string, durability: Durability): string {
   const { replicationFactor, minInsyncReplicas } = localReplication(all.length);
   return [
     '# Rendered by scripts/stack/start.ts on every start; edit the script, not this file.',
@@ -76,6 +86,7 @@ function serverProperties(node: KafkaNode, all: KafkaNode[], logDir: string): st
     `broker.heartbeat.interval.ms=${BROKER_SESSION_TIMEOUT_MS / 4}`,
     // A replica that has fallen out of sync never becomes leader: an acknowledged write is never dropped for availability.
     'unclean.leader.election.enable=false',
+    ...flushPolicy(durability),
     // Fewer internal partitions than the default 50: quicker first start, fewer files.
     'offsets.topic.num.partitions=8',
     'transaction.state.log.num.partitions=4',
@@ -121,7 +132,7 @@ export async function prepareKafka(config: Config, paths: Paths): Promise<{ form
   let formatted = 0;
   for (const node of nodes) {
     const d = kafkaDirs(paths, node, nodes.length);
-    writeFileSync(d.serverProperties, serverProperties(node, nodes, d.logDir));
+    writeFileSync(d.serverProperties, serverProperties(node, nodes, d.logDir, config.durability));
     writeFileSync(d.log4j, LOG4J);
     if (existsSync(join(d.logDir, 'meta.properties'))) continue;
     if (!existsSync(d.clusterIdFile)) writeFileSync(d.clusterIdFile, `${newClusterId()}\n`);

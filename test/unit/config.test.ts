@@ -60,3 +60,12 @@ t.test('KAFKA_NODES: the local nodes and how their topics are replicated', async
   t.same(localReplication(3), { replicationFactor: 3, minInsyncReplicas: 2 }, 'three: a write on two, one node may be lost');
   t.same(localReplication(5), { replicationFactor: 3, minInsyncReplicas: 2 });
 });
+
+t.test('TELLER_DURABILITY: replicated needs a replicated Kafka', async (t) => {
+  t.equal(readConfig({}).durability, 'fast');
+  t.equal(readConfig({ TELLER_DURABILITY: 'fsync' }).durability, 'fsync');
+  t.throws(() => readConfig({ TELLER_DURABILITY: 'replicated' }), /KAFKA_NODES=3/);
+  t.equal(readConfig({ TELLER_DURABILITY: 'replicated', KAFKA_NODES: '3' }).durability, 'replicated');
+  t.equal(readConfig({ TELLER_DURABILITY: 'replicated', KAFKA_BROKERS: '10.0.0.1:9092' }).durability, 'replicated', "an external cluster's replication is its own");
+  t.throws(() => readConfig({ TELLER_DURABILITY: 'safe' }), /TELLER_DURABILITY/);
+});
