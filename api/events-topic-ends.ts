@@ -2,6 +2,7 @@
 // they become the endpoint's start (common/webhooks.ts, startOffsets), so it
 // receives exactly the events published after its registration.
 import type { Admin } from 'kafkajs';
+import { endsByPartition } from '../common/webhooks.js';
 import type { EventsTopicEnds } from './webhook-store.js';
 
 /** A registration waits this long for Kafka at most, then answers 503. */
@@ -21,11 +22,4 @@ export function eventsTopicEnds(admin: Pick<Admin, 'connect' | 'fetchTopicOffset
       clearTimeout(timer);
     }
   };
-}
-
-/** Each partition's end offset at its partition number's place. */
-export function endsByPartition(offsets: readonly { partition: number; high: string }[]): number[] {
-  const ends: number[] = new Array<number>(offsets.length).fill(0);
-  for (const { partition, high } of offsets) ends[partition] = Number(high);
-  return ends;
 }

@@ -103,6 +103,13 @@ export function endpointWants(endpoint: Pick<WebhookEndpointDoc, 'eventTypes' | 
   return endpoint.eventTypes === undefined || endpoint.eventTypes.includes(event.type);
 }
 
+/** Each partition's end offset (kafkajs's `high`) at its partition number's place: the form of `startOffsets`. */
+export function endsByPartition(offsets: readonly { partition: number; high: string }[]): number[] {
+  const ends: number[] = new Array<number>(offsets.length).fill(0);
+  for (const { partition, high } of offsets) ends[partition] = Number(high);
+  return ends;
+}
+
 export const MAX_URL_LENGTH = 2048;
 
 /**

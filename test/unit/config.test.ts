@@ -49,3 +49,24 @@ t.test('bad event settings are refused at start, each named', async (t) => {
   t.throws(() => readConfig({ EVENTS_TOPIC: 'teller.transactions' }), /EVENTS_TOPIC=teller.transactions is the transaction or dead-letter topic/);
   t.throws(() => readConfig({ KAFKA_DLQ_TOPIC: 'x.dlq', EVENTS_TOPIC: 'x.dlq' }), /EVENTS_TOPIC=x.dlq/);
 });
+
+t.test('the webhook dispatcher: on by default, retrying for a day from 1 s up to 10 min; bad settings refused, each named', async (t) => {
+  t.match(readConfig({}), {
+    webhooksEnabled: true,
+    webhooksMetricsPort: 3301,
+    webhookTimeoutMs: 5000,
+    webhookBackoffBaseMs: 1000,
+    webhookBackoffCapMs: 600_000,
+    webhookRetryHorizonSeconds: 86_400,
+    webhookConcurrency: 8,
+    webhooksReloadIntervalMs: 2000,
+  });
+  t.throws(() => readConfig({ WEBHOOK_BACKOFF_BASE_MS: '5000', WEBHOOK_BACKOFF_CAP_MS: '4000' }), /WEBHOOK_BACKOFF_CAP_MS=4000 is below WEBHOOK_BACKOFF_BASE_MS=5000/);
+  try {
+    readConfig({ WEBHOOKS_ENABLED: 'maybe', WEBHOOK_RETRY_HORIZON_SECONDS: '0', WEBHOOK_CONCURRENCY: '0', WEBHOOK_TIMEOUT_MS: '10' });
+    t.fail('refused');
+  } catch (err) {
+    t.match((err as ConfigError).problems, [/WEBHOOKS_ENABLED/, /WEBHOOK_TIMEOUT_MS/, /WEBHOOK_RETRY_HORIZON_SECONDS/, /WEBHOOK_CONCURRENCY/]);
+  }
+  t.equal(readConfig({ WEBHOOKS_ENABLED: 'false' }).webhooksEnabled, false);
+});
