@@ -49,7 +49,7 @@ interface Harness {
   clock: FakeClock;
   sent: { eventId: string; at: number }[];
   deadLetters: GivenUp[];
-  counts: Record<string, number>;
+  counts: Record<'delivered' | 'deadLettered' | 'skipped' | 'failed' | 'waiting' | 'storeFailures', number>;
 }
 
 /** `answer` decides each attempt (its number for that event, from 1); the default delivers. */
@@ -57,7 +57,7 @@ function harness(options: { answer?: (event: WebhookEvent, attempt: number) => P
   const clock = new FakeClock();
   const sent: Harness['sent'] = [];
   const deadLetters: GivenUp[] = [];
-  const counts: Record<string, number> = { delivered: 0, deadLettered: 0, skipped: 0, failed: 0, waiting: 0, storeFailures: 0 };
+  const counts: Harness['counts'] = { delivered: 0, deadLettered: 0, skipped: 0, failed: 0, waiting: 0, storeFailures: 0 };
   const attempts = new Map<string, number>();
   const delivery = new EndpointDelivery({
     send: async (e) => {
@@ -80,7 +80,7 @@ function harness(options: { answer?: (event: WebhookEvent, attempt: number) => P
       deadLettered: () => void counts.deadLettered++,
       skipped: () => void counts.skipped++,
       attemptFailed: () => void counts.failed++,
-      waiting: (change) => void (counts.waiting! += change),
+      waiting: (change) => void (counts.waiting += change),
     },
     onStoreFailure: () => void counts.storeFailures++,
   });
