@@ -120,7 +120,7 @@ export function readConfig(env: Source = process.env) {
     cacheDir: r.str('TELLER_CACHE_DIR', '.cache'),
     runDir: r.str('TELLER_RUN_DIR', '.run'),
     apiKeys: r.optional('API_KEYS'),
-    // Extra node flags for the api replicas and consumers the supervisor starts (e.g. --cpu-prof);
+    // Extra node flags for the api replicas, consumers and dispatcher the supervisor starts (e.g. --cpu-prof);
     // node refuses --cpu-prof in NODE_OPTIONS.
     nodeArgs: r
       .str('TELLER_NODE_ARGS', '', /^[A-Za-z0-9_=.,/:+ -]*$/)
