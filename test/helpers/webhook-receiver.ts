@@ -44,8 +44,14 @@ export async function startReceiver(t: Test): Promise<Receiver> {
       const { how, delayMs } = answers.get(path) ?? { how: () => 200, delayMs: 0 };
       const answer = how(attempt, received);
       all.push({ ...received, answer });
+      // A sender that went away meanwhile (a timeout, a killed dispatcher) gets no answer, and that is no error here.
+      res.on('error', () => undefined);
       // A hung request is left open: the dispatcher's timeout ends it, or the teardown does.
-      if (answer !== 'hang') setTimeout(() => res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no'), delayMs);
+      if (answer !== 'hang') {
+        setTimeout(() => {
+          if (!res.destroyed) res.writeHead(answer, { 'content-type': 'text/plain' }).end(answer < 300 ? 'ok' : 'no');
+        }, delayMs);
+      }
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
