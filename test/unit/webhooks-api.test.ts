@@ -3,6 +3,7 @@
 // rules, validation (400 problems that store nothing), reads without secrets,
 // deletion leaving the id spent, dead letters and their redelivery, the
 // bound on endpoints, the store or Kafka down, and API keys limited to accounts.
+import SwaggerParser from '@apidevtools/swagger-parser';
 import t from 'tap';
 import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
 import { signingKey } from '../../common/webhooks.js';
@@ -203,4 +204,27 @@ t.test('a key limited to accounts: only endpoints of its accounts, neither made 
   t.equal((await app.inject({ method: 'GET', url: '/v1/webhooks/all', headers: as(key) })).statusCode, 404, 'learns nothing of the other');
   t.equal((await app.inject({ method: 'DELETE', url: '/v1/webhooks/all', headers: as(key) })).statusCode, 404);
   t.equal((await app.inject({ method: 'GET', url: '/v1/webhooks' })).statusCode, 401);
+});
+
+t.test('the OpenAPI document has the webhook operations, valid, the redelivery body optional', async (t) => {
+  const { app } = await build(t);
+  const document = (await app.inject({ method: 'GET', url: '/openapi.json' })).json();
+  await t.resolves(SwaggerParser.validate(structuredClone(document)), 'valid OpenAPI 3');
+  const operations = Object.entries(document.paths as Record<string, object>)
+    .filter(([path]) => path.startsWith('/v1/webhooks'))
+    .flatMap(([path, ops]) => Object.keys(ops).map((method) => `${method.toUpperCase()} ${path}`))
+    .sort();
+  t.same(operations, [
+    'DELETE /v1/webhooks/{id}',
+    'GET /v1/webhooks',
+    'GET /v1/webhooks/{id}',
+    'GET /v1/webhooks/{id}/dead-letters',
+    'POST /v1/webhooks',
+    'POST /v1/webhooks/{id}/redeliver',
+  ]);
+  t.equal(document.paths['/v1/webhooks/{id}/redeliver'].post.requestBody.required, false);
+  t.equal(document.paths['/v1/webhooks/{id}'].delete.responses['204'].content, undefined, 'a 204 has no body');
+  t.ok(document.paths['/v1/webhooks'].post.responses['201'].content['application/json'].schema.properties.secret, 'the secret is documented on the registration');
+  t.notOk(document.paths['/v1/webhooks/{id}'].get.responses['200'].content['application/json'].schema.properties.secret, 'and not on a read');
+  t.ok(document.tags.some((tag: { name: string }) => tag.name === 'webhooks'));
 });
