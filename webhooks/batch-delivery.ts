@@ -13,6 +13,9 @@
 // across batches. Past it the event becomes a dead letter; the account's next
 // events then get one attempt each until one is delivered, so an endpoint
 // that is down does not hold every event of an account for a whole horizon.
+// An account with no failed attempt for a horizon is forgotten: its next
+// failure starts a horizon afresh, and a dead endpoint's accounts do not
+// pile up in memory.
 import type { Limiter } from './limiter.js';
 import { retryDelay, type RetryPolicy } from './retry-policy.js';
 
@@ -80,20 +83,30 @@ export interface BatchControl {
 const SLEEP_SLICE_MS = 500;
 /** How long a failed dead-letter write waits before the next, at most. */
 const STORE_RETRY_MAX_MS = 10_000;
+/** How often the accounts failing no more are looked for. */
+const FORGET_EVERY_MS = 60_000;
+
+interface Failing {
+  /** The first failed attempt since the account's last success. */
+  since: number;
+  last: number;
+}
 
 export class EndpointDelivery {
-  /** Per account: when its deliveries started failing (the first failed attempt since its last success). */
-  private readonly failingSince = new Map<string, number>();
+  /** The accounts whose deliveries are failing. */
+  private readonly failing = new Map<string, Failing>();
+  private forgotAt = 0;
 
   constructor(private readonly deps: EndpointDeliveryDeps) {}
 
   /** Accounts whose deliveries are failing now. */
   get failingAccounts(): number {
-    return this.failingSince.size;
+    return this.failing.size;
   }
 
   /** True once every event is delivered, dead-lettered or skipped; false when stopped first (nothing may be committed). */
   async deliverBatch(events: readonly WebhookEvent[], control: BatchControl): Promise<boolean> {
+    this.forgetQuietAccounts();
     const lanes = new Map<string, WebhookEvent[]>();
     for (const event of events) {
       if (!this.deps.wants(event)) {
@@ -126,14 +139,14 @@ export class EndpointDelivery {
       const result = await this.deps.limiter.run(() => this.deps.send(event));
       attempts++;
       if (result.ok) {
-        this.failingSince.delete(event.accountId);
+        this.failing.delete(event.accountId);
         observer?.delivered(event);
         return true;
       }
       observer?.attemptFailed(result.reason);
-      const since = this.failingSince.get(event.accountId) ?? startedAt;
-      this.failingSince.set(event.accountId, since);
       const now = clock.now();
+      const since = this.failing.get(event.accountId)?.since ?? startedAt;
+      this.failing.set(event.accountId, { since, last: now });
       const deadline = since + policy.horizonMs;
       if (now >= deadline) {
         const given: GivenUp = { event, attempts, lastError: result.error, firstAttemptAt, lastAttemptAt: startedAt };
@@ -161,6 +174,14 @@ export class EndpointDelivery {
         await this.sleep(Math.min(250 * 2 ** Math.min(failures, 10), STORE_RETRY_MAX_MS), control);
       }
     }
+  }
+
+  /** Drops the accounts with no failed attempt for a horizon (at most once a minute: it reads them all). */
+  private forgetQuietAccounts(): void {
+    const now = this.deps.clock.now();
+    if (now - this.forgotAt < FORGET_EVERY_MS) return;
+    this.forgotAt = now;
+    for (const [account, { last }] of this.failing) if (now - last >= this.deps.policy.horizonMs) this.failing.delete(account);
   }
 
   /** Sleeps `ms`, in slices, returning early once the batch is stopped. */

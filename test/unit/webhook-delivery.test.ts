@@ -181,6 +181,15 @@ t.test('the horizon holds across batches: an account still failing from the last
   t.same(deadLetters.map((d) => [d.event.eventId, d.attempts]), [['0:a1', 8], ['0:a2', 1]]);
 });
 
+t.test('an account quiet for a horizon since its last failure is forgotten: its next event gets a whole horizon again', async (t) => {
+  const { delivery, clock, deadLetters } = harness({ answer: () => failure() });
+  t.equal(await delivery.deliverBatch([event('a', 1)], running), true);
+  t.equal(delivery.failingAccounts, 1);
+  clock.time += 70_000;
+  t.equal(await delivery.deliverBatch([event('a', 2)], running), true);
+  t.same(deadLetters.map((d) => [d.event.eventId, d.attempts]), [['0:a1', 8], ['0:a2', 8]], 'retried for the horizon, as a first failure is');
+});
+
 t.test('stopped while retrying: not done, nothing dead-lettered, the rest of the account not tried', async (t) => {
   let stop = false;
   const { delivery, sent, deadLetters, counts } = harness({
