@@ -19,8 +19,12 @@ export interface DispatcherDeps {
   topic: string;
 }
 
+/** Dead letters are counted this often: a count query an endpoint, which every reload would multiply. */
+const COUNT_EVERY_MS = 30_000;
+
 export class Dispatcher {
   private readonly running = new Map<string, EndpointConsumer>();
+  private countedAt = 0;
 
   constructor(private readonly deps: DispatcherDeps) {}
 
@@ -39,14 +43,14 @@ export class Dispatcher {
     this.deps.metrics.endpointsRunning(this.running.size);
   }
 
-  /** Each running endpoint's lag and dead letters, into the metrics. */
-  async measure(): Promise<void> {
+  /** Each running endpoint's lag, and every COUNT_EVERY_MS its dead letters, into the metrics. */
+  async measure(now = Date.now()): Promise<void> {
     if (this.running.size === 0) return;
     const ends = endsByPartition(await this.deps.admin.fetchTopicOffsets(this.deps.topic));
-    for (const [id, consumer] of this.running) {
-      this.deps.metrics.lagOf(id, consumer.lag(ends));
-      this.deps.metrics.deadLettersOf(id, await this.deps.documents.countDeadLetters(id));
-    }
+    for (const [id, consumer] of this.running) this.deps.metrics.lagOf(id, consumer.lag(ends));
+    if (now - this.countedAt < COUNT_EVERY_MS) return;
+    this.countedAt = now;
+    for (const id of this.running.keys()) this.deps.metrics.deadLettersOf(id, await this.deps.documents.countDeadLetters(id));
   }
 
   /** At start: the consumer groups of endpoints deleted while no dispatcher ran to delete them. */

@@ -45,7 +45,7 @@ export class WebhookMetrics {
       registers: [r],
     });
     this.waiting = new Gauge({ name: 'teller_webhooks_retries_waiting', help: 'Events waiting now for their next attempt after a failure', labelNames: ['endpoint'], registers: [r] });
-    this.deadLetters = new Gauge({ name: 'teller_webhooks_dead_letters', help: 'Dead letters stored for the endpoint, as last counted', labelNames: ['endpoint'], registers: [r] });
+    this.deadLetters = new Gauge({ name: 'teller_webhooks_dead_letters', help: 'Dead letters stored for the endpoint, counted every 30 s', labelNames: ['endpoint'], registers: [r] });
     this.lag = new Gauge({
       name: 'teller_webhooks_lag_events',
       help: "Events on the topic past what the endpoint has processed (end offset minus its processed offset, summed over partitions), as last read",
