@@ -1,4 +1,4 @@
-# The api, consumer and topic-creation image for docker-compose.yml.
+# The api, consumer, webhook dispatcher and topic-creation image for docker-compose.yml.
 # Build stage: compiles the TypeScript; runtime stage: production dependencies
 # and dist/ only, run as the unprivileged `node` user.
 

@@ -14,6 +14,7 @@ import type { ReadinessProbe } from './readiness-probe.js';
 import type { ReadModel } from './readmodel.js';
 import type { Statements } from './statement.js';
 import type { TransactionSubmitter } from './submit.js';
+import type { WebhookRegistry } from './webhook-registry.js';
 import { compatibilityAccountRoutes } from './routes/account.js';
 import { eventsSchemaRoutes } from './routes/events-schema.js';
 import { healthRoutes } from './routes/health.js';
@@ -30,6 +31,8 @@ export interface AppDeps {
   metrics?: ApiMetrics;
   /** Present when API keys are configured. */
   auth?: ApiKeyAuth;
+  /** Webhook endpoints' registration (docs/webhooks.md); without it, /v1/webhooks is not served. */
+  webhooks?: WebhookRegistry;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -68,6 +71,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     readModel: deps.readModel,
     statements: deps.statements,
     mayAccess: ApiKeyAuth.mayAccess,
+    mayAccessEveryAccount: ApiKeyAuth.mayAccessEveryAccount,
+    ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),
   });
   return app;
 }

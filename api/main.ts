@@ -17,6 +17,9 @@ import { ReadModel } from './readmodel.js';
 import { DEFAULT_STATEMENT_LIMITS, Statements } from './statement.js';
 import { TransactionSubmitter } from './submit.js';
 import { OutcomeWaiter } from './waiter.js';
+import { eventsTopicEnds } from './events-topic-ends.js';
+import { WebhookRegistry } from './webhook-registry.js';
+import { MongoWebhookStore } from './webhook-store.js';
 
 const config = loadConfigOrExit();
 const log = pino({ level: config.logLevel, base: { service: 'api', replica: config.replicaId } });
@@ -45,6 +48,8 @@ const producer = new RecoveringProducer(
   log.child({ component: 'producer' }),
 );
 const admin = kafka.admin();
+// Reads the events topic's end offsets when a webhook endpoint is registered; connected on first use.
+const webhooksAdmin = kafka.admin();
 const batcher = new Batcher(
   producer,
   {
@@ -118,6 +123,11 @@ const app = await buildApp({
   }),
   metrics,
   ...(auth ? { auth } : {}),
+  webhooks: new WebhookRegistry({
+    store: new MongoWebhookStore(mongo.db(config.mongoDb)),
+    eventsTopicEnds: eventsTopicEnds(webhooksAdmin, config.eventsTopic),
+    maxEndpoints: config.webhooksMaxEndpoints,
+  }),
 });
 
 /** Connects to Kafka in the background until it answers; meanwhile calls get 503. */
@@ -159,7 +169,7 @@ async function shutdown(signal: string): Promise<void> {
   probe.stop();
   await app.close(); // waits for in-flight calls, which wait for their outcomes
   await batcher.stop();
-  await Promise.allSettled([producer.disconnect(), redis.quit(), subscriber.quit(), mongo.close()]);
+  await Promise.allSettled([producer.disconnect(), webhooksAdmin.disconnect(), redis.quit(), subscriber.quit(), mongo.close()]);
   log.info('stopped');
   process.exit(0);
 }

@@ -145,7 +145,7 @@ export function readConfig(env: Source = process.env) {
     cacheDir: r.str('TELLER_CACHE_DIR', '.cache'),
     runDir: r.str('TELLER_RUN_DIR', '.run'),
     apiKeys: r.optional('API_KEYS'),
-    // Extra node flags for the api replicas and consumers the supervisor starts (e.g. --cpu-prof);
+    // Extra node flags for the api replicas, consumers and dispatcher the supervisor starts (e.g. --cpu-prof);
     // node refuses --cpu-prof in NODE_OPTIONS.
     nodeArgs: r
       .str('TELLER_NODE_ARGS', '', /^[A-Za-z0-9_=.,/:+ -]*$/)
@@ -156,6 +156,24 @@ export function readConfig(env: Source = process.env) {
     // Consumers serve Prometheus metrics on their own port: the supervisor gives consumer i base + i - 1; 0 turns it off.
     consumerMetricsBasePort: r.int('CONSUMER_METRICS_BASE_PORT', 3201, 1, 65000),
     consumerMetricsPort: r.int('CONSUMER_METRICS_PORT', 0, 0, 65535),
+    // The webhook dispatcher (docs/webhooks.md): `npm start` runs it when this and EVENTS_ENABLED are both true.
+    webhooksEnabled: r.bool('WEBHOOKS_ENABLED', true),
+    // Its Prometheus metrics (0: none); also the port the supervisor lists for it.
+    webhooksMetricsPort: r.int('WEBHOOKS_METRICS_PORT', 3301, 0, 65535),
+    // How often it reads the endpoints (starting and stopping their consumers), the dead letters
+    // marked for redelivery, and the events topic's end offsets for its lag.
+    webhooksReloadIntervalMs: r.int('WEBHOOKS_RELOAD_INTERVAL_MS', 2000, 100, 60_000),
+    // Each endpoint has a consumer of its own (its connections and fetches): this bounds them.
+    webhooksMaxEndpoints: r.int('WEBHOOKS_MAX_ENDPOINTS', 50, 1, 1000),
+    // One delivery attempt: no answer's headers within this is a failure.
+    webhookTimeoutMs: r.int('WEBHOOK_TIMEOUT_MS', 5000, 100, 120_000),
+    // Retries wait a random time up to min(cap, base x 2^failures) (exponential backoff, full jitter).
+    webhookBackoffBaseMs: r.int('WEBHOOK_BACKOFF_BASE_MS', 1000, 10, 3_600_000),
+    webhookBackoffCapMs: r.int('WEBHOOK_BACKOFF_CAP_MS', 600_000, 10, 24 * 3600 * 1000),
+    // How long an account's deliveries to an endpoint may keep failing before its event is dead-lettered.
+    webhookRetryHorizonSeconds: r.int('WEBHOOK_RETRY_HORIZON_SECONDS', 24 * 3600, 1, 30 * 24 * 3600),
+    // Requests in flight to one endpoint at most (its accounts are delivered side by side).
+    webhookConcurrency: r.int('WEBHOOK_CONCURRENCY', 8, 1, 256),
     // NGINX's limit per client address, in requests a second (0: no limit) and a burst above it.
     rateLimitRps: r.int('RATE_LIMIT_RPS', 0, 0, 1_000_000),
     rateLimitBurst: r.int('RATE_LIMIT_BURST', 100, 0, 1_000_000),
@@ -178,6 +196,9 @@ export function readConfig(env: Source = process.env) {
   }
   if (config.eventsTopic === config.topic || config.eventsTopic === config.dlqTopic) {
     r.problems.push(`EVENTS_TOPIC=${config.eventsTopic} is the transaction or dead-letter topic: the events need a topic of their own`);
+  }
+  if (config.webhookBackoffCapMs < config.webhookBackoffBaseMs) {
+    r.problems.push(`WEBHOOK_BACKOFF_CAP_MS=${config.webhookBackoffCapMs} is below WEBHOOK_BACKOFF_BASE_MS=${config.webhookBackoffBaseMs}: the cap bounds the base's doublings`);
   }
   if (r.problems.length > 0) throw new ConfigError(r.problems);
   return Object.freeze(config);

@@ -17,10 +17,23 @@ ensureDir(paths.logs);
 const ownerFile = join(paths.run, 'test-owned.pid');
 const outFile = join(paths.logs, 'start.out');
 
+/**
+ * Settings of a stack started for the tests, unless the environment sets them:
+ * webhook retries short enough that test/integration/webhooks.test.ts sees an
+ * event dead-lettered, and a hung attempt time out, within seconds.
+ */
+const TEST_STACK_ENV = {
+  WEBHOOK_RETRY_HORIZON_SECONDS: '8',
+  WEBHOOK_BACKOFF_BASE_MS: '100',
+  WEBHOOK_BACKOFF_CAP_MS: '1000',
+  WEBHOOK_TIMEOUT_MS: '1500',
+  WEBHOOKS_RELOAD_INTERVAL_MS: '1000',
+};
+
 function startOwnStack(): number {
   console.log(`# starting a Teller stack for the tests (output in ${outFile})`);
   try {
-    const started = startStackInBackground(paths, outFile);
+    const started = startStackInBackground(paths, outFile, { ...TEST_STACK_ENV, ...process.env });
     writeFileSync(ownerFile, `${started}\n`);
     return started;
   } catch (err) {

@@ -5,7 +5,7 @@
 import type { BenchResult, PhaseResult } from './bench-result.js';
 import { indexCostTable } from './index-cost-figures.js';
 
-const CPU_ORDER = ['api', 'consumer', 'kafka', 'ferretdb', 'redis', 'nginx', 'loadgen', 'ceiling-api', 'ceiling-nginx', 'drain-consumer'];
+const CPU_ORDER = ['api', 'consumer', 'webhooks', 'kafka', 'ferretdb', 'redis', 'nginx', 'loadgen', 'ceiling-api', 'ceiling-nginx', 'drain-consumer'];
 
 function fmt(n: number | null | undefined, digits = 0): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return '-';

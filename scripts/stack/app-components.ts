@@ -1,4 +1,4 @@
-// The api replicas and the ledger consumers: Teller's own processes.
+// The api replicas, the ledger consumers and the webhook dispatcher: Teller's own processes.
 import { join } from 'node:path';
 import type { Config } from '../../common/config.js';
 import { apiPorts } from './nginx-component.js';
@@ -52,4 +52,11 @@ export function consumerSpecs(config: Config, paths: Paths, e: Endpoints): Compo
     const metricsPort = config.consumerMetricsBasePort + i;
     return nodeSpec(config, paths, name, 'consumer/main.js', { ...endpointEnv(e), CONSUMER_ID: name, CONSUMER_METRICS_PORT: String(metricsPort) }, metricsPort);
   });
+}
+
+/** The webhook dispatcher (docs/webhooks.md): one, when webhooks and the events they deliver are both on. */
+export function webhooksSpecs(config: Config, paths: Paths, e: Endpoints): ComponentSpec[] {
+  if (!config.webhooksEnabled || !config.eventsEnabled) return [];
+  const port = config.webhooksMetricsPort > 0 ? config.webhooksMetricsPort : undefined;
+  return [nodeSpec(config, paths, 'webhooks', 'webhooks/main.js', { ...endpointEnv(e), WEBHOOKS_METRICS_PORT: String(config.webhooksMetricsPort) }, port)];
 }

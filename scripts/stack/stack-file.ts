@@ -5,7 +5,7 @@ import { livePid } from './pids.js';
 
 export interface ComponentInfo {
   name: string;
-  kind: 'kafka' | 'ferretdb' | 'redis' | 'nginx' | 'api' | 'consumer';
+  kind: 'kafka' | 'ferretdb' | 'redis' | 'nginx' | 'api' | 'consumer' | 'webhooks';
   pidFile: string;
   log: string;
   port?: number;

@@ -29,6 +29,9 @@ export function stackPorts(config: Config): PortUse[] {
   for (let i = 0; i < config.consumers; i++) {
     uses.push({ host: config.host, port: config.consumerMetricsBasePort + i, what: `CONSUMER_METRICS_BASE_PORT + ${i}, consumer-${i + 1} metrics` });
   }
+  if (config.webhooksEnabled && config.eventsEnabled && config.webhooksMetricsPort > 0) {
+    uses.push({ host: config.host, port: config.webhooksMetricsPort, what: 'WEBHOOKS_METRICS_PORT, the webhook dispatcher metrics' });
+  }
   return uses;
 }
 

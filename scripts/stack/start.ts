@@ -1,5 +1,6 @@
 // `npm start`: installs what is missing, then runs the whole stack in the
-// foreground (Kafka, FerretDB, Redis, the consumers, the api replicas, NGINX),
+// foreground (Kafka, FerretDB, Redis, the consumers, the webhook dispatcher,
+// the api replicas, NGINX),
 // waits until it is ready and keeps it running. Ctrl-C or SIGTERM stops it in
 // order, leaving no process behind.
 import { mkdirSync } from 'node:fs';
@@ -9,7 +10,7 @@ import type { Logger } from 'pino';
 import { loadConfigOrExit, type Config } from '../../common/config.js';
 import { sleep } from '../../common/retry.js';
 import { waitFor } from '../shared/wait.js';
-import { apiSpecs, consumerSpecs, type Endpoints } from './app-components.js';
+import { apiSpecs, consumerSpecs, webhooksSpecs, type Endpoints } from './app-components.js';
 import { ferretdbSpec, probeClient, queryProbe, startWatchdog } from './ferretdb-component.js';
 import { kafkaAnswers, kafkaSpecs, prepareKafka } from './kafka-component.js';
 import { createTopics } from './kafka-topics.js';
@@ -92,6 +93,8 @@ async function startStack(config: Config, paths: Paths, stack: SupervisedStack, 
   log.info({ topics }, 'topics ready');
 
   for (const spec of consumerSpecs(config, paths, e)) stack.start('consumer', spec);
+  // Nothing waits for the dispatcher: an endpoint starts where it was registered, whenever its consumer joins.
+  for (const spec of webhooksSpecs(config, paths, e)) stack.start('webhooks', spec);
   const apis = apiSpecs(config, paths, e).map((spec) => stack.start('api', spec));
   await Promise.all(apis.map((s) => stack.ready(s, () => httpOk(`http://127.0.0.1:${s.spec.port}/healthz`), READY_TIMEOUT_MS.api)));
 

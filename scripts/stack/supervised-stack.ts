@@ -66,7 +66,7 @@ export class SupervisedStack {
   async stop(): Promise<void> {
     this.stopping = true;
     await this.stopWatchdog?.();
-    const order: Kind[][] = [['nginx'], ['api'], ['consumer'], ['kafka'], ['ferretdb'], ['redis']];
+    const order: Kind[][] = [['nginx'], ['api'], ['consumer', 'webhooks'], ['kafka'], ['ferretdb'], ['redis']];
     for (const kinds of order) {
       await Promise.all(this.components.filter((c) => kinds.includes(c.kind)).map((c) => c.supervised.stop()));
     }

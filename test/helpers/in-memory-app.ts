@@ -13,6 +13,8 @@ import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
 import { isTransaction } from '../../common/message.js';
 import type { AccountView, LogMessage, Outcome, TxMessage, TxType } from '../../common/types.js';
+import { WebhookRegistry } from '../../api/webhook-registry.js';
+import { MemoryWebhookStore } from './memory-webhooks.js';
 
 export const PROBLEM = /^application\/problem\+json/;
 export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -100,8 +102,11 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
   return registry as unknown as SubmitDeps['redis'];
 }
 
+/** The events topic's end offsets a webhook registration records, in the in-memory app (4 partitions). */
+export const EVENTS_TOPIC_ENDS = [12, 0, 7, 3];
+
 /** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one. */
-export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements'] } = {}) {
+export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements']; maxWebhooks?: number } = {}) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -145,7 +150,28 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
     onResult: (tx, result) => metrics.result(tx, result),
   });
   const statements = options.statements ?? { page: async () => ({ entries: [] }) };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, metrics, ...(options.auth ? { auth: options.auth } : {}) });
+  const webhookStore = new MemoryWebhookStore();
+  const topic = { ends: EVENTS_TOPIC_ENDS, down: false };
+  const webhooks = new WebhookRegistry({
+    store: webhookStore,
+    eventsTopicEnds: async () => {
+      if (topic.down) throw new Error('kafka unreachable');
+      return [...topic.ends];
+    },
+    maxEndpoints: options.maxWebhooks ?? 50,
+    now: () => DECIDED_AT,
+  });
+  const app = await buildApp({
+    log: silent,
+    bodyLimit: 16 * 1024,
+    submitter,
+    readModel: options.readModel ?? readModel,
+    probe: readiness,
+    statements,
+    metrics,
+    webhooks,
+    ...(options.auth ? { auth: options.auth } : {}),
+  });
   t.teardown(() => app.close());
-  return { app, log, accounts, transactions, readiness, readModel };
+  return { app, log, accounts, transactions, readiness, readModel, webhookStore, topic };
 }

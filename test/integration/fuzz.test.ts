@@ -8,6 +8,13 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import t from 'tap';
 import { baseUrl, paths } from '../helpers/stack.js';
+import { call } from '../helpers/v1.js';
+
+/** The ids of the webhook endpoints registered now. */
+async function webhookIds(): Promise<Set<string>> {
+  const r = await call('GET', '/v1/webhooks');
+  return new Set(r.status === 200 ? (r.body.data as { id: string }[]).map((e) => e.id) : []);
+}
 
 /** SCHEMATHESIS, else the venv .ci/run makes, else one on PATH. */
 function findSchemathesis(): string | undefined {
@@ -74,6 +81,12 @@ t.test(
       '--report-json-path',
       reportFile,
     ];
+    // The fuzzer registers webhook endpoints at whatever URLs it makes up: they are deleted after the run,
+    // so the dispatcher does not keep a consumer and retries for each, and later tests find room for theirs.
+    const endpointsBefore = await webhookIds();
+    t.teardown(async () => {
+      for (const id of await webhookIds()) if (!endpointsBefore.has(id)) await call('DELETE', `/v1/webhooks/${encodeURIComponent(id)}`);
+    });
     // Run in the scratch folder: schemathesis keeps a cache of crashes in its working directory.
     const run = await execa(schemathesis, args, { cwd: out, reject: false, timeout: 300_000, all: true, env: { SCHEMATHESIS_TELEMETRY: 'false' } });
     t.ok(existsSync(reportFile), `schemathesis wrote its report (exit ${run.exitCode})`);

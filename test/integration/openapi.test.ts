@@ -106,6 +106,13 @@ t.test('every operation in the document is exercised, and answers as documented'
       }, { what: 'statement entries', timeoutMs: 20_000 }),
       200,
     ],
+    // An endpoint for this account's deposits only, at a port nobody listens on, deleted last.
+    ['POST', '/v1/webhooks', () => call('POST', '/v1/webhooks', { id: id('wh'), url: 'http://127.0.0.1:9/openapi-test', eventTypes: ['deposit.applied'], accountId: a }), 201],
+    ['GET', '/v1/webhooks', () => call('GET', '/v1/webhooks'), 200],
+    ['GET', '/v1/webhooks/{id}', () => call('GET', `/v1/webhooks/${id('wh')}`), 200],
+    ['GET', '/v1/webhooks/{id}/dead-letters', () => call('GET', `/v1/webhooks/${id('wh')}/dead-letters?limit=5`), 200],
+    ['POST', '/v1/webhooks/{id}/redeliver', () => call('POST', `/v1/webhooks/${id('wh')}/redeliver`, {}), 202],
+    ['DELETE', '/v1/webhooks/{id}', () => call('DELETE', `/v1/webhooks/${id('wh')}`), 204],
   ];
   const exercised = new Set<string>();
   for (const [method, path, send, status] of examples) {
@@ -124,6 +131,8 @@ t.test('every operation in the document is exercised, and answers as documented'
     ['POST', '/v1/accounts/{accountId}/withdrawal-requests', () => call('POST', `/v1/accounts/${a}/withdrawal-requests`, { id: id('r9'), amount: 10 ** 12 })],
     ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${uniq('unknown')}`)],
     ['POST', '/transaction', () => call('POST', '/transaction', { id: id('c1'), type: 'deposit', amount: 11, accountId: a })],
+    ['GET', '/v1/webhooks/{id}', () => call('GET', `/v1/webhooks/${uniq('unknown')}`)],
+    ['POST', '/v1/webhooks', () => call('POST', '/v1/webhooks', { id: id('wh-bad'), url: 'ftp://127.0.0.1/x' })],
   ];
   for (const [method, path, send] of errors) {
     const r = await send();

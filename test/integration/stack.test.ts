@@ -29,6 +29,7 @@ t.test('every component of the stack is running', async (t) => {
   }
   t.equal(names('api').length, config.apiReplicas, 'one api component per replica');
   t.equal(names('consumer').length, config.consumers, 'one consumer component per configured consumer');
+  t.equal(names('webhooks').length, config.webhooksEnabled && config.eventsEnabled ? 1 : 0, 'one webhook dispatcher while webhooks and events are on');
 });
 
 t.test('Kafka has the topics with the configured partitions', async (t) => {

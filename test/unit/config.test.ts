@@ -69,3 +69,25 @@ t.test('TELLER_DURABILITY: replicated needs a replicated Kafka', async (t) => {
   t.equal(readConfig({ TELLER_DURABILITY: 'replicated', KAFKA_BROKERS: '10.0.0.1:9092' }).durability, 'replicated', "an external cluster's replication is its own");
   t.throws(() => readConfig({ TELLER_DURABILITY: 'safe' }), /TELLER_DURABILITY/);
 });
+||||||| d1494e3
+
+t.test('the webhook dispatcher: on by default, retrying for a day from 1 s up to 10 min; bad settings refused, each named', async (t) => {
+  t.match(readConfig({}), {
+    webhooksEnabled: true,
+    webhooksMetricsPort: 3301,
+    webhookTimeoutMs: 5000,
+    webhookBackoffBaseMs: 1000,
+    webhookBackoffCapMs: 600_000,
+    webhookRetryHorizonSeconds: 86_400,
+    webhookConcurrency: 8,
+    webhooksReloadIntervalMs: 2000,
+  });
+  t.throws(() => readConfig({ WEBHOOK_BACKOFF_BASE_MS: '5000', WEBHOOK_BACKOFF_CAP_MS: '4000' }), /WEBHOOK_BACKOFF_CAP_MS=4000 is below WEBHOOK_BACKOFF_BASE_MS=5000/);
+  try {
+    readConfig({ WEBHOOKS_ENABLED: 'maybe', WEBHOOK_RETRY_HORIZON_SECONDS: '0', WEBHOOK_CONCURRENCY: '0', WEBHOOK_TIMEOUT_MS: '10' });
+    t.fail('refused');
+  } catch (err) {
+    t.match((err as ConfigError).problems, [/WEBHOOKS_ENABLED/, /WEBHOOK_TIMEOUT_MS/, /WEBHOOK_RETRY_HORIZON_SECONDS/, /WEBHOOK_CONCURRENCY/]);
+  }
+  t.equal(readConfig({ WEBHOOKS_ENABLED: 'false' }).webhooksEnabled, false);
+});

@@ -47,7 +47,7 @@ t.test('the services and their official images', async (t) => {
   t.match(services.mongo?.image, /^mongo:7(\.|$)/);
   t.match(services.redis?.image, /^redis:7(\.|$)/);
   t.match(services.nginx?.image, /^nginx:(stable|mainline|\d)/);
-  for (const name of ['api', 'consumer', 'topics']) t.ok(services[name]?.build, `${name} is built from the Dockerfile`);
+  for (const name of ['api', 'consumer', 'topics', 'webhooks']) t.ok(services[name]?.build, `${name} is built from the Dockerfile`);
 });
 
 t.test('api and consumer run three replicas', async (t) => {
@@ -62,8 +62,8 @@ t.test('every service has a healthcheck', async (t) => {
   }
 });
 
-t.test('api, consumer and topics use only the environment names config.ts reads', async (t) => {
-  for (const name of ['api', 'consumer', 'topics']) {
+t.test('api, consumer, topics and webhooks use only the environment names config.ts reads', async (t) => {
+  for (const name of ['api', 'consumer', 'topics', 'webhooks']) {
     const s = services[name]!;
     const names = [...Object.keys(envOf(s)), ...commandNames(s)];
     t.ok(names.length > 0, `${name} is configured`);

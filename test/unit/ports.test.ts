@@ -13,12 +13,18 @@ function listen(port = 0): Promise<Server> {
 
 t.test('every port of a default stack is listed', async (t) => {
   const ports = stackPorts(readConfig({})).map((u) => u.port);
-  t.same(ports, [8080, 9092, 9093, 27117, 6479, 3101, 3102, 3201, 3202]);
+  t.same(ports, [8080, 9092, 9093, 27117, 6479, 3101, 3102, 3201, 3202, 3301]);
+});
+
+t.test('no webhook dispatcher, no port of its own', async (t) => {
+  for (const env of [{ WEBHOOKS_ENABLED: 'false' }, { EVENTS_ENABLED: 'false' }, { WEBHOOKS_METRICS_PORT: '0' }]) {
+    t.notOk(stackPorts(readConfig(env)).some((u) => u.port === 3301), JSON.stringify(env));
+  }
 });
 
 t.test('external services need no local port', async (t) => {
   const ports = stackPorts(readConfig({ KAFKA_BROKERS: 'k:9092', MONGODB_URI: 'mongodb://m/teller', REDIS_URL: 'redis://r' })).map((u) => u.port);
-  t.same(ports, [8080, 3101, 3102, 3201, 3202]);
+  t.same(ports, [8080, 3101, 3102, 3201, 3202, 3301]);
 });
 
 t.test('a taken port is refused by name', async (t) => {

@@ -55,6 +55,12 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_LEDGER_UNAVAILABLE, 503, 'ledger-unavailable'],
     [catalogue.TELLER_ERR_NOT_READY, 503, 'not-ready'],
     [catalogue.TELLER_ERR_UNKNOWN_FORMAT, 503, 'format-not-readable'],
+    [catalogue.TELLER_ERR_WEBHOOK_URL_INVALID, 400, 'invalid-webhook-url'],
+    [catalogue.TELLER_ERR_WEBHOOK_FORBIDDEN, 403, 'forbidden'],
+    [catalogue.TELLER_ERR_WEBHOOK_NOT_FOUND, 404, 'webhook-not-found'],
+    [catalogue.TELLER_ERR_WEBHOOK_ID_REUSED, 409, 'id-reused'],
+    [catalogue.TELLER_ERR_WEBHOOK_LIMIT, 409, 'webhook-limit'],
+    [catalogue.TELLER_ERR_WEBHOOKS_UNAVAILABLE, 503, 'webhooks-unavailable'],
   ];
   t.equal(expected.length, entries.length, 'every entry is listed here');
   for (const [entry, status, slug] of expected) {

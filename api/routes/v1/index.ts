@@ -4,6 +4,7 @@ import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';
 import type { TransactionSubmitter } from '../../submit.js';
 import { TransferSubmitter } from '../../transfer-submit.js';
+import type { WebhookRegistry } from '../../webhook-registry.js';
 import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
 import { depositRoutes } from './deposits.js';
@@ -12,6 +13,7 @@ import { statementRoutes } from './statements.js';
 import { transactionStatusRoutes } from './transactions.js';
 import { transferRoutes } from './transfers.js';
 import { transferSettlementRoutes } from './transfer-settlements.js';
+import { webhookRoutes } from './webhooks.js';
 import { withdrawalRequestRoutes } from './withdrawal-requests.js';
 import { withdrawalRoutes } from './withdrawals.js';
 
@@ -20,10 +22,13 @@ export interface V1Options {
   readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   statements: Pick<Statements, 'page'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
+  mayAccessEveryAccount?: (request: FastifyRequest) => boolean;
+  /** Webhook endpoints (docs/webhooks.md); without it, /v1/webhooks is not served. */
+  webhooks?: WebhookRegistry;
 }
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
-  const { submitter, readModel, statements, mayAccess } = options;
+  const { submitter, readModel, statements, mayAccess, mayAccessEveryAccount, webhooks } = options;
   await app.register(depositRoutes, { submitter });
   await app.register(withdrawalRequestRoutes, { submitter });
   await app.register(withdrawalRoutes, { submitter });
@@ -38,4 +43,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(statementRoutes, { statements, readModel });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });
+  if (webhooks) await app.register(webhookRoutes, { registry: webhooks, ...(mayAccess ? { mayAccess } : {}), ...(mayAccessEveryAccount ? { mayAccessEveryAccount } : {}) });
 };
