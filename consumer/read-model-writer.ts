@@ -78,7 +78,8 @@ return 1
 
 declare module 'ioredis' {
   interface RedisCommander<Context extends ClientContext = { type: 'default' }> {
-    tellerApply(...args: (string | number)[]): Result<number, Context>;
+    /** One array, not spread: ioredis flattens it, and a batch's arguments can outnumber what a call's stack holds. */
+    tellerApply(args: (string | number)[]): Result<number, Context>;
     tellerFinishWriteBack(...args: (string | number)[]): Result<number, Context>;
   }
 }
@@ -105,7 +106,7 @@ export class ReadModelWriter {
     const messages = announcementMessages(announced);
     args.push(messages.length);
     for (const [channel, payload] of messages) args.push(channel, payload);
-    return answerOf(await this.redis.tellerApply(...args));
+    return answerOf(await this.redis.tellerApply(args));
   }
 
   /** What Redis holds of the partition against `mark`, writing nothing but the withdrawal of a ready marker Redis is behind. */

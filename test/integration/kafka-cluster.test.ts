@@ -31,6 +31,7 @@ const env: NodeJS.ProcessEnv = {
   API_REPLICAS: '1',
   CONSUMERS: '1',
   CONSUMER_METRICS_BASE_PORT: '13201',
+  WEBHOOKS_METRICS_PORT: '13301',
   TELLER_DATA_DIR: join(folder, 'data'),
   TELLER_RUN_DIR: join(folder, 'run'),
 };
