@@ -239,9 +239,11 @@ export interface LedgerDoc extends DecisionExtras {
   offset: number;
   receivedAt: number;
   /**
-   * The partition's log clock at the decision: what the id window is judged
-   * by. Absent from lapses and from documents decided before it was written,
-   * which read `receivedAt` instead (common/ledger-outcome.ts).
+   * The partition's log clock at the decision (of a lapse: at the lapse): what
+   * the id window and the reads as of a time are judged by. Absent from
+   * documents written before it was recorded, lapses until later still, which
+   * read `receivedAt` instead (common/ledger-outcome.ts): a lapse's
+   * `receivedAt` is that same clock, a decision's the api's receipt.
    */
   decidedAt?: number;
   /** A withdrawal request's time to live as its message carried it: part of the body repeats are compared with. */
