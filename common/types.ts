@@ -222,6 +222,16 @@ export interface Outcome extends DecisionExtras {
   decidedAt: number;
 }
 
+/** What a ledger document's `type` may be: its message's, or `expire` for a lapsed hold. */
+export const LEDGER_DOC_TYPES = [...TX_TYPES, 'expire'] as const;
+
+/**
+ * What a ledger document's `status` may be: the decision's, as it was made. A
+ * conflict writes no document; what later became of a hold (cancelled,
+ * expired, posted, voided) is in later documents (common/ledger-outcome.ts).
+ */
+export const LEDGER_DOC_STATUSES = ['applied', 'approved', 'denied', 'not_found'] as const satisfies readonly TxStatus[];
+
 /** One ledger document per decided transaction (and per lapsed hold): `transactions` collection. */
 export interface LedgerDoc extends DecisionExtras {
   _id: string;
