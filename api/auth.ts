@@ -87,6 +87,11 @@ export class ApiKeyAuth {
     return accounts === undefined || accounts.has(accountId);
   }
 
+  /** Whether the caller may act on every account: no keys configured, or a key not limited to some. */
+  static mayAccessEvery(request: FastifyRequest): boolean {
+    return request.apiKey?.accounts === undefined;
+  }
+
   /**
    * 401 before anything is parsed, for a missing or unknown key; 403 once the
    * route's input is validated, for an account the key is not allowed.

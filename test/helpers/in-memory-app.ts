@@ -4,15 +4,20 @@
 // as a client sees them (test/unit/app-inject.test.ts, test/unit/own-answers.test.ts).
 import type { Test } from 'tap';
 import { pino } from 'pino';
+import { AccountHistory } from '../../api/account-history.js';
 import { buildApp, type AppDeps } from '../../api/app.js';
 import type { ApiKeyAuth } from '../../api/auth.js';
 import type { ReadinessReport } from '../../api/readiness-probe.js';
 import type { TransactionView } from '../../api/readmodel.js';
 import { ApiMetrics } from '../../api/api-metrics.js';
+import { Cuts } from '../../api/cuts.js';
+import { LedgerReads } from '../../api/ledger-reads.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
 import { isTransaction } from '../../common/message.js';
-import type { AccountView, LogMessage, Outcome, TxMessage, TxType } from '../../common/types.js';
+import type { CutDoc } from '../../common/cuts.js';
+import type { AccountView, LedgerDoc, LogMessage, Outcome, TxMessage, TxType } from '../../common/types.js';
+import { MemoryCollection } from './memory-collection.js';
 
 export const PROBLEM = /^application\/problem\+json/;
 export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -100,8 +105,15 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
   return registry as unknown as SubmitDeps['redis'];
 }
 
-/** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one. */
-export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements'] } = {}) {
+/**
+ * `readModel` replaces the in-memory one (the maps this returns then serve
+ * nothing); `statements`, `history` and `cuts` the ones over an empty ledger,
+ * a group that never committed and no cut.
+ */
+export async function build(
+  t: Test,
+  options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements']; history?: AppDeps['history']; cuts?: AppDeps['cuts'] } = {},
+) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -145,7 +157,12 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
     onResult: (tx, result) => metrics.result(tx, result),
   });
   const statements = options.statements ?? { page: async () => ({ entries: [] }) };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, metrics, ...(options.auth ? { auth: options.auth } : {}) });
+  const emptyLedger = new AccountHistory(new LedgerReads(new MemoryCollection<LedgerDoc>() as never));
+  const history = options.history ?? emptyLedger;
+  const source = { topic: 'teller.transactions', groupId: 'teller-ledger' };
+  const cuts = options.cuts ?? new Cuts({ store: new MemoryCollection<CutDoc>() as never, offsets: { fetch: async () => new Map([[0, 0]]) }, history: emptyLedger, source });
+  const deps = { log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, history, cuts, metrics };
+  const app = await buildApp({ ...deps, ...(options.auth ? { auth: options.auth } : {}) });
   t.teardown(() => app.close());
   return { app, log, accounts, transactions, readiness, readModel };
 }

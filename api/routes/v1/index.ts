@@ -1,11 +1,14 @@
 // The resource API, /v1 (README.md, The resource API): one plugin per route group.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { AccountHistory } from '../../account-history.js';
+import type { Cuts } from '../../cuts.js';
 import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';
 import type { TransactionSubmitter } from '../../submit.js';
 import { TransferSubmitter } from '../../transfer-submit.js';
 import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
+import { cutRoutes } from './cuts.js';
 import { depositRoutes } from './deposits.js';
 import { reversalRoutes } from './reversals.js';
 import { statementRoutes } from './statements.js';
@@ -19,15 +22,19 @@ export interface V1Options {
   submitter: TransactionSubmitter;
   readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   statements: Pick<Statements, 'page'>;
+  history: Pick<AccountHistory, 'asOf'>;
+  cuts: Pick<Cuts, 'take' | 'get' | 'account'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
+  /** Whether the caller's key may act on every account (cuts). */
+  mayAccessEvery?: (request: FastifyRequest) => boolean;
 }
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
-  const { submitter, readModel, statements, mayAccess } = options;
+  const { submitter, readModel, statements, history, cuts, mayAccess, mayAccessEvery } = options;
   await app.register(depositRoutes, { submitter });
   await app.register(withdrawalRequestRoutes, { submitter });
   await app.register(withdrawalRoutes, { submitter });
-  await app.register(accountRoutes, { readModel });
+  await app.register(accountRoutes, { readModel, history });
   await app.register(accountSettingsRoutes, { submitter, readModel });
   // A repeated transfer's credit is read back from where lookups read outcomes: the read model, else the ledger.
   const transfers = new TransferSubmitter(submitter, {
@@ -36,6 +43,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(transferRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(transferSettlementRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(statementRoutes, { statements, readModel });
+  await app.register(cutRoutes, { cuts, ...(mayAccessEvery ? { mayAccessEvery } : {}) });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });
 };
