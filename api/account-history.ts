@@ -51,6 +51,16 @@ export function pointQuery(accountId: string, point: HistoryPoint): Filter<Ledge
   return { accountId, partition: point.partition, offset: { $lt: point.before } };
 }
 
+/** The documents of `bounded` at the offset of `doc`: a lapse's whole offset, which its decision and other lapses share. */
+export function offsetQuery(bounded: Filter<LedgerDoc>, doc: Pick<LedgerDoc, 'partition' | 'offset'>): Filter<LedgerDoc> {
+  return { ...bounded, partition: doc.partition, offset: doc.offset };
+}
+
+/** The account's applied settings changes in `partition` below `offset`. */
+export function settingsQuery(accountId: string, partition: number, offset: number): Filter<LedgerDoc> {
+  return { accountId, partition, type: 'account_settings', status: 'applied', offset: { $lt: offset } };
+}
+
 /** The ordinal of a lapse among those of its offset, from its `_id` (`<partition>:<offset>:<n>:<hold>~expired`). */
 export function lapseOrdinal(doc: Pick<LedgerDoc, '_id'>): number {
   return Number(doc._id.split(':')[2] ?? -1);
@@ -107,7 +117,7 @@ async function pastAccount(find: LedgerFind, accountId: string, point: HistoryPo
   const [newest] = await find(bounded, 1);
   if (!newest) return NO_HISTORY;
   // Lapses share their offset with other lapses and the decision after them: read the whole offset.
-  const last = newest.type === 'expire' ? lastOfOffset(await find({ ...bounded, partition: newest.partition, offset: newest.offset }, 0))! : newest;
+  const last = newest.type === 'expire' ? lastOfOffset(await find(offsetQuery(bounded, newest), 0))! : newest;
   const settings = await settingsUpTo(find, last);
   return { balance: last.balanceAfter, reserved: last.reservedAfter, overdraftLimit: settings.overdraftLimit, status: settings.status, last };
 }
@@ -117,8 +127,7 @@ async function settingsUpTo(find: LedgerFind, last: LedgerDoc): Promise<Pick<Pas
   const changes: LedgerDoc[] = [];
   let below = last.offset + 1;
   for (;;) {
-    const query: Filter<LedgerDoc> = { accountId: last.accountId, partition: last.partition, type: 'account_settings', status: 'applied', offset: { $lt: below } };
-    const page = await find(query, SETTINGS_PAGE);
+    const page = await find(settingsQuery(last.accountId, last.partition, below), SETTINGS_PAGE);
     changes.push(...page);
     const settings = settingsOf(changes);
     // One decision document per offset: the next page starts strictly below this one's last.

@@ -2,6 +2,7 @@
 // over an in-memory ledger: an account as of a time and at a cut, statements
 // filtered and paged by their links, and what each refuses, as a client sees
 // it: status, problem+json, body.
+import SwaggerParser from '@apidevtools/swagger-parser';
 import t, { type Test } from 'tap';
 import { AccountHistory } from '../../api/account-history.js';
 import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
@@ -180,4 +181,17 @@ t.test('cuts: Kafka without an answer is 503 offsets-unavailable with Retry-Afte
   t.equal(r.statusCode, 503);
   t.equal(r.headers['retry-after'], '1');
   t.match(r.json(), { type: 'urn:teller:problem:offsets-unavailable', retryAfter: 1 });
+});
+
+t.test('the OpenAPI document: still valid, with the cuts, asOf and the statement filters in it', async (t) => {
+  const { app: server } = await app(t);
+  const document = (await server.inject({ method: 'GET', url: '/openapi.json' })).json();
+  await t.resolves(SwaggerParser.validate(structuredClone(document)), 'valid OpenAPI 3');
+  t.ok(document.paths['/v1/cuts'].post.responses['201'], 'POST /v1/cuts answers 201');
+  t.equal(document.paths['/v1/cuts'].post.requestBody?.required ?? false, false, 'with no body needed');
+  t.ok(document.paths['/v1/cuts/{cut}'].get);
+  t.ok(document.paths['/v1/cuts/{cut}/accounts/{accountId}'].get);
+  const names = (path: string) => document.paths[path].get.parameters.map((p: { name: string }) => p.name);
+  t.ok(names('/v1/accounts/{accountId}').includes('asOf'));
+  t.ok(['reference', 'type', 'status', 'from', 'to'].every((n) => names('/v1/accounts/{accountId}/transactions').includes(n)));
 });
