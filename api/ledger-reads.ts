@@ -2,8 +2,8 @@
 // ask for at will: statements (api/statement.ts) and balances as of a time or
 // a cut (api/account-history.ts). Each reads an account's entries through the
 // statement index `{accountId: 1, offset: -1}`; on FerretDB that means every
-// entry of the account, which FerretDB then sorts itself
-// (docs/embedded-database.md). So a replica runs one such read at a time, the
+// entry of the account the index holds, checked against the filter, and what
+// passes sorted by FerretDB itself (docs/embedded-database.md). So a replica runs one such read at a time, the
 // others wait their turn: a burst of them cannot take every core from the
 // ledger's inserts. The wait is bounded twice: past `queueLimit` waiting reads
 // a new one gets 503 at once, and a read's whole budget, waiting and querying,
