@@ -6,7 +6,9 @@ import type { Logger } from 'pino';
 import { ApiKeyAuth } from './auth.js';
 import { installConnectionDrain } from './connection-drain.js';
 import { installJsonBodyParser } from './json-body.js';
+import type { AccountHistory } from './account-history.js';
 import type { ApiMetrics } from './api-metrics.js';
+import type { Cuts } from './cuts.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkError, installProblemHandlers } from './problem.js';
 import { ajvOptions } from './schemas.js';
@@ -28,6 +30,10 @@ export interface AppDeps {
   readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   probe: Pick<ReadinessProbe, 'current'>;
   statements: Pick<Statements, 'page'>;
+  /** Accounts as of a time, from the ledger. */
+  history: Pick<AccountHistory, 'asOf'>;
+  /** Cuts of the committed offsets, and accounts at them. */
+  cuts: Pick<Cuts, 'take' | 'get' | 'account'>;
   metrics?: ApiMetrics;
   /** Present when API keys are configured. */
   auth?: ApiKeyAuth;
@@ -70,6 +76,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     submitter: deps.submitter,
     readModel: deps.readModel,
     statements: deps.statements,
+    history: deps.history,
+    cuts: deps.cuts,
     mayAccess: ApiKeyAuth.mayAccess,
     mayAccessEveryAccount: ApiKeyAuth.mayAccessEveryAccount,
     ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),

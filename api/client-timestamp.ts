@@ -11,7 +11,7 @@
  * format checks the calendar (no 30 February, leap seconds only at 23:59:60
  * UTC); it alone would also take forms the RFC does not, such as `+0100`.
  */
-const RFC3339_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
+export const RFC3339_DATE_TIME = '^\\d{4}-\\d{2}-\\d{2}[Tt]\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?([Zz]|[+-]\\d{2}:\\d{2})$';
 
 /** The latest instant a JavaScript date holds (ECMA-262, Time Values), in ms since the epoch. */
 const LATEST_DATE_MS = 8_640_000_000_000_000;

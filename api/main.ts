@@ -8,11 +8,16 @@ import { createKafka } from '../common/kafka.js';
 import { retry } from '../common/retry.js';
 import { Batcher } from '../producer/batcher.js';
 import { RecoveringProducer } from '../producer/recovering-producer.js';
+import { CUTS_COLLECTION, type CutDoc } from '../common/cuts.js';
 import type { LedgerDoc } from '../common/types.js';
+import { AccountHistory } from './account-history.js';
 import { buildApp } from './app.js';
 import { ApiKeyAuth, parseApiKeys } from './auth.js';
 import { ReadinessProbe } from './readiness-probe.js';
 import { ApiMetrics } from './api-metrics.js';
+import { CommittedOffsets } from './committed-offsets.js';
+import { Cuts } from './cuts.js';
+import { LedgerReads } from './ledger-reads.js';
 import { ReadModel } from './readmodel.js';
 import { DEFAULT_STATEMENT_LIMITS, Statements } from './statement.js';
 import { TransactionSubmitter } from './submit.js';
@@ -111,15 +116,24 @@ const probe = new ReadinessProbe(
   },
   log,
 );
+const ledger = mongo.db(config.mongoDb).collection<LedgerDoc>('transactions');
+// Statements and accounts as of a time or a cut take their turns in one queue of ledger reads.
+const ledgerReads = new LedgerReads(ledger, { ...DEFAULT_STATEMENT_LIMITS, queueLimit: config.statementQueueLimit });
+const history = new AccountHistory(ledgerReads);
+const committedOffsets = new CommittedOffsets(kafka.admin(), { topic: config.topic, groupId: config.groupId });
 const app = await buildApp({
   log,
   bodyLimit: config.bodyLimit,
   submitter,
-  readModel: new ReadModel(redis, () => partitions, mongo.db(config.mongoDb).collection<LedgerDoc>('transactions')),
+  readModel: new ReadModel(redis, () => partitions, ledger),
   probe,
-  statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions'), {
-    ...DEFAULT_STATEMENT_LIMITS,
-    queueLimit: config.statementQueueLimit,
+  statements: new Statements(ledgerReads),
+  history,
+  cuts: new Cuts({
+    store: mongo.db(config.mongoDb).collection<CutDoc>(CUTS_COLLECTION),
+    offsets: committedOffsets,
+    history,
+    source: { topic: config.topic, groupId: config.groupId },
   }),
   metrics,
   ...(auth ? { auth } : {}),
@@ -169,7 +183,7 @@ async function shutdown(signal: string): Promise<void> {
   probe.stop();
   await app.close(); // waits for in-flight calls, which wait for their outcomes
   await batcher.stop();
-  await Promise.allSettled([producer.disconnect(), webhooksAdmin.disconnect(), redis.quit(), subscriber.quit(), mongo.close()]);
+  await Promise.allSettled([producer.disconnect(), webhooksAdmin.disconnect(), committedOffsets.close(), redis.quit(), subscriber.quit(), mongo.close()]);
   log.info('stopped');
   process.exit(0);
 }

@@ -25,7 +25,7 @@ export async function registerOpenApi(app: FastifyInstance, o: OpenApiOptions): 
       tags: [
         { name: 'transactions', description: 'Deposits, withdrawal requests (holds), withdrawals, cancels; a transaction by id' },
         { name: 'transfers', description: 'Money from one account to another, in two legs; a transfer by id' },
-        { name: 'accounts', description: 'Account state, settings and statement' },
+        { name: 'accounts', description: 'Account state, settings and statement; the state at a past time or at a cut' },
         { name: 'webhooks', description: 'Endpoints the ledger events are posted to, signed (Standard Webhooks); their dead letters and redelivery' },
         { name: 'compatibility', description: 'The original contract, kept for existing clients and stress tools' },
         { name: 'operations', description: 'Health, readiness, metrics' },

@@ -9,17 +9,22 @@
 // (the `expire` documents carry the offset of the message that advanced the
 // clock), so a page never ends inside an offset: it takes the whole group.
 //
-// On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
-// the collection in Go (docs/embedded-database.md; about 10k documents a second here),
-// which is accepted for statements. So a replica runs one statement at a
-// time, the others wait their turn: a burst of statements cannot take every
-// core from the ledger's inserts. The wait is bounded twice: past
-// `queueLimit` waiting calls a new one gets 503 at once, and a call's whole
-// budget, waiting and reading, is `deadlineMs`, below NGINX's
-// proxy_read_timeout (15 s), so a slow statement is our 503, not its 504.
-import type { Collection } from 'mongodb';
-import { createError, TELLER_ERR_INVALID_CURSOR, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_STATEMENTS_BUSY } from '../common/errors.js';
+// The filters (a reference, types, statuses, a range of decision times) are
+// built in api/ledger-filters.ts, led by the account's equality, so the
+// statement index `{accountId: 1, offset: -1}` serves every page on MongoDB
+// and on FerretDB. A statement is one of the replica's ledger reads, which run
+// one at a time with a bounded wait (api/ledger-reads.ts).
+import type { Filter } from 'mongodb';
+import { createError, TELLER_ERR_INVALID_CURSOR } from '../common/errors.js';
 import type { LedgerDoc } from '../common/types.js';
+import { statementQuery, type StatementFilter } from './ledger-filters.js';
+import { DEFAULT_LEDGER_READ_LIMITS, LedgerReads, type LedgerCollection, type LedgerFind, type LedgerReadLimits } from './ledger-reads.js';
+
+export type { StatementFilter } from './ledger-filters.js';
+export type { LedgerCollection } from './ledger-reads.js';
+/** The statement's limits are those of every ledger read of the replica. */
+export type StatementLimits = LedgerReadLimits;
+export const DEFAULT_STATEMENT_LIMITS = DEFAULT_LEDGER_READ_LIMITS;
 
 export interface StatementPage {
   entries: LedgerDoc[];
@@ -51,99 +56,38 @@ function newestFirst(a: LedgerDoc, b: LedgerDoc): number {
   return a._id < b._id ? -1 : a._id > b._id ? 1 : 0;
 }
 
-/** What a statement may be narrowed to. */
-export interface StatementFilter {
-  reference?: string;
-}
-
-export interface StatementLimits {
-  /** Calls waiting for their turn at most; past it a call gets 503 `statements-busy` at once. */
-  queueLimit: number;
-  /** A call's whole budget, its wait and its queries; a call still waiting then gets 503 `statements-busy`. */
-  deadlineMs: number;
-}
-
-export const DEFAULT_STATEMENT_LIMITS: StatementLimits = { queueLimit: 8, deadlineMs: 10_000 };
-
-/** What the statement reader uses of the ledger collection: the real one, or an in-memory one in tests. */
-export type LedgerCollection = Pick<Collection<LedgerDoc>, 'find'>;
-
 export class Statements {
-  private busy = false;
-  /** The calls waiting for their turn, oldest first: each one's wake-up. */
-  private readonly queue: (() => void)[] = [];
+  private readonly reads: LedgerReads;
 
-  constructor(
-    private readonly ledger: LedgerCollection,
-    private readonly limits: StatementLimits = DEFAULT_STATEMENT_LIMITS,
-  ) {}
+  /** Given the collection, a queue of its own; given the replica's `LedgerReads`, its turn among the other ledger reads. */
+  constructor(ledger: LedgerCollection | LedgerReads, limits: StatementLimits = DEFAULT_STATEMENT_LIMITS) {
+    this.reads = ledger instanceof LedgerReads ? ledger : new LedgerReads(ledger, limits);
+  }
 
-  /** `filter`: only the entries whose write carried this `reference`. */
+  /** `filter`: only the entries it keeps (api/ledger-filters.ts); the cursor pages through those. */
   async page(accountId: string, limit: number, before?: number, filter: StatementFilter = {}): Promise<StatementPage> {
-    const deadline = Date.now() + this.limits.deadlineMs;
-    await this.turn(deadline);
-    try {
-      return await this.read({ accountId, ...filter }, limit, before, deadline);
-    } catch {
-      throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
-    } finally {
-      this.next();
-    }
+    return this.reads.run((find) => read(find, statementQuery(accountId, filter), limit, before));
   }
+}
 
-  /** Resolves when this call may read; rejects with TELLER_ERR_STATEMENTS_BUSY when the queue is full or the deadline passes first. */
-  private turn(deadline: number): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return Promise.resolve();
-    }
-    if (this.queue.length >= this.limits.queueLimit) return Promise.reject(createError(TELLER_ERR_STATEMENTS_BUSY));
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.queue.splice(this.queue.indexOf(wake), 1);
-        reject(createError(TELLER_ERR_STATEMENTS_BUSY));
-      }, deadline - Date.now());
-      this.queue.push(wake);
-    });
-  }
+/** The statement's own query: what the filter keeps, its partition left out, newest first as a statement lists them. */
+async function entriesOf(find: LedgerFind, filter: Filter<LedgerDoc>, limit: number): Promise<LedgerDoc[]> {
+  return (await find(filter, limit, { partition: 0 })).sort(newestFirst);
+}
 
-  private next(): void {
-    const wake = this.queue.shift();
-    if (wake) wake();
-    else this.busy = false;
+/** A page of the entries `entries` matches, strictly before the offset `before` when given. */
+async function read(find: LedgerFind, entries: Filter<LedgerDoc>, limit: number, before: number | undefined): Promise<StatementPage> {
+  const filter = before === undefined ? entries : { ...entries, offset: { $lt: before } };
+  const docs = await entriesOf(find, filter, limit + 1);
+  if (docs.length <= limit) return { entries: docs };
+  const last = docs[limit - 1]!.offset;
+  let page = docs.slice(0, limit);
+  let more = true;
+  if (docs[limit]!.offset === last) {
+    // The page would end inside an offset: take the whole group, then see whether anything is older.
+    const group = await entriesOf(find, { ...entries, offset: last }, 0);
+    page = [...page.filter((d) => d.offset !== last), ...group].sort(newestFirst);
+    more = (await entriesOf(find, { ...entries, offset: { $lt: last } }, 1)).length > 0;
   }
-
-  /**
-   * `entries`: the account, and the reference when the call names one: both
-   * equalities, which the embedded server narrows the read by (the account
-   * through the statement index, the reference on the account's rows).
-   */
-  private async read(entries: { accountId: string } & StatementFilter, limit: number, before: number | undefined, deadline: number): Promise<StatementPage> {
-    const find = (filter: object, count: number) => this.find(filter, count, deadline);
-    const filter = before === undefined ? entries : { ...entries, offset: { $lt: before } };
-    const docs = await find(filter, limit + 1);
-    if (docs.length <= limit) return { entries: docs };
-    const last = docs[limit - 1]!.offset;
-    let page = docs.slice(0, limit);
-    let more = true;
-    if (docs[limit]!.offset === last) {
-      // The page would end inside an offset: take the whole group, then see whether anything is older.
-      const group = await find({ ...entries, offset: last }, 0);
-      page = [...page.filter((d) => d.offset !== last), ...group].sort(newestFirst);
-      more = (await find({ ...entries, offset: { $lt: last } }, 1)).length > 0;
-    }
-    return more ? { entries: page, next: encodeCursor(last) } : { entries: page };
-  }
-
-  /** One query, given what is left of the call's budget (a maxTimeMS of 0 would mean no limit at all). */
-  private async find(filter: object, limit: number, deadline: number): Promise<LedgerDoc[]> {
-    const maxTimeMS = deadline - Date.now();
-    if (maxTimeMS <= 0) throw new Error('the statement ran out of time');
-    const docs = await this.ledger.find(filter, { sort: { offset: -1 }, limit, maxTimeMS, projection: { partition: 0 } }).toArray();
-    return docs.sort(newestFirst);
-  }
+  return more ? { entries: page, next: encodeCursor(last) } : { entries: page };
 }

@@ -185,6 +185,39 @@ export const TELLER_ERR_WEBHOOK_FORBIDDEN: CatalogueEntry = {
   message: () => 'this API key may act on some accounts only, and an endpoint without accountId receives the events of every account',
 };
 
+/** A date-time in a query that is not RFC 3339 (with its offset), or not a time a date can hold. */
+export const TELLER_ERR_INVALID_DATE_TIME: CatalogueEntry<{ parameter: string }> = {
+  code: 'TELLER_ERR_INVALID_DATE_TIME',
+  retryable: false,
+  message: ({ parameter }) => `${parameter} is not an RFC 3339 date-time with its offset, such as 2024-01-02T03:04:05Z`,
+  details: ({ parameter }) => ({ parameter }),
+};
+
+/**
+ * A balance asked as of a time still to come: its answer could still change,
+ * and an answer as of a time is one that never does (docs/history.md).
+ */
+export const TELLER_ERR_AS_OF_IN_THE_FUTURE: CatalogueEntry<{ asOf: string; now: string }> = {
+  code: 'TELLER_ERR_AS_OF_IN_THE_FUTURE',
+  retryable: false,
+  message: ({ asOf, now }) => `asOf ${asOf} is later than now (${now}): the ledger can say what was, not what will be`,
+  details: ({ now }) => ({ now }),
+};
+
+/** A statement's `from` not before its `to`: a range that holds nothing, most likely the two swapped. */
+export const TELLER_ERR_INVALID_TIME_RANGE: CatalogueEntry<{ from: string; to: string }> = {
+  code: 'TELLER_ERR_INVALID_TIME_RANGE',
+  retryable: false,
+  message: ({ from, to }) => `from (${from}) must be before to (${to}): from is inclusive, to exclusive`,
+};
+
+/** A cut id no cut was stored under (docs/history.md). */
+export const TELLER_ERR_CUT_NOT_FOUND: CatalogueEntry<{ cut: string }> = {
+  code: 'TELLER_ERR_CUT_NOT_FOUND',
+  retryable: false,
+  message: ({ cut }) => `no cut ${cut}`,
+};
+
 export const TELLER_ERR_AUTH_MISSING: CatalogueEntry = {
   code: 'TELLER_ERR_AUTH_MISSING',
   retryable: false,
@@ -201,6 +234,17 @@ export const TELLER_ERR_FORBIDDEN: CatalogueEntry<{ accountId: string }> = {
   code: 'TELLER_ERR_FORBIDDEN',
   retryable: false,
   message: ({ accountId }) => `this API key may not act on account ${accountId}`,
+};
+
+/**
+ * A cut reads every partition's committed offset, which tells how much the
+ * whole ledger has taken in: a key limited to some accounts may not take or
+ * read one, only an account's balance at one.
+ */
+export const TELLER_ERR_KEY_LIMITED: CatalogueEntry = {
+  code: 'TELLER_ERR_KEY_LIMITED',
+  retryable: false,
+  message: () => 'this API key is limited to some accounts; cuts are taken and read with a key for every account',
 };
 
 /**
@@ -267,11 +311,21 @@ export const TELLER_ERR_LEDGER_UNAVAILABLE: CatalogueEntry = {
   message: () => 'the ledger cannot be read now; retry shortly',
 };
 
-/** The replica's statement queue is full, or a statement waited in it past its deadline. */
+/**
+ * The replica's queue of ledger reads (statements, balances as of a time or a
+ * cut) is full, or a read waited in it past its deadline.
+ */
 export const TELLER_ERR_STATEMENTS_BUSY: CatalogueEntry = {
   code: 'TELLER_ERR_STATEMENTS_BUSY',
   retryable: true,
-  message: () => 'too many statements are being read on this replica; retry shortly',
+  message: () => 'too many statements and balances from the ledger are being read on this replica; retry shortly',
+};
+
+/** The consumer group's committed offsets could not be read from Kafka for a cut. */
+export const TELLER_ERR_OFFSETS_UNAVAILABLE: CatalogueEntry = {
+  code: 'TELLER_ERR_OFFSETS_UNAVAILABLE',
+  retryable: true,
+  message: () => 'the transaction log did not give its committed offsets in time; no cut was taken, retry shortly',
 };
 
 /** The webhook endpoints or dead letters cannot be read or written (MongoDB), or the events topic's offsets read (Kafka). */

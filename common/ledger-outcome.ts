@@ -40,7 +40,8 @@ export function mayChangeLater(decision: Pick<LedgerDoc, 'type' | 'status'>): bo
  * When the document's decision was taken, by the log clock: `decidedAt`, or
  * for a document written before it had one, `receivedAt` (the clock is never
  * behind a message it decides, so such an id may leave the window a little
- * early, never late).
+ * early, never late). A lapse written before lapses had one recorded the log
+ * clock of its lapse as `receivedAt`, so for lapses the fallback is exact.
  */
 export function decidedAtOf(doc: Pick<LedgerDoc, 'decidedAt' | 'receivedAt'>): number {
   return doc.decidedAt ?? doc.receivedAt;

@@ -222,6 +222,16 @@ export interface Outcome extends DecisionExtras {
   decidedAt: number;
 }
 
+/** What a ledger document's `type` may be: its message's, or `expire` for a lapsed hold. */
+export const LEDGER_DOC_TYPES = [...TX_TYPES, 'expire'] as const;
+
+/**
+ * What a ledger document's `status` may be: the decision's, as it was made. A
+ * conflict writes no document; what later became of a hold (cancelled,
+ * expired, posted, voided) is in later documents (common/ledger-outcome.ts).
+ */
+export const LEDGER_DOC_STATUSES = ['applied', 'approved', 'denied', 'not_found'] as const satisfies readonly TxStatus[];
+
 /** One ledger document per decided transaction (and per lapsed hold): `transactions` collection. */
 export interface LedgerDoc extends DecisionExtras {
   _id: string;
@@ -239,9 +249,11 @@ export interface LedgerDoc extends DecisionExtras {
   offset: number;
   receivedAt: number;
   /**
-   * The partition's log clock at the decision: what the id window is judged
-   * by. Absent from lapses and from documents decided before it was written,
-   * which read `receivedAt` instead (common/ledger-outcome.ts).
+   * The partition's log clock at the decision (of a lapse: at the lapse): what
+   * the id window and the reads as of a time are judged by. Absent from
+   * documents written before it was recorded, lapses until later still, which
+   * read `receivedAt` instead (common/ledger-outcome.ts): a lapse's
+   * `receivedAt` is that same clock, a decision's the api's receipt.
    */
   decidedAt?: number;
   /** A withdrawal request's time to live as its message carried it: part of the body repeats are compared with. */

@@ -198,7 +198,9 @@ export function lapseHolds(
       reservedAfter: current.reserved,
       partition: pos.partition,
       offset: pos.offset,
+      // No message was received for a lapse: the log clock that lapsed it stands in both fields.
       receivedAt: pos.clock,
+      decidedAt: pos.clock,
     });
   }
   return { account: current, docs, lapsed };

@@ -4,17 +4,22 @@
 // as a client sees them (test/unit/app-inject.test.ts, test/unit/own-answers.test.ts).
 import type { Test } from 'tap';
 import { pino } from 'pino';
+import { AccountHistory } from '../../api/account-history.js';
 import { buildApp, type AppDeps } from '../../api/app.js';
 import type { ApiKeyAuth } from '../../api/auth.js';
 import type { ReadinessReport } from '../../api/readiness-probe.js';
 import type { TransactionView } from '../../api/readmodel.js';
 import { ApiMetrics } from '../../api/api-metrics.js';
+import { Cuts } from '../../api/cuts.js';
+import { LedgerReads } from '../../api/ledger-reads.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_READ_MODEL_UNAVAILABLE } from '../../common/errors.js';
 import { isTransaction } from '../../common/message.js';
-import type { AccountView, LogMessage, Outcome, TxMessage, TxType } from '../../common/types.js';
+import type { CutDoc } from '../../common/cuts.js';
+import type { AccountView, LedgerDoc, LogMessage, Outcome, TxMessage, TxType } from '../../common/types.js';
 import { WebhookRegistry } from '../../api/webhook-registry.js';
 import { MemoryWebhookStore } from './memory-webhooks.js';
+import { MemoryCollection } from './memory-collection.js';
 
 export const PROBLEM = /^application\/problem\+json/;
 export const DECIDED_AT = Date.UTC(2024, 0, 2, 3, 4, 5);
@@ -105,8 +110,22 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
 /** The events topic's end offsets a webhook registration records, in the in-memory app (4 partitions). */
 export const EVENTS_TOPIC_ENDS = [12, 0, 7, 3];
 
-/** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one. */
-export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements']; maxWebhooks?: number } = {}) {
+/**
+ * `readModel` replaces the in-memory one (the maps this returns then serve
+ * nothing); `statements`, `history` and `cuts` the ones over an empty ledger,
+ * a group that never committed and no cut.
+ */
+export async function build(
+  t: Test,
+  options: {
+    auth?: ApiKeyAuth;
+    readModel?: AppDeps['readModel'];
+    statements?: AppDeps['statements'];
+    history?: AppDeps['history'];
+    cuts?: AppDeps['cuts'];
+    maxWebhooks?: number;
+  } = {},
+) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -161,17 +180,12 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
     maxEndpoints: options.maxWebhooks ?? 50,
     now: () => DECIDED_AT,
   });
-  const app = await buildApp({
-    log: silent,
-    bodyLimit: 16 * 1024,
-    submitter,
-    readModel: options.readModel ?? readModel,
-    probe: readiness,
-    statements,
-    metrics,
-    webhooks,
-    ...(options.auth ? { auth: options.auth } : {}),
-  });
+  const emptyLedger = new AccountHistory(new LedgerReads(new MemoryCollection<LedgerDoc>() as never));
+  const history = options.history ?? emptyLedger;
+  const source = { topic: 'teller.transactions', groupId: 'teller-ledger' };
+  const cuts = options.cuts ?? new Cuts({ store: new MemoryCollection<CutDoc>() as never, offsets: { fetch: async () => new Map([[0, 0]]) }, history: emptyLedger, source });
+  const deps = { log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, history, cuts, metrics, webhooks };
+  const app = await buildApp({ ...deps, ...(options.auth ? { auth: options.auth } : {}) });
   t.teardown(() => app.close());
   return { app, log, accounts, transactions, readiness, readModel, webhookStore, topic };
 }

@@ -125,6 +125,7 @@ export class LedgerModel implements RuleContext {
         partition: this.partition,
         offset,
         receivedAt: clock,
+        decidedAt: clock,
       });
       if (this.mark(d.accountId, h.id, 'expired')) changed.push([h.id, 'expired']);
     }

@@ -1,12 +1,15 @@
 // The ledger's indexes on the database the stack runs, and the plans that use
-// them: a lookup by _id, a statement, and the lookups of a remembered id (its
-// decisions by id, a request's cancels and lapses by requestId) search an
-// index instead of scanning the ledger. FerretDB's explain gives SQLite's own query plan, one line a step
+// them: a lookup by _id, a statement (filtered or not), the reads of an account
+// as of a time or a cut, and the lookups of a remembered id (its decisions by
+// id, a request's cancels and lapses by requestId) search an index instead of
+// scanning the ledger. FerretDB's explain gives SQLite's own query plan, one line a step
 // ("id=3 parent=0 notused=0 detail=SEARCH <table> USING INDEX <table>_<index>
 // (<expr>=?)"); without the patch in scripts/ferretdb/patches both read as
 // "detail=SCAN <table>". MongoDB's gives its winning plan.
 import t from 'tap';
 import { MongoClient, type Document } from 'mongodb';
+import { offsetQuery, pointQuery, settingsQuery } from '../../api/account-history.js';
+import { statementQuery } from '../../api/ledger-filters.js';
 import { decisionQueries, statusQueries } from '../../consumer/id-lookup.js';
 import { collections, ensureIndexes, isFerretDb } from '../../consumer/mongo.js';
 import { config, readStack } from '../helpers/stack.js';
@@ -81,6 +84,45 @@ for (const [what, query, index] of lookups) {
     t.ok(
       steps.some((s) => new RegExp(`detail=SEARCH \\S+ USING INDEX \\S+_${index} \\(<expr>=\\?\\)`).test(s)),
       `FerretDB: SEARCH using the ${index} index`,
+      { steps },
+    );
+    t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
+  });
+}
+
+/**
+ * The history reads (api/ledger-filters.ts, api/account-history.ts): each led
+ * by the account's equality, so each searches the statement index for the
+ * account's entries and checks the rest of its filter on them. FerretDB's
+ * detail names the index and starts with the account's equality (a query that
+ * names an offset too may search on both columns); MongoDB's winning plan scans
+ * the same index. No index of their own.
+ */
+const T = Date.UTC(2024, 0, 1);
+const account = 'acc-indexes-test';
+const historyReads: [string, Document][] = [
+  ['a statement of one type and one status', statementQuery(account, { types: ['deposit'], statuses: ['applied'] })],
+  ['a statement of several types and statuses', statementQuery(account, { types: ['deposit', 'withdraw', 'expire'], statuses: ['applied', 'denied'] })],
+  ['a statement over a range of decision times, with a reference', statementQuery(account, { reference: 'inv-1', from: T, to: T + 86_400_000 })],
+  ['the next page of a filtered statement', { ...statementQuery(account, { types: ['withdraw_request'], from: T }), offset: { $lt: 1_000 } }],
+  ['an account as of a time', pointQuery(account, { decidedBy: T })],
+  ['an account at a cut', pointQuery(account, { partition: 0, before: 1_000 })],
+  ['the lapses and decision of one offset, as of a time', offsetQuery(pointQuery(account, { decidedBy: T }), { partition: 0, offset: 12 })],
+  ["an account's settings changes", settingsQuery(account, 0, 1_000)],
+];
+
+for (const [what, query] of historyReads) {
+  t.test(`${what} searches the statement index for the account's entries`, async (t) => {
+    const explained = await collections(db).transactions.find(query).sort({ offset: -1 }).limit(10).explain();
+    if (!ferretDb) {
+      t.notOk(scansCollection(explained), 'MongoDB: no collection scan');
+      t.match(JSON.stringify(explained.queryPlanner?.winningPlan), /"indexName":"account_offset"/, 'MongoDB: the statement index');
+      return;
+    }
+    const steps = sqliteSteps(explained);
+    t.ok(
+      steps.some((s) => /detail=SEARCH \S+ USING INDEX \S+_account_offset \(<expr>=\?/.test(s)),
+      'FerretDB: SEARCH using the statement index on the account',
       { steps },
     );
     t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });

@@ -52,6 +52,8 @@ function check(t: Test, method: string, path: string, r: Reply): void {
 t.test('every operation in the document is exercised, and answers as documented', async (t) => {
   const a = uniq('oa');
   const id = (s: string) => `${a}-${s}`;
+  /** The cut POST /v1/cuts took, read by the two calls after it. */
+  let cut = '';
   // In order: later calls rely on earlier ones (a hold to settle, a transaction to look up).
   const examples: [method: string, path: string, send: () => Promise<Reply>, status: number][] = [
     ['GET', '/healthz', () => call('GET', '/healthz'), 200],
@@ -72,6 +74,18 @@ t.test('every operation in the document is exercised, and answers as documented'
       200,
     ],
     ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${a}`), 200],
+    [
+      'POST',
+      '/v1/cuts',
+      async () => {
+        const r = await call('POST', '/v1/cuts');
+        cut = r.body?.cut;
+        return r;
+      },
+      201,
+    ],
+    ['GET', '/v1/cuts/{cut}', () => call('GET', `/v1/cuts/${cut}`), 200],
+    ['GET', '/v1/cuts/{cut}/accounts/{accountId}', () => call('GET', `/v1/cuts/${cut}/accounts/${a}`), 200],
     ['PUT', '/v1/accounts/{accountId}', () => call('PUT', `/v1/accounts/${a}`, { overdraftLimit: 25 }), 200],
     ['POST', '/v1/transfers', () => call('POST', '/v1/transfers', { id: id('t1'), from: a, to: `${a}-payee`, amount: 5, reference: 'ref 1', metadata: { k: 'v' } }), 200],
     ['GET', '/v1/transfers/{id}', () => call('GET', `/v1/transfers/${id('t1')}`), 200],
@@ -113,6 +127,8 @@ t.test('every operation in the document is exercised, and answers as documented'
     ['GET', '/v1/webhooks/{id}/dead-letters', () => call('GET', `/v1/webhooks/${id('wh')}/dead-letters?limit=5`), 200],
     ['POST', '/v1/webhooks/{id}/redeliver', () => call('POST', `/v1/webhooks/${id('wh')}/redeliver`, {}), 202],
     ['DELETE', '/v1/webhooks/{id}', () => call('DELETE', `/v1/webhooks/${id('wh')}`), 204],
+    // The ledger holds the account's entries now: its state as of now, from the ledger.
+    ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${a}?asOf=${encodeURIComponent(new Date().toISOString())}`), 200],
   ];
   const exercised = new Set<string>();
   for (const [method, path, send, status] of examples) {
@@ -127,6 +143,9 @@ t.test('every operation in the document is exercised, and answers as documented'
   // Errors answer as documented too.
   const errors: [string, string, () => Promise<Reply>][] = [
     ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${uniq('nobody')}`)],
+    ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${a}?asOf=yesterday`)],
+    ['GET', '/v1/accounts/{accountId}/transactions', () => call('GET', `/v1/accounts/${a}/transactions?type=loan`)],
+    ['GET', '/v1/cuts/{cut}', () => call('GET', `/v1/cuts/${uniq('cut')}`)],
     ['POST', '/v1/accounts/{accountId}/deposits', () => call('POST', `/v1/accounts/${a}/deposits`, { id: id('bad'), amount: -1 })],
     ['POST', '/v1/accounts/{accountId}/withdrawal-requests', () => call('POST', `/v1/accounts/${a}/withdrawal-requests`, { id: id('r9'), amount: 10 ** 12 })],
     ['GET', '/v1/transactions/{id}', () => call('GET', `/v1/transactions/${uniq('unknown')}`)],

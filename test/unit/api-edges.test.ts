@@ -79,7 +79,9 @@ async function build(t: Test) {
   };
   const statements = new Statements(slowLedger(100), { queueLimit: 0, deadlineMs: 5_000 });
   const probe = { current: { ready: true, checks: {} } };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel, probe, statements });
+  const history = { asOf: async () => null };
+  const cuts = { take: async () => Promise.reject(new Error('no cuts here')), get: async () => Promise.reject(new Error('no cuts here')), account: async () => Promise.reject(new Error('no cuts here')) };
+  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel, probe, statements, history, cuts });
   t.teardown(() => app.close());
   return { app, batcher, registry };
 }

@@ -34,6 +34,7 @@ t.test('lapseHolds', async (t) => {
         partition: 7,
         offset: 99,
         receivedAt: 1_000,
+        decidedAt: 1_000,
       },
       {
         _id: '7:99:1:C~expired',
@@ -48,6 +49,7 @@ t.test('lapseHolds', async (t) => {
         partition: 7,
         offset: 99,
         receivedAt: 1_000,
+        decidedAt: 1_000,
       },
     ]);
   });

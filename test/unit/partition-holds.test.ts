@@ -28,6 +28,7 @@ t.test('holds lapse by the log clock', async (t) => {
       partition: 2,
       offset: 3,
       receivedAt: 5_000,
+      decidedAt: 5_000,
     });
     t.strictSame(s.touched, ['acc', 'other']);
     t.strictSame(

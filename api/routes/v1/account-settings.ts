@@ -11,7 +11,7 @@ import type { ReadModel } from '../../readmodel.js';
 import { sendResult, transactionLocation } from '../../reply.js';
 import { problemResponses } from '../../schemas.js';
 import type { TransactionSubmitter, TxRequest } from '../../submit.js';
-import { accountBody, accountSchema } from './accounts.js';
+import { accountBody, accountSchema } from './account-schemas.js';
 import { accountParams, labelProperties, labelsOf, transactionResponses, writeHeaders, type Labels } from './v1-schemas.js';
 import { prefersAsync, type WriteHeaders } from './write.js';
 

@@ -1,5 +1,7 @@
 // The resource API, /v1 (README.md, The resource API): one plugin per route group.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { AccountHistory } from '../../account-history.js';
+import type { Cuts } from '../../cuts.js';
 import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';
 import type { TransactionSubmitter } from '../../submit.js';
@@ -7,6 +9,7 @@ import { TransferSubmitter } from '../../transfer-submit.js';
 import type { WebhookRegistry } from '../../webhook-registry.js';
 import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
+import { cutRoutes } from './cuts.js';
 import { depositRoutes } from './deposits.js';
 import { reversalRoutes } from './reversals.js';
 import { statementRoutes } from './statements.js';
@@ -21,6 +24,8 @@ export interface V1Options {
   submitter: TransactionSubmitter;
   readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   statements: Pick<Statements, 'page'>;
+  history: Pick<AccountHistory, 'asOf'>;
+  cuts: Pick<Cuts, 'take' | 'get' | 'account'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
   mayAccessEveryAccount?: (request: FastifyRequest) => boolean;
   /** Webhook endpoints (docs/webhooks.md); without it, /v1/webhooks is not served. */
@@ -28,11 +33,11 @@ export interface V1Options {
 }
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
-  const { submitter, readModel, statements, mayAccess, mayAccessEveryAccount, webhooks } = options;
+  const { submitter, readModel, statements, history, cuts, mayAccess, mayAccessEveryAccount, webhooks } = options;
   await app.register(depositRoutes, { submitter });
   await app.register(withdrawalRequestRoutes, { submitter });
   await app.register(withdrawalRoutes, { submitter });
-  await app.register(accountRoutes, { readModel });
+  await app.register(accountRoutes, { readModel, history });
   await app.register(accountSettingsRoutes, { submitter, readModel });
   // A repeated transfer's credit is read back from where lookups read outcomes: the read model, else the ledger.
   const transfers = new TransferSubmitter(submitter, {
@@ -41,6 +46,7 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(transferRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(transferSettlementRoutes, { transfers, readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(statementRoutes, { statements, readModel });
+  await app.register(cutRoutes, { cuts, ...(mayAccessEveryAccount ? { mayAccessEveryAccount } : {}) });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });
   if (webhooks) await app.register(webhookRoutes, { registry: webhooks, ...(mayAccess ? { mayAccess } : {}), ...(mayAccessEveryAccount ? { mayAccessEveryAccount } : {}) });
