@@ -69,7 +69,6 @@ t.test('TELLER_DURABILITY: replicated needs a replicated Kafka', async (t) => {
   t.equal(readConfig({ TELLER_DURABILITY: 'replicated', KAFKA_BROKERS: '10.0.0.1:9092' }).durability, 'replicated', "an external cluster's replication is its own");
   t.throws(() => readConfig({ TELLER_DURABILITY: 'safe' }), /TELLER_DURABILITY/);
 });
-||||||| d1494e3
 
 t.test('the webhook dispatcher: on by default, retrying for a day from 1 s up to 10 min; bad settings refused, each named', async (t) => {
   t.match(readConfig({}), {
