@@ -10,6 +10,8 @@ import {
   TELLER_ERR_AUTH_INVALID,
   TELLER_ERR_AUTH_MISSING,
   TELLER_ERR_FORBIDDEN,
+  TELLER_ERR_EXPLANATIONS_BUSY,
+  TELLER_ERR_HISTORY_GONE,
   TELLER_ERR_HOLD_OUTLIVES_ID,
   TELLER_ERR_ID_MISMATCH,
   TELLER_ERR_ID_REQUIRED,
@@ -17,6 +19,7 @@ import {
   TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY,
   TELLER_ERR_INVALID_CURSOR,
   TELLER_ERR_LEDGER_UNAVAILABLE,
+  TELLER_ERR_LOG_UNAVAILABLE,
   TELLER_ERR_NOT_READY,
   TELLER_ERR_NOT_REVERSIBLE,
   TELLER_ERR_ORIGINAL_NOT_FOUND,
@@ -94,6 +97,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
   [TELLER_ERR_UNSUPPORTED_CHARSET.code]: { status: 415, slug: 'unsupported-charset' },
   [TELLER_ERR_ID_REUSED_ON_ANOTHER_ACCOUNT.code]: { status: 409, slug: 'id-reused' },
   [TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY.code]: { status: 409, slug: 'id-reused' },
+  [TELLER_ERR_HISTORY_GONE.code]: { status: 409, slug: 'history-gone' },
   [TELLER_ERR_PRODUCER_UNAVAILABLE.code]: {
     status: 503,
     slug: 'unavailable',
@@ -109,6 +113,8 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
   [TELLER_ERR_READ_MODEL_UNAVAILABLE.code]: { status: 503, slug: 'read-model-unavailable', retryAfter: 1 },
   [TELLER_ERR_LEDGER_UNAVAILABLE.code]: { status: 503, slug: 'ledger-unavailable', retryAfter: 1 },
   [TELLER_ERR_STATEMENTS_BUSY.code]: { status: 503, slug: 'statements-busy', retryAfter: 1 },
+  [TELLER_ERR_EXPLANATIONS_BUSY.code]: { status: 503, slug: 'explanations-busy', retryAfter: 1 },
+  [TELLER_ERR_LOG_UNAVAILABLE.code]: { status: 503, slug: 'log-unavailable', retryAfter: 1 },
   [TELLER_ERR_NOT_READY.code]: { status: 503, slug: 'not-ready' },
   [TELLER_ERR_UNKNOWN_FORMAT.code]: { status: 503, slug: 'format-not-readable', retryAfter: 1 },
 };

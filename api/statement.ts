@@ -12,14 +12,15 @@
 // On MongoDB the {accountId: 1, offset: -1} index serves this; FerretDB scans
 // the collection in Go (docs/embedded-database.md; about 10k documents a second here),
 // which is accepted for statements. So a replica runs one statement at a
-// time, the others wait their turn: a burst of statements cannot take every
-// core from the ledger's inserts. The wait is bounded twice: past
-// `queueLimit` waiting calls a new one gets 503 at once, and a call's whole
-// budget, waiting and reading, is `deadlineMs`, below NGINX's
+// time, the others wait their turn (api/turns.ts): a burst of statements
+// cannot take every core from the ledger's inserts. The wait is bounded twice:
+// past `queueLimit` waiting calls a new one gets 503 at once, and a call's
+// whole budget, waiting and reading, is `deadlineMs`, below NGINX's
 // proxy_read_timeout (15 s), so a slow statement is our 503, not its 504.
 import type { Collection } from 'mongodb';
 import { createError, TELLER_ERR_INVALID_CURSOR, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_STATEMENTS_BUSY } from '../common/errors.js';
 import type { LedgerDoc } from '../common/types.js';
+import { Turns, type TurnLimits } from './turns.js';
 
 export interface StatementPage {
   entries: LedgerDoc[];
@@ -56,12 +57,8 @@ export interface StatementFilter {
   reference?: string;
 }
 
-export interface StatementLimits {
-  /** Calls waiting for their turn at most; past it a call gets 503 `statements-busy` at once. */
-  queueLimit: number;
-  /** A call's whole budget, its wait and its queries; a call still waiting then gets 503 `statements-busy`. */
-  deadlineMs: number;
-}
+/** Past `queueLimit` waiting calls, or `deadlineMs` still waiting, a call gets 503 `statements-busy` (api/turns.ts). */
+export type StatementLimits = TurnLimits;
 
 export const DEFAULT_STATEMENT_LIMITS: StatementLimits = { queueLimit: 8, deadlineMs: 10_000 };
 
@@ -69,52 +66,25 @@ export const DEFAULT_STATEMENT_LIMITS: StatementLimits = { queueLimit: 8, deadli
 export type LedgerCollection = Pick<Collection<LedgerDoc>, 'find'>;
 
 export class Statements {
-  private busy = false;
-  /** The calls waiting for their turn, oldest first: each one's wake-up. */
-  private readonly queue: (() => void)[] = [];
+  private readonly turns: Turns;
 
   constructor(
     private readonly ledger: LedgerCollection,
     private readonly limits: StatementLimits = DEFAULT_STATEMENT_LIMITS,
-  ) {}
+  ) {
+    this.turns = new Turns(limits.queueLimit, () => createError(TELLER_ERR_STATEMENTS_BUSY));
+  }
 
   /** `filter`: only the entries whose write carried this `reference`. */
   async page(accountId: string, limit: number, before?: number, filter: StatementFilter = {}): Promise<StatementPage> {
     const deadline = Date.now() + this.limits.deadlineMs;
-    await this.turn(deadline);
-    try {
-      return await this.read({ accountId, ...filter }, limit, before, deadline);
-    } catch {
-      throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
-    } finally {
-      this.next();
-    }
-  }
-
-  /** Resolves when this call may read; rejects with TELLER_ERR_STATEMENTS_BUSY when the queue is full or the deadline passes first. */
-  private turn(deadline: number): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return Promise.resolve();
-    }
-    if (this.queue.length >= this.limits.queueLimit) return Promise.reject(createError(TELLER_ERR_STATEMENTS_BUSY));
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.queue.splice(this.queue.indexOf(wake), 1);
-        reject(createError(TELLER_ERR_STATEMENTS_BUSY));
-      }, deadline - Date.now());
-      this.queue.push(wake);
+    return this.turns.run(deadline, async () => {
+      try {
+        return await this.read({ accountId, ...filter }, limit, before, deadline);
+      } catch {
+        throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
+      }
     });
-  }
-
-  private next(): void {
-    const wake = this.queue.shift();
-    if (wake) wake();
-    else this.busy = false;
   }
 
   /**

@@ -152,6 +152,18 @@ export const TELLER_ERR_TTL_WITHOUT_HOLD: CatalogueEntry = {
   message: () => 'expiresInSeconds is a hold\'s time to live: only a two-phase transfer (pending: true) holds its amount',
 };
 
+/**
+ * A decision that can no longer be replayed (docs/explanations.md): no
+ * snapshot kept is at or before it, and the log no longer holds the records
+ * from its start. Nothing will change that.
+ */
+export const TELLER_ERR_HISTORY_GONE: CatalogueEntry<{ id: string; partition: number; offset: number; firstKept: number }> = {
+  code: 'TELLER_ERR_HISTORY_GONE',
+  retryable: false,
+  message: ({ id, partition, offset }) => `transaction ${id} (partition ${partition}, offset ${offset}) cannot be replayed: no snapshot is that old, and the log before it is gone`,
+  details: ({ partition, offset, firstKept }) => ({ partition, offset, firstKept }),
+};
+
 export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {
   code: 'TELLER_ERR_INVALID_CURSOR',
   retryable: false,
@@ -245,6 +257,20 @@ export const TELLER_ERR_STATEMENTS_BUSY: CatalogueEntry = {
   code: 'TELLER_ERR_STATEMENTS_BUSY',
   retryable: true,
   message: () => 'too many statements are being read on this replica; retry shortly',
+};
+
+/** The transaction log (Kafka) could not be read for a replay. */
+export const TELLER_ERR_LOG_UNAVAILABLE: CatalogueEntry = {
+  code: 'TELLER_ERR_LOG_UNAVAILABLE',
+  retryable: true,
+  message: () => 'the transaction log cannot be read now; retry shortly',
+};
+
+/** The replica's replays are taken (one at a time, a few waiting), or this one waited or ran past its deadline. */
+export const TELLER_ERR_EXPLANATIONS_BUSY: CatalogueEntry<{ why: string }> = {
+  code: 'TELLER_ERR_EXPLANATIONS_BUSY',
+  retryable: true,
+  message: ({ why }) => `the decision was not replayed: ${why}; retry shortly`,
 };
 
 /** The replica's readiness: some dependency does not answer its probe. */
