@@ -7,6 +7,7 @@ import { ApiKeyAuth } from './auth.js';
 import { installConnectionDrain } from './connection-drain.js';
 import { installJsonBodyParser } from './json-body.js';
 import type { ApiMetrics } from './api-metrics.js';
+import type { Explanations } from './explanations.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkError, installProblemHandlers } from './problem.js';
 import { ajvOptions } from './schemas.js';
@@ -27,6 +28,8 @@ export interface AppDeps {
   readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   probe: Pick<ReadinessProbe, 'current'>;
   statements: Pick<Statements, 'page'>;
+  /** Replays of decisions (GET .../explanation); absent: those routes are not served. */
+  explanations?: Pick<Explanations, 'explain'>;
   metrics?: ApiMetrics;
   /** Present when API keys are configured. */
   auth?: ApiKeyAuth;
@@ -67,6 +70,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     submitter: deps.submitter,
     readModel: deps.readModel,
     statements: deps.statements,
+    ...(deps.explanations ? { explanations: deps.explanations } : {}),
     mayAccess: ApiKeyAuth.mayAccess,
   });
   return app;

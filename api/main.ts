@@ -15,6 +15,9 @@ import { ReadinessProbe } from './readiness-probe.js';
 import { ApiMetrics } from './api-metrics.js';
 import { ReadModel } from './readmodel.js';
 import { DEFAULT_STATEMENT_LIMITS, Statements } from './statement.js';
+import { Explanations } from './explanations.js';
+import { LogRangeReader } from '../consumer/log-range.js';
+import { SnapshotStore } from '../consumer/snapshots.js';
 import { TransactionSubmitter } from './submit.js';
 import { OutcomeWaiter } from './waiter.js';
 
@@ -106,16 +109,28 @@ const probe = new ReadinessProbe(
   },
   log,
 );
+const ledger = mongo.db(config.mongoDb).collection<LedgerDoc>('transactions');
+// Replays of decisions run the consumer's pure rules here (docs/architecture.md); the log is read
+// through throwaway consumer groups, the snapshots from the ledger's database.
+const logRanges = new LogRangeReader(kafka, config.topic, `teller-explain-${config.replicaId}`);
+const explanations = new Explanations({
+  ledger,
+  snapshots: new SnapshotStore(mongo.db(config.mongoDb), config.snapshotKeep, config.idWindowSeconds * 1000),
+  log: logRanges,
+  partitions: () => partitions,
+  idWindowMs: config.idWindowSeconds * 1000,
+});
 const app = await buildApp({
   log,
   bodyLimit: config.bodyLimit,
   submitter,
-  readModel: new ReadModel(redis, () => partitions, mongo.db(config.mongoDb).collection<LedgerDoc>('transactions')),
+  readModel: new ReadModel(redis, () => partitions, ledger),
   probe,
-  statements: new Statements(mongo.db(config.mongoDb).collection<LedgerDoc>('transactions'), {
+  statements: new Statements(ledger, {
     ...DEFAULT_STATEMENT_LIMITS,
     queueLimit: config.statementQueueLimit,
   }),
+  explanations,
   metrics,
   ...(auth ? { auth } : {}),
 });
@@ -159,7 +174,7 @@ async function shutdown(signal: string): Promise<void> {
   probe.stop();
   await app.close(); // waits for in-flight calls, which wait for their outcomes
   await batcher.stop();
-  await Promise.allSettled([producer.disconnect(), redis.quit(), subscriber.quit(), mongo.close()]);
+  await Promise.allSettled([producer.disconnect(), logRanges.close(), redis.quit(), subscriber.quit(), mongo.close()]);
   log.info('stopped');
   process.exit(0);
 }

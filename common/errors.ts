@@ -157,11 +157,12 @@ export const TELLER_ERR_TTL_WITHOUT_HOLD: CatalogueEntry = {
  * snapshot kept is at or before it, and the log no longer holds the records
  * from its start. Nothing will change that.
  */
-export const TELLER_ERR_HISTORY_GONE: CatalogueEntry<{ id: string; partition: number; offset: number; firstKept: number }> = {
+export const TELLER_ERR_HISTORY_GONE: CatalogueEntry<{ id: string; partition: number; offset: number; missing: number }> = {
   code: 'TELLER_ERR_HISTORY_GONE',
   retryable: false,
-  message: ({ id, partition, offset }) => `transaction ${id} (partition ${partition}, offset ${offset}) cannot be replayed: no snapshot is that old, and the log before it is gone`,
-  details: ({ partition, offset, firstKept }) => ({ partition, offset, firstKept }),
+  message: ({ id, partition, offset, missing }) =>
+    `transaction ${id} (partition ${partition}, offset ${offset}) cannot be replayed: no snapshot kept is that old, and the log no longer holds offset ${missing}`,
+  details: ({ partition, offset, missing }) => ({ partition, offset, missing }),
 };
 
 export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {

@@ -5,7 +5,7 @@
 // replays (test/unit/explanation.test.ts, test/unit/shadow-replay.test.ts).
 // Kept: each record as Kafka gives it, each offset's outcome and documents,
 // and the state before each offset as a stored snapshot holds it.
-import { encodeMessage } from '../../common/message.js';
+import { encodeMessage, partitionOf } from '../../common/message.js';
 import type { LedgerDoc, LogMessage, Outcome, TxMessage } from '../../common/types.js';
 import { decideBatch, lookupsOf, parseRecords, type RawRecord } from '../../consumer/batch-decision.js';
 import { PartitionLedger, type PartitionSnapshot } from '../../consumer/partition.js';
@@ -13,7 +13,9 @@ import type { IdLookup } from '../../consumer/replay.js';
 import { MemoryLedger } from './memory-ledger.js';
 import { cancel, deposit, pendingTransfer, request, reversal, settings, tick, transfer, transferCredit, transferPost, transferReturn, transferVoid, withdraw } from './tx.js';
 
-export const PARTITION = 2;
+/** Of a topic of PARTITIONS partitions, the partition of account `a` (and so of the log: the api finds a repeat's record by its account). */
+export const PARTITIONS = 6;
+export const PARTITION = partitionOf('a', PARTITIONS);
 export const WINDOW_MS = 7 * 86_400_000;
 /** The log clock of the record at `offset`: every record a second after the one before. */
 export const clockAt = (offset: number) => 1_000_000 + offset * 1000;

@@ -100,8 +100,11 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
   return registry as unknown as SubmitDeps['redis'];
 }
 
-/** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one. */
-export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements'] } = {}) {
+/** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one; `explanations` serves the explanation routes. */
+export async function build(
+  t: Test,
+  options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements']; explanations?: AppDeps['explanations'] } = {},
+) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -145,7 +148,17 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
     onResult: (tx, result) => metrics.result(tx, result),
   });
   const statements = options.statements ?? { page: async () => ({ entries: [] }) };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, metrics, ...(options.auth ? { auth: options.auth } : {}) });
+  const app = await buildApp({
+    log: silent,
+    bodyLimit: 16 * 1024,
+    submitter,
+    readModel: options.readModel ?? readModel,
+    probe: readiness,
+    statements,
+    metrics,
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(options.explanations ? { explanations: options.explanations } : {}),
+  });
   t.teardown(() => app.close());
   return { app, log, accounts, transactions, readiness, readModel };
 }

@@ -1,5 +1,6 @@
 // The resource API, /v1 (README.md, The resource API): one plugin per route group.
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import type { Explanations } from '../../explanations.js';
 import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';
 import type { TransactionSubmitter } from '../../submit.js';
@@ -7,6 +8,7 @@ import { TransferSubmitter } from '../../transfer-submit.js';
 import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
 import { depositRoutes } from './deposits.js';
+import { explanationRoutes } from './explanations.js';
 import { reversalRoutes } from './reversals.js';
 import { statementRoutes } from './statements.js';
 import { transactionStatusRoutes } from './transactions.js';
@@ -19,11 +21,13 @@ export interface V1Options {
   submitter: TransactionSubmitter;
   readModel: Pick<ReadModel, 'account' | 'transaction' | 'accountTransaction' | 'settlement'>;
   statements: Pick<Statements, 'page'>;
+  /** Replays of decisions; without them (an app without Kafka, in tests) the explanation routes are not served. */
+  explanations?: Pick<Explanations, 'explain'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
 }
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
-  const { submitter, readModel, statements, mayAccess } = options;
+  const { submitter, readModel, statements, explanations, mayAccess } = options;
   await app.register(depositRoutes, { submitter });
   await app.register(withdrawalRequestRoutes, { submitter });
   await app.register(withdrawalRoutes, { submitter });
@@ -38,4 +42,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(statementRoutes, { statements, readModel });
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });
+  if (explanations) await app.register(explanationRoutes, { explanations, ...(mayAccess ? { mayAccess } : {}) });
 };
