@@ -4,6 +4,7 @@
 // test/helpers/explained-log.ts as an owner decided it. The answer is the
 // replayed decision with what it read; a repeat is found by its offset; a
 // replay whose history is gone is a 409, one that cannot finish in time a 503.
+import SwaggerParser from '@apidevtools/swagger-parser';
 import t from 'tap';
 import { Explanations, type ExplanationSources } from '../../api/explanations.js';
 import { v1Body } from '../../api/reply.js';
@@ -127,4 +128,12 @@ t.test('one replay at a time: past the queue or the deadline, 503 with Retry-Aft
   t.equal(b.statusCode, 503, 'the one waiting behind it waited past its own');
   release();
   t.equal((await server.inject({ method: 'GET', url: '/v1/transactions/d2/explanation' })).statusCode, 200, 'and the next one runs');
+});
+
+t.test('the OpenAPI document holds both routes, and is valid OpenAPI 3', async (t) => {
+  const server = await app(t);
+  const doc = (await server.inject({ method: 'GET', url: '/openapi.json' })).json();
+  t.ok(doc.paths['/v1/transactions/{id}/explanation']?.get);
+  t.ok(doc.paths['/v1/accounts/{accountId}/transactions/{id}/explanation']?.get);
+  await t.resolves(SwaggerParser.validate(doc), 'swagger-parser validates it');
 });

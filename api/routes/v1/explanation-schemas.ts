@@ -17,11 +17,11 @@ const outcomeSchema = {
 
 const holdSchema = {
   type: 'object',
-  required: ['id', 'amount', 'expiresAt'],
+  required: ['id', 'amount'],
   properties: {
     id: { type: 'string', description: 'The withdrawal request (or pending transfer) holding the funds.' },
     amount: { type: 'integer', description: 'What it still held.' },
-    expiresAt: { type: ['string', 'null'], format: 'date-time', description: 'When it lapses by the log clock; null: only when settled or cancelled.' },
+    expiresAt: { type: 'string', format: 'date-time', description: 'When it lapses by the log clock; absent: only when settled or cancelled.' },
     counterparty: { type: 'string', description: "A pending transfer's hold: the account its post credits." },
   },
 } as const;
@@ -89,13 +89,12 @@ export const explanationSchema = {
   },
 } as const;
 
-/** A time as v1 answers it; a lapse time past what a date can hold (a hold that never lapses) is null. */
-function dateOrNull(ms: number): string | null {
-  return ms <= 8.64e15 ? new Date(ms).toISOString() : null;
-}
+/** The latest time a date holds: a hold's lapse time past it (2^53 - 1, a hold that never lapses) is no date. */
+const LAST_DATE_MS = 8.64e15;
 
 function holdBody(hold: Hold): Record<string, unknown> {
-  const body: Record<string, unknown> = { id: hold.id, amount: hold.amount, expiresAt: dateOrNull(hold.expiresAt) };
+  const body: Record<string, unknown> = { id: hold.id, amount: hold.amount };
+  if (hold.expiresAt <= LAST_DATE_MS) body.expiresAt = new Date(hold.expiresAt).toISOString();
   if (hold.counterparty !== undefined) body.counterparty = hold.counterparty;
   return body;
 }
