@@ -93,10 +93,10 @@ export function offsetOf(name: string): number {
   return offset;
 }
 
-/** A record as kafkajs gives it. */
-export function rawRecord(msg: LogMessage, offset: number): RawRecord {
+/** A record as kafkajs gives it, stamped `timestamp` by the broker. */
+export function rawRecord(msg: LogMessage, offset: number, timestamp = clockAt(offset)): RawRecord {
   const key = 'accountId' in msg ? Buffer.from(msg.accountId) : null;
-  return { offset: String(offset), timestamp: String(clockAt(offset)), key, value: encodeMessage(msg) };
+  return { offset: String(offset), timestamp: String(timestamp), key, value: encodeMessage(msg) };
 }
 
 export interface LiveRun {
@@ -117,15 +117,19 @@ export function scenarioMessages(): LogMessage[] {
   return SCENARIO.map(([, build], offset) => at(build(offset), offset));
 }
 
-/** Decides `messages` a batch a record, as an owner does, inserting each batch's documents before the next. */
-export function runLive(messages: LogMessage[] = scenarioMessages()): LiveRun {
+/**
+ * Decides `messages` a batch a record, as an owner does, inserting each
+ * batch's documents before the next; each record stamped as `timestamps`
+ * says (by default, its log time in the scenario).
+ */
+export function runLive(messages: LogMessage[] = scenarioMessages(), windowMs = WINDOW_MS, timestamps: number[] = messages.map((_, offset) => clockAt(offset))): LiveRun {
   const db = new MemoryLedger();
-  const p = new PartitionLedger(PARTITION, WINDOW_MS);
+  const p = new PartitionLedger(PARTITION, windowMs);
   const run: LiveRun = { records: [], outcomes: [], documents: [], before: [], db, lookUp: async (partition, keys) => db.lookUp(partition, keys) };
   messages.forEach((msg, offset) => {
     run.before.push(JSON.parse(JSON.stringify(p.snapshot(offset))) as PartitionSnapshot);
     p.durableBefore(offset);
-    const record = rawRecord(msg, offset);
+    const record = rawRecord(msg, offset, timestamps[offset]);
     const parsed = parseRecords([record]);
     const decision = decideBatch(p, parsed, 0, db.lookUp(PARTITION, lookupsOf(p, parsed)));
     db.insert(decision.docs);
