@@ -10,7 +10,8 @@
 // the ids it may need from the ledger (`lookupsFor`) are looked up there.
 //
 // State is mutated in place (copying every account per message would not keep
-// up with the log); each account's own transition is the pure `decide`.
+// up with the log); each account's own transition is the pure `decide`
+// (consumer/ledger.ts, or a shadow replay's: consumer/partition-rules.ts).
 import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
 import { EMPTY_ACCOUNT, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';

@@ -8,7 +8,8 @@
 // below the cut the ledger is complete and no longer moves, and the read model
 // holds every change unless a write of it failed, which is what
 // `checkReadModel` is there to see. Every check compares at the cut and
-// leaves what came after it to the next audit.
+// leaves what came after it to the next audit; the shadow replay of
+// `--rules` (scripts/operations/shadow-audit.ts) replays up to it too.
 import type { Admin } from 'kafkajs';
 import type { Config } from '../../common/config.js';
 import type { LedgerDoc } from '../../common/types.js';
