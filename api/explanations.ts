@@ -100,7 +100,7 @@ export class Explanations {
     const { snapshots, log, idWindowMs } = this.sources;
     const snapshot = await fromLedger(() => snapshots.loadAtOrBefore(partition, offset));
     const from = snapshot?.offset ?? 0;
-    const bounds = (await fromLog(() => log.bounds())).get(partition);
+    const bounds = (await fromLog(() => log.bounds(deadline))).get(partition);
     const gone = (missing: number) => createError(TELLER_ERR_HISTORY_GONE, { id: query.id, partition, offset, missing });
     if (!bounds || bounds.first > from) throw gone(from);
     if (bounds.end <= offset) throw createError(TELLER_ERR_TRANSACTION_NOT_FOUND, { id: query.id });

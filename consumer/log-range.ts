@@ -125,9 +125,12 @@ export class LogRangeReader {
     private readonly groupPrefix: string,
   ) {}
 
-  /** Each partition's first and end offsets. */
-  async bounds(): Promise<Map<number, LogBounds>> {
-    const offsets = await (await this.connectedAdmin()).fetchTopicOffsets(this.topic);
+  /** Each partition's first and end offsets; LogReadTimeout past `deadline` (ms since the epoch). */
+  async bounds(deadline = Number.POSITIVE_INFINITY): Promise<Map<number, LogBounds>> {
+    const offsets = await beforeDeadline(
+      this.connectedAdmin().then((admin) => admin.fetchTopicOffsets(this.topic)),
+      deadline,
+    );
     return new Map(offsets.map((o) => [o.partition, { first: Number(o.low), end: Number(o.high) }]));
   }
 
@@ -151,11 +154,15 @@ export class LogRangeReader {
       retry: { retries: 2, restartOnFailure: async () => false },
     });
     consumer.on(consumer.events.CRASH, ({ payload }) => reading.fail(payload.error));
+    let read = false;
     try {
       await beforeDeadline(this.start(consumer, wanted, reading), deadline);
       await beforeDeadline(reading.done, deadline);
+      read = true;
     } finally {
-      await this.discard(consumer, groupId);
+      // After a failure the consumer may still be inside a batch, which its disconnect waits for: the caller need not.
+      const discarded = this.discard(consumer, groupId);
+      if (read) await discarded;
     }
   }
 

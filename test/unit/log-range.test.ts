@@ -7,6 +7,7 @@ import t from 'tap';
 import type { Kafka } from 'kafkajs';
 import type { RawRecord } from '../../consumer/batch-decision.js';
 import { LogGap, LogRangeReader, LogReadTimeout, RangeReading } from '../../consumer/log-range.js';
+import { waitFor } from '../../scripts/shared/wait.js';
 
 const records = (from: number, to: number): RawRecord[] =>
   Array.from({ length: to - from }, (_, i) => ({ offset: String(from + i), key: null, value: Buffer.from(`m${from + i}`) }));
@@ -112,6 +113,8 @@ t.test('past the deadline the read fails, and the group is deleted all the same'
   const fake = fakeKafka();
   const reader = new LogRangeReader(fake.kafka, 'teller.tx', 'teller-replay');
   await t.rejects(reader.read([{ partition: 0, from: 4, to: 6 }], collector().take, Date.now() + 50), LogReadTimeout);
+  // Not waited for by the caller: the consumer may still be inside a batch.
+  await waitFor(() => fake.calls.includes(`delete ${fake.groups[0]}`), { what: 'the group deleted', timeoutMs: 2000, intervalMs: 5 });
   t.same(fake.calls.slice(-2), ['disconnect', `delete ${fake.groups[0]}`]);
   const nothing = fakeKafka();
   await new LogRangeReader(nothing.kafka, 'teller.tx', 'teller-replay').read([{ partition: 0, from: 4, to: 4 }], collector().take);
