@@ -3,6 +3,7 @@
 // the owner gave, by the rule the outcome tables name, with the inputs the
 // rule read; and an input changed (a balance a unit lower, a status, a clock
 // past a hold's lapse) changes what the same record is decided to.
+import { readFileSync } from 'node:fs';
 import t from 'tap';
 import type { LedgerDoc } from '../../common/types.js';
 import { explainRecord, matchesLedger, NothingToExplain, type Explanation } from '../../consumer/explanation.js';
@@ -127,4 +128,11 @@ t.test('one input changed changes the decision', async (t) => {
 
 t.test('a start after the record is refused', async (t) => {
   await t.rejects(explain(3, run.before[5]), /before the replay's start/);
+});
+
+t.test('docs/explanations.md names every rule, and no other', async (t) => {
+  const doc = readFileSync(new URL('../../docs/explanations.md', import.meta.url), 'utf8');
+  const table = doc.slice(doc.indexOf('### Rule names'), doc.indexOf('## Shadow replay'));
+  const documented = [...table.matchAll(/^\| `([a-z-]+)` \|/gm)].map((m) => m[1]);
+  t.strictSame(documented, [...RULE_NAMES]);
 });
