@@ -9,6 +9,7 @@ import { installJsonBodyParser } from './json-body.js';
 import type { AccountHistory } from './account-history.js';
 import type { ApiMetrics } from './api-metrics.js';
 import type { Cuts } from './cuts.js';
+import type { Explanations } from './explanations.js';
 import { registerOpenApi } from './openapi.js';
 import { frameworkError, installProblemHandlers } from './problem.js';
 import { ajvOptions } from './schemas.js';
@@ -34,6 +35,8 @@ export interface AppDeps {
   history: Pick<AccountHistory, 'asOf'>;
   /** Cuts of the committed offsets, and accounts at them. */
   cuts: Pick<Cuts, 'take' | 'get' | 'account'>;
+  /** Replays of decisions (GET .../explanation); absent: those routes are not served. */
+  explanations?: Pick<Explanations, 'explain'>;
   metrics?: ApiMetrics;
   /** Present when API keys are configured. */
   auth?: ApiKeyAuth;
@@ -78,6 +81,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     statements: deps.statements,
     history: deps.history,
     cuts: deps.cuts,
+    ...(deps.explanations ? { explanations: deps.explanations } : {}),
     mayAccess: ApiKeyAuth.mayAccess,
     mayAccessEveryAccount: ApiKeyAuth.mayAccessEveryAccount,
     ...(deps.webhooks ? { webhooks: deps.webhooks } : {}),

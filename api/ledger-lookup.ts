@@ -9,6 +9,7 @@
 import type { Collection } from 'mongodb';
 import { decidedAtOf, isDecision, mayChangeLater, outcomeOfDocument, STATUS_CHANGE_TYPES, withLaterStatus } from '../common/ledger-outcome.js';
 import type { LedgerDoc, Outcome, TxType } from '../common/types.js';
+import { decisionDocId } from '../consumer/ledger-decision.js';
 
 export type LedgerReader = Pick<Collection<LedgerDoc>, 'find'>;
 
@@ -49,6 +50,24 @@ export async function ledgerSettlement(ledger: LedgerReader, from: string, trans
     if (!first || later(first, doc)) first = doc;
   }
   return first ? outcomeOfDocument(first) : null;
+}
+
+/**
+ * The newest document of `id` (on `accountId` when given): a decision, or a
+ * lapse, whose id is `<requestId>~expired`. What an explanation replays to
+ * (docs/explanations.md); null when the ledger has none.
+ */
+export async function ledgerDocument(ledger: LedgerReader, id: string, accountId?: string): Promise<LedgerDoc | null> {
+  const docs = await ledger.find({ id }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
+  let newest: LedgerDoc | undefined;
+  for (const doc of docs) if ((accountId === undefined || doc.accountId === accountId) && (!newest || later(doc, newest))) newest = doc;
+  return newest ?? null;
+}
+
+/** The decision document of the message at `offset` of `partition`, by its `_id`; null when that message wrote none (a repeat, a conflict, a tick). */
+export async function ledgerDocumentAt(ledger: LedgerReader, partition: number, offset: number): Promise<LedgerDoc | null> {
+  const [doc] = await ledger.find({ _id: decisionDocId({ partition, offset, clock: 0 }) }, { maxTimeMS: LOOKUP_MAX_MS }).toArray();
+  return doc ?? null;
 }
 
 /** Decided later by the log clock; within one partition, the later offset. */

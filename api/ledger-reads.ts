@@ -12,6 +12,7 @@
 import type { Collection, Document, Filter } from 'mongodb';
 import { createError, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_STATEMENTS_BUSY } from '../common/errors.js';
 import type { LedgerDoc } from '../common/types.js';
+import { Turns } from './turns.js';
 
 export interface LedgerReadLimits {
   /** Reads waiting for their turn at most; past it a read gets 503 `statements-busy` at once. */
@@ -32,66 +33,40 @@ export type LedgerCollection = Pick<Collection<LedgerDoc>, 'find'>;
 export type LedgerFind = (filter: Filter<LedgerDoc>, limit: number, projection?: Document) => Promise<LedgerDoc[]>;
 
 export class LedgerReads {
-  private busy = false;
-  /** The reads waiting for their turn, oldest first: each one's wake-up. */
-  private readonly queue: (() => void)[] = [];
+  private readonly turns: Turns;
 
   constructor(
     private readonly ledger: LedgerCollection,
     private readonly limits: LedgerReadLimits = DEFAULT_LEDGER_READ_LIMITS,
-  ) {}
+  ) {
+    this.turns = new Turns(limits.queueLimit, () => createError(TELLER_ERR_STATEMENTS_BUSY));
+  }
 
   /**
-   * Runs `read` once its turn comes. A query that fails or runs out of time
-   * makes it 503 `ledger-unavailable`; a Teller error it throws itself goes
-   * through as it is.
+   * Runs `read` once its turn comes; rejects with TELLER_ERR_STATEMENTS_BUSY
+   * when the queue is full or the deadline passes first. A query that fails
+   * or runs out of time makes it 503 `ledger-unavailable`; a Teller error it
+   * throws itself goes through as it is.
    */
-  async run<T>(read: (find: LedgerFind) => Promise<T>): Promise<T> {
+  run<T>(read: (find: LedgerFind) => Promise<T>): Promise<T> {
     const deadline = Date.now() + this.limits.deadlineMs;
-    await this.turn(deadline);
-    let failedQuery = false;
-    const find: LedgerFind = async (filter, limit, projection) => {
+    return this.turns.run(deadline, async () => {
+      let failedQuery = false;
+      const find: LedgerFind = async (filter, limit, projection) => {
+        try {
+          return await this.find(filter, limit, projection, deadline);
+        } catch (err) {
+          failedQuery = true;
+          throw err;
+        }
+      };
       try {
-        return await this.find(filter, limit, projection, deadline);
+        return await read(find);
       } catch (err) {
-        failedQuery = true;
+        if (failedQuery) throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
         throw err;
       }
-    };
-    try {
-      return await read(find);
-    } catch (err) {
-      if (failedQuery) throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
-      throw err;
-    } finally {
-      this.next();
-    }
-  }
-
-  /** Resolves when this read may run; rejects with TELLER_ERR_STATEMENTS_BUSY when the queue is full or the deadline passes first. */
-  private turn(deadline: number): Promise<void> {
-    if (!this.busy) {
-      this.busy = true;
-      return Promise.resolve();
-    }
-    if (this.queue.length >= this.limits.queueLimit) return Promise.reject(createError(TELLER_ERR_STATEMENTS_BUSY));
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.queue.splice(this.queue.indexOf(wake), 1);
-        reject(createError(TELLER_ERR_STATEMENTS_BUSY));
-      }, deadline - Date.now());
-      this.queue.push(wake);
     });
-  }
-
-  private next(): void {
-    const wake = this.queue.shift();
-    if (wake) wake();
-    else this.busy = false;
   }
 
   /** One query, given what is left of the read's budget (a maxTimeMS of 0 would mean no limit at all). */

@@ -20,6 +20,9 @@ import { Cuts } from './cuts.js';
 import { LedgerReads } from './ledger-reads.js';
 import { ReadModel } from './readmodel.js';
 import { DEFAULT_STATEMENT_LIMITS, Statements } from './statement.js';
+import { Explanations } from './explanations.js';
+import { LogRangeReader } from '../consumer/log-range.js';
+import { SnapshotStore } from '../consumer/snapshots.js';
 import { TransactionSubmitter } from './submit.js';
 import { OutcomeWaiter } from './waiter.js';
 import { eventsTopicEnds } from './events-topic-ends.js';
@@ -121,6 +124,16 @@ const ledger = mongo.db(config.mongoDb).collection<LedgerDoc>('transactions');
 const ledgerReads = new LedgerReads(ledger, { ...DEFAULT_STATEMENT_LIMITS, queueLimit: config.statementQueueLimit });
 const history = new AccountHistory(ledgerReads);
 const committedOffsets = new CommittedOffsets(kafka.admin(), { topic: config.topic, groupId: config.groupId });
+// Replays of decisions run the consumer's pure rules here (docs/architecture.md); the log is read
+// through throwaway consumer groups, the snapshots from the ledger's database.
+const logRanges = new LogRangeReader(kafka, config.topic, `teller-explain-${config.replicaId}`);
+const explanations = new Explanations({
+  ledger,
+  snapshots: new SnapshotStore(mongo.db(config.mongoDb), config.snapshotKeep, config.idWindowSeconds * 1000),
+  log: logRanges,
+  partitions: () => partitions,
+  idWindowMs: config.idWindowSeconds * 1000,
+});
 const app = await buildApp({
   log,
   bodyLimit: config.bodyLimit,
@@ -135,6 +148,7 @@ const app = await buildApp({
     history,
     source: { topic: config.topic, groupId: config.groupId },
   }),
+  explanations,
   metrics,
   ...(auth ? { auth } : {}),
   webhooks: new WebhookRegistry({
@@ -183,7 +197,7 @@ async function shutdown(signal: string): Promise<void> {
   probe.stop();
   await app.close(); // waits for in-flight calls, which wait for their outcomes
   await batcher.stop();
-  await Promise.allSettled([producer.disconnect(), webhooksAdmin.disconnect(), committedOffsets.close(), redis.quit(), subscriber.quit(), mongo.close()]);
+  await Promise.allSettled([producer.disconnect(), webhooksAdmin.disconnect(), committedOffsets.close(), logRanges.close(), redis.quit(), subscriber.quit(), mongo.close()]);
   log.info('stopped');
   process.exit(0);
 }

@@ -12,6 +12,8 @@ import {
   TELLER_ERR_AUTH_INVALID,
   TELLER_ERR_AUTH_MISSING,
   TELLER_ERR_FORBIDDEN,
+  TELLER_ERR_EXPLANATIONS_BUSY,
+  TELLER_ERR_HISTORY_GONE,
   TELLER_ERR_HOLD_OUTLIVES_ID,
   TELLER_ERR_ID_MISMATCH,
   TELLER_ERR_ID_REQUIRED,
@@ -22,6 +24,7 @@ import {
   TELLER_ERR_INVALID_TIME_RANGE,
   TELLER_ERR_KEY_LIMITED,
   TELLER_ERR_LEDGER_UNAVAILABLE,
+  TELLER_ERR_LOG_UNAVAILABLE,
   TELLER_ERR_NOT_READY,
   TELLER_ERR_NOT_REVERSIBLE,
   TELLER_ERR_OFFSETS_UNAVAILABLE,
@@ -116,6 +119,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
   [TELLER_ERR_ID_REUSED_WITH_ANOTHER_BODY.code]: { status: 409, slug: 'id-reused' },
   [TELLER_ERR_WEBHOOK_ID_REUSED.code]: { status: 409, slug: 'id-reused' },
   [TELLER_ERR_WEBHOOK_LIMIT.code]: { status: 409, slug: 'webhook-limit' },
+  [TELLER_ERR_HISTORY_GONE.code]: { status: 409, slug: 'history-gone' },
   [TELLER_ERR_PRODUCER_UNAVAILABLE.code]: {
     status: 503,
     slug: 'unavailable',
@@ -133,6 +137,8 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
   [TELLER_ERR_STATEMENTS_BUSY.code]: { status: 503, slug: 'statements-busy', retryAfter: 1 },
   [TELLER_ERR_WEBHOOKS_UNAVAILABLE.code]: { status: 503, slug: 'webhooks-unavailable', retryAfter: 1 },
   [TELLER_ERR_OFFSETS_UNAVAILABLE.code]: { status: 503, slug: 'offsets-unavailable', retryAfter: 1 },
+  [TELLER_ERR_EXPLANATIONS_BUSY.code]: { status: 503, slug: 'explanations-busy', retryAfter: 1 },
+  [TELLER_ERR_LOG_UNAVAILABLE.code]: { status: 503, slug: 'log-unavailable', retryAfter: 1 },
   [TELLER_ERR_NOT_READY.code]: { status: 503, slug: 'not-ready' },
   [TELLER_ERR_UNKNOWN_FORMAT.code]: { status: 503, slug: 'format-not-readable', retryAfter: 1 },
 };

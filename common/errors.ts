@@ -152,6 +152,19 @@ export const TELLER_ERR_TTL_WITHOUT_HOLD: CatalogueEntry = {
   message: () => 'expiresInSeconds is a hold\'s time to live: only a two-phase transfer (pending: true) holds its amount',
 };
 
+/**
+ * A decision that can no longer be replayed (docs/explanations.md): no
+ * snapshot kept is at or before it, and the log no longer holds the records
+ * from its start. Nothing will change that.
+ */
+export const TELLER_ERR_HISTORY_GONE: CatalogueEntry<{ id: string; partition: number; offset: number; missing: number }> = {
+  code: 'TELLER_ERR_HISTORY_GONE',
+  retryable: false,
+  message: ({ id, partition, offset, missing }) =>
+    `transaction ${id} (partition ${partition}, offset ${offset}) cannot be replayed: no snapshot kept is that old, and the log no longer holds offset ${missing}`,
+  details: ({ partition, offset, missing }) => ({ partition, offset, missing }),
+};
+
 export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {
   code: 'TELLER_ERR_INVALID_CURSOR',
   retryable: false,
@@ -330,6 +343,20 @@ export const TELLER_ERR_OFFSETS_UNAVAILABLE: CatalogueEntry = {
 
 /** The webhook endpoints or dead letters cannot be read or written (MongoDB), or the events topic's offsets read (Kafka). */
 export const TELLER_ERR_WEBHOOKS_UNAVAILABLE: CatalogueEntry = { code: 'TELLER_ERR_WEBHOOKS_UNAVAILABLE', retryable: true, message: () => 'webhook endpoints cannot be read or registered now; retry shortly' };
+
+/** The transaction log (Kafka) could not be read for a replay. */
+export const TELLER_ERR_LOG_UNAVAILABLE: CatalogueEntry = {
+  code: 'TELLER_ERR_LOG_UNAVAILABLE',
+  retryable: true,
+  message: () => 'the transaction log cannot be read now; retry shortly',
+};
+
+/** The replica's replays are taken (one at a time, a few waiting), or this one waited or ran past its deadline. */
+export const TELLER_ERR_EXPLANATIONS_BUSY: CatalogueEntry<{ why: string }> = {
+  code: 'TELLER_ERR_EXPLANATIONS_BUSY',
+  retryable: true,
+  message: ({ why }) => `the decision was not replayed: ${why}; retry shortly`,
+};
 
 /** The replica's readiness: some dependency does not answer its probe. */
 export const TELLER_ERR_NOT_READY: CatalogueEntry<{ checks: Record<string, { ok: boolean; error?: string }> }> = {

@@ -3,6 +3,7 @@
 // for every message type, so that each rule says only what it decides.
 import type { LedgerDoc, Outcome, TxMessage, TxReason, TxStatus } from '../common/types.js';
 import type { Account, Decision, Position } from './ledger.js';
+import type { RuleName } from './rule-names.js';
 
 /**
  * The largest balance, either way, that Teller counts exactly: every amount,
@@ -25,7 +26,9 @@ export function decisionDocId(pos: Position): string {
 /** The members a decision copies from its message when present (docs/transfers.md): part of the body a repeat is judged by. */
 const COPIED = ['counterparty', 'transferId', 'reference', 'overdraftLimit', 'accountStatus', 'pending'] as const;
 
+/** The decision of `msg` by the rule named `rule` (consumer/rule-names.ts): `next` is the account after it. */
 export function settle(
+  rule: RuleName,
   msg: TxMessage,
   pos: Position,
   next: Account,
@@ -76,7 +79,7 @@ export function settle(
   }
   if (reason !== undefined) outcome.reason = doc.reason = reason;
   if (overdraft) outcome.overdraft = doc.overdraft = true;
-  return { account, outcome, doc };
+  return { account, outcome, doc, rule };
 }
 
 export function amountOf(msg: TxMessage): number {

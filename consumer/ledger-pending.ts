@@ -9,6 +9,7 @@ import type { TxMessage } from '../common/types.js';
 import { amountOf, MAX_BALANCE, settle } from './ledger-decision.js';
 import { availableFunds, debitRefusal } from './ledger-settings.js';
 import { lapseTime, type Account, type Decision, type Hold, type Position } from './ledger.js';
+import { debitRefusalRule } from './rule-names.js';
 
 /**
  * A pending `transfer`: decided as a withdrawal request decides its hold (the
@@ -18,10 +19,10 @@ import { lapseTime, type Account, type Decision, type Hold, type Position } from
 export function holdTransfer(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
   const refusal = debitRefusal(account);
-  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
-  if (availableFunds(account) < amount) return settle(msg, pos, account, 'denied', 'insufficient_funds');
+  if (refusal !== undefined) return settle(debitRefusalRule(refusal), msg, pos, account, 'denied', refusal);
+  if (availableFunds(account) < amount) return settle('pending-transfer-insufficient-funds', msg, pos, account, 'denied', 'insufficient_funds');
   const hold: Hold = { id: msg.id, amount, expiresAt: pendingLapseTime(msg, pos), counterparty: required(msg, 'counterparty') };
-  return settle(msg, pos, { ...account, reserved: account.reserved + amount, holds: [...account.holds, hold] }, 'approved');
+  return settle('pending-transfer-held', msg, pos, { ...account, reserved: account.reserved + amount, holds: [...account.holds, hold] }, 'approved');
 }
 
 /**
@@ -48,12 +49,12 @@ export function pendingLapseTime(msg: TxMessage, pos: Position): number {
  */
 export function postTransfer(account: Account, msg: TxMessage, pos: Position): Decision {
   const held = pendingHold(account, msg);
-  if (!held) return settle(msg, pos, account, 'not_found', 'request_not_held');
+  if (!held) return settle('post-not-held', msg, pos, account, 'not_found', 'request_not_held');
   const amount = msg.amount ?? held.amount;
-  if (amount > held.amount) return settle(msg, pos, account, 'denied', 'exceeds_pending');
-  if (account.balance < amount - MAX_BALANCE) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
+  if (amount > held.amount) return settle('post-exceeds-pending', msg, pos, account, 'denied', 'exceeds_pending');
+  if (account.balance < amount - MAX_BALANCE) return settle('post-out-of-range', msg, pos, account, 'denied', 'balance_out_of_range');
   const next = { ...account, balance: account.balance - amount, reserved: account.reserved - held.amount, holds: account.holds.filter((h) => h !== held) };
-  const decision = settle(msg, pos, next, 'applied');
+  const decision = settle('post-applied', msg, pos, next, 'applied');
   decision.outcome.postedAmount = decision.doc.postedAmount = amount;
   decision.outcome.counterparty = decision.doc.counterparty = held.counterparty;
   return decision;
@@ -62,8 +63,8 @@ export function postTransfer(account: Account, msg: TxMessage, pos: Position): D
 /** `transfer_void`: the hold of the pending transfer `requestId` is released whole. */
 export function voidTransfer(account: Account, msg: TxMessage, pos: Position): Decision {
   const held = pendingHold(account, msg);
-  if (!held) return settle(msg, pos, account, 'not_found', 'request_not_held');
-  return settle(msg, pos, { ...account, reserved: account.reserved - held.amount, holds: account.holds.filter((h) => h !== held) }, 'applied');
+  if (!held) return settle('void-not-held', msg, pos, account, 'not_found', 'request_not_held');
+  return settle('void-applied', msg, pos, { ...account, reserved: account.reserved - held.amount, holds: account.holds.filter((h) => h !== held) }, 'applied');
 }
 
 /** The open hold of the pending transfer the message names: a withdrawal request's hold is never one. */

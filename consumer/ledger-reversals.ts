@@ -9,6 +9,7 @@ import type { Outcome, TxMessage, TxReason } from '../common/types.js';
 import { MAX_BALANCE, settle } from './ledger-decision.js';
 import { overdraftLimitOf } from './ledger-settings.js';
 import type { Account, Decision, Position } from './ledger.js';
+import type { RuleName } from './rule-names.js';
 
 /** What is left to reverse of an original: its amount less what its reversals took back. */
 export function leftToReverse(original: Pick<Outcome, 'amount' | 'reversed'>): number {
@@ -35,7 +36,7 @@ export function reverse(account: Account, msg: TxMessage, pos: Position, origina
   const next = refusal === undefined ? moved(account, original!, amount) : account;
   const overdraft = refusal === undefined && reversalDebits(original!) && next.balance < -overdraftLimitOf(account);
   const status = refusal === undefined ? 'applied' : refusal === 'exceeds_original' || refusal === 'balance_out_of_range' ? 'denied' : 'not_found';
-  const d = settle({ ...msg, amount }, pos, next, status, refusal, overdraft);
+  const d = settle(ruleOf(refusal), { ...msg, amount }, pos, next, status, refusal, overdraft);
   if (msg.amount === undefined) d.outcome.remainder = d.doc.remainder = true;
   return d;
 }
@@ -46,6 +47,22 @@ function refusalOf(account: Account, original: Outcome | undefined, amount: numb
   if (amount === 0 || amount > left) return 'exceeds_original';
   const outOfRange = reversalDebits(original) ? account.balance < amount - MAX_BALANCE : account.balance > MAX_BALANCE - amount;
   return outOfRange ? 'balance_out_of_range' : undefined;
+}
+
+/** The row of the reversal table that `refusal` (or, without one, the application) is. */
+function ruleOf(refusal: TxReason | undefined): RuleName {
+  switch (refusal) {
+    case undefined:
+      return 'reversal-applied';
+    case 'original_not_found':
+      return 'reversal-original-not-found';
+    case 'not_reversible':
+      return 'reversal-not-reversible';
+    case 'exceeds_original':
+      return 'reversal-exceeds-original';
+    default:
+      return 'reversal-out-of-range';
+  }
 }
 
 function moved(account: Account, original: Outcome, amount: number): Account {

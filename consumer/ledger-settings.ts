@@ -45,9 +45,9 @@ export function creditRefusal(account: Account): Extract<TxReason, 'account_clos
  */
 export function changeSettings(account: Account, msg: TxMessage, pos: Position): Decision {
   if (msg.accountStatus === 'closed' && (account.balance !== 0 || account.holds.length > 0)) {
-    return settle(msg, pos, account, 'denied', 'account_not_empty');
+    return settle('settings-account-not-empty', msg, pos, account, 'denied', 'account_not_empty');
   }
-  return settle(msg, pos, withSettings(account, msg), 'applied');
+  return settle('settings-applied', msg, pos, withSettings(account, msg), 'applied');
 }
 
 function withSettings(account: Account, { overdraftLimit, accountStatus }: TxMessage): Account {

@@ -6,6 +6,7 @@ import type { TxMessage } from '../common/types.js';
 import { amountOf, MAX_BALANCE, settle } from './ledger-decision.js';
 import { availableFunds, creditRefusal, debitRefusal } from './ledger-settings.js';
 import type { Account, Decision, Position } from './ledger.js';
+import { debitRefusalRule } from './rule-names.js';
 
 /**
  * `transfer`: decided as a withdrawal request decides its hold (the status
@@ -15,18 +16,21 @@ import type { Account, Decision, Position } from './ledger.js';
 export function transferDebit(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
   const refusal = debitRefusal(account);
-  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
-  if (availableFunds(account) < amount) return settle(msg, pos, account, 'denied', 'insufficient_funds');
-  return settle(msg, pos, { ...account, balance: account.balance - amount }, 'applied');
+  if (refusal !== undefined) return settle(debitRefusalRule(refusal), msg, pos, account, 'denied', refusal);
+  if (availableFunds(account) < amount) return settle('transfer-debit-insufficient-funds', msg, pos, account, 'denied', 'insufficient_funds');
+  return settle('transfer-debit', msg, pos, { ...account, balance: account.balance - amount }, 'applied');
 }
 
 /** `deposit` and `transfer_credit`: money in, unless the account is closed or the balance would leave the exact range. */
 export function credit(account: Account, msg: TxMessage, pos: Position): Decision {
   const amount = amountOf(msg);
   const refusal = creditRefusal(account);
-  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
-  if (account.balance > MAX_BALANCE - amount) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
-  return settle(msg, pos, { ...account, balance: account.balance + amount }, 'applied');
+  const deposit = msg.type === 'deposit';
+  if (refusal !== undefined) return settle('credit-account-closed', msg, pos, account, 'denied', refusal);
+  if (account.balance > MAX_BALANCE - amount) {
+    return settle(deposit ? 'deposit-out-of-range' : 'transfer-credit-out-of-range', msg, pos, account, 'denied', 'balance_out_of_range');
+  }
+  return settle(deposit ? 'deposit' : 'transfer-credit', msg, pos, { ...account, balance: account.balance + amount }, 'applied');
 }
 
 /**
@@ -36,5 +40,5 @@ export function credit(account: Account, msg: TxMessage, pos: Position): Decisio
  * of nearly 2^53 while the transfer was in flight).
  */
 export function transferReturn(account: Account, msg: TxMessage, pos: Position): Decision {
-  return settle(msg, pos, { ...account, balance: account.balance + amountOf(msg) }, 'applied');
+  return settle('transfer-return', msg, pos, { ...account, balance: account.balance + amountOf(msg) }, 'applied');
 }

@@ -11,6 +11,7 @@ import { availableFunds, changeSettings, debitRefusal, overdraftLimitOf } from '
 import { credit, transferDebit, transferReturn } from './ledger-transfers.js';
 import { reverse } from './ledger-reversals.js';
 import { holdTransfer, postTransfer, voidTransfer } from './ledger-pending.js';
+import { debitRefusalRule, type RuleName } from './rule-names.js';
 
 export { decisionDocId, MAX_BALANCE } from './ledger-decision.js';
 
@@ -56,6 +57,8 @@ export interface Decision {
   account: Account;
   outcome: Outcome;
   doc: LedgerDoc;
+  /** The row of the outcome tables that decided (consumer/rule-names.ts): named, never read by a rule. */
+  rule: RuleName;
 }
 
 /** The identity of a transaction: ids are per account. The key of the ids a partition has seen. */
@@ -114,16 +117,16 @@ function requestHold(account: Account, msg: TxMessage, pos: Position): Decision 
   const amount = amountOf(msg);
   // Before the funds, the status and then the limit refuse any new hold, whatever its amount.
   const refusal = debitRefusal(account);
-  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
+  if (refusal !== undefined) return settle(debitRefusalRule(refusal), msg, pos, account, 'denied', refusal);
   if (msg.holdLimit !== undefined && account.holds.length >= msg.holdLimit) {
-    return settle(msg, pos, account, 'denied', 'hold_limit');
+    return settle('request-hold-limit', msg, pos, account, 'denied', 'hold_limit');
   }
   if (availableFunds(account) < amount) {
-    return settle(msg, pos, account, 'denied', 'insufficient_funds');
+    return settle('request-insufficient-funds', msg, pos, account, 'denied', 'insufficient_funds');
   }
   const hold: Hold = { id: msg.id, amount, expiresAt: lapseTime(msg, pos) };
   const next = { ...account, reserved: account.reserved + amount, holds: [...account.holds, hold] };
-  return settle(msg, pos, next, 'approved');
+  return settle('request-approved', msg, pos, next, 'approved');
 }
 
 /**
@@ -144,29 +147,31 @@ function withdraw(account: Account, msg: TxMessage, pos: Position): Decision {
   // A frozen or closed account refuses it; an open one posts it even past the funds (an
   // overdraft), but not past what is counted exactly.
   const refusal = debitRefusal(account);
-  if (refusal !== undefined) return settle(msg, pos, account, 'denied', refusal);
-  if (account.balance < amount - MAX_BALANCE) return settle(msg, pos, account, 'denied', 'balance_out_of_range');
+  if (refusal !== undefined) return settle(debitRefusalRule(refusal), msg, pos, account, 'denied', refusal);
+  if (account.balance < amount - MAX_BALANCE) return settle('withdrawal-out-of-range', msg, pos, account, 'denied', 'balance_out_of_range');
   let holds: readonly Hold[];
   let reason: TxReason | undefined;
+  let rule: RuleName = 'withdrawal-consumes-holds';
   if (msg.requestId !== undefined) {
     // Settles exactly the named hold, whatever its amount, as a card capture does.
     const named = account.holds.find((h) => h.id === msg.requestId && isRequestHold(h));
     holds = named ? account.holds.filter((h) => h !== named) : account.holds;
-    if (!named) reason = 'request_not_held';
+    reason = named ? undefined : 'request_not_held';
+    rule = named ? 'withdrawal-settles-hold' : 'withdrawal-request-not-held';
   } else {
     holds = consumeOldest(account.holds, amount);
   }
   const reserved = sum(holds);
   const balance = account.balance - amount;
   const next = { ...account, balance, reserved, holds };
-  return settle(msg, pos, next, 'applied', reason, balance < -overdraftLimitOf(account));
+  return settle(rule, msg, pos, next, 'applied', reason, balance < -overdraftLimitOf(account));
 }
 
 function cancel(account: Account, msg: TxMessage, pos: Position): Decision {
   const held = account.holds.find((h) => h.id === msg.requestId && isRequestHold(h));
-  if (!held) return settle(msg, pos, account, 'not_found', 'request_not_held');
+  if (!held) return settle('cancel-not-held', msg, pos, account, 'not_found', 'request_not_held');
   const holds = account.holds.filter((h) => h !== held);
-  return settle(msg, pos, { ...account, reserved: account.reserved - held.amount, holds }, 'applied');
+  return settle('cancel-releases-hold', msg, pos, { ...account, reserved: account.reserved - held.amount, holds }, 'applied');
 }
 
 /**

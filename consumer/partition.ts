@@ -10,16 +10,17 @@
 // the ids it may need from the ledger (`lookupsFor`) are looked up there.
 //
 // State is mutated in place (copying every account per message would not keep
-// up with the log); each account's own transition is the pure `decide`.
+// up with the log); each account's own transition is the pure `decide`
+// (consumer/ledger.ts, or a shadow replay's: consumer/partition-rules.ts).
 import type { ClockSource, LedgerDoc, LogMessage, Outcome, TxMessage } from '../common/types.js';
-import { decide, EMPTY_ACCOUNT, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
+import { EMPTY_ACCOUNT, lapseHolds, ledgerId, type Account, type Position } from './ledger.js';
 import { sameBody } from '../common/body.js';
 import { remember } from '../common/remembered.js';
 import { openedHold, statusGiven, type HeldStatus } from '../common/ledger-outcome.js';
 import { isTransaction } from '../common/message.js';
 import { clockAfter, sourceAfter } from './log-clock.js';
 import { RememberedIds, type DurableIds, type Lookup } from './remembered-ids.js';
-import { conflictOutcome, isEmpty } from './partition-rules.js';
+import { conflictOutcome, isEmpty, LEDGER_RULES, type DecisionInputs, type LedgerRules } from './partition-rules.js';
 import { nextLeg } from './transfer-legs.js';
 import { recordReversal, reversalOriginal } from './partition-reversals.js';
 
@@ -73,10 +74,13 @@ export class PartitionLedger {
   /** Accounts changed since the last `takeSnapshot`, first-change order: the accounts a delta carries. */
   private accountsChanged = new Set<string>();
   private nextLapse = Number.MAX_SAFE_INTEGER;
+  /** Told what each message is decided against; set only by a replay that explains a decision (consumer/explanation.ts). */
+  observeDecisions: ((inputs: DecisionInputs) => void) | undefined;
 
   constructor(
     readonly partition: number,
     private readonly idWindowMs: number,
+    private readonly rules: LedgerRules = LEDGER_RULES,
   ) {
     this.rememberedIds = RememberedIds.empty(idWindowMs);
   }
@@ -171,12 +175,16 @@ export class PartitionLedger {
     const lookup: Lookup = { durable, horizon: this.clock - this.idWindowMs };
     const first = this.rememberedIds.firstOutcome(key, offset, lookup);
     if (first !== undefined) {
-      step.outcome = sameBody(first, msg) ? { ...first, replayed: true } : conflictOutcome(this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT, msg, pos);
+      const account = this.accounts.get(msg.accountId) ?? EMPTY_ACCOUNT;
+      const repeat = sameBody(first, msg);
+      step.outcome = repeat ? { ...first, replayed: true } : conflictOutcome(account, msg, pos);
+      this.observeDecisions?.({ account, position: pos, rule: repeat ? 'repeat' : 'id-reused', remembered: first });
       return step;
     }
     const existing = this.accounts.get(msg.accountId);
     const original = reversalOriginal(this.rememberedIds, msg, offset, lookup);
-    const d = decide(existing ?? EMPTY_ACCOUNT, msg, pos, original);
+    const d = this.rules.decide(existing ?? EMPTY_ACCOUNT, msg, pos, original);
+    this.observeDecisions?.({ account: existing ?? EMPTY_ACCOUNT, position: pos, rule: d.rule, ...(original && { original }) });
     // Accounts come into being with a change (docs/ledger-rules.md): a denied request or a cancel that
     // finds nothing on an unknown account is decided, documented and answered, but creates nothing;
     // a settings change away from the defaults creates it.
@@ -267,8 +275,8 @@ export class PartitionLedger {
    * The state of a snapshot, with nothing held in memory: the snapshot's
    * decisions are all in the ledger (it is saved only once they are).
    */
-  static restore(s: PartitionSnapshot, idWindowMs: number): PartitionLedger {
-    const p = new PartitionLedger(s.partition, idWindowMs);
+  static restore(s: PartitionSnapshot, idWindowMs: number, rules: LedgerRules = LEDGER_RULES): PartitionLedger {
+    const p = new PartitionLedger(s.partition, idWindowMs, rules);
     p.clock = s.clock;
     p.clockSource = s.clockSource ?? 'receivedAt';
     p.accounts = new Map(s.accounts);

@@ -185,12 +185,35 @@ export class SnapshotStore {
     const links = await this.links(partition);
     // The warmed state can stand for its top collection even after that was pruned.
     if (warm && !links.some((l) => l.name === warm.name)) links.push({ name: warm.name, offset: warm.offset, base: undefined });
+    return this.firstComplete(partition, links, links, warm);
+  }
+
+  /**
+   * The newest complete snapshot at or before `offset`: where a replay up to
+   * the message at `offset` may start (docs/explanations.md). Undefined when
+   * every snapshot kept is later (pruning keeps the newest few).
+   */
+  async loadAtOrBefore(partition: number, offset: number): Promise<PartitionSnapshot | undefined> {
+    const links = await this.links(partition);
+    const merged = await this.firstComplete(partition, links.filter((l) => l.offset <= offset), links);
+    return merged && mergedSnapshot(merged);
+  }
+
+  /** The oldest complete snapshot at or after `offset` (the log's first record still held): where a replay of all the log holds may start. */
+  async loadOldestFrom(partition: number, offset: number): Promise<PartitionSnapshot | undefined> {
+    const links = await this.links(partition);
+    const merged = await this.firstComplete(partition, links.filter((l) => l.offset >= offset).reverse(), links);
+    return merged && mergedSnapshot(merged);
+  }
+
+  /** The first of `candidates` whose chain is complete, merged (over the warmed state, when its chain starts there). */
+  private async firstComplete(partition: number, candidates: Link[], links: Link[], warm?: Merged): Promise<Merged | undefined> {
     const read = new Map<string, Promise<PartitionSnapshot | undefined>>();
     const readOnce = (name: string) => {
       if (!read.has(name)) read.set(name, this.read(partition, name));
       return read.get(name)!;
     };
-    for (const top of links) {
+    for (const top of candidates) {
       const chain = await this.chain(top, links, readOnce, warm?.name);
       if (chain) return merge(top.name, chain, warm, this.idWindowMs);
     }

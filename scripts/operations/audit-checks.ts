@@ -4,6 +4,7 @@
 // 2^53 - 1, but their sums need not, and a float sum past it would round away
 // the very cent the audit is looking for.
 import type { LedgerDoc } from '../../common/types.js';
+import { documentDifferences } from '../../consumer/document-diff.js';
 import { minorUnits, OpenHolds } from './audit-holds.js';
 import { debitedAmount, TransferBooks } from './audit-transfers.js';
 import { ReversalBooks } from './audit-reversals.js';
@@ -196,30 +197,6 @@ export function checkAcknowledged(docs: LedgerDoc[], acknowledged: { id: string;
   return missing.length ? [{ check: 'acknowledged-present', detail: `${missing.length} acknowledged calls missing from the ledger`, ids: missing }] : [];
 }
 
-const COMPARED: (keyof LedgerDoc)[] = [
-  'id',
-  'accountId',
-  'type',
-  'amount',
-  'requestId',
-  'status',
-  'reason',
-  'overdraft',
-  'balanceAfter',
-  'reservedAfter',
-  'partition',
-  'offset',
-  'receivedAt',
-  'counterparty',
-  'transferId',
-  'reference',
-  'overdraftLimit',
-  'accountStatus',
-  'pending',
-  'postedAmount',
-  'remainder',
-];
-
 /** The ledger must equal, document by document, what a replay of the log through the rules writes. */
 export function compareWithReplay(stored: LedgerDoc[], replayed: LedgerDoc[]): Violation[] {
   const byId = new Map(stored.map((d) => [d._id, d]));
@@ -229,7 +206,7 @@ export function compareWithReplay(stored: LedgerDoc[], replayed: LedgerDoc[]): V
     const s = byId.get(r._id);
     byId.delete(r._id);
     if (!s) missing.push(r._id);
-    else if (COMPARED.some((k) => (s[k] ?? null) !== (r[k] ?? null)) || JSON.stringify(s.metadata ?? null) !== JSON.stringify(r.metadata ?? null)) differ.push(r._id);
+    else if (documentDifferences(s, r).length > 0) differ.push(r._id);
   }
   const extra = [...byId.keys()];
   const out: Violation[] = [];

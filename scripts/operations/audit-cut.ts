@@ -8,7 +8,10 @@
 // below the cut the ledger is complete and no longer moves, and the read model
 // holds every change unless a write of it failed, which is what
 // `checkReadModel` is there to see. Every check compares at the cut and
-// leaves what came after it to the next audit.
+// leaves what came after it to the next audit; the shadow replay of
+// `--rules` (scripts/operations/shadow-audit.ts) replays up to it too.
+import type { Admin } from 'kafkajs';
+import type { Config } from '../../common/config.js';
 import type { LedgerDoc } from '../../common/types.js';
 import { sortByLog, type Violation } from './audit-checks.js';
 import { minorUnits } from './audit-holds.js';
@@ -31,6 +34,24 @@ export interface ReadModelState {
   reserved: bigint;
   /** Absent only in a hash written without one. */
   offset: number | undefined;
+}
+
+/**
+ * Waits until the consumers have committed everything that was on the topic, then takes the cut:
+ * each partition's committed offset. Ticks keep coming meanwhile, so the topic is never still;
+ * the cut is what is fixed.
+ */
+export async function takeCut(admin: Admin, config: Config, timeoutMs: number): Promise<Cut> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const high = await admin.fetchTopicOffsets(config.topic);
+    const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
+    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]) ?? []);
+    const behind = high.filter((h) => (done.get(h.partition) ?? 0) < Number(h.high));
+    if (behind.length === 0) return new Map(high.map((h) => [h.partition, done.get(h.partition) ?? 0]));
+    if (Date.now() > deadline) throw new Error(`consumers still behind on partitions ${behind.map((b) => b.partition).join(', ')}`);
+    await new Promise((r) => setTimeout(r, 500));
+  }
 }
 
 /** The documents of messages before the cut. A partition the cut does not know is kept whole, so nothing of it goes unchecked. */

@@ -6,10 +6,13 @@
 // Exits non-zero on any violation, naming the offending ids.
 //
 //   node dist/scripts/operations/audit.js [--acked FILE] [--json FILE]
+//   node dist/scripts/operations/audit.js --rules MODULE [--json FILE]
 // --acked: JSON lines {id, accountId} of calls a client saw acknowledged.
+// --rules: instead, the shadow replay of the log through another module's
+// rules (scripts/operations/shadow-audit.ts, docs/explanations.md).
 import { readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { Kafka, logLevel, type Admin } from 'kafkajs';
+import { Kafka, logLevel } from 'kafkajs';
 import { MongoClient } from 'mongodb';
 import { readConfig, type Config } from '../../common/config.js';
 import { parseMessage } from '../../common/message.js';
@@ -18,7 +21,8 @@ import type { LedgerDoc } from '../../common/types.js';
 import { recordTimestamp } from '../../consumer/batch-decision.js';
 import { PartitionLedger } from '../../consumer/partition.js';
 import { auditLedger, checkAcknowledged, compareWithReplay, type LedgerTotals, type Violation } from './audit-checks.js';
-import { accountsChangedAfterCut, beforeCut, checkReadModel, newestStates, readModelState, type Cut, type ReadModelState } from './audit-cut.js';
+import { printShadowReport, shadowAudit } from './shadow-audit.js';
+import { accountsChangedAfterCut, beforeCut, checkReadModel, newestStates, readModelState, takeCut, type Cut, type ReadModelState } from './audit-cut.js';
 
 export interface AuditReport {
   ok: boolean;
@@ -39,24 +43,6 @@ export interface AuditReport {
 function arg(name: string): string | undefined {
   const i = process.argv.indexOf(name);
   return i >= 0 ? process.argv[i + 1] : undefined;
-}
-
-/**
- * Waits until the consumers have committed everything that was on the topic, then takes the cut:
- * each partition's committed offset. Ticks keep coming meanwhile, so the topic is never still;
- * the cut is what is fixed.
- */
-async function takeCut(admin: Admin, config: Config, timeoutMs: number): Promise<Cut> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const high = await admin.fetchTopicOffsets(config.topic);
-    const committed = await admin.fetchOffsets({ groupId: config.groupId, topics: [config.topic] });
-    const done = new Map(committed[0]?.partitions.map((p) => [p.partition, Math.max(0, Number(p.offset))]) ?? []);
-    const behind = high.filter((h) => (done.get(h.partition) ?? 0) < Number(h.high));
-    if (behind.length === 0) return new Map(high.map((h) => [h.partition, done.get(h.partition) ?? 0]));
-    if (Date.now() > deadline) throw new Error(`consumers still behind on partitions ${behind.map((b) => b.partition).join(', ')}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
 }
 
 /** Replays each partition from offset 0 up to the cut through the ledger rules. */
@@ -159,6 +145,14 @@ export async function audit(config: Config, ackedFile?: string): Promise<AuditRe
 }
 
 const isMain = process.argv[1]?.endsWith('audit.js');
+const rules = arg('--rules');
+if (isMain && rules !== undefined) {
+  const report = await shadowAudit(readConfig(), rules).catch((err: Error) => {
+    console.error(`shadow replay could not run: ${err.message}`);
+    process.exit(2);
+  });
+  process.exit(printShadowReport(report, arg('--json')));
+}
 if (isMain) {
   const report = await audit(readConfig(), arg('--acked')).catch((err: Error) => {
     console.error(`audit could not run: ${err.message}`);

@@ -113,7 +113,8 @@ export const EVENTS_TOPIC_ENDS = [12, 0, 7, 3];
 /**
  * `readModel` replaces the in-memory one (the maps this returns then serve
  * nothing); `statements`, `history` and `cuts` the ones over an empty ledger,
- * a group that never committed and no cut.
+ * a group that never committed and no cut; `explanations` serves the
+ * explanation routes.
  */
 export async function build(
   t: Test,
@@ -124,6 +125,7 @@ export async function build(
     history?: AppDeps['history'];
     cuts?: AppDeps['cuts'];
     maxWebhooks?: number;
+    explanations?: AppDeps['explanations'];
   } = {},
 ) {
   const log = new InMemoryLog();
@@ -184,7 +186,7 @@ export async function build(
   const history = options.history ?? emptyLedger;
   const source = { topic: 'teller.transactions', groupId: 'teller-ledger' };
   const cuts = options.cuts ?? new Cuts({ store: new MemoryCollection<CutDoc>() as never, offsets: { fetch: async () => new Map([[0, 0]]) }, history: emptyLedger, source });
-  const deps = { log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, history, cuts, metrics, webhooks };
+  const deps = { log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, history, cuts, metrics, webhooks, ...(options.explanations ? { explanations: options.explanations } : {}) };
   const app = await buildApp({ ...deps, ...(options.auth ? { auth: options.auth } : {}) });
   t.teardown(() => app.close());
   return { app, log, accounts, transactions, readiness, readModel, webhookStore, topic };

@@ -49,6 +49,13 @@ function check(t: Test, method: string, path: string, r: Reply): void {
   t.ok(validate(r.body), `${method} ${path}: the body matches its schema ${JSON.stringify(validate.errors ?? [])}`);
 }
 
+/** GET `path` once it answers 200: an explanation is 404 until the ledger holds the decision. */
+const explained = (path: string) =>
+  waitFor(async () => {
+    const r = await call('GET', path);
+    return r.status === 200 ? r : undefined;
+  }, { what: `GET ${path}`, timeoutMs: 30_000 });
+
 t.test('every operation in the document is exercised, and answers as documented', async (t) => {
   const a = uniq('oa');
   const id = (s: string) => `${a}-${s}`;
@@ -129,6 +136,9 @@ t.test('every operation in the document is exercised, and answers as documented'
     ['DELETE', '/v1/webhooks/{id}', () => call('DELETE', `/v1/webhooks/${id('wh')}`), 204],
     // The ledger holds the account's entries now: its state as of now, from the ledger.
     ['GET', '/v1/accounts/{accountId}', () => call('GET', `/v1/accounts/${a}?asOf=${encodeURIComponent(new Date().toISOString())}`), 200],
+    // Once the ledger holds the decisions (it trails the answers): a replay of each from the log.
+    ['GET', '/v1/transactions/{id}/explanation', () => explained(`/v1/transactions/${id('d1')}/explanation`), 200],
+    ['GET', '/v1/accounts/{accountId}/transactions/{id}/explanation', () => explained(`/v1/accounts/${a}/transactions/${id('r1')}/explanation`), 200],
   ];
   const exercised = new Set<string>();
   for (const [method, path, send, status] of examples) {

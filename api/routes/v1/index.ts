@@ -2,6 +2,7 @@
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import type { AccountHistory } from '../../account-history.js';
 import type { Cuts } from '../../cuts.js';
+import type { Explanations } from '../../explanations.js';
 import type { ReadModel } from '../../readmodel.js';
 import type { Statements } from '../../statement.js';
 import type { TransactionSubmitter } from '../../submit.js';
@@ -11,6 +12,7 @@ import { accountSettingsRoutes } from './account-settings.js';
 import { accountRoutes } from './accounts.js';
 import { cutRoutes } from './cuts.js';
 import { depositRoutes } from './deposits.js';
+import { explanationRoutes } from './explanations.js';
 import { reversalRoutes } from './reversals.js';
 import { statementRoutes } from './statements.js';
 import { transactionStatusRoutes } from './transactions.js';
@@ -26,6 +28,8 @@ export interface V1Options {
   statements: Pick<Statements, 'page'>;
   history: Pick<AccountHistory, 'asOf'>;
   cuts: Pick<Cuts, 'take' | 'get' | 'account'>;
+  /** Replays of decisions; without them (an app without Kafka, in tests) the explanation routes are not served. */
+  explanations?: Pick<Explanations, 'explain'>;
   mayAccess?: (request: FastifyRequest, accountId: string) => boolean;
   mayAccessEveryAccount?: (request: FastifyRequest) => boolean;
   /** Webhook endpoints (docs/webhooks.md); without it, /v1/webhooks is not served. */
@@ -33,7 +37,7 @@ export interface V1Options {
 }
 
 export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
-  const { submitter, readModel, statements, history, cuts, mayAccess, mayAccessEveryAccount, webhooks } = options;
+  const { submitter, readModel, statements, history, cuts, explanations, mayAccess, mayAccessEveryAccount, webhooks } = options;
   await app.register(depositRoutes, { submitter });
   await app.register(withdrawalRequestRoutes, { submitter });
   await app.register(withdrawalRoutes, { submitter });
@@ -50,4 +54,5 @@ export const v1Routes: FastifyPluginAsync<V1Options> = async (app, options) => {
   await app.register(transactionStatusRoutes, { readModel, ...(mayAccess ? { mayAccess } : {}) });
   await app.register(reversalRoutes, { submitter, readModel, ...(mayAccess ? { mayAccess } : {}) });
   if (webhooks) await app.register(webhookRoutes, { registry: webhooks, ...(mayAccess ? { mayAccess } : {}), ...(mayAccessEveryAccount ? { mayAccessEveryAccount } : {}) });
+  if (explanations) await app.register(explanationRoutes, { explanations, ...(mayAccess ? { mayAccess } : {}) });
 };
