@@ -119,8 +119,9 @@ export class ConsumerMetrics {
       },
     });
     // What the consumer can see of Kafka: a member heartbeats every quarter of its session timeout
-    // (owners and members standing by alike), so an age past the session timeout means the
-    // coordinator has stopped answering it, and the group will deal its partitions to others.
+    // (owners and members standing by alike, see assigner.ts), so an age past the session timeout
+    // means its heartbeats are not being taken (Kafka is not answering, or the consumer is stuck),
+    // and the group deals its partitions to the others.
     new Gauge({
       name: 'teller_consumer_heartbeat_age_seconds',
       help: "Seconds since the consumer group's coordinator last took this member's heartbeat or join (since the process started, before the first)",
