@@ -1,6 +1,6 @@
 // `npm run top`: the running stack's figures live in the terminal, from each
 // api replica's /metrics and each consumer's metrics port (public, on
-// loopback), scraped every --interval seconds (2 by default): calls a second
+// loopback), scraped again --interval seconds (2 by default) after each scrape: calls a second
 // by outcome, p99 by route over the interval, decisions a second, lag, ids in
 // the id window, memory per process, and what Teller can see of Kafka.
 //
