@@ -2,7 +2,8 @@
 // (CONSUMER_METRICS_PORT): a consumer owns a different set of partitions than
 // its peers, so its numbers cannot be folded into an api replica's /metrics.
 // Everything is observed through hooks on the components (no polling of
-// Kafka): decided batches, ledger inserts, snapshots and ticks.
+// Kafka): decided batches, ledger inserts, snapshots, ticks and the group
+// coordinator's answers to heartbeats.
 import { createServer, type Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchDecision } from './batch-decision.js';
@@ -27,6 +28,8 @@ export class ConsumerMetrics {
   private readonly lagOf = new Map<number, number>();
   private readonly rememberedOf = new Map<number, number>();
   private readonly snapshotAt = new Map<number, number>();
+  /** When the group coordinator last answered this member (a heartbeat or a join); the process's start before that. */
+  private lastContactAt: number;
   private readonly batchMessages: Histogram;
   private readonly decisionDelay: Histogram;
   private server: Server | undefined;
@@ -39,6 +42,7 @@ export class ConsumerMetrics {
     private readonly owned: () => number[],
     private readonly now: () => number = Date.now,
   ) {
+    this.lastContactAt = now();
     const r = this.registry;
     r.setDefaultLabels({ consumer: consumerId });
     collectDefaultMetrics({ register: r });
@@ -114,6 +118,18 @@ export class ConsumerMetrics {
         this.set(self.owned().length);
       },
     });
+    // What the consumer can see of Kafka: a member heartbeats every quarter of its session timeout
+    // (owners and members standing by alike, see assigner.ts), so an age past the session timeout
+    // means its heartbeats are not being taken (Kafka is not answering, or the consumer is stuck),
+    // and the group deals its partitions to the others.
+    new Gauge({
+      name: 'teller_consumer_heartbeat_age_seconds',
+      help: "Seconds since the consumer group's coordinator last took this member's heartbeat or join (since the process started, before the first)",
+      registers: [r],
+      collect() {
+        this.set((self.now() - self.lastContactAt) / 1000);
+      },
+    });
     this.loads = new Counter({
       name: 'teller_consumer_partition_loads_total',
       help: "Partitions whose state this consumer loaded from their snapshots on being assigned them (a partition it already owned keeps its state)",
@@ -178,6 +194,12 @@ export class ConsumerMetrics {
 
   joined(): void {
     this.joins.inc();
+    this.lastContactAt = this.now();
+  }
+
+  /** The group's coordinator took a heartbeat (the kafkajs consumer's HEARTBEAT event). */
+  heartbeat(): void {
+    this.lastContactAt = this.now();
   }
 
   loaded(): void {

@@ -100,6 +100,7 @@ consumer.on(consumer.events.GROUP_JOIN, (e) => {
   membership.noteAssignment(e.payload.memberAssignment[config.topic]?.length ?? 0);
   metrics.joined();
 });
+consumer.on(consumer.events.HEARTBEAT, () => metrics.heartbeat());
 ledger.onDecided = (partition, decision, after) => metrics.decided(partition, decision, after);
 ledger.onLoaded = () => metrics.loaded();
 writer.onInsert = (docs, ms) => metrics.inserted(docs, ms);

@@ -24,3 +24,22 @@ export function parsePrometheus(text: string): Sample[] {
 export function sumOf(samples: Sample[], name: string, where: Record<string, string> = {}): number {
   return samples.filter((s) => s.name === name && Object.entries(where).every(([k, v]) => s.labels[k] === v)).reduce((n, s) => n + s.value, 0);
 }
+
+/** Each metric family a text exposition declares (`# TYPE name type`), with its type, samples or not. */
+export function declaredFamilies(text: string): Map<string, string> {
+  const families = new Map<string, string>();
+  for (const m of text.matchAll(/^# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (\S+)$/gm)) families.set(m[1]!, m[2]!);
+  return families;
+}
+
+/** The sample names a family of `type` is exposed under: a histogram's _bucket, _sum and _count, a summary's quantiles, _sum and _count. */
+export function sampleNames(family: string, type: string): string[] {
+  if (type === 'histogram') return [`${family}_bucket`, `${family}_sum`, `${family}_count`];
+  if (type === 'summary') return [family, `${family}_sum`, `${family}_count`];
+  return [family];
+}
+
+/** Every sample name the families of a text exposition may show. */
+export function declaredSampleNames(text: string): Set<string> {
+  return new Set([...declaredFamilies(text)].flatMap(([family, type]) => sampleNames(family, type)));
+}
