@@ -1,6 +1,6 @@
 // The benchmark's options, from flags first and the environment second:
 //   --quick                short phases and a 20k drain (a smoke run)
-//   --phases a,b           some of: ceiling, contract, contract-ab, transfers, accept, drain, soak, takeover,
+//   --phases a,b           some of: ceiling, contract, contract-ab, transfers, webhooks, accept, drain, soak, takeover,
 //                          index-cost (every one but soak and index-cost unless named: a soak runs
 //                          for minutes and grows the ledger every later phase reads; index-cost
 //                          measures the database alone, and needs no stack when named alone)
@@ -19,7 +19,7 @@
 //   --no-audit             skip the audit after each phase
 //   --keep-stack           leave a stack the benchmark started running
 /** Every phase, in the order a run takes them: the takeover after the soak, so it is measured on the grown state too. */
-export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'transfers', 'accept', 'drain', 'soak', 'takeover', 'index-cost'] as const;
+export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'transfers', 'webhooks', 'accept', 'drain', 'soak', 'takeover', 'index-cost'] as const;
 export type PhaseName = (typeof ALL_PHASES)[number];
 /** The phases a run takes when none are named. */
 export const PHASES: readonly PhaseName[] = ALL_PHASES.filter((p) => p !== 'soak' && p !== 'index-cost');

@@ -77,6 +77,9 @@ export interface PhaseResult extends SoakFields, IndexCostFields {
   group_rejoins?: number;
   first_commit_s?: number;
   cleanup_problems?: string[];
+  // webhooks-N: the endpoints registered during the step, and the deliveries the receiver took meanwhile
+  webhook_endpoints?: number;
+  webhook_deliveries?: number;
   // takeover
   killed?: { name: string; pid: number };
   restarted_after_s?: number | null;

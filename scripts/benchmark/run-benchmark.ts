@@ -6,6 +6,8 @@
 //   contract     the card-processor flow over POST /transaction at 150 connections, keep-alive
 //   contract-ab  the same flow without keep-alive, as ApacheBench sends calls
 //   transfers    transfers between random accounts of the same 10,000 over POST /v1/transfers, 150 connections
+//   webhooks     the contract flow with 0, 1 and 10 webhook endpoints registered (webhooks-0, -1, -10),
+//                each against the ceiling: what the dispatcher's deliveries cost the ledger
 //   accept       deposits with `Prefer: respond-async` (skipped until the route exists)
 //   drain        a backlog put on a fresh topic first, then consumers timed until lag is zero
 //   soak         the contract flow for minutes (only when named): memory per id in the window,
@@ -28,6 +30,7 @@ import { ensureDir, pathsFor } from '../stack/paths.js';
 import { killAllOnExit } from '../stack/supervisor.js';
 import { acceptPhase } from './accept-phase.js';
 import { drainPhase } from './backlog-drain-phase.js';
+import { webhooksPhase } from './webhooks-phase.js';
 import { stampOf, type BenchContext } from './bench-context.js';
 import { databaseOnly, parseArgs, USAGE, UsageError, type BenchOptions, type PhaseName } from './bench-options.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from './bench-result.js';
@@ -117,11 +120,12 @@ async function runPhase(ctx: BenchContext, name: string, run: () => Promise<Phas
 async function runPhases(ctx: BenchContext): Promise<void> {
   const want = (p: PhaseName) => ctx.opts.phases.includes(p);
   if (want('ceiling')) await runPhase(ctx, 'ceiling', () => ceilingPhases(ctx));
-  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'transfers', 'accept', 'soak', 'takeover'];
+  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'transfers', 'webhooks', 'accept', 'soak', 'takeover'];
   if (againstStack.some(want)) await runPhase(ctx, 'settle', () => settleStack(ctx));
   if (want('contract')) await runPhase(ctx, 'contract', () => contractPhase(ctx));
   if (want('contract-ab')) await runPhase(ctx, 'contract-ab', () => contractAbPhase(ctx));
   if (want('transfers')) await runPhase(ctx, 'transfers', () => transfersPhase(ctx));
+  if (want('webhooks')) await runPhase(ctx, 'webhooks', () => webhooksPhase(ctx));
   if (want('accept')) await runPhase(ctx, 'accept', () => acceptPhase(ctx));
   if (want('drain')) await runPhase(ctx, 'drain', () => drainPhase(ctx));
   if (want('soak')) await runPhase(ctx, 'soak', () => soakPhase(ctx));
