@@ -44,7 +44,9 @@ const supervisor = startStackInBackground(paths, outFile, env);
 t.teardown(async () => {
   if (isAlive(supervisor)) process.kill(supervisor, 'SIGTERM');
   await waitFor(() => !isAlive(supervisor) || undefined, { timeoutMs: 90_000, intervalMs: 500, what: 'the cluster stack stopped' }).catch(() => undefined);
-  rmSync(folder, { recursive: true, force: true });
+  // A failed case leaves the stack's logs, data and the calls it acknowledged for a look afterwards.
+  if (t.passing()) rmSync(folder, { recursive: true, force: true });
+  else t.comment(`the three-node stack's logs, data and acknowledged calls are kept in ${folder}`);
 });
 
 try {
