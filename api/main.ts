@@ -9,6 +9,7 @@ import { retry } from '../common/retry.js';
 import { Batcher } from '../producer/batcher.js';
 import { RecoveringProducer } from '../producer/recovering-producer.js';
 import type { LedgerDoc } from '../common/types.js';
+import { Admission, producerHighWater } from './admission.js';
 import { buildApp } from './app.js';
 import { ApiKeyAuth, parseApiKeys } from './auth.js';
 import { ReadinessProbe } from './readiness-probe.js';
@@ -70,7 +71,18 @@ let partitions = config.partitions;
 let kafkaConnected = false;
 
 const waiter = new OutcomeWaiter(subscriber, config.replicaId, log);
-const metrics = new ApiMetrics({ replicaId: config.replicaId, producer: () => batcher.stats(), waiting: () => waiter.pending });
+const metrics = new ApiMetrics({
+  replicaId: config.replicaId,
+  producer: () => batcher.stats(),
+  waiting: () => waiter.pending,
+  callsInFlight: () => admission.callsInFlight,
+});
+const admission = new Admission({
+  maxCallsInFlight: config.maxCallsInFlight,
+  producerQueued: () => batcher.queued,
+  producerHighWater: producerHighWater(config.producerQueueMax),
+  onRefused: (reason) => metrics.refused(reason),
+});
 batcher.onBatch = (size, ms) => metrics.batch(size, ms);
 let auth: ApiKeyAuth | undefined;
 try {
@@ -117,6 +129,7 @@ const app = await buildApp({
     queueLimit: config.statementQueueLimit,
   }),
   metrics,
+  admission,
   ...(auth ? { auth } : {}),
 });
 

@@ -4,6 +4,7 @@
 // as a client sees them (test/unit/app-inject.test.ts, test/unit/own-answers.test.ts).
 import type { Test } from 'tap';
 import { pino } from 'pino';
+import { Admission, type AdmissionOptions } from '../../api/admission.js';
 import { buildApp, type AppDeps } from '../../api/app.js';
 import type { ApiKeyAuth } from '../../api/auth.js';
 import type { ReadinessReport } from '../../api/readiness-probe.js';
@@ -48,6 +49,12 @@ export class InMemoryLog {
   readonly sent: TxMessage[] = [];
   readonly listening = true;
   refusing = false;
+  /**
+   * While set, a message is taken (in `sent`) but not confirmed: its call
+   * stays in flight, as behind a slow Kafka, until `confirmHeld` lets it on.
+   */
+  holding = false;
+  private readonly held: (() => void)[] = [];
   decide: (msg: TxMessage) => Outcome | undefined = applied;
   /**
    * A transfer's credit, once its debit is applied and not a repeat (an owner
@@ -62,6 +69,7 @@ export class InMemoryLog {
     if (this.refusing) throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
     if (!isTransaction(msg)) return;
     this.sent.push(msg);
+    if (this.holding) await new Promise<void>((confirm) => this.held.push(confirm));
     const outcome = this.decide(msg);
     // As the owner announces: to the call whose token the message carries.
     if (outcome && msg.callId !== undefined) this.waiting.get(msg.callId)?.(outcome);
@@ -69,6 +77,11 @@ export class InMemoryLog {
     if ((msg.type !== 'transfer' && msg.type !== 'transfer_post') || outcome?.status !== 'applied' || outcome.replayed) return;
     const credit = this.credit(msg, outcome);
     if (credit && msg.creditCallId !== undefined) this.waiting.get(msg.creditCallId)?.(credit);
+  }
+
+  /** Confirms the `count` oldest held messages (all by default); their calls go on to their decisions. */
+  confirmHeld(count = this.held.length): void {
+    for (const confirm of this.held.splice(0, count)) confirm();
   }
 
   wait(_accountId: string, _id: string, timeoutMs: number): { callId: string; promise: Promise<Outcome | undefined>; cancel: () => void } {
@@ -100,8 +113,18 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
   return registry as unknown as SubmitDeps['redis'];
 }
 
+export interface BuildOptions {
+  auth?: ApiKeyAuth;
+  readModel?: AppDeps['readModel'];
+  statements?: AppDeps['statements'];
+  /** Admission control as api/main.ts installs it, its refusals counted by the metrics; none by default. */
+  admission?: Omit<AdmissionOptions, 'onRefused'>;
+  /** How long a call waits for its decision, when a test holds calls longer than SUBMIT_SETTINGS' 30 ms. */
+  decisionTimeoutMs?: number;
+}
+
 /** `readModel` replaces the in-memory one (the maps this returns then serve nothing); `statements` the empty one. */
-export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: AppDeps['readModel']; statements?: AppDeps['statements'] } = {}) {
+export async function build(t: Test, options: BuildOptions = {}) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -131,9 +154,11 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
   };
   const metrics = new ApiMetrics({
     replicaId: 'test',
-    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false }),
+    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false, refused: { queue_full: 0, kafka_unavailable: 0, stopped: 0 } }),
     waiting: () => 0,
+    callsInFlight: () => admission?.callsInFlight ?? 0,
   });
+  const admission = options.admission ? new Admission({ ...options.admission, onRefused: (reason) => metrics.refused(reason) }) : undefined;
   const silent = pino({ level: 'silent' });
   const submitter = new TransactionSubmitter({
     batcher: log,
@@ -141,11 +166,22 @@ export async function build(t: Test, options: { auth?: ApiKeyAuth; readModel?: A
     redis: inMemoryRegistry(),
     log: silent,
     ...SUBMIT_SETTINGS,
+    ...(options.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: options.decisionTimeoutMs }),
     holdLimit: HOLD_LIMIT,
     onResult: (tx, result) => metrics.result(tx, result),
   });
   const statements = options.statements ?? { page: async () => ({ entries: [] }) };
-  const app = await buildApp({ log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, metrics, ...(options.auth ? { auth: options.auth } : {}) });
+  const app = await buildApp({
+    log: silent,
+    bodyLimit: 16 * 1024,
+    submitter,
+    readModel: options.readModel ?? readModel,
+    probe: readiness,
+    statements,
+    metrics,
+    ...(options.auth ? { auth: options.auth } : {}),
+    ...(admission ? { admission } : {}),
+  });
   t.teardown(() => app.close());
-  return { app, log, accounts, transactions, readiness, readModel };
+  return { app, log, accounts, transactions, readiness, readModel, admission };
 }

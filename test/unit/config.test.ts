@@ -60,3 +60,9 @@ t.test('KAFKA_NODES: the local nodes and how their topics are replicated', async
   t.same(localReplication(3), { replicationFactor: 3, minInsyncReplicas: 2 }, 'three: a write on two, one node may be lost');
   t.same(localReplication(5), { replicationFactor: 3, minInsyncReplicas: 2 });
 });
+
+t.test('MAX_CALLS_IN_FLIGHT: 256 a replica unless told, a positive integer', async (t) => {
+  t.equal(readConfig({}).maxCallsInFlight, 256);
+  t.equal(readConfig({ MAX_CALLS_IN_FLIGHT: '1000' }).maxCallsInFlight, 1000);
+  for (const bad of ['0', '-1', '1.5', 'many']) t.throws(() => readConfig({ MAX_CALLS_IN_FLIGHT: bad }), /MAX_CALLS_IN_FLIGHT/, bad);
+});
