@@ -1,6 +1,8 @@
 // The shape of a benchmark's results: what the JSON file holds, with stable
 // keys (phases.<name>.rps, .ratio, .p50_ms ... .cpu_seconds.<component>,
-// .peak_lag; phases.drain.tps; phases.takeover.seconds; phases.soak.ids,
+// .peak_lag; phases.drain.tps; phases.takeover.seconds; phases.overload.steps[i]
+// .offered_rps, .accepted_rps, .refused_rps, .other_rps, .p99_ms, .peak_rss_bytes:
+// see overload-figures.ts; phases.soak.ids,
 // .bytes_per_id.{consumer,standby,redis}, .statement_p99_ms,
 // .ledger_documents, .rate_end_over_start: see soak-figures.ts;
 // phases['index-cost'].index_sets.<set>.docs_per_s, .ratio_to_id_only,
@@ -8,6 +10,7 @@
 import type { AbFigures } from './apache-bench.js';
 import type { FlowCounts } from './contract-flow.js';
 import type { IndexCostFields } from './index-cost-figures.js';
+import type { OverloadFields } from './overload-figures.js';
 import type { SoakFields } from './soak-figures.js';
 
 export interface AuditSummary {
@@ -20,7 +23,7 @@ export interface AuditSummary {
   error?: string;
 }
 
-export interface PhaseResult extends SoakFields, IndexCostFields {
+export interface PhaseResult extends SoakFields, IndexCostFields, OverloadFields {
   name: string;
   description: string;
   skipped?: boolean;
