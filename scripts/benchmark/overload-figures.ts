@@ -1,9 +1,10 @@
 // What the overload phase offers and reports, kept pure for the tests: the
-// plan of its steps (rates above a base rate), how an answer counts
-// (accepted, refused, or a failure of the target), each step's figures from
-// what was recorded, under stable keys in the JSON
+// plan of its steps (rates above a base rate), each step's figures from
+// what was recorded (each answer counted by scripts/shared/answer-class.ts),
+// under stable keys in the JSON
 // (phases.overload.steps[i].offered_rps, .accepted_rps, .refused_rps,
 // .other_rps, .p50_ms, .p99_ms, .peak_rss_bytes ...), and the markdown table.
+import { classify, type AnswerClass } from '../shared/answer-class.js';
 import { perSecond, summarizeLatencies } from './statistics.js';
 
 export interface StepPlan {
@@ -26,25 +27,6 @@ export function planSteps(baseRps: number, multipliers: readonly number[], secon
     if (!(multiplier > 0) || multiplier > PLAN_LIMITS.multiplier) throw new Error(`a step's multiplier is above 0 and at most ${PLAN_LIMITS.multiplier}, not ${multiplier}`);
     return { multiplier, target_rps: Math.min(PLAN_LIMITS.rps, Math.max(1, Math.round(baseRps * multiplier))), seconds };
   });
-}
-
-export type AnswerClass = 'accepted' | 'refused' | 'other';
-
-/** Problem types of a 503 that took nothing: the replica's admission control, and the producer refusing unsent. */
-const REFUSALS = new Set(['urn:teller:problem:overloaded', 'urn:teller:problem:unavailable']);
-
-/**
- * How an answer counts. Accepted: a decision or an acceptance (200, 201,
- * 402, 202). Refused: a refusal that took nothing and says when to retry
- * (NGINX's 429, a replica's 503 overloaded or unavailable). Anything else
- * (NGINX's own 502, 503 or 504, a 503 `unconfirmed`, a 500, a 4xx) is a
- * failure of the target under load, as are timeouts and broken connections.
- */
-export function classify(status: number, problemType?: string): AnswerClass {
-  if (status === 200 || status === 201 || status === 202 || status === 402) return 'accepted';
-  if (status === 429) return 'refused';
-  if (status === 503 && problemType !== undefined && REFUSALS.has(problemType)) return 'refused';
-  return 'other';
 }
 
 export interface StepFigures extends StepPlan {

@@ -1,7 +1,7 @@
 // The overload phase: the contract flow over POST /transaction through NGINX
 // at rates above what the stack decides, in steps (by default 1x, 1.5x, 2x
 // and 3x the contract phase's rate in the same run), sent open loop over
-// 1,000 connections (open-loop.ts). Each step reports what was offered,
+// 1,000 connections (scripts/shared/open-loop.ts). Each step reports what was offered,
 // accepted, refused and failed, the accepted calls' latency, and the peak
 // memory of the api replicas and NGINX. What it shows: past its capacity the
 // stack refuses the surplus at once (503 overloaded, Retry-After) and keeps
@@ -16,7 +16,9 @@ import { contractFlow, cpuFields, noteRestarts, settleOwed, type BenchContext } 
 import { emptyPhase, type PhaseResult } from './bench-result.js';
 import { requireStackUp, stackTracked } from './bench-stack.js';
 import { isAcknowledged, type Flow, type FlowTx } from './contract-flow.js';
-import { OpenLoop, type CallListener, type OpenLoopCall } from './open-loop.js';
+import { OVERLOADED } from '../shared/answer-class.js';
+import { OpenLoop, type CallListener, type OpenLoopCall } from '../shared/open-loop.js';
+import { lookUpRefused, type RefusedCall } from '../shared/refused-lookup.js';
 import { planSteps, StepRecorder, type StepFigures } from './overload-figures.js';
 import { sampleCpu, type Tracked } from './process-cpu.js';
 import { rssByComponent } from './process-memory.js';
@@ -29,11 +31,6 @@ const REFUSED_SAMPLE_PER_STEP = 50;
 
 interface OverloadCall extends OpenLoopCall {
   tx: FlowTx;
-}
-
-interface RefusedCall {
-  id: string;
-  accountId: string;
 }
 
 /** The contract phase's rate in this run, else the option's. */
@@ -57,7 +54,7 @@ function listenerFor(recorder: StepRecorder, flow: Flow, acked: AckLog, refused:
       const kind = recorder.answer(status, latencyMs, problemType);
       flow.answered(call.tx, status);
       if (isAcknowledged(status)) acked.add(call.tx.id, call.tx.accountId);
-      if (kind === 'refused' && problemType === 'urn:teller:problem:overloaded' && refused.length < kept) refused.push({ id: call.tx.id, accountId: call.tx.accountId });
+      if (kind === 'refused' && problemType === OVERLOADED && refused.length < kept) refused.push({ id: call.tx.id, accountId: call.tx.accountId });
     },
     failed: (call, timeout) => {
       recorder.failed(timeout);
@@ -82,23 +79,6 @@ async function runStep(ctx: BenchContext, loop: OpenLoop<OverloadCall>, recorder
     ctx.progress.stop();
   }
   recorder.memory(rssByComponent(memoryOf));
-}
-
-/** Looks each refused call up by its account and id: the ledger, or the read model, must know none of them. */
-async function refusedFound(url: string, refused: RefusedCall[]): Promise<{ checked: number; found: number }> {
-  let checked = 0;
-  let found = 0;
-  for (const { id, accountId } of refused) {
-    try {
-      const res = await fetch(`${url}/v1/accounts/${encodeURIComponent(accountId)}/transactions/${encodeURIComponent(id)}`, { signal: AbortSignal.timeout(10_000) });
-      await res.arrayBuffer();
-      if (res.status === 404 || res.status === 200) checked++;
-      if (res.status === 200) found++;
-    } catch {
-      // unanswered: not counted as checked
-    }
-  }
-  return { checked, found };
 }
 
 /** The phase's own figures over every step: accepted calls a second, their latency, statuses summed. */
@@ -160,7 +140,7 @@ export async function overloadPhase(ctx: BenchContext): Promise<PhaseResult> {
     ctx.progress.note('auditing after overload...');
     result.audit = await auditAfter(ctx.config, acked.file);
   }
-  const lookedUp = await refusedFound(url, refused);
+  const lookedUp = await lookUpRefused(url, refused);
   result.refused_checked = lookedUp.checked;
   result.refused_found = lookedUp.found;
   return result;

@@ -4,7 +4,8 @@
 import t from 'tap';
 import { parseArgs, PHASES } from '../../scripts/benchmark/bench-options.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from '../../scripts/benchmark/bench-result.js';
-import { classify, overloadTable, peakOf, planSteps, StepRecorder, type StepFigures } from '../../scripts/benchmark/overload-figures.js';
+import { overloadTable, peakOf, planSteps, StepRecorder, type StepFigures } from '../../scripts/benchmark/overload-figures.js';
+import { classify } from '../../scripts/shared/answer-class.js';
 import { baseRate } from '../../scripts/benchmark/overload-phase.js';
 import { overloadNote, renderMarkdown } from '../../scripts/benchmark/results-markdown.js';
 import { overloadCurve, renderSvg } from '../../scripts/benchmark/results-svg.js';

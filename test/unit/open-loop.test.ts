@@ -1,10 +1,10 @@
-// The overload phase's open-loop sender (scripts/benchmark/open-loop.ts)
+// The open-loop sender of the overload phase and the overload chaos case (scripts/shared/open-loop.ts)
 // against a local server: every call of the schedule is sent or counted as
 // not sent, never more than `connections` at once whatever the server does,
 // and a 503's problem type is read.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import t, { type Test } from 'tap';
-import { OpenLoop, problemTypeOf, type CallListener, type OpenLoopCall } from '../../scripts/benchmark/open-loop.js';
+import { OpenLoop, problemTypeOf, type CallListener, type OpenLoopCall } from '../../scripts/shared/open-loop.js';
 
 async function serve(t: Test, handle: (req: IncomingMessage, res: ServerResponse) => void): Promise<string> {
   const server = createServer((req, res) => {
