@@ -162,7 +162,11 @@ probe.start();
 // restarted replica listens once its producer is connected, so its first calls are not 503s. Bounded,
 // so a replica started during a Kafka outage still answers /healthz and, with 503s, its calls.
 await Promise.race([kafkaReady, new Promise((r) => setTimeout(r, 10_000))]);
-await app.listen({ host: config.host, port: config.apiPort });
+// NGINX may open hundreds of connections to a replica at once when a burst of clients arrives (it keeps
+// 1,024 idle ones); node's default backlog of 511 would drop the SYNs past it while the event loop is
+// busy, and a SYN retried after 1 s misses NGINX's 1 s proxy_connect_timeout: a 504. The kernel caps
+// the backlog at net.core.somaxconn (4096 on current kernels).
+await app.listen({ host: config.host, port: config.apiPort, backlog: 4096 });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

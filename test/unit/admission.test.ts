@@ -6,6 +6,8 @@
 import { connect } from 'node:net';
 import t, { type Test } from 'tap';
 import { producerHighWater } from '../../api/admission.js';
+import { ApiKeyAuth, parseApiKeys } from '../../api/auth.js';
+import { apiKeyEntry, mintKey } from '../../scripts/operations/api-key.js';
 import { build, PROBLEM } from '../helpers/in-memory-app.js';
 
 const LIMIT = 3;
@@ -22,9 +24,10 @@ async function until(done: () => boolean | Promise<boolean>, deadlineMs = 10_000
 }
 
 /** The app with admission control, its producer holding every message until the test confirms it. */
-async function heldApp(t: Test, limit = LIMIT) {
+async function heldApp(t: Test, limit = LIMIT, auth?: ApiKeyAuth) {
   let queued = 0;
   const built = await build(t, {
+    ...(auth ? { auth } : {}),
     admission: { maxCallsInFlight: limit, producerQueued: () => queued, producerHighWater: 10 },
     // No held call may reach its deadline (it would answer 202 rather than its decision).
     decisionTimeoutMs: 600_000,
@@ -182,4 +185,19 @@ t.test('a client that leaves: the slot comes back at once before the handler, on
   log.confirmHeld();
   await until(() => admission.callsInFlight === 0);
   t.pass('given back once the handler ended');
+});
+
+t.test('API keys are checked first: a call without a valid key is a 401 whatever the load, and takes no slot', async (t) => {
+  const key = mintKey();
+  const { app, log, admission } = await heldApp(t, 1, new ApiKeyAuth(parseApiKeys(apiKeyEntry(key))));
+  const authorized = { authorization: `Bearer ${key}` };
+  const held = app.inject({ ...deposit('h1'), headers: authorized });
+  await until(() => log.sent.length === 1);
+  t.equal((await app.inject(deposit('x1'))).statusCode, 401, 'no key: 401, not 503');
+  t.equal((await app.inject({ ...deposit('x2'), headers: authorized })).statusCode, 503, 'with a key: refused for load');
+  log.confirmHeld();
+  t.equal((await held).statusCode, 200);
+  t.equal((await app.inject(deposit('x3'))).statusCode, 401);
+  t.equal(admission.callsInFlight, 0, 'a 401 holds no slot');
+  t.equal((await app.inject({ ...deposit('x3'), headers: authorized })).statusCode, 200);
 });
