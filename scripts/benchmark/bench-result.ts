@@ -48,7 +48,7 @@ export interface PhaseResult extends SoakFields, IndexCostFields, OverloadFields
   seconds?: number | null;
   status?: Record<string, number>;
   non2xx?: Record<string, number>;
-  /** Calls (or, for the drain, messages applied) per second since the phase began. */
+  /** Calls (for the drain, messages applied; for the overload, accepted calls) per second since the phase began. */
   timeline?: number[];
   warmup_s?: number;
   /** CPU seconds per kind of component during the measured window; cpu_detail per process group. */

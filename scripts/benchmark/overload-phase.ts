@@ -45,13 +45,26 @@ function nextCall(flow: Flow): OverloadCall {
   return { tx, path: contractShape.path(tx), body: contractShape.body(tx) };
 }
 
-function listenerFor(recorder: StepRecorder, flow: Flow, acked: AckLog, refused: RefusedCall[]): CallListener<OverloadCall> {
+/** Accepted calls in each second since `start`: the phase's line in the throughput chart. */
+class AcceptedTimeline {
+  readonly perSecond: number[] = [];
+  constructor(private readonly start: number) {}
+
+  add(at: number): void {
+    const second = Math.max(0, Math.floor((at - this.start) / 1000));
+    while (this.perSecond.length <= second) this.perSecond.push(0);
+    this.perSecond[second]! += 1;
+  }
+}
+
+function listenerFor(recorder: StepRecorder, flow: Flow, acked: AckLog, refused: RefusedCall[], timeline: AcceptedTimeline): CallListener<OverloadCall> {
   const kept = refused.length + REFUSED_SAMPLE_PER_STEP;
   return {
     sent: (lagMs) => recorder.sent(lagMs),
     unsent: () => recorder.unsent(),
     answered: (call, status, latencyMs, problemType) => {
       const kind = recorder.answer(status, latencyMs, problemType);
+      if (kind === 'accepted') timeline.add(Date.now());
       flow.answered(call.tx, status);
       if (isAcknowledged(status)) acked.add(call.tx.id, call.tx.accountId);
       if (kind === 'refused' && problemType === OVERLOADED && refused.length < kept) refused.push({ id: call.tx.id, accountId: call.tx.accountId });
@@ -115,11 +128,12 @@ export async function overloadPhase(ctx: BenchContext): Promise<PhaseResult> {
   const refused: RefusedCall[] = [];
   const steps: StepFigures[] = [];
   const latencies: number[] = [];
+  const timeline = new AcceptedTimeline(Date.now());
   const before = sampleCpu(stackTracked(ctx.stack.info));
   try {
     for (const step of plan) {
       const recorder = new StepRecorder(step);
-      await runStep(ctx, loop, recorder, listenerFor(recorder, flow, acked, refused), flow);
+      await runStep(ctx, loop, recorder, listenerFor(recorder, flow, acked, refused, timeline), flow);
       steps.push(recorder.figures());
       // One by one: a step's hundreds of thousands would overflow push's arguments.
       for (const ms of recorder.latencies) latencies.push(ms);
@@ -132,7 +146,7 @@ export async function overloadPhase(ctx: BenchContext): Promise<PhaseResult> {
   const after = sampleCpu(stackTracked(ctx.stack.info));
   await settleOwed(url, flow, acked);
   acked.flush();
-  Object.assign(result, phaseFigures(steps, latencies), cpuFields(before, after), { base_rps: base.rps, base_from: base.from, steps, flow: flow.counts });
+  Object.assign(result, phaseFigures(steps, latencies), cpuFields(before, after), { base_rps: base.rps, base_from: base.from, steps, flow: flow.counts, timeline: timeline.perSecond });
   noteRestarts(ctx, result, []);
   result.acked = acked.count;
   result.acked_file = acked.file;
