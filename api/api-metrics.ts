@@ -1,10 +1,12 @@
 // Prometheus metrics of one api replica, at GET /metrics: requests by route
-// and status with latency histograms, the producer's batches and queue, and
-// what became of the calls (decided by status, accepted, timed out). Each
+// and status with latency histograms, the producer's batches, queue and
+// refusals, write calls in flight and refused for load, and what became of
+// the calls (decided by status, accepted, timed out). Each
 // replica reports its own; the consumers serve theirs on their own ports.
 import type { FastifyInstance } from 'fastify';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatcherStats } from '../producer/batcher.js';
+import type { OverloadReason } from './admission.js';
 import type { SubmitResult, TxRequest } from './submit.js';
 
 export interface ApiMetricsSources {
@@ -12,6 +14,8 @@ export interface ApiMetricsSources {
   producer: () => BatcherStats;
   /** Calls waiting for their outcome now. */
   waiting: () => number;
+  /** Write calls admitted and not over yet (api/admission.ts); absent: no admission control. */
+  callsInFlight?: () => number;
 }
 
 export class ApiMetrics {
@@ -20,6 +24,7 @@ export class ApiMetrics {
   private readonly batchSize: Histogram;
   private readonly batchSeconds: Histogram;
   private readonly results: Counter<'type' | 'result' | 'status'>;
+  private readonly refusals: Counter<'reason'>;
 
   constructor(s: ApiMetricsSources) {
     const r = this.registry;
@@ -77,6 +82,31 @@ export class ApiMetrics {
         this.set(s.waiting());
       },
     });
+    new Gauge({
+      name: 'teller_calls_in_flight',
+      help: 'Write calls admitted and not answered yet (at most MAX_CALLS_IN_FLIGHT)',
+      registers: [r],
+      collect() {
+        this.set(s.callsInFlight?.() ?? 0);
+      },
+    });
+    this.refusals = new Counter({
+      name: 'teller_calls_refused_total',
+      help: 'Write calls refused unread, 503 overloaded, by reason: calls_in_flight (MAX_CALLS_IN_FLIGHT reached) or producer_queue (past its high-water mark)',
+      labelNames: ['reason'],
+      registers: [r],
+    });
+    new Counter({
+      name: 'teller_producer_refused_total',
+      help: 'Messages the producer refused unsent, by reason: queue_full (PRODUCER_QUEUE_MAX), kafka_unavailable (recent sends failed), stopped',
+      labelNames: ['reason'],
+      registers: [r],
+      collect() {
+        // The batcher keeps the counts; a scrape copies them.
+        this.reset();
+        for (const [reason, count] of Object.entries(s.producer().refused)) this.inc({ reason }, count);
+      },
+    });
     this.results = new Counter({
       name: 'teller_outcomes_total',
       help: 'Calls taken, by transaction type and result: decided (with the outcome status), accepted (202, decision to follow) or timed_out (402)',
@@ -88,6 +118,10 @@ export class ApiMetrics {
   batch(size: number, ms: number): void {
     this.batchSize.observe(size);
     this.batchSeconds.observe(ms / 1000);
+  }
+
+  refused(reason: OverloadReason): void {
+    this.refusals.inc({ reason });
   }
 
   result(tx: TxRequest, result: SubmitResult): void {

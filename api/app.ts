@@ -3,6 +3,7 @@
 // in-memory ones (test/unit/app-inject.test.ts).
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { admissionControl, type Admission } from './admission.js';
 import { ApiKeyAuth } from './auth.js';
 import { installConnectionDrain } from './connection-drain.js';
 import { installJsonBodyParser } from './json-body.js';
@@ -42,6 +43,8 @@ export interface AppDeps {
   auth?: ApiKeyAuth;
   /** Webhook endpoints' registration (docs/webhooks.md); without it, /v1/webhooks is not served. */
   webhooks?: WebhookRegistry;
+  /** The bound on write calls in flight (api/main.ts always gives one; without it nothing is refused for load). */
+  admission?: Admission;
 }
 
 export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
@@ -70,6 +73,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // Before any route: the document is collected from the routes as they are added.
   await registerOpenApi(app, { secured: deps.auth !== undefined });
   deps.metrics?.install(app);
+  // Before the routes: it bounds the write routes as they are added.
+  if (deps.admission) await app.register(admissionControl, { admission: deps.admission });
   await app.register(healthRoutes, { probe: deps.probe });
   await app.register(eventsSchemaRoutes);
   await app.register(compatibilityTransactionRoutes, { submitter: deps.submitter });

@@ -11,6 +11,7 @@ import { RecoveringProducer } from '../producer/recovering-producer.js';
 import { CUTS_COLLECTION, type CutDoc } from '../common/cuts.js';
 import type { LedgerDoc } from '../common/types.js';
 import { AccountHistory } from './account-history.js';
+import { Admission, producerHighWater } from './admission.js';
 import { buildApp } from './app.js';
 import { ApiKeyAuth, parseApiKeys } from './auth.js';
 import { ReadinessProbe } from './readiness-probe.js';
@@ -83,7 +84,18 @@ let partitions = config.partitions;
 let kafkaConnected = false;
 
 const waiter = new OutcomeWaiter(subscriber, config.replicaId, log);
-const metrics = new ApiMetrics({ replicaId: config.replicaId, producer: () => batcher.stats(), waiting: () => waiter.pending });
+const metrics = new ApiMetrics({
+  replicaId: config.replicaId,
+  producer: () => batcher.stats(),
+  waiting: () => waiter.pending,
+  callsInFlight: () => admission.callsInFlight,
+});
+const admission = new Admission({
+  maxCallsInFlight: config.maxCallsInFlight,
+  producerQueued: () => batcher.queued,
+  producerHighWater: producerHighWater(config.producerQueueMax),
+  onRefused: (reason) => metrics.refused(reason),
+});
 batcher.onBatch = (size, ms) => metrics.batch(size, ms);
 let auth: ApiKeyAuth | undefined;
 try {
@@ -150,6 +162,7 @@ const app = await buildApp({
   }),
   explanations,
   metrics,
+  admission,
   ...(auth ? { auth } : {}),
   webhooks: new WebhookRegistry({
     store: new MongoWebhookStore(mongo.db(config.mongoDb)),
@@ -187,7 +200,11 @@ probe.start();
 // restarted replica listens once its producer is connected, so its first calls are not 503s. Bounded,
 // so a replica started during a Kafka outage still answers /healthz and, with 503s, its calls.
 await Promise.race([kafkaReady, new Promise((r) => setTimeout(r, 10_000))]);
-await app.listen({ host: config.host, port: config.apiPort });
+// NGINX may open hundreds of connections to a replica at once when a burst of clients arrives (it keeps
+// 1,024 idle ones); node's default backlog of 511 would drop the SYNs past it while the event loop is
+// busy, and a SYN retried after 1 s misses NGINX's 1 s proxy_connect_timeout: a 504. The kernel caps
+// the backlog at net.core.somaxconn (4096 on current kernels).
+await app.listen({ host: config.host, port: config.apiPort, backlog: 4096 });
 
 let stopping = false;
 async function shutdown(signal: string): Promise<void> {

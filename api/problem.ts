@@ -29,6 +29,7 @@ import {
   TELLER_ERR_NOT_REVERSIBLE,
   TELLER_ERR_OFFSETS_UNAVAILABLE,
   TELLER_ERR_ORIGINAL_NOT_FOUND,
+  TELLER_ERR_OVERLOADED,
   TELLER_ERR_PRODUCER_UNAVAILABLE,
   TELLER_ERR_PRODUCER_UNCONFIRMED,
   TELLER_ERR_READ_MODEL_UNAVAILABLE,
@@ -82,6 +83,12 @@ export interface ProblemMapping {
   headers?: Record<string, string>;
   /** What the client reads instead of the error's own message, when that message speaks of internals. */
   detail?: string;
+  /**
+   * A refusal that comes in floods when the service is overloaded or Kafka is
+   * away: counted by the metrics (and the producer logs its failed sends), not
+   * logged once per call, which would spend the CPU the refusal saves.
+   */
+  quiet?: true;
 }
 
 const RETRY_SAFE = 'nothing was accepted and a retry with the same id is safe';
@@ -124,6 +131,7 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
     status: 503,
     slug: 'unavailable',
     retryAfter: 1,
+    quiet: true,
     detail: `the transaction log cannot take the call now; ${RETRY_SAFE}`,
   },
   [TELLER_ERR_PRODUCER_UNCONFIRMED.code]: {
@@ -131,6 +139,13 @@ export const PROBLEMS: Readonly<Record<string, ProblemMapping>> = {
     slug: 'unconfirmed',
     retryAfter: 1,
     detail: 'the transaction log did not confirm the call in time and may still apply it; a retry with the same id is safe and answers its outcome',
+  },
+  [TELLER_ERR_OVERLOADED.code]: {
+    status: 503,
+    slug: 'overloaded',
+    retryAfter: 1,
+    quiet: true,
+    detail: `the service is taking more calls than it can answer now; ${RETRY_SAFE}`,
   },
   [TELLER_ERR_READ_MODEL_UNAVAILABLE.code]: { status: 503, slug: 'read-model-unavailable', retryAfter: 1 },
   [TELLER_ERR_LEDGER_UNAVAILABLE.code]: { status: 503, slug: 'ledger-unavailable', retryAfter: 1 },
@@ -197,7 +212,7 @@ function fromFastifyError(err: FastifyError): Problem {
 export function installProblemHandlers(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | TellerError, request, reply) => {
     const p = err instanceof TellerError ? problemOf(err) : fromFastifyError(err);
-    if (p.status >= 500) request.log.error({ err }, 'request failed');
+    if (p.status >= 500 && !(err instanceof TellerError && PROBLEMS[err.code]?.quiet)) request.log.error({ err }, 'request failed');
     if (err instanceof TellerError) reply.headers(headersOf(err));
     return sendProblem(reply, p);
   });

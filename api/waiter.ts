@@ -6,6 +6,12 @@
 // `callId` and the announcement carries back: calls with one id but different
 // bodies, sent at once, each get the outcome of their own message (the first
 // decision, a replay of it, or a conflict), never another call's.
+//
+// The waits are bounded by admission control (api/admission.ts): a wait is
+// registered and settled inside its call's handler, a handler runs only while
+// its call holds one of MAX_CALLS_IN_FLIGHT slots, and a call waits at most
+// twice (a transfer: its debit and its credit). So `calls` holds at most
+// 2 x MAX_CALLS_IN_FLIGHT entries, each gone at its outcome or its timeout.
 import { randomBytes } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';

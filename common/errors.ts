@@ -310,6 +310,19 @@ export const TELLER_ERR_PRODUCER_UNCONFIRMED: CatalogueEntry<{ reason: string }>
   message: ({ reason }) => `the message was sent and not confirmed: ${reason}`,
 };
 
+/**
+ * The replica refused a write before taking it (api/admission.ts): it has as
+ * many calls in flight as it may (`calls_in_flight`, MAX_CALLS_IN_FLIGHT), or
+ * its producer's queue is past its high-water mark (`producer_queue`).
+ * Nothing was read past the headers, nothing claimed or produced.
+ */
+export const TELLER_ERR_OVERLOADED: CatalogueEntry<{ reason: 'calls_in_flight' | 'producer_queue' }> = {
+  code: 'TELLER_ERR_OVERLOADED',
+  retryable: true,
+  message: ({ reason }) => `the replica refused the call unread: ${reason === 'calls_in_flight' ? 'its calls in flight are at MAX_CALLS_IN_FLIGHT' : "its producer's queue is past its high-water mark"}`,
+  details: ({ reason }) => ({ reason }),
+};
+
 /** Redis is unreachable, or does not hold the whole state of the account's partition yet. */
 export const TELLER_ERR_READ_MODEL_UNAVAILABLE: CatalogueEntry = {
   code: 'TELLER_ERR_READ_MODEL_UNAVAILABLE',

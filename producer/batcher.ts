@@ -38,6 +38,8 @@ export interface BatcherStats {
   inFlight: number;
   lastBatchSize: number;
   failing: boolean;
+  /** Messages refused unsent since the start, by reason. */
+  refused: Record<RefusalReason, number>;
 }
 
 export class Batcher {
@@ -47,6 +49,7 @@ export class Batcher {
   private failingUntil = 0;
   private stopped = false;
   private lastBatchSize = 0;
+  private readonly refused: Record<RefusalReason, number> = { queue_full: 0, kafka_unavailable: 0, stopped: 0 };
   private readonly backoffMs: number;
   private readonly maxConcurrent: number;
   private readonly idle = new Set<() => void>();
@@ -68,9 +71,11 @@ export class Batcher {
    * TELLER_ERR_PRODUCER_UNCONFIRMED when it was sent and not confirmed.
    */
   send(msg: LogMessage, key: string | null, partition: number, headers?: Record<string, string>): Promise<void> {
-    if (this.stopped) return Promise.reject(unavailable('stopped'));
-    if (Date.now() < this.failingUntil) return Promise.reject(unavailable('kafka_unavailable'));
-    if (this.queue.length >= this.opts.queueMax) return Promise.reject(unavailable('queue_full'));
+    const refusal = this.refusal();
+    if (refusal) {
+      this.refused[refusal]++;
+      return Promise.reject(unavailable(refusal));
+    }
     return new Promise<void>((resolve, reject) => {
       const message: Message = { key, value: encodeMessage(msg), partition };
       if (headers) message.headers = headers;
@@ -79,12 +84,25 @@ export class Batcher {
     });
   }
 
+  /** Why a message offered now would be refused unsent, if it would. */
+  private refusal(): RefusalReason | undefined {
+    if (this.stopped) return 'stopped';
+    if (Date.now() < this.failingUntil) return 'kafka_unavailable';
+    if (this.queue.length >= this.opts.queueMax) return 'queue_full';
+    return undefined;
+  }
+
+  /** Messages waiting for a send now. */
+  get queued(): number {
+    return this.queue.length;
+  }
+
   get failing(): boolean {
     return Date.now() < this.failingUntil;
   }
 
   stats(): BatcherStats {
-    return { queued: this.queue.length, inFlight: this.inFlight, lastBatchSize: this.lastBatchSize, failing: this.failing };
+    return { queued: this.queue.length, inFlight: this.inFlight, lastBatchSize: this.lastBatchSize, failing: this.failing, refused: { ...this.refused } };
   }
 
   /** Sends what is queued and waits for every send in flight. */

@@ -16,10 +16,20 @@
 //                          (BENCH_SOAK_RATE, default 0: as fast as the answers come)
 //   --index-cost-documents N  documents inserted under each index set by index-cost
 //                          (BENCH_INDEX_COST_DOCUMENTS, default 100,000, quick 20,000)
+//   --overload-steps a,b   the overload phase's rates as multiples of the contract phase's
+//                          rate in the same run (BENCH_OVERLOAD_STEPS, default 1,1.5,2,3;
+//                          at most 8 steps, each at most 10x)
+//   --overload-step-seconds S  seconds of each step (BENCH_OVERLOAD_STEP_S, 1 to 120, default 15, quick 5)
+//   --overload-connections N   connections of the overload phase (BENCH_OVERLOAD_CONNECTIONS,
+//                          default 1,000, at most 4,000)
+//   --overload-base-rate N the rate the steps multiply when the contract phase did not run
+//                          (BENCH_OVERLOAD_BASE_RATE, default 4,000 calls/s)
 //   --no-audit             skip the audit after each phase
 //   --keep-stack           leave a stack the benchmark started running
+import { PLAN_LIMITS } from './overload-figures.js';
+
 /** Every phase, in the order a run takes them: the takeover after the soak, so it is measured on the grown state too. */
-export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'transfers', 'webhooks', 'accept', 'drain', 'soak', 'takeover', 'index-cost'] as const;
+export const ALL_PHASES = ['ceiling', 'contract', 'contract-ab', 'transfers', 'webhooks', 'accept', 'overload', 'drain', 'soak', 'takeover', 'index-cost'] as const;
 export type PhaseName = (typeof ALL_PHASES)[number];
 /** The phases a run takes when none are named. */
 export const PHASES: readonly PhaseName[] = ALL_PHASES.filter((p) => p !== 'soak' && p !== 'index-cost');
@@ -60,20 +70,41 @@ export interface BenchOptions {
   /** Documents index-cost inserts under each index set, and the longest it spends on one set. */
   indexCostDocuments: number;
   indexCostTimeoutS: number;
+  /** The overload phase: its steps' multiples of the base rate, seconds a step, connections, and the base rate without a contract phase. */
+  overloadMultipliers: number[];
+  overloadStepS: number;
+  overloadConnections: number;
+  overloadBaseRate: number;
 }
 
 export class UsageError extends Error {}
 
-function positiveInt(name: string, raw: string | undefined, min = 1): number | undefined {
+function positiveInt(name: string, raw: string | undefined, min = 1, max = Number.MAX_SAFE_INTEGER): number | undefined {
   if (raw === undefined || raw === '') return undefined;
   const n = Number(raw.replace(/_/g, ''));
-  if (!Number.isSafeInteger(n) || n < min) throw new UsageError(`${name} must be an integer >= ${min}, not ${JSON.stringify(raw)}`);
+  if (!Number.isSafeInteger(n) || n < min || n > max) {
+    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `in [${min}, ${max}]`;
+    throw new UsageError(`${name} must be an integer ${range}, not ${JSON.stringify(raw)}`);
+  }
   return n;
+}
+
+/** The overload phase's multipliers: 1 to PLAN_LIMITS.steps numbers above 0 and at most PLAN_LIMITS.multiplier. */
+function multipliers(raw: string | undefined): number[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const values = raw.split(',').map((s) => Number(s.trim()));
+  const bad = values.length > PLAN_LIMITS.steps || values.some((m) => !(m > 0) || m > PLAN_LIMITS.multiplier);
+  if (bad) throw new UsageError(`--overload-steps takes 1 to ${PLAN_LIMITS.steps} numbers above 0 and at most ${PLAN_LIMITS.multiplier}, not ${JSON.stringify(raw)}`);
+  return values;
 }
 
 export function parseArgs(argv: string[], env: Record<string, string | undefined> = {}): BenchOptions {
   const switches = ['quick', 'no-audit', 'keep-stack', 'help'];
-  const known = [...switches, 'phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate', 'index-cost-documents'];
+  const known = [
+    ...switches,
+    ...['phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate', 'index-cost-documents'],
+    ...['overload-steps', 'overload-step-seconds', 'overload-connections', 'overload-base-rate'],
+  ];
   const flags = new Map<string, string | true>();
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] as string;
@@ -130,9 +161,14 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     indexCostDocuments:
       positiveInt('--index-cost-documents', str('index-cost-documents') ?? env.BENCH_INDEX_COST_DOCUMENTS) ?? (quick ? 20_000 : 100_000),
     indexCostTimeoutS: positiveInt('BENCH_INDEX_COST_TIMEOUT_S', env.BENCH_INDEX_COST_TIMEOUT_S) ?? 300,
+    overloadMultipliers: multipliers(str('overload-steps') ?? env.BENCH_OVERLOAD_STEPS) ?? [1, 1.5, 2, 3],
+    overloadStepS: positiveInt('--overload-step-seconds', str('overload-step-seconds') ?? env.BENCH_OVERLOAD_STEP_S, 1, PLAN_LIMITS.seconds) ?? (quick ? 5 : 15),
+    overloadConnections: positiveInt('--overload-connections', str('overload-connections') ?? env.BENCH_OVERLOAD_CONNECTIONS, 1, 4000) ?? 1000,
+    overloadBaseRate: positiveInt('--overload-base-rate', str('overload-base-rate') ?? env.BENCH_OVERLOAD_BASE_RATE, 1, PLAN_LIMITS.rps) ?? 4000,
   };
 }
 
 export const USAGE = `usage: npm run bench -- [--quick] [--phases ${ALL_PHASES.join(',')}] [--duration S] [--warmup S]
                         [--settle S] [--connections N] [--drain-messages N] [--soak-duration S] [--soak-rate N]
-                        [--index-cost-documents N] [--no-audit] [--keep-stack]`;
+                        [--index-cost-documents N] [--overload-steps a,b] [--overload-step-seconds S]
+                        [--overload-connections N] [--overload-base-rate N] [--no-audit] [--keep-stack]`;

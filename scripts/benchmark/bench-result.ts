@@ -1,6 +1,8 @@
 // The shape of a benchmark's results: what the JSON file holds, with stable
 // keys (phases.<name>.rps, .ratio, .p50_ms ... .cpu_seconds.<component>,
-// .peak_lag; phases.drain.tps; phases.takeover.seconds; phases.soak.ids,
+// .peak_lag; phases.drain.tps; phases.takeover.seconds; phases.overload.steps[i]
+// .offered_rps, .accepted_rps, .refused_rps, .other_rps, .p99_ms, .peak_rss_bytes:
+// see overload-figures.ts; phases.soak.ids,
 // .bytes_per_id.{consumer,standby,redis}, .statement_p99_ms,
 // .ledger_documents, .rate_end_over_start: see soak-figures.ts;
 // phases['index-cost'].index_sets.<set>.docs_per_s, .ratio_to_id_only,
@@ -8,6 +10,7 @@
 import type { AbFigures } from './apache-bench.js';
 import type { FlowCounts } from './contract-flow.js';
 import type { IndexCostFields } from './index-cost-figures.js';
+import type { OverloadFields } from './overload-figures.js';
 import type { SoakFields } from './soak-figures.js';
 
 export interface AuditSummary {
@@ -20,7 +23,7 @@ export interface AuditSummary {
   error?: string;
 }
 
-export interface PhaseResult extends SoakFields, IndexCostFields {
+export interface PhaseResult extends SoakFields, IndexCostFields, OverloadFields {
   name: string;
   description: string;
   skipped?: boolean;
@@ -45,7 +48,7 @@ export interface PhaseResult extends SoakFields, IndexCostFields {
   seconds?: number | null;
   status?: Record<string, number>;
   non2xx?: Record<string, number>;
-  /** Calls (or, for the drain, messages applied) per second since the phase began. */
+  /** Calls (for the drain, messages applied; for the overload, accepted calls) per second since the phase began. */
   timeline?: number[];
   warmup_s?: number;
   /** CPU seconds per kind of component during the measured window; cpu_detail per process group. */

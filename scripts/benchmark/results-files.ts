@@ -27,6 +27,7 @@ export function benchResult(ctx: BenchContext, started: Date, machine: BenchResu
       producerBatchMax: config.producerBatchMax,
       insertGroupMs: config.insertGroupMs,
       decisionTimeoutMs: config.decisionTimeoutMs,
+      maxCallsInFlight: config.maxCallsInFlight,
       sessionTimeoutMs: config.sessionTimeoutMs,
       durability: config.durability,
       kafkaNodes: config.kafkaNodes,

@@ -4,6 +4,7 @@
 // went in each phase.
 import type { BenchResult, PhaseResult } from './bench-result.js';
 import { indexCostTable } from './index-cost-figures.js';
+import { overloadTable } from './overload-figures.js';
 
 const CPU_ORDER = ['api', 'consumer', 'webhooks', 'kafka', 'ferretdb', 'redis', 'nginx', 'loadgen', 'ceiling-api', 'ceiling-nginx', 'drain-consumer'];
 
@@ -80,6 +81,16 @@ export function soakMemoryTable(p: PhaseResult): string[] {
   return lines;
 }
 
+/** The overload phase in a line: its base rate, its failures, and whether any refused call reached the ledger. */
+export function overloadNote(p: PhaseResult): string {
+  const steps = p.steps ?? [];
+  const failures = steps.reduce((n, s) => n + s.other, 0);
+  const unsent = steps.reduce((n, s) => n + s.unsent, 0);
+  const base = `${fmt(p.base_rps)} calls/s (${p.base_from === 'contract' ? "the contract phase's rate" : 'the --overload-base-rate option'})`;
+  const lookedUp = p.refused_checked === undefined ? '' : `; of ${fmt(p.refused_checked)} refused calls looked up afterwards, **${fmt(p.refused_found)}** in the ledger`;
+  return `- overload: steps of ${base}; ${failures === 0 ? 'no failed call' : `**${fmt(failures)} failed calls** (statuses other than accepted or refused, timeouts, broken connections)`}, ${fmt(unsent)} not sent for want of a free connection${lookedUp}.`;
+}
+
 export function cpuTable(phases: PhaseResult[]): string[] {
   const ran = phases.filter((p) => !p.skipped && Object.keys(p.cpu_seconds).length > 0);
   if (ran.length === 0) return [];
@@ -131,6 +142,8 @@ export function renderMarkdown(r: BenchResult): string {
     const secs = takeover.seconds === undefined ? '-' : fmt(takeover.seconds, 2);
     notes.push(`- takeover: ${takeover.killed.name} (pid ${takeover.killed.pid}) SIGKILLed under load; every partition served again (decided 200s) after **${secs} s**.`);
   }
+  const overload = r.phases.overload;
+  if (overload && !overload.skipped && overload.steps) notes.push(overloadNote(overload));
   const soak = r.phases.soak;
   if (soak && !soak.skipped && soak.memory) notes.push(...soakNotes(soak));
   const ceilingAb = r.phases['ceiling-ab'];
@@ -149,6 +162,8 @@ export function renderMarkdown(r: BenchResult): string {
   if (soakMemory.length > 0) {
     out.push("Memory at rest before and after the soak (a consumer's V8 heap, and in parentheses the part outside the young generation, which bytes per id are taken from):", '', ...soakMemory, '');
   }
+  const overloadRows = overload?.steps ? overloadTable(overload.steps) : [];
+  if (overload && overloadRows.length > 0) out.push(`Overload steps (${overload.description}):`, '', ...overloadRows, '');
   const indexCost = r.phases['index-cost'];
   const indexCostRows = indexCost ? indexCostTable(indexCost) : [];
   if (indexCost && indexCostRows.length > 0) {

@@ -1,8 +1,10 @@
 // The results as an SVG chart, written by hand: calls per second over time
 // for every phase (one line each, the warm-up shaded), the soak's calls per
-// second and memory in panels of their own, and the latency percentiles of
-// each phase as grouped bars.
+// second and memory in panels of their own, the overload phase's curve
+// against the load offered, and the latency percentiles of each phase as
+// grouped bars.
 import type { BenchResult, PhaseResult } from './bench-result.js';
+import type { StepFigures } from './overload-figures.js';
 
 const COLORS = ['#1f77b4', '#ff7f0e', '#2ca02c', '#d62728', '#9467bd', '#8c564b', '#e377c2', '#7f7f7f', '#bcbd22', '#17becf'];
 const PCT_COLORS = { p50_ms: '#9ecae1', p90_ms: '#4292c6', p99_ms: '#08519c' } as const;
@@ -92,6 +94,53 @@ export function soakMemorySeries(p: PhaseResult): Series[] {
   return series;
 }
 
+/** The overload curve: accepted and refused calls a second and the accepted calls' p99 (ms), one point per step at its offered rate. */
+export function overloadCurve(steps: readonly StepFigures[]): { accepted: [number, number][]; refused: [number, number][]; p99: [number, number][] } {
+  const sorted = [...steps].sort((a, b) => a.offered_rps - b.offered_rps);
+  return {
+    accepted: sorted.map((s) => [s.offered_rps, s.accepted_rps]),
+    refused: sorted.map((s) => [s.offered_rps, s.refused_rps]),
+    p99: sorted.flatMap((s) => (s.p99_ms === null ? [] : [[s.offered_rps, s.p99_ms] as [number, number]])),
+  };
+}
+
+const OVERLOAD_SERIES = [
+  { key: 'accepted', label: 'accepted calls/s', color: '#2ca02c', axis: 'rate' },
+  { key: 'refused', label: 'refused calls/s (503, 429)', color: '#ff7f0e', axis: 'rate' },
+  { key: 'p99', label: 'accepted p99 ms (right axis)', color: '#1f77b4', axis: 'ms' },
+] as const;
+
+function overloadPanel(steps: readonly StepFigures[], x0: number, y0: number, w: number, h: number): string[] {
+  const curve = overloadCurve(steps);
+  const out = [text(x0, y0 - 12, 'Overload: accepted and refused calls/s and the accepted p99 against the calls/s offered', 'font-weight="bold"')];
+  const maxX = niceMax(Math.max(1, ...steps.map((s) => s.offered_rps)));
+  const maxRate = niceMax(Math.max(1, ...curve.accepted.map(([, v]) => v), ...curve.refused.map(([, v]) => v)));
+  const maxMs = niceMax(Math.max(1, ...curve.p99.map(([, v]) => v)));
+  const px = (x: number) => x0 + (x / maxX) * w;
+  const py = (v: number, top: number) => y0 + h - (v / top) * h;
+  out.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);
+  for (let i = 0; i <= 4; i++) {
+    const y = py((maxRate / 4) * i, maxRate);
+    out.push(`<line x1="${x0}" x2="${x0 + w}" y1="${n1(y)}" y2="${n1(y)}" stroke="#eee"/>`);
+    out.push(text(x0 - 6, y + 4, Math.round((maxRate / 4) * i).toLocaleString('en-US'), 'text-anchor="end" font-size="11"'));
+    out.push(text(x0 + w + 6, y + 4, n1((maxMs / 4) * i), 'font-size="11" fill="#1f77b4"'));
+    out.push(text(px((maxX / 4) * i), y0 + h + 16, Math.round((maxX / 4) * i).toLocaleString('en-US'), 'text-anchor="middle" font-size="11"'));
+  }
+  OVERLOAD_SERIES.forEach((series, i) => {
+    const top = series.axis === 'rate' ? maxRate : maxMs;
+    const points = curve[series.key];
+    const dash = series.axis === 'ms' ? ' stroke-dasharray="5,3"' : '';
+    out.push(`<polyline class="overload-${series.key}" fill="none" stroke="${series.color}" stroke-width="1.5"${dash} points="${points.map(([x, v]) => `${n1(px(x))},${n1(py(v, top))}`).join(' ')}"/>`);
+    for (const [x, v] of points) {
+      out.push(`<circle cx="${n1(px(x))}" cy="${n1(py(v, top))}" r="3" fill="${series.color}"><title>${escapeXml(`offered ${Math.round(x)}/s: ${series.label} ${n1(v)}`)}</title></circle>`);
+    }
+    const ly = y0 + 14 + i * 16;
+    out.push(`<line x1="${x0 + w + 48}" x2="${x0 + w + 66}" y1="${ly - 4}" y2="${ly - 4}" stroke="${series.color}" stroke-width="3"${dash}/>`);
+    out.push(text(x0 + w + 70, ly, series.label, 'font-size="11"'));
+  });
+  return out;
+}
+
 function latencyPanel(phases: PhaseResult[], x0: number, y0: number, w: number, h: number): string[] {
   const rows = phases.filter((p) => p.p99_ms !== null && p.p99_ms !== undefined);
   const out = [text(x0, y0 - 12, 'Latency percentiles (ms): p50, p90, p99', 'font-weight="bold"')];
@@ -154,6 +203,11 @@ export function renderSvg(r: BenchResult): string {
     body.push(...throughputPanel('Soak: calls/s', [soak], 70, y, 720, panel));
     y += panel + gap;
     body.push(...linePanel("Soak: memory (MB), each consumer's heap without the young generation and Redis", soakMemorySeries(soak), 70, y, 720, panel));
+    y += panel + gap;
+  }
+  const overload = phases.find((p) => p.name === 'overload' && (p.steps?.length ?? 0) > 0);
+  if (overload) {
+    body.push(...overloadPanel(overload.steps ?? [], 70, y, 600, panel));
     y += panel + gap;
   }
   body.push(...latencyPanel(phases, 70, y, 720, panel));

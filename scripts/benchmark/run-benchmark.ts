@@ -9,6 +9,8 @@
 //   webhooks     the contract flow with 0, 1 and 10 webhook endpoints registered (webhooks-0, -1, -10),
 //                each against the ceiling: what the dispatcher's deliveries cost the ledger
 //   accept       deposits with `Prefer: respond-async` (skipped until the route exists)
+//   overload     the contract flow open loop at 1x, 1.5x, 2x and 3x the contract rate, 1,000 connections:
+//                accepted, refused (503 overloaded) and failed calls a second, latency, peak memory
 //   drain        a backlog put on a fresh topic first, then consumers timed until lag is zero
 //   soak         the contract flow for minutes (only when named): memory per id in the window,
 //                the statement on the grown ledger, the rate at the end against the start
@@ -41,6 +43,7 @@ import { indexCostPhase } from './index-cost-phase.js';
 import { settleStack } from './load-phase.js';
 import { soakPhase } from './soak-phase.js';
 import { machineInfo } from './machine-info.js';
+import { overloadPhase } from './overload-phase.js';
 import { Progress } from './progress.js';
 import { renderMarkdown } from './results-markdown.js';
 import { benchResult, writeResults } from './results-files.js';
@@ -120,13 +123,14 @@ async function runPhase(ctx: BenchContext, name: string, run: () => Promise<Phas
 async function runPhases(ctx: BenchContext): Promise<void> {
   const want = (p: PhaseName) => ctx.opts.phases.includes(p);
   if (want('ceiling')) await runPhase(ctx, 'ceiling', () => ceilingPhases(ctx));
-  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'transfers', 'webhooks', 'accept', 'soak', 'takeover'];
+  const againstStack: PhaseName[] = ['contract', 'contract-ab', 'transfers', 'webhooks', 'accept', 'overload', 'soak', 'takeover'];
   if (againstStack.some(want)) await runPhase(ctx, 'settle', () => settleStack(ctx));
   if (want('contract')) await runPhase(ctx, 'contract', () => contractPhase(ctx));
   if (want('contract-ab')) await runPhase(ctx, 'contract-ab', () => contractAbPhase(ctx));
   if (want('transfers')) await runPhase(ctx, 'transfers', () => transfersPhase(ctx));
   if (want('webhooks')) await runPhase(ctx, 'webhooks', () => webhooksPhase(ctx));
   if (want('accept')) await runPhase(ctx, 'accept', () => acceptPhase(ctx));
+  if (want('overload')) await runPhase(ctx, 'overload', () => overloadPhase(ctx));
   if (want('drain')) await runPhase(ctx, 'drain', () => drainPhase(ctx));
   if (want('soak')) await runPhase(ctx, 'soak', () => soakPhase(ctx));
   if (want('takeover')) await runPhase(ctx, 'takeover', () => takeoverPhase(ctx));

@@ -1,16 +1,24 @@
 // The faults, one at a time, each applied by pid to a component of the running
-// stack; the supervisor restarts what was killed.
+// stack (the supervisor restarts what was killed), or a burst of more calls
+// than the stack decides (overload-burst.ts).
 import type { Config } from '../../common/config.js';
 import { activeConsumer } from '../operations/active-consumers.js';
 import { runningPid, signalComponent, waitRestarted } from '../stack/running-components.js';
 import type { StackInfo } from '../stack/stack-file.js';
 import { CLUSTER_FAULTS } from './cluster-faults.js';
+import { BURST, overloadBurst } from './overload-burst.js';
+
+/** What a fault tells of itself: figures for the report, and calls of its own the audit must find acknowledged. */
+export interface FaultOutcome {
+  figures: Record<string, number>;
+  acknowledged?: { id: string; accountId: string }[];
+}
 
 export interface Fault {
   name: string;
   describe: string;
-  /** Applies the fault; resolves once the component is back (restarted or resumed). */
-  inject(stack: StackInfo, config: Config): Promise<void>;
+  /** Applies the fault; resolves once the component is back (restarted or resumed), or the burst is over. */
+  inject(stack: StackInfo, config: Config): Promise<FaultOutcome | void>;
 }
 
 async function killAndWaitRestart(stack: StackInfo, name: string): Promise<void> {
@@ -48,6 +56,11 @@ export const FAULTS: Fault[] = [
         process.kill(pid, 'SIGCONT');
       }
     },
+  },
+  {
+    name: 'overload',
+    describe: `a burst of deposits on other accounts, ${BURST.rps.toLocaleString('en-US')} a second for ${BURST.seconds} s over ${BURST.connections.toLocaleString('en-US')} connections, open loop, on top of the load`,
+    inject: (stack) => overloadBurst(stack.url),
   },
 ];
 

@@ -1,6 +1,7 @@
 // One chaos case: a bounded load through NGINX, a fault part-way through, the
 // time until every partition decides again, then the client's books against
-// the read model and the audit (invariants, acknowledged ids, replay).
+// the read model and the audit (invariants, acknowledged ids, the fault's own
+// acknowledged calls among them, replay).
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Config } from '../../common/config.js';
@@ -35,6 +36,8 @@ export interface CaseReport {
   booksMatch: boolean;
   mismatched: string[];
   audit: { ok: boolean; violations: Violation[] };
+  /** What the fault told of itself (the overload case: its burst's calls, refused and accepted). */
+  faultFigures?: Record<string, number>;
 }
 
 async function balance(baseUrl: string, accountId: string): Promise<number | undefined> {
@@ -71,14 +74,14 @@ export async function runCase(fault: Fault, o: CaseOptions): Promise<CaseReport>
   const injected = fault.inject(o.stack, o.config);
   // Probing starts with the fault (every fault bites at once), so a stall's recovery is not hidden by its length.
   const recovered = timeUntilServed(o.stack.url, probes, faultAt, runId, 120_000).catch(() => null);
-  await injected;
+  const outcome = await injected;
   const faultSeconds = (Date.now() - faultAt) / 1000;
   const recoveryMs = await recovered;
   const { books, unresolved } = await running;
 
   const mismatched = await compareBooks(o.stack.url, books.balances, accounts, 60_000);
   const ackedFile = join(o.outDir, `${runId}.acked.jsonl`);
-  writeFileSync(ackedFile, books.acknowledged.map((a) => JSON.stringify(a)).join('\n'));
+  writeFileSync(ackedFile, [...books.acknowledged, ...(outcome?.acknowledged ?? [])].map((a) => JSON.stringify(a)).join('\n'));
   const result = await audit(o.config, ackedFile);
   return {
     name: fault.name,
@@ -93,6 +96,7 @@ export async function runCase(fault: Fault, o: CaseOptions): Promise<CaseReport>
     booksMatch: mismatched.length === 0 && unresolved.length === 0,
     mismatched,
     audit: { ok: result.ok, violations: result.violations },
+    ...(outcome ? { faultFigures: outcome.figures } : {}),
   };
 }
 
@@ -101,11 +105,14 @@ export function markdownTable(reports: CaseReport[]): string {
     const failed = Object.entries(r.failed)
       .map(([k, v]) => `${k}: ${v}`)
       .join(', ');
-    return `| ${r.name} | ${r.calls} | ${r.acknowledged} | ${failed || '-'} | ${r.failingSeconds} | ${r.unresolved} | ${r.recoverySeconds?.toFixed(1) ?? 'never'} | ${r.booksMatch ? 'yes' : `NO (${r.mismatched.length})`} | ${r.audit.ok ? 'passed' : `FAILED (${r.audit.violations.map((v) => v.check).join(', ')})`} |`;
+    const figures = Object.entries(r.faultFigures ?? {})
+      .map(([k, v]) => `${k}: ${v}`)
+      .join(', ');
+    return `| ${r.name} | ${r.calls} | ${r.acknowledged} | ${failed || '-'} | ${r.failingSeconds} | ${r.unresolved} | ${r.recoverySeconds?.toFixed(1) ?? 'never'} | ${r.booksMatch ? 'yes' : `NO (${r.mismatched.length})`} | ${r.audit.ok ? 'passed' : `FAILED (${r.audit.violations.map((v) => v.check).join(', ')})`} | ${figures || '-'} |`;
   });
   return [
-    '| case | calls | acknowledged | failed attempts (by status) | seconds with failures | unresolved | recovery (s) | books match | audit |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| case | calls | acknowledged | failed attempts (by status) | seconds with failures | unresolved | recovery (s) | books match | audit | the fault |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
   ].join('\n');
 }

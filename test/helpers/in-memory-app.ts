@@ -5,6 +5,7 @@
 import type { Test } from 'tap';
 import { pino } from 'pino';
 import { AccountHistory } from '../../api/account-history.js';
+import { Admission, type AdmissionOptions } from '../../api/admission.js';
 import { buildApp, type AppDeps } from '../../api/app.js';
 import type { ApiKeyAuth } from '../../api/auth.js';
 import type { ReadinessReport } from '../../api/readiness-probe.js';
@@ -55,6 +56,12 @@ export class InMemoryLog {
   readonly sent: TxMessage[] = [];
   readonly listening = true;
   refusing = false;
+  /**
+   * While set, a message is taken (in `sent`) but not confirmed: its call
+   * stays in flight, as behind a slow Kafka, until `confirmHeld` lets it on.
+   */
+  holding = false;
+  private readonly held: (() => void)[] = [];
   decide: (msg: TxMessage) => Outcome | undefined = applied;
   /**
    * A transfer's credit, once its debit is applied and not a repeat (an owner
@@ -69,6 +76,7 @@ export class InMemoryLog {
     if (this.refusing) throw createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' });
     if (!isTransaction(msg)) return;
     this.sent.push(msg);
+    if (this.holding) await new Promise<void>((confirm) => this.held.push(confirm));
     const outcome = this.decide(msg);
     // As the owner announces: to the call whose token the message carries.
     if (outcome && msg.callId !== undefined) this.waiting.get(msg.callId)?.(outcome);
@@ -76,6 +84,11 @@ export class InMemoryLog {
     if ((msg.type !== 'transfer' && msg.type !== 'transfer_post') || outcome?.status !== 'applied' || outcome.replayed) return;
     const credit = this.credit(msg, outcome);
     if (credit && msg.creditCallId !== undefined) this.waiting.get(msg.creditCallId)?.(credit);
+  }
+
+  /** Confirms the `count` oldest held messages (all by default); their calls go on to their decisions. */
+  confirmHeld(count = this.held.length): void {
+    for (const confirm of this.held.splice(0, count)) confirm();
   }
 
   wait(_accountId: string, _id: string, timeoutMs: number): { callId: string; promise: Promise<Outcome | undefined>; cancel: () => void } {
@@ -110,24 +123,24 @@ function inMemoryRegistry(): SubmitDeps['redis'] {
 /** The events topic's end offsets a webhook registration records, in the in-memory app (4 partitions). */
 export const EVENTS_TOPIC_ENDS = [12, 0, 7, 3];
 
-/**
- * `readModel` replaces the in-memory one (the maps this returns then serve
- * nothing); `statements`, `history` and `cuts` the ones over an empty ledger,
- * a group that never committed and no cut; `explanations` serves the
- * explanation routes.
- */
-export async function build(
-  t: Test,
-  options: {
-    auth?: ApiKeyAuth;
-    readModel?: AppDeps['readModel'];
-    statements?: AppDeps['statements'];
-    history?: AppDeps['history'];
-    cuts?: AppDeps['cuts'];
-    maxWebhooks?: number;
-    explanations?: AppDeps['explanations'];
-  } = {},
-) {
+export interface BuildOptions {
+  auth?: ApiKeyAuth;
+  /** Replaces the in-memory read model (the maps `build` returns then serve nothing). */
+  readModel?: AppDeps['readModel'];
+  /** Replace the ones over an empty ledger, a group that never committed and no cut. */
+  statements?: AppDeps['statements'];
+  history?: AppDeps['history'];
+  cuts?: AppDeps['cuts'];
+  maxWebhooks?: number;
+  /** Serves the explanation routes. */
+  explanations?: AppDeps['explanations'];
+  /** Admission control as api/main.ts installs it, its refusals counted by the metrics; none by default. */
+  admission?: Omit<AdmissionOptions, 'onRefused'>;
+  /** How long a call waits for its decision, when a test holds calls longer than SUBMIT_SETTINGS' 30 ms. */
+  decisionTimeoutMs?: number;
+}
+
+export async function build(t: Test, options: BuildOptions = {}) {
   const log = new InMemoryLog();
   const accounts = new Map<string, AccountView>();
   const transactions = new Map<string, TransactionView>();
@@ -157,9 +170,11 @@ export async function build(
   };
   const metrics = new ApiMetrics({
     replicaId: 'test',
-    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false }),
+    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false, refused: { queue_full: 0, kafka_unavailable: 0, stopped: 0 } }),
     waiting: () => 0,
+    callsInFlight: () => admission?.callsInFlight ?? 0,
   });
+  const admission = options.admission ? new Admission({ ...options.admission, onRefused: (reason) => metrics.refused(reason) }) : undefined;
   const silent = pino({ level: 'silent' });
   const submitter = new TransactionSubmitter({
     batcher: log,
@@ -167,6 +182,7 @@ export async function build(
     redis: inMemoryRegistry(),
     log: silent,
     ...SUBMIT_SETTINGS,
+    ...(options.decisionTimeoutMs === undefined ? {} : { decisionTimeoutMs: options.decisionTimeoutMs }),
     holdLimit: HOLD_LIMIT,
     onResult: (tx, result) => metrics.result(tx, result),
   });
@@ -186,8 +202,8 @@ export async function build(
   const history = options.history ?? emptyLedger;
   const source = { topic: 'teller.transactions', groupId: 'teller-ledger' };
   const cuts = options.cuts ?? new Cuts({ store: new MemoryCollection<CutDoc>() as never, offsets: { fetch: async () => new Map([[0, 0]]) }, history: emptyLedger, source });
-  const deps = { log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, history, cuts, metrics, webhooks, ...(options.explanations ? { explanations: options.explanations } : {}) };
+  const deps = { log: silent, bodyLimit: 16 * 1024, submitter, readModel: options.readModel ?? readModel, probe: readiness, statements, history, cuts, metrics, webhooks, ...(options.explanations ? { explanations: options.explanations } : {}), ...(admission ? { admission } : {}) };
   const app = await buildApp({ ...deps, ...(options.auth ? { auth: options.auth } : {}) });
   t.teardown(() => app.close());
-  return { app, log, accounts, transactions, readiness, readModel, webhookStore, topic };
+  return { app, log, accounts, transactions, readiness, readModel, webhookStore, topic, admission };
 }

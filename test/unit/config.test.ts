@@ -90,3 +90,9 @@ t.test('the webhook dispatcher: on by default, retrying for a day from 1 s up to
   }
   t.equal(readConfig({ WEBHOOKS_ENABLED: 'false' }).webhooksEnabled, false);
 });
+
+t.test('MAX_CALLS_IN_FLIGHT: 256 a replica unless told, a positive integer', async (t) => {
+  t.equal(readConfig({}).maxCallsInFlight, 256);
+  t.equal(readConfig({ MAX_CALLS_IN_FLIGHT: '1000' }).maxCallsInFlight, 1000);
+  for (const bad of ['0', '-1', '1.5', 'many']) t.throws(() => readConfig({ MAX_CALLS_IN_FLIGHT: bad }), /MAX_CALLS_IN_FLIGHT/, bad);
+});

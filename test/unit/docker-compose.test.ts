@@ -88,7 +88,7 @@ t.test('NGINX proxies to the api service with the mounted configs', async (t) =>
   for (const file of mounts) t.ok(existsSync(join(root, file)), `${file} exists`);
   const conf = readFileSync(join(root, 'nginx', 'compose.conf'), 'utf8');
   t.match(conf, new RegExp(`server api:${apiPort}\\b`), `upstream is api:${apiPort}`);
-  t.match(conf, /keepalive 256;/);
+  t.match(conf, /keepalive 1024;/);
   t.equal(services.nginx?.depends_on?.api?.condition, 'service_healthy');
 });
 

@@ -1,8 +1,10 @@
 // The error catalogue (common/errors.ts) in HTTP (api/problem.ts): every code
 // has its status and problem type, and those are the ones clients and the
 // integration tests know.
+import Fastify, { type FastifyBaseLogger } from 'fastify';
+import { pino } from 'pino';
 import t from 'tap';
-import { headersOf, PROBLEMS, problemOf } from '../../api/problem.js';
+import { headersOf, installProblemHandlers, PROBLEMS, problemOf } from '../../api/problem.js';
 import * as catalogue from '../../common/errors.js';
 import { createError, TellerError, type ErrorSpec } from '../../common/errors.js';
 
@@ -56,6 +58,7 @@ t.test('the statuses and problem types clients depend on', async (t) => {
     [catalogue.TELLER_ERR_HISTORY_GONE, 409, 'history-gone'],
     [catalogue.TELLER_ERR_PRODUCER_UNAVAILABLE, 503, 'unavailable'],
     [catalogue.TELLER_ERR_PRODUCER_UNCONFIRMED, 503, 'unconfirmed'],
+    [catalogue.TELLER_ERR_OVERLOADED, 503, 'overloaded'],
     [catalogue.TELLER_ERR_STATEMENTS_BUSY, 503, 'statements-busy'],
     [catalogue.TELLER_ERR_OFFSETS_UNAVAILABLE, 503, 'offsets-unavailable'],
     [catalogue.TELLER_ERR_EXPLANATIONS_BUSY, 503, 'explanations-busy'],
@@ -140,4 +143,37 @@ t.test('an ambiguous body: the detail says which fault and where', async (t) => 
     fault: 'duplicate_key',
     position: 12,
   });
+});
+
+t.test('an overload refusal: 503 overloaded, its reason, Retry-After', async (t) => {
+  const err = createError(catalogue.TELLER_ERR_OVERLOADED, { reason: 'calls_in_flight' });
+  t.match(err.message, /MAX_CALLS_IN_FLIGHT/, 'the log says which limit');
+  t.same(problemOf(err), {
+    type: 'urn:teller:problem:overloaded',
+    title: 'Service Unavailable',
+    status: 503,
+    detail: 'the service is taking more calls than it can answer now; nothing was accepted and a retry with the same id is safe',
+    reason: 'calls_in_flight',
+    retryAfter: 1,
+  });
+  t.same(headersOf(err), { 'retry-after': '1' });
+});
+
+t.test('refusals that come in floods are not logged one by one; other failures are', async (t) => {
+  const lines: { msg?: string; err?: { code?: string } }[] = [];
+  const log = pino({ level: 'info' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
+  const app = Fastify({ loggerInstance: log as FastifyBaseLogger });
+  installProblemHandlers(app);
+  const thrown = {
+    overloaded: createError(catalogue.TELLER_ERR_OVERLOADED, { reason: 'producer_queue' }),
+    unsent: createError(catalogue.TELLER_ERR_PRODUCER_UNAVAILABLE, { reason: 'queue_full' }),
+    'read-model': createError(catalogue.TELLER_ERR_READ_MODEL_UNAVAILABLE),
+  };
+  app.get('/:which', async (request) => {
+    throw thrown[(request.params as { which: keyof typeof thrown }).which];
+  });
+  t.teardown(() => app.close());
+  for (const which of Object.keys(thrown)) t.equal((await app.inject({ method: 'GET', url: `/${which}` })).statusCode, 503, which);
+  const failed = lines.filter((l) => l.msg === 'request failed').map((l) => l.err?.code);
+  t.same(failed, ['TELLER_ERR_READ_MODEL_UNAVAILABLE'], 'only the unexpected failure is logged');
 });
