@@ -38,7 +38,8 @@ export function installJsonBodyParser(app: FastifyInstance): void {
 export const bodyMayBeOmitted = {
   config: { bodyMayBeOmitted: true },
   preValidation: async (request: FastifyRequest): Promise<void> => {
-    request.body ??= {};
+    // No body at all reads as `{}`; a body of JSON `null` is a body, and the schema refuses it.
+    if (request.body === undefined) request.body = {};
   },
 } as const;
 

@@ -134,6 +134,8 @@ t.test('cuts: taken (201), read back, and an account at one answers the same aft
   t.strictSame((await server.inject({ method: 'GET', url: `/v1/cuts/${cut.cut}` })).json(), cut);
   t.equal((await server.inject({ method: 'POST', url: '/v1/cuts', payload: {} })).statusCode, 201, 'an empty object is no body too');
   t.equal((await server.inject({ method: 'POST', url: '/v1/cuts', payload: { at: 'now' } })).statusCode, 400, 'a cut takes no options');
+  const nullBody = await server.inject({ method: 'POST', url: '/v1/cuts', headers: { 'content-type': 'application/json' }, payload: 'null' });
+  t.equal(nullBody.statusCode, 400, 'a body of JSON null is a body, and not an object: refused, no cut taken');
 
   // Below offset 6 of partition 0: the applied withdrawal at 5 is the last entry; `acc` lives in partition 0 of 2.
   const atCut = async () => (await server.inject({ method: 'GET', url: `/v1/cuts/${cut.cut}/accounts/acc` })).json();

@@ -156,6 +156,10 @@ t.test("dead letters: listed oldest first with the event as posted, then queued 
   t.same(all.json(), { queued: 2 }, 'the two still dead');
   t.equal(webhookStore.letters.get('other:0:4')?.state, 'dead', "another endpoint's are not touched");
   t.equal((await app.inject({ method: 'POST', url: '/v1/webhooks/flaky/redeliver', payload: { eventIds: ['not-an-event'] } })).statusCode, 400);
+  // The longest body the document allows must fit the body limit, or a valid call would get 413.
+  const longest = { eventIds: Array.from({ length: 50 }, (_, i) => `${i}:${'9'.repeat(300 - 2 - String(i).length)}`) };
+  t.ok(Buffer.byteLength(JSON.stringify(longest)) <= 16 * 1024, 'fifty of the longest ids fit in 16 KiB');
+  t.equal((await app.inject({ method: 'POST', url: '/v1/webhooks/flaky/redeliver', payload: { eventIds: [...longest.eventIds, '1:1'] } })).statusCode, 400, 'more than fifty: refused by the schema');
   t.equal((await app.inject({ method: 'POST', url: '/v1/webhooks/nobody/redeliver', payload: {} })).statusCode, 404);
   t.equal((await app.inject({ method: 'GET', url: '/v1/webhooks/nobody/dead-letters' })).statusCode, 404);
 });

@@ -86,10 +86,12 @@ export const redeliveryBody = {
     eventIds: {
       type: 'array',
       minItems: 1,
-      maxItems: 1000,
+      // The most whose longest ids still fit the default body limit (BODY_LIMIT_BYTES, 16 KiB): a body
+      // the document allows must not be refused as too large. More: several calls, or none for all.
+      maxItems: 50,
       uniqueItems: true,
       items: { type: 'string', minLength: 1, maxLength: 300, pattern: '^[0-9]+:[0-9]+(:.+)?$' },
-      description: 'The dead letters to deliver again, by event id; absent: all of the endpoint\'s.',
+      description: 'The dead letters to deliver again, by event id, at most 50 a call; absent: all of the endpoint\'s.',
     },
   },
 } as const;
