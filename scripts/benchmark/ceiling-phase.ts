@@ -11,10 +11,15 @@ import { ceilingConfig, startCeiling, type Ceiling } from './ceiling-stack.js';
 import { loadPhase } from './load-phase.js';
 import type { Tracked } from './process-cpu.js';
 
-function ceilingPorts(ctx: BenchContext): { port: number; apiBasePort: number } {
+/**
+ * The ceiling's NGINX and replicas, beside the running stack's ports: its
+ * replicas 400 above the stack's, clear of the consumers' metrics (+100) and
+ * the webhook dispatcher's (+200 by default).
+ */
+export function ceilingPorts(ctx: Pick<BenchContext, 'opts' | 'config'>): { port: number; apiBasePort: number } {
   return {
     port: ctx.opts.ceilingPort ?? ctx.config.port + 10,
-    apiBasePort: ctx.opts.ceilingApiBasePort ?? ctx.config.apiBasePort + 200,
+    apiBasePort: ctx.opts.ceilingApiBasePort ?? ctx.config.apiBasePort + 400,
   };
 }
 

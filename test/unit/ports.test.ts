@@ -47,3 +47,14 @@ t.test('free ports pass, and one port given twice is refused', async (t) => {
     /also given to another component/,
   );
 });
+
+t.test("the benchmark's ceiling stack takes no port of the running stack's", async (t) => {
+  const { ceilingPorts } = await import('../../scripts/benchmark/ceiling-phase.js');
+  for (const env of [{}, { KAFKA_NODES: '3', API_REPLICAS: '4', CONSUMERS: '4' }]) {
+    const config = readConfig(env);
+    const { port, apiBasePort } = ceilingPorts({ config, opts: { ceilingPort: undefined, ceilingApiBasePort: undefined } as never });
+    const ceiling = [port, ...Array.from({ length: config.apiReplicas }, (_, i) => apiBasePort + i)];
+    const taken = new Set(stackPorts(config).map((u) => u.port));
+    t.same(ceiling.filter((p) => taken.has(p)), [], `no overlap with ${JSON.stringify(env)}`);
+  }
+});
