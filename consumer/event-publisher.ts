@@ -9,6 +9,7 @@ import type { Producer } from 'kafkajs';
 import { eventOf } from '../common/events.js';
 import { partitionOf } from '../common/message.js';
 import type { LedgerDoc } from '../common/types.js';
+import { sendConfirmed } from '../common/confirmed-send.js';
 
 /**
  * The most bytes of values one send carries. A batch's events all go to one
@@ -43,7 +44,7 @@ export class EventPublisher {
    */
   async publish(docs: readonly LedgerDoc[]): Promise<void> {
     for (const messages of chunks(docs.map((doc) => this.encode(doc)), this.maxSendBytes)) {
-      await this.producer.send({ topic: this.topic, acks: -1, messages });
+      await sendConfirmed(this.producer, { topic: this.topic, acks: -1, messages });
       this.onPublished?.(messages.length);
     }
   }

@@ -10,6 +10,7 @@
 import type { Producer } from 'kafkajs';
 import { encodeMessage, partitionOf } from '../common/message.js';
 import type { TxMessage } from '../common/types.js';
+import { sendConfirmed } from '../common/confirmed-send.js';
 
 export class MintedPublisher {
   constructor(
@@ -22,7 +23,7 @@ export class MintedPublisher {
   /** Publishes `messages` keyed by account, in order, and resolves once every broker took them (acks=all). */
   async publish(messages: readonly TxMessage[]): Promise<void> {
     if (messages.length === 0) return;
-    await this.producer.send({
+    await sendConfirmed(this.producer, {
       topic: this.topic,
       acks: -1,
       messages: messages.map((message) => ({

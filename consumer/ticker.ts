@@ -16,6 +16,7 @@ import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { encodeMessage } from '../common/message.js';
 import type { ClockMessage, LogMessage, TickMessage } from '../common/types.js';
+import { sendConfirmed } from '../common/confirmed-send.js';
 
 export class Ticker {
   private timer: NodeJS.Timeout | undefined;
@@ -70,7 +71,7 @@ export class Ticker {
     if (partitions.length === 0) return false;
     const value = encodeMessage(msg);
     try {
-      await this.producer.send({ topic: this.topic, acks: -1, messages: partitions.map((partition) => ({ partition, key: null, value })) });
+      await sendConfirmed(this.producer, { topic: this.topic, acks: -1, messages: partitions.map((partition) => ({ partition, key: null, value })) });
       return true;
     } catch (err) {
       this.log.warn({ err: (err as Error).message, partitions }, failure);

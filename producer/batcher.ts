@@ -3,11 +3,12 @@
 // request costs Kafka a round trip each (docs/kafka-contract.md). The queue is bounded,
 // and while Kafka is failing every call is refused at once: a client gets a
 // fast 503 it can retry with the same id, rather than a slow one.
-import type { Producer, Message } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createError, hasCode, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCONFIRMED, type TellerError } from '../common/errors.js';
 import { encodeMessage } from '../common/message.js';
 import type { LogMessage } from '../common/types.js';
+import { sendConfirmed, type PartitionedRecord } from '../common/confirmed-send.js';
 
 /** Why the batcher refused a message without sending it. */
 export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'stopped';
@@ -28,7 +29,7 @@ export interface BatcherOptions {
 }
 
 interface Pending {
-  message: Message;
+  message: PartitionedRecord['messages'][number];
   resolve: () => void;
   reject: (err: Error) => void;
 }
@@ -77,7 +78,7 @@ export class Batcher {
       return Promise.reject(unavailable(refusal));
     }
     return new Promise<void>((resolve, reject) => {
-      const message: Message = { key, value: encodeMessage(msg), partition };
+      const message: Pending['message'] = { key, value: encodeMessage(msg), partition };
       if (headers) message.headers = headers;
       this.queue.push({ message, resolve, reject });
       this.schedule();
@@ -150,7 +151,7 @@ export class Batcher {
   private async sendBatch(batch: Pending[], started: number): Promise<void> {
     let timeout: NodeJS.Timeout | undefined;
     try {
-      const sent = this.producer.send({ topic: this.opts.topic, acks: -1, messages: batch.map((p) => p.message) });
+      const sent = sendConfirmed(this.producer, { topic: this.opts.topic, acks: -1, messages: batch.map((p) => p.message) });
       const timedOut = new Promise<never>((_, reject) => {
         timeout = setTimeout(() => reject(new Error(`send timed out after ${this.opts.sendTimeoutMs} ms`)), this.opts.sendTimeoutMs);
       });

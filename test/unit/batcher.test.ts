@@ -7,6 +7,7 @@ import t from 'tap';
 import { hasCode, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../../common/errors.js';
 import type { TxMessage } from '../../common/types.js';
 import { Batcher } from '../../producer/batcher.js';
+import { confirmedAnswer } from '../helpers/kafka-answers.js';
 
 const deposit = (id: string): TxMessage => ({ v: 1, id, type: 'deposit', accountId: 'a', amount: 1, receivedAt: 0 });
 
@@ -15,10 +16,10 @@ t.test('a full queue refuses the next message unsent, and counts it', async (t) 
   const sentBatches: number[] = [];
   // Kafka that holds every send until the test confirms it.
   const producer = {
-    send: async ({ messages }: { messages: unknown[] }) => {
-      sentBatches.push(messages.length);
+    send: async (record: { topic: string; messages: { partition?: number }[] }) => {
+      sentBatches.push(record.messages.length);
       await new Promise<void>((resolve) => confirms.push(resolve));
-      return [];
+      return confirmedAnswer(record);
     },
   };
   const batcher = new Batcher(producer as never, { topic: 't', lingerMs: 0, batchMax: 2, queueMax: 3, sendTimeoutMs: 600_000, maxConcurrentSends: 1 }, pino({ level: 'silent' }));

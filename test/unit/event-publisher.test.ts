@@ -6,6 +6,7 @@ import { eventOf, ledgerEventProblem, type LedgerEvent } from '../../common/even
 import { partitionOf } from '../../common/message.js';
 import type { LedgerDoc } from '../../common/types.js';
 import { EventPublisher } from '../../consumer/event-publisher.js';
+import { confirmedAnswer } from '../helpers/kafka-answers.js';
 
 interface Sent {
   topic: string;
@@ -22,7 +23,7 @@ function recordingProducer(sent: Sent[], failures = 0) {
         throw new Error('broker away');
       }
       sent.push(record);
-      return [];
+      return confirmedAnswer(record);
     },
   };
 }

@@ -3,6 +3,7 @@ import t from 'tap';
 import { partitionOf, parseMessage } from '../../common/message.js';
 import type { TxMessage } from '../../common/types.js';
 import { MintedPublisher } from '../../consumer/minted-publisher.js';
+import { confirmedAnswer } from '../helpers/kafka-answers.js';
 
 interface Sent {
   topic: string;
@@ -14,7 +15,7 @@ function recordingProducer(sent: Sent[]) {
   return {
     send: async (record: Sent) => {
       sent.push(record);
-      return [];
+      return confirmedAnswer(record);
     },
   };
 }

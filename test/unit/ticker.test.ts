@@ -8,6 +8,7 @@ import { parseMessage } from '../../common/message.js';
 import { PartitionLedger } from '../../consumer/partition.js';
 import { Ticker } from '../../consumer/ticker.js';
 import { deposit, request } from '../helpers/tx.js';
+import { confirmedAnswer } from '../helpers/kafka-answers.js';
 
 const log = pino({ level: 'silent' });
 
@@ -19,7 +20,7 @@ function recorder(fail = false) {
       send: async (r: ProducerRecord) => {
         if (fail) throw new Error('broker down');
         sent.push(r);
-        return [];
+        return confirmedAnswer(r as never);
       },
     },
   };
