@@ -198,3 +198,13 @@ t.test('the OpenAPI document: still valid, with the cuts, asOf and the statement
   t.ok(names('/v1/accounts/{accountId}').includes('asOf'));
   t.ok(['reference', 'type', 'status', 'from', 'to'].every((n) => names('/v1/accounts/{accountId}/transactions').includes(n)));
 });
+
+t.test("a statement's limit is decimal digits: text JavaScript would read as a number is refused", async (t) => {
+  const { app: server } = await app(t);
+  t.equal((await server.inject({ method: 'GET', url: '/v1/accounts/acc/transactions?limit=5' })).statusCode, 200);
+  for (const limit of ['%205', '5%20', '%2B5', '05', '1e1', '0x10', '1.0', '']) {
+    const answer = await server.inject({ method: 'GET', url: `/v1/accounts/acc/transactions?limit=${limit}` });
+    t.equal(answer.statusCode, 400, `limit=${decodeURIComponent(limit)}`);
+    t.match(answer.json(), { type: 'urn:teller:problem:validation-error', errors: [{ path: 'querystring/limit' }] });
+  }
+});

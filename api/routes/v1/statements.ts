@@ -2,26 +2,21 @@
 // the account's statement from the ledger, newest first, in pages, narrowed
 // by the filters given (see api/statement.ts and api/ledger-filters.ts).
 import { referenceSchema } from '../../../common/message.js';
-import { Ajv } from 'ajv';
-import addFormats from 'ajv-formats';
-import type { FastifyPluginAsync, FastifySchemaCompiler } from 'fastify';
+import type { FastifyPluginAsync } from 'fastify';
 import { createError, TELLER_ERR_ACCOUNT_NOT_FOUND, TELLER_ERR_INVALID_TIME_RANGE } from '../../../common/errors.js';
 import { decidedAtOf } from '../../../common/ledger-outcome.js';
 import type { ReadModel } from '../../readmodel.js';
-import { ajvOptions, problemResponses } from '../../schemas.js';
+import { problemResponses } from '../../schemas.js';
 import { decodeCursor, type StatementFilter, type Statements } from '../../statement.js';
 import { LEDGER_DOC_STATUSES, LEDGER_DOC_TYPES, type LedgerDoc } from '../../../common/types.js';
 import { dateTimeQuerySchema, isoTime, readDateTime } from '../../date-time.js';
 import type { LedgerDocStatus, LedgerDocType } from '../../ledger-filters.js';
 import { extrasOf } from '../../reply.js';
 import { accountParams, extraProperties } from './v1-schemas.js';
+import { queryValidatorCompiler } from '../../query-validator.js';
 
-// Query strings are text: this route alone coerces `limit=20` to a number (the
-// api's bodies never coerce) and fills the default. It checks `format` as
-// Fastify's own validator does (`from` and `to` are date-times).
-const coercing = new Ajv({ ...ajvOptions, coerceTypes: true, useDefaults: true });
-(addFormats as unknown as (ajv: Ajv) => void)(coercing);
-const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema }) => coercing.compile(schema as object);
+// Query strings are text: this route coerces `limit=20` to a number and fills
+// the default (api/query-validator.ts, which also checks `from` and `to` as date-times).
 
 /** One of `values`, or several joined by commas. */
 function commaListSchema(values: readonly string[], description: string) {
@@ -94,7 +89,7 @@ export const statementRoutes: FastifyPluginAsync<{ statements: Pick<Statements, 
   app.get<Route>(
     '/accounts/:accountId/transactions',
     {
-      validatorCompiler,
+      validatorCompiler: queryValidatorCompiler,
       schema: {
         tags: ['accounts'],
         summary: "An account's statement",

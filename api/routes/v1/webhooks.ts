@@ -2,14 +2,14 @@
 // GET lists them or reads one, DELETE removes one, and an endpoint's dead
 // letters are listed and queued again for delivery. The dispatcher
 // (webhooks/) does the delivering; this only records what it reads.
-import { Ajv } from 'ajv';
-import type { FastifyPluginAsync, FastifyRequest, FastifySchemaCompiler } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { createError, TELLER_ERR_WEBHOOK_FORBIDDEN, TELLER_ERR_WEBHOOK_NOT_FOUND } from '../../../common/errors.js';
 import type { WebhookEndpointDoc } from '../../../common/webhooks.js';
 import { bodyMayBeOmitted } from '../../json-body.js';
-import { ajvOptions, problemResponses } from '../../schemas.js';
+import { problemResponses } from '../../schemas.js';
 import type { RegistrationRequest, WebhookRegistry } from '../../webhook-registry.js';
 import { deadLetterSchema, deadLetterView, endpointParams, endpointSchema, endpointView, redeliveryBody, registeredSchema, registrationBody } from './webhook-schemas.js';
+import { queryValidatorCompiler } from '../../query-validator.js';
 
 export interface WebhookRouteOptions {
   registry: WebhookRegistry;
@@ -19,9 +19,7 @@ export interface WebhookRouteOptions {
   mayAccessEveryAccount?: (request: FastifyRequest) => boolean;
 }
 
-// Query strings are text: the dead-letter listing coerces `limit=20` to a number and fills the default (as statements do).
-const coercing = new Ajv({ ...ajvOptions, coerceTypes: true, useDefaults: true });
-const validatorCompiler: FastifySchemaCompiler<unknown> = ({ schema }) => coercing.compile(schema as object);
+// Query strings are text: the dead-letter listing coerces `limit=20` to a number and fills the default (api/query-validator.ts).
 
 const tags = ['webhooks'];
 type ById = { Params: { id: string } };
@@ -105,7 +103,7 @@ export const webhookRoutes: FastifyPluginAsync<WebhookRouteOptions> = async (app
   app.get<ById & { Querystring: { limit: number } }>(
     '/webhooks/:id/dead-letters',
     {
-      validatorCompiler,
+      validatorCompiler: queryValidatorCompiler,
       schema: {
         tags,
         summary: "A webhook endpoint's dead letters",
