@@ -69,16 +69,8 @@ t.test('every topic has three replicas, two of them needed for a write', async (
   await waitFullyReplicated(stack, config);
 });
 
-// Once in a full run, the rolling restart left two acknowledged calls out of the ledger after calls had
-// failed with 503 during a node's restart (README, "A Kafka cluster on one machine"). Until the cause is
-// found the case runs and reports, as a known failure, rather than fail every run that meets it.
-const KNOWN_FAILURE: Record<string, string> = {
-  'kafka-rolling-restart': 'intermittent: acknowledged calls missing from the ledger after a rolling restart, under investigation',
-};
-
 for (const fault of CLUSTER_FAULTS) {
-  const todo = KNOWN_FAILURE[fault.name];
-  t.test(`${fault.name}: ${fault.describe}`, todo ? { todo } : {}, async (t) => {
+  t.test(`${fault.name}: ${fault.describe}`, async (t) => {
     const r = await runCase(fault, { stack, config, partitions: config.partitions, durationMs: 12_000, workers: 12, accounts: 40, outDir: folder });
     t.comment(JSON.stringify({ calls: r.calls, acknowledged: r.acknowledged, failed: r.failed, failingSeconds: r.failingSeconds, recoverySeconds: r.recoverySeconds }));
     t.ok(r.acknowledged > 0, 'calls were acknowledged under the fault');
