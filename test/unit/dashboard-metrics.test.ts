@@ -13,7 +13,7 @@ const charted = chartedMetrics(dashboard);
 
 /** The sample names each metric module's registry declares, with no observation made. */
 async function declaredByModules(): Promise<{ api: Set<string>; consumer: Set<string> }> {
-  const api = new ApiMetrics({ replicaId: 'api-1', producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false }), waiting: () => 0 });
+  const api = new ApiMetrics({ replicaId: 'api-1', producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false, refused: {} }), waiting: () => 0 });
   const consumer = new ConsumerMetrics('consumer-1', () => []);
   return { api: declaredSampleNames(await api.registry.metrics()), consumer: declaredSampleNames(await consumer.registry.metrics()) };
 }

@@ -33,7 +33,7 @@ async function serve(handler: Parameters<typeof createServer>[1]): Promise<Serve
 const portOf = (server: Server) => (server.address() as AddressInfo).port;
 
 t.test('every api replica and consumer of the stack is scraped; one not answering is named with its reason', async (t) => {
-  const api = new ApiMetrics({ replicaId: 'api-1', producer: () => ({ queued: 7, inFlight: 0, lastBatchSize: 0, failing: true }), waiting: () => 1 });
+  const api = new ApiMetrics({ replicaId: 'api-1', producer: () => ({ queued: 7, inFlight: 0, lastBatchSize: 0, failing: true, refused: {} }), waiting: () => 1 });
   const consumer = new ConsumerMetrics('consumer-1', () => [0, 1]);
   const apiServer = await serve(async (_req, res) => res.writeHead(200, { 'content-type': api.registry.contentType }).end(await api.registry.metrics()));
   const consumerServer = await serve(async (_req, res) => res.writeHead(200, { 'content-type': consumer.registry.contentType }).end(await consumer.registry.metrics()));

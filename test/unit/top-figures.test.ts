@@ -133,7 +133,7 @@ t.test('every metric the figures read is declared by the api or consumer metrics
   const source = readFileSync(join(root, 'scripts', 'operations', 'top-figures.ts'), 'utf8');
   const read = new Set([...source.matchAll(/'((?:teller|process|nodejs)_[a-z0-9_]+)'/g)].map((m) => m[1]!));
   t.ok(read.size >= 12, `${read.size} metric names read`);
-  const apiMetrics = new ApiMetrics({ replicaId: 'api-1', producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false }), waiting: () => 0 });
+  const apiMetrics = new ApiMetrics({ replicaId: 'api-1', producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false, refused: {} }), waiting: () => 0 });
   const consumerMetrics = new ConsumerMetrics('consumer-1', () => []);
   const declared = new Set([...declaredSampleNames(await apiMetrics.registry.metrics()), ...declaredSampleNames(await consumerMetrics.registry.metrics())]);
   for (const name of read) t.ok(declared.has(name), name);
