@@ -1,7 +1,8 @@
 // The catalogue of Teller's errors, in the manner of fastify's lib/errors.js:
 // every error a service raises is a TellerError with a stable code, a message
 // and whether trying again can help. Services throw these and know nothing of
-// HTTP; api/problem.ts alone maps a code to a status and a problem type.
+// HTTP; api/problem.ts alone maps a code to a status and a problem type. The
+// entries of the reads of the past and of webhooks live in modules of their own.
 
 export interface ErrorSpec {
   /** The stable code, `TELLER_ERR_*`: what logs, tests and the HTTP mapping key on. */
@@ -152,83 +153,10 @@ export const TELLER_ERR_TTL_WITHOUT_HOLD: CatalogueEntry = {
   message: () => 'expiresInSeconds is a hold\'s time to live: only a two-phase transfer (pending: true) holds its amount',
 };
 
-/**
- * A decision that can no longer be replayed (docs/explanations.md): no
- * snapshot kept is at or before it, and the log no longer holds the records
- * from its start. Nothing will change that.
- */
-export const TELLER_ERR_HISTORY_GONE: CatalogueEntry<{ id: string; partition: number; offset: number; missing: number }> = {
-  code: 'TELLER_ERR_HISTORY_GONE',
-  retryable: false,
-  message: ({ id, partition, offset, missing }) =>
-    `transaction ${id} (partition ${partition}, offset ${offset}) cannot be replayed: no snapshot kept is that old, and the log no longer holds offset ${missing}`,
-  details: ({ partition, offset, missing }) => ({ partition, offset, missing }),
-};
-
 export const TELLER_ERR_INVALID_CURSOR: CatalogueEntry = {
   code: 'TELLER_ERR_INVALID_CURSOR',
   retryable: false,
   message: () => 'the cursor `after` is not one this api returned',
-};
-
-/** Webhook endpoints (docs/webhooks.md): a URL the dispatcher would not post to (webhookUrlProblem in common/webhooks.ts). */
-export const TELLER_ERR_WEBHOOK_URL_INVALID: CatalogueEntry<{ problem: string }> = { code: 'TELLER_ERR_WEBHOOK_URL_INVALID', retryable: false, message: ({ problem }) => `the webhook url ${problem}` };
-
-/** An endpoint id registered with another body, or spent by an endpoint since deleted. */
-export const TELLER_ERR_WEBHOOK_ID_REUSED: CatalogueEntry<{ id: string; deleted: boolean }> = {
-  code: 'TELLER_ERR_WEBHOOK_ID_REUSED',
-  retryable: false,
-  message: ({ id, deleted }) => (deleted ? `webhook endpoint id ${id} belonged to an endpoint since deleted; an id is never used again` : `webhook endpoint id ${id} was already registered with another body`),
-};
-
-export const TELLER_ERR_WEBHOOK_NOT_FOUND: CatalogueEntry<{ id: string }> = { code: 'TELLER_ERR_WEBHOOK_NOT_FOUND', retryable: false, message: ({ id }) => `no webhook endpoint ${id}` };
-
-/** Each endpoint costs the dispatcher a consumer of its own: their number is bounded (WEBHOOKS_MAX_ENDPOINTS). */
-export const TELLER_ERR_WEBHOOK_LIMIT: CatalogueEntry<{ max: number }> = {
-  code: 'TELLER_ERR_WEBHOOK_LIMIT',
-  retryable: false,
-  message: ({ max }) => `${max} webhook endpoints are registered, the most there may be; delete one first`,
-  details: ({ max }) => ({ maxEndpoints: max }),
-};
-
-/** A key limited to some accounts, and an endpoint (or a listing) that would show every account's events. */
-export const TELLER_ERR_WEBHOOK_FORBIDDEN: CatalogueEntry = {
-  code: 'TELLER_ERR_WEBHOOK_FORBIDDEN',
-  retryable: false,
-  message: () => 'this API key may act on some accounts only, and an endpoint without accountId receives the events of every account',
-};
-
-/** A date-time in a query that is not RFC 3339 (with its offset), or not a time a date can hold. */
-export const TELLER_ERR_INVALID_DATE_TIME: CatalogueEntry<{ parameter: string }> = {
-  code: 'TELLER_ERR_INVALID_DATE_TIME',
-  retryable: false,
-  message: ({ parameter }) => `${parameter} is not an RFC 3339 date-time with its offset, such as 2024-01-02T03:04:05Z`,
-  details: ({ parameter }) => ({ parameter }),
-};
-
-/**
- * A balance asked as of a time still to come: its answer could still change,
- * and an answer as of a time is one that never does (docs/history.md).
- */
-export const TELLER_ERR_AS_OF_IN_THE_FUTURE: CatalogueEntry<{ asOf: string; now: string }> = {
-  code: 'TELLER_ERR_AS_OF_IN_THE_FUTURE',
-  retryable: false,
-  message: ({ asOf, now }) => `asOf ${asOf} is later than now (${now}): the ledger can say what was, not what will be`,
-  details: ({ now }) => ({ now }),
-};
-
-/** A statement's `from` not before its `to`: a range that holds nothing, most likely the two swapped. */
-export const TELLER_ERR_INVALID_TIME_RANGE: CatalogueEntry<{ from: string; to: string }> = {
-  code: 'TELLER_ERR_INVALID_TIME_RANGE',
-  retryable: false,
-  message: ({ from, to }) => `from (${from}) must be before to (${to}): from is inclusive, to exclusive`,
-};
-
-/** A cut id no cut was stored under (docs/history.md). */
-export const TELLER_ERR_CUT_NOT_FOUND: CatalogueEntry<{ cut: string }> = {
-  code: 'TELLER_ERR_CUT_NOT_FOUND',
-  retryable: false,
-  message: ({ cut }) => `no cut ${cut}`,
 };
 
 export const TELLER_ERR_AUTH_MISSING: CatalogueEntry = {
@@ -347,30 +275,6 @@ export const TELLER_ERR_STATEMENTS_BUSY: CatalogueEntry = {
   message: () => 'too many statements and balances from the ledger are being read on this replica; retry shortly',
 };
 
-/** The consumer group's committed offsets could not be read from Kafka for a cut. */
-export const TELLER_ERR_OFFSETS_UNAVAILABLE: CatalogueEntry = {
-  code: 'TELLER_ERR_OFFSETS_UNAVAILABLE',
-  retryable: true,
-  message: () => 'the transaction log did not give its committed offsets in time; no cut was taken, retry shortly',
-};
-
-/** The webhook endpoints or dead letters cannot be read or written (MongoDB), or the events topic's offsets read (Kafka). */
-export const TELLER_ERR_WEBHOOKS_UNAVAILABLE: CatalogueEntry = { code: 'TELLER_ERR_WEBHOOKS_UNAVAILABLE', retryable: true, message: () => 'webhook endpoints cannot be read or registered now; retry shortly' };
-
-/** The transaction log (Kafka) could not be read for a replay. */
-export const TELLER_ERR_LOG_UNAVAILABLE: CatalogueEntry = {
-  code: 'TELLER_ERR_LOG_UNAVAILABLE',
-  retryable: true,
-  message: () => 'the transaction log cannot be read now; retry shortly',
-};
-
-/** The replica's replays are taken (one at a time, a few waiting), or this one waited or ran past its deadline. */
-export const TELLER_ERR_EXPLANATIONS_BUSY: CatalogueEntry<{ why: string }> = {
-  code: 'TELLER_ERR_EXPLANATIONS_BUSY',
-  retryable: true,
-  message: ({ why }) => `the decision was not replayed: ${why}; retry shortly`,
-};
-
 /** The replica's readiness: some dependency does not answer its probe. */
 export const TELLER_ERR_NOT_READY: CatalogueEntry<{ checks: Record<string, { ok: boolean; error?: string }> }> = {
   code: 'TELLER_ERR_NOT_READY',
@@ -392,3 +296,5 @@ export const TELLER_ERR_UNKNOWN_FORMAT: CatalogueEntry<{ what: string; found: un
     `${what} is in format ${JSON.stringify(found)}; this code reads formats ${known.join(', ')} only, and refuses rather than guesses`,
   details: ({ what, found, known }) => ({ what, found, known }),
 };
+export * from './errors-history.js';
+export * from './errors-webhooks.js';

@@ -4,10 +4,11 @@
 // Everything is observed through hooks on the components (no polling of
 // Kafka): decided batches, ledger inserts, snapshots, ticks and the group
 // coordinator's answers to heartbeats.
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { BatchDecision } from './batch-decision.js';
 import type { PartitionFigures } from './partition-batch.js';
+import { closeMetricsServer, serveMetrics } from '../common/metrics-server.js';
 
 export class ConsumerMetrics {
   readonly registry = new Registry();
@@ -225,27 +226,11 @@ export class ConsumerMetrics {
 
   /** Serves GET /metrics on `port` (loopback by default). */
   async listen(port: number, host: string): Promise<void> {
-    const server = createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
+    this.server = await serveMetrics(this.registry, port, host);
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeMetricsServer(this.server);
   }
+
 }

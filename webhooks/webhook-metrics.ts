@@ -3,9 +3,10 @@
 // endpoint and outcome, failed attempts by reason, events waiting for a
 // retry, dead letters stored, lag per endpoint, and the retry settings (which
 // say what a test or an operator may expect of the retries).
-import { createServer, type Server } from 'node:http';
+import type { Server } from 'node:http';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 import type { AttemptFailure, DeliveryObserver } from './batch-delivery.js';
+import { closeMetricsServer, serveMetrics } from '../common/metrics-server.js';
 
 /** How an event ended for an endpoint; `redelivered` and `redelivery_failed` are dead letters delivered again, or not. */
 export type DeliveryOutcome = 'delivered' | 'dead_lettered' | 'skipped' | 'redelivered' | 'redelivery_failed';
@@ -104,27 +105,11 @@ export class WebhookMetrics {
 
   /** Serves GET /metrics on `port`. */
   async listen(port: number, host: string): Promise<void> {
-    const server = createServer((req, res) => {
-      if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
-        res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
-        return;
-      }
-      this.registry.metrics().then(
-        (text) => res.writeHead(200, { 'content-type': this.registry.contentType }).end(text),
-        (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
-      );
-    });
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen(port, host, () => resolve());
-    });
-    this.server = server;
+    this.server = await serveMetrics(this.registry, port, host);
   }
 
-  async close(): Promise<void> {
-    const server = this.server;
-    if (!server) return;
-    server.closeAllConnections();
-    await new Promise<void>((resolve) => server.close(() => resolve()));
+  close(): Promise<void> {
+    return closeMetricsServer(this.server);
   }
+
 }

@@ -1,0 +1,31 @@
+// The HTTP server a process without its own web server (a ledger consumer,
+// the webhook dispatcher) answers Prometheus's scrapes with: GET /metrics and
+// nothing else.
+import { createServer, type Server } from 'node:http';
+import type { Registry } from 'prom-client';
+
+/** Listens on `port` and `host`; resolves once listening, rejects when the port cannot be had. */
+export async function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
+  const server = createServer((req, res) => {
+    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+      res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
+      return;
+    }
+    registry.metrics().then(
+      (text) => res.writeHead(200, { 'content-type': registry.contentType }).end(text),
+      (err: Error) => res.writeHead(500, { 'content-type': 'text/plain' }).end(`${err.message}\n`),
+    );
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => resolve());
+  });
+  return server;
+}
+
+/** Closes the server and the scrapes' kept-alive connections with it. */
+export async function closeMetricsServer(server: Server | undefined): Promise<void> {
+  if (!server) return;
+  server.closeAllConnections();
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+}
