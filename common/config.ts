@@ -132,7 +132,8 @@ export function readConfig(env: Source = process.env) {
     producerLingerMs: r.int('PRODUCER_LINGER_MS', 2, 0, 1000),
     producerBatchMax: r.int('PRODUCER_BATCH_MAX', 1000, 1, 100000),
     producerQueueMax: r.int('PRODUCER_QUEUE_MAX', 20000, 1, 10000000),
-    producerSendTimeoutMs: r.int('PRODUCER_SEND_TIMEOUT_MS', 2000, 100, 60000),
+    // Its default follows the brokers, known below.
+    producerSendTimeoutMs: 0,
     // Write calls one api replica takes at once; the next is refused at once, 503 `overloaded` (api/admission.ts).
     // Chosen by Little's law (calls in flight = rate x time each takes): measured on a two-core machine the
     // stack decides about 8,000 calls/s over two replicas, p50 17 ms, p99 50 ms, which is about 70 calls in
@@ -191,6 +192,11 @@ export function readConfig(env: Source = process.env) {
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+  // How long a batch of calls may take to be confirmed, re-sends included (producer/batch-attempts.ts).
+  // With one broker nothing can take over a partition, so waiting longer only delays the 503. With
+  // more, a lost leader's partitions move once the controller fences it (the broker session, 2 s on
+  // the local cluster) and the producer finds the new leader after a metadata refresh: 6 s covers both.
+  config.producerSendTimeoutMs = r.int('PRODUCER_SEND_TIMEOUT_MS', config.kafkaBrokers.length > 1 ? 6000 : 2000, 100, 60000);
   config.mongoUri = r.str('MONGODB_URI', `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`, /^mongodb(\+srv)?:\/\//);
   config.redisUrl = r.str('REDIS_URL', `redis://127.0.0.1:${config.redisPort}`, /^rediss?:\/\//);
   if (config.requestTtlSeconds > config.idWindowSeconds) {

@@ -1,14 +1,17 @@
 // Turns accepted requests into batched Kafka sends: requests queue for a few
 // ms (or until a batch fills) and go out in one acks=all send: a send per
-// request costs Kafka a round trip each (docs/kafka-contract.md). The queue is bounded,
-// and while Kafka is failing every call is refused at once: a client gets a
-// fast 503 it can retry with the same id, rather than a slow one.
+// request costs Kafka a round trip each (docs/kafka-contract.md). What Kafka does
+// not confirm of a batch is sent again within the batch's budget
+// (producer/batch-attempts.ts), so a partition leader that moves costs its calls
+// a wait rather than a failure. The queue is bounded, and once a batch fails for
+// good every call is refused at once for a while: a client gets a fast 503 it
+// can retry with the same id, rather than a slow one.
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { createError, hasCode, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCONFIRMED, type TellerError } from '../common/errors.js';
+import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, type TellerError } from '../common/errors.js';
 import { encodeMessage } from '../common/message.js';
 import type { LogMessage } from '../common/types.js';
-import { sendConfirmed, type PartitionedRecord } from '../common/confirmed-send.js';
+import { sendWithinBudget, type Waiting } from './batch-attempts.js';
 
 /** Why the batcher refused a message without sending it. */
 export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'stopped';
@@ -22,16 +25,13 @@ export interface BatcherOptions {
   lingerMs: number;
   batchMax: number;
   queueMax: number;
+  /** How long a batch may take to be confirmed, from its first attempt and across re-sends. */
   sendTimeoutMs: number;
   /** How long after a failed send new calls are refused at once. */
   backoffMs?: number;
+  /** The pause between a batch's failed attempt and its re-send. */
+  resendPauseMs?: number;
   maxConcurrentSends?: number;
-}
-
-interface Pending {
-  message: PartitionedRecord['messages'][number];
-  resolve: () => void;
-  reject: (err: Error) => void;
 }
 
 export interface BatcherStats {
@@ -44,7 +44,7 @@ export interface BatcherStats {
 }
 
 export class Batcher {
-  private queue: Pending[] = [];
+  private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private failingUntil = 0;
@@ -52,9 +52,10 @@ export class Batcher {
   private lastBatchSize = 0;
   private readonly refused: Record<RefusalReason, number> = { queue_full: 0, kafka_unavailable: 0, stopped: 0 };
   private readonly backoffMs: number;
+  private readonly resendPauseMs: number;
   private readonly maxConcurrent: number;
   private readonly idle = new Set<() => void>();
-  /** Called with each batch's size once Kafka acknowledged it. */
+  /** Called once a batch ends, with how many of its messages Kafka confirmed (when any) and the time since its first attempt. */
   onBatch: ((size: number, ms: number) => void) | undefined;
 
   constructor(
@@ -63,6 +64,7 @@ export class Batcher {
     private readonly log: Logger,
   ) {
     this.backoffMs = opts.backoffMs ?? 1000;
+    this.resendPauseMs = opts.resendPauseMs ?? 100;
     this.maxConcurrent = opts.maxConcurrentSends ?? 4;
   }
 
@@ -78,7 +80,7 @@ export class Batcher {
       return Promise.reject(unavailable(refusal));
     }
     return new Promise<void>((resolve, reject) => {
-      const message: Pending['message'] = { key, value: encodeMessage(msg), partition };
+      const message: Waiting['message'] = { key, value: encodeMessage(msg), partition };
       if (headers) message.headers = headers;
       this.queue.push({ message, resolve, reject });
       this.schedule();
@@ -148,28 +150,17 @@ export class Batcher {
     });
   }
 
-  private async sendBatch(batch: Pending[], started: number): Promise<void> {
-    let timeout: NodeJS.Timeout | undefined;
-    try {
-      const sent = sendConfirmed(this.producer, { topic: this.opts.topic, acks: -1, messages: batch.map((p) => p.message) });
-      const timedOut = new Promise<never>((_, reject) => {
-        timeout = setTimeout(() => reject(new Error(`send timed out after ${this.opts.sendTimeoutMs} ms`)), this.opts.sendTimeoutMs);
-      });
-      await Promise.race([sent, timedOut]);
-      this.lastBatchSize = batch.length;
-      for (const p of batch) p.resolve();
-      this.onBatch?.(batch.length, Date.now() - started);
-    } catch (err) {
-      this.failingUntil = Date.now() + this.backoffMs;
-      this.log.warn({ err, size: batch.length }, 'kafka send failed; refusing new calls for a while');
-      // Refused before sending (no connection to Kafka): nothing was written. Any other failure,
-      // a timeout above all, leaves the send going on, and Kafka may still write the batch.
-      const failure = hasCode(err, TELLER_ERR_PRODUCER_UNAVAILABLE.code)
-        ? unavailable('kafka_unavailable')
-        : createError(TELLER_ERR_PRODUCER_UNCONFIRMED, { reason: (err as Error).message });
-      for (const p of batch) p.reject(failure);
-    } finally {
-      clearTimeout(timeout);
+  private async sendBatch(batch: Waiting[], started: number): Promise<void> {
+    const end = await sendWithinBudget(this.producer, batch, { topic: this.opts.topic, budgetMs: this.opts.sendTimeoutMs, pauseMs: this.resendPauseMs });
+    if (end.confirmed > 0) {
+      this.lastBatchSize = end.confirmed;
+      this.onBatch?.(end.confirmed, Date.now() - started);
     }
+    if (end.attempts > 1) this.log.info({ attempts: end.attempts, size: batch.length, confirmed: end.confirmed }, 'kafka send needed re-sends');
+    if (end.confirmed === batch.length) return;
+    // Only a batch that failed for good (its budget spent, or no connection to Kafka) refuses new
+    // calls: a failure that a re-send recovered from failed no call, and refusing for it would.
+    this.failingUntil = Date.now() + this.backoffMs;
+    this.log.warn({ err: end.failure, size: batch.length, unconfirmed: batch.length - end.confirmed, attempts: end.attempts }, 'kafka send failed; refusing new calls for a while');
   }
 }

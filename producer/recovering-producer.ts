@@ -10,9 +10,13 @@
 //
 // A send made while no producer is connected (a replica that listens before
 // Kafka answers, or a replacement under way) waits for the connection rather
-// than failing at once, for a bounded time (below the batcher's send timeout, so
-// a send never goes out after its caller was told it failed): a replica that
-// NGINX routes to as soon as it listens does not answer its first calls 503.
+// than failing at once, for a bounded time: a replica that NGINX routes to as
+// soon as it listens does not answer its first calls 503. The bound is below
+// the batcher's send timeout (PRODUCER_SEND_TIMEOUT_MS, 2 s at least by
+// default), so a batch's first send goes out, or is refused unsent, before its
+// callers are told anything. A re-send of the batch (producer/batch-attempts.ts)
+// may wait past that timeout; its callers were then told `unconfirmed`, which
+// allows for Kafka writing their messages later.
 import type { Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE } from '../common/errors.js';

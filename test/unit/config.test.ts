@@ -96,3 +96,12 @@ t.test('MAX_CALLS_IN_FLIGHT: 256 a replica unless told, a positive integer', asy
   t.equal(readConfig({ MAX_CALLS_IN_FLIGHT: '1000' }).maxCallsInFlight, 1000);
   for (const bad of ['0', '-1', '1.5', 'many']) t.throws(() => readConfig({ MAX_CALLS_IN_FLIGHT: bad }), /MAX_CALLS_IN_FLIGHT/, bad);
 });
+
+t.test('PRODUCER_SEND_TIMEOUT_MS: 2 s with one broker, 6 s with more (a lost leader is replaced within it), 100 ms to 60 s', async (t) => {
+  t.equal(readConfig({}).producerSendTimeoutMs, 2000, 'one local node: nothing could take over a partition');
+  t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092' }).producerSendTimeoutMs, 2000, 'one given broker');
+  t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092' }).producerSendTimeoutMs, 6000, 'a given cluster');
+  t.equal(readConfig({ KAFKA_NODES: '3' }).producerSendTimeoutMs, 6000, 'three local nodes');
+  t.equal(readConfig({ KAFKA_NODES: '3', PRODUCER_SEND_TIMEOUT_MS: '2500' }).producerSendTimeoutMs, 2500, 'a value given wins');
+  for (const bad of ['99', '60001', 'soon']) t.throws(() => readConfig({ PRODUCER_SEND_TIMEOUT_MS: bad }), /PRODUCER_SEND_TIMEOUT_MS/, bad);
+});
