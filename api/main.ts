@@ -35,7 +35,7 @@ const log = pino({ level: config.logLevel, base: { service: 'api', replica: conf
 
 process.on('unhandledRejection', (err) => log.error({ err }, 'unhandled rejection'));
 
-const kafka = createKafka(config, `teller-${config.replicaId}`, log);
+const kafka = createKafka(config, `teller-${config.replicaId}`, log, { requestTimeoutMs: config.producerRequestTimeoutMs });
 // Replaced when the broker refuses its sequence numbers (after a broker restart mid-send),
 // which would otherwise fail every later send of this replica.
 const producer = new RecoveringProducer(
@@ -53,6 +53,12 @@ const producer = new RecoveringProducer(
       createPartitioner: Partitioners.DefaultPartitioner,
       // Bounded so a call gets its answer in time; the ledger's id check makes a client's retry safe.
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
+      // A send refreshes the producer's metadata when it is older than this. After a request to a
+      // stalled leader times out (PRODUCER_REQUEST_TIMEOUT_MS), kafkajs tries again without a refresh
+      // (only connection and leadership errors force one), so with a cluster the metadata must be
+      // young for that retry to reach the leader the controller elected meanwhile: one metadata
+      // request a second at most per replica. With one broker there is no other leader to find.
+      metadataMaxAge: config.kafkaBrokers.length > 1 ? 1000 : 300_000,
     }),
   log.child({ component: 'producer' }),
 );

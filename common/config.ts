@@ -134,6 +134,7 @@ export function readConfig(env: Source = process.env) {
     producerQueueMax: r.int('PRODUCER_QUEUE_MAX', 20000, 1, 10000000),
     // Its default follows the brokers, known below.
     producerSendTimeoutMs: 0,
+    producerRequestTimeoutMs: 0,
     // Write calls one api replica takes at once; the next is refused at once, 503 `overloaded` (api/admission.ts).
     // Chosen by Little's law (calls in flight = rate x time each takes): measured on a two-core machine the
     // stack decides about 8,000 calls/s over two replicas, p50 17 ms, p99 50 ms, which is about 70 calls in
@@ -195,8 +196,15 @@ export function readConfig(env: Source = process.env) {
   // How long a batch of calls may take to be confirmed, re-sends included (producer/batch-attempts.ts).
   // With one broker nothing can take over a partition, so waiting longer only delays the 503. With
   // more, a lost leader's partitions move once the controller fences it (the broker session, 2 s on
-  // the local cluster) and the producer finds the new leader after a metadata refresh: 6 s covers both.
-  config.producerSendTimeoutMs = r.int('PRODUCER_SEND_TIMEOUT_MS', config.kafkaBrokers.length > 1 ? 6000 : 2000, 100, 60000);
+  // the local cluster) and the producer finds the new leader after a metadata refresh. When the lost
+  // node was also the active controller, a new controller is elected first: a stalled leader and
+  // controller took 7 s to leave on the local cluster. 10 s covers it, within NGINX's 15 s.
+  config.producerSendTimeoutMs = r.int('PRODUCER_SEND_TIMEOUT_MS', config.kafkaBrokers.length > 1 ? 10_000 : 2000, 100, 60000);
+  // How long the api waits for one Kafka request's answer. A stalled broker (paused, or a machine that
+  // stops answering) holds a request until this; kafkajs then tries again, refreshing its metadata when
+  // older than the producer's metadataMaxAge, and so finds the partition's new leader. With more than
+  // one broker 2.5 s leaves the send timeout room for a second attempt; with one, kafkajs's 10 s.
+  config.producerRequestTimeoutMs = r.int('PRODUCER_REQUEST_TIMEOUT_MS', config.kafkaBrokers.length > 1 ? 2500 : 10000, 100, 60000);
   config.mongoUri = r.str('MONGODB_URI', `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`, /^mongodb(\+srv)?:\/\//);
   config.redisUrl = r.str('REDIS_URL', `redis://127.0.0.1:${config.redisPort}`, /^rediss?:\/\//);
   if (config.requestTtlSeconds > config.idWindowSeconds) {

@@ -11,13 +11,14 @@ const LEVELS: Record<number, 'error' | 'warn' | 'info' | 'debug'> = {
   [logLevel.DEBUG]: 'debug',
 };
 
-export function createKafka(config: Config, clientId: string, log: Logger): Kafka {
+/** `requestTimeoutMs` replaces the 10 s each request may wait for its answer (the api's, PRODUCER_REQUEST_TIMEOUT_MS). */
+export function createKafka(config: Config, clientId: string, log: Logger, options: { requestTimeoutMs?: number } = {}): Kafka {
   const kafkaLog = log.child({ component: 'kafkajs' });
   return new Kafka({
     clientId,
     brokers: config.kafkaBrokers,
     connectionTimeout: 3000,
-    requestTimeout: 10000,
+    requestTimeout: options.requestTimeoutMs ?? 10000,
     retry: { initialRetryTime: 100, maxRetryTime: 2000, retries: 8 },
     // kafkajs logs at INFO on every rebalance and reconnect; WARN keeps the logs readable.
     logLevel: logLevel.WARN,

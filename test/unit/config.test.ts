@@ -97,11 +97,19 @@ t.test('MAX_CALLS_IN_FLIGHT: 256 a replica unless told, a positive integer', asy
   for (const bad of ['0', '-1', '1.5', 'many']) t.throws(() => readConfig({ MAX_CALLS_IN_FLIGHT: bad }), /MAX_CALLS_IN_FLIGHT/, bad);
 });
 
-t.test('PRODUCER_SEND_TIMEOUT_MS: 2 s with one broker, 6 s with more (a lost leader is replaced within it), 100 ms to 60 s', async (t) => {
+t.test('PRODUCER_REQUEST_TIMEOUT_MS: 10 s with one broker, 2.5 s with more (a stalled leader is left in time), 100 ms to 60 s', async (t) => {
+  t.equal(readConfig({}).producerRequestTimeoutMs, 10000, 'one broker');
+  t.equal(readConfig({ KAFKA_NODES: '3' }).producerRequestTimeoutMs, 2500, 'a local cluster');
+  t.equal(readConfig({ KAFKA_BROKERS: '127.0.0.1:9092,127.0.0.1:9094' }).producerRequestTimeoutMs, 2500, 'brokers named');
+  t.equal(readConfig({ KAFKA_NODES: '3', PRODUCER_REQUEST_TIMEOUT_MS: '4000' }).producerRequestTimeoutMs, 4000, 'a value given wins');
+  for (const bad of ['99', '60001', 'later']) t.throws(() => readConfig({ PRODUCER_REQUEST_TIMEOUT_MS: bad }), /PRODUCER_REQUEST_TIMEOUT_MS/, bad);
+});
+
+t.test('PRODUCER_SEND_TIMEOUT_MS: 2 s with one broker, 10 s with more (a lost leader is replaced within it), 100 ms to 60 s', async (t) => {
   t.equal(readConfig({}).producerSendTimeoutMs, 2000, 'one local node: nothing could take over a partition');
   t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092' }).producerSendTimeoutMs, 2000, 'one given broker');
-  t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092' }).producerSendTimeoutMs, 6000, 'a given cluster');
-  t.equal(readConfig({ KAFKA_NODES: '3' }).producerSendTimeoutMs, 6000, 'three local nodes');
+  t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092' }).producerSendTimeoutMs, 10000, 'a given cluster');
+  t.equal(readConfig({ KAFKA_NODES: '3' }).producerSendTimeoutMs, 10000, 'three local nodes');
   t.equal(readConfig({ KAFKA_NODES: '3', PRODUCER_SEND_TIMEOUT_MS: '2500' }).producerSendTimeoutMs, 2500, 'a value given wins');
   for (const bad of ['99', '60001', 'soon']) t.throws(() => readConfig({ PRODUCER_SEND_TIMEOUT_MS: bad }), /PRODUCER_SEND_TIMEOUT_MS/, bad);
 });
