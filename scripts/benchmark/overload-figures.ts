@@ -3,7 +3,8 @@
 // what was recorded (each answer counted by scripts/shared/answer-class.ts),
 // under stable keys in the JSON
 // (phases.overload.steps[i].offered_rps, .accepted_rps, .refused_rps,
-// .other_rps, .p50_ms, .p99_ms, .peak_rss_bytes ...), and the markdown table.
+// .other_rps, .p50_ms, .p99_ms, .refused_p50_ms, .refused_p99_ms,
+// .refused_without_retry_after, .peak_rss_bytes ...), and the markdown table.
 import { classify, type AnswerClass } from '../shared/answer-class.js';
 import { perSecond, summarizeLatencies } from './statistics.js';
 
@@ -53,6 +54,11 @@ export interface StepFigures extends StepPlan {
   p90_ms: number | null;
   p99_ms: number | null;
   max_ms: number | null;
+  /** Latency of the refused calls, measured as the accepted ones': past capacity a refusal is meant to come at once. */
+  refused_p50_ms: number | null;
+  refused_p99_ms: number | null;
+  /** Refused answers without a Retry-After header (or with an empty one): every refusal is meant to say when to retry. */
+  refused_without_retry_after: number;
   /** How late the generator sent its calls against the schedule (p99): large, and offered_rps is below the target. */
   send_lag_p99_ms: number | null;
   /** Largest resident memory seen during the step, by component (each api replica, NGINX). */
@@ -64,9 +70,10 @@ export class StepRecorder {
   private readonly statuses = new Map<number, number>();
   private readonly refusedBy = new Map<string, number>();
   private readonly acceptedLatencies: number[] = [];
+  private readonly refusedLatencies: number[] = [];
   private readonly sendLags: number[] = [];
   private readonly peaks = new Map<string, number>();
-  private counts = { sent: 0, unsent: 0, accepted: 0, refused: 0, other: 0, timeouts: 0, errors: 0 };
+  private counts = { sent: 0, unsent: 0, accepted: 0, refused: 0, other: 0, timeouts: 0, errors: 0, refusedWithoutRetryAfter: 0 };
 
   constructor(readonly plan: StepPlan) {}
 
@@ -81,12 +88,15 @@ export class StepRecorder {
     this.counts.unsent++;
   }
 
-  answer(status: number, latencyMs: number, problemType?: string): AnswerClass {
+  /** An answer, with its 503's problem type and its Retry-After header (absent: the answer had none). */
+  answer(status: number, latencyMs: number, problemType?: string, retryAfter?: string): AnswerClass {
     this.statuses.set(status, (this.statuses.get(status) ?? 0) + 1);
     const kind = classify(status, problemType);
     this.counts[kind]++;
     if (kind === 'accepted') this.acceptedLatencies.push(latencyMs);
     if (kind === 'refused') {
+      this.refusedLatencies.push(latencyMs);
+      if (retryAfter === undefined || retryAfter.trim() === '') this.counts.refusedWithoutRetryAfter++;
       const by = status === 429 ? 'urn:teller:problem:rate-limited' : (problemType as string);
       this.refusedBy.set(by, (this.refusedBy.get(by) ?? 0) + 1);
     }
@@ -114,6 +124,7 @@ export class StepRecorder {
     const { seconds } = this.plan;
     const c = this.counts;
     const latency = summarizeLatencies(this.acceptedLatencies);
+    const refusedLatency = summarizeLatencies(this.refusedLatencies);
     const lag = summarizeLatencies(this.sendLags);
     const sorted = <V>(entries: Iterable<readonly [string | number, V]>) => Object.fromEntries([...entries].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([k, v]) => [String(k), v]));
     return {
@@ -135,6 +146,9 @@ export class StepRecorder {
       p90_ms: latency.p90_ms,
       p99_ms: latency.p99_ms,
       max_ms: latency.max_ms,
+      refused_p50_ms: refusedLatency.p50_ms,
+      refused_p99_ms: refusedLatency.p99_ms,
+      refused_without_retry_after: c.refusedWithoutRetryAfter,
       send_lag_p99_ms: lag.p99_ms,
       peak_rss_bytes: sorted(this.peaks),
     };
@@ -166,12 +180,12 @@ export function peakOf(step: StepFigures, prefix: string): number | undefined {
 export function overloadTable(steps: readonly StepFigures[]): string[] {
   if (steps.length === 0) return [];
   return [
-    '| step | target calls/s | offered | accepted | refused | other | unsent | accepted p50 ms | accepted p99 ms | send lag p99 ms | peak RSS api MB | peak RSS nginx MB |',
-    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+    '| step | target calls/s | offered | accepted | refused | other | unsent | accepted p50 ms | accepted p99 ms | refused p50 / p99 ms | send lag p99 ms | peak RSS api MB | peak RSS nginx MB |',
+    '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
     ...steps.map(
       (s) =>
         `| ${fmt(s.multiplier, 1)}x | ${fmt(s.target_rps)} | ${fmt(s.offered_rps)} | ${fmt(s.accepted_rps)} | ${fmt(s.refused_rps)} | ${fmt(s.other_rps)} | ${fmt(s.unsent)} | ` +
-        `${fmt(s.p50_ms, 1)} | ${fmt(s.p99_ms, 1)} | ${fmt(s.send_lag_p99_ms, 1)} | ${mb(peakOf(s, 'api'))} | ${mb(peakOf(s, 'nginx'))} |`,
+        `${fmt(s.p50_ms, 1)} | ${fmt(s.p99_ms, 1)} | ${fmt(s.refused_p50_ms, 1)} / ${fmt(s.refused_p99_ms, 1)} | ${fmt(s.send_lag_p99_ms, 1)} | ${mb(peakOf(s, 'api'))} | ${mb(peakOf(s, 'nginx'))} |`,
     ),
   ];
 }

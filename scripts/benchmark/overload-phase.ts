@@ -2,7 +2,8 @@
 // at rates above what the stack decides, in steps (by default 1x, 1.5x, 2x
 // and 3x the contract phase's rate in the same run), sent open loop over
 // 1,000 connections (scripts/shared/open-loop.ts). Each step reports what was offered,
-// accepted, refused and failed, the accepted calls' latency, and the peak
+// accepted, refused and failed, the latency of the accepted calls and of the
+// refused ones, the refusals without Retry-After, and the peak
 // memory of the api replicas and NGINX. What it shows: past its capacity the
 // stack refuses the surplus at once (503 overloaded, Retry-After) and keeps
 // answering the calls it takes, rather than letting every call wait for its
@@ -62,8 +63,8 @@ function listenerFor(recorder: StepRecorder, flow: Flow, acked: AckLog, refused:
   return {
     sent: (lagMs) => recorder.sent(lagMs),
     unsent: () => recorder.unsent(),
-    answered: (call, status, latencyMs, problemType) => {
-      const kind = recorder.answer(status, latencyMs, problemType);
+    answered: (call, status, latencyMs, problemType, retryAfter) => {
+      const kind = recorder.answer(status, latencyMs, problemType, retryAfter);
       if (kind === 'accepted') timeline.add(Date.now());
       flow.answered(call.tx, status);
       if (isAcknowledged(status)) acked.add(call.tx.id, call.tx.accountId);
@@ -138,7 +139,10 @@ export async function overloadPhase(ctx: BenchContext): Promise<PhaseResult> {
       // One by one: a step's hundreds of thousands would overflow push's arguments.
       for (const ms of recorder.latencies) latencies.push(ms);
       const last = steps.at(-1)!;
-      ctx.progress.note(`overload ${step.multiplier}x: offered ${last.offered_rps}/s, accepted ${last.accepted_rps}/s (p99 ${last.p99_ms ?? '-'} ms), refused ${last.refused_rps}/s, other ${last.other_rps}/s, unsent ${last.unsent}`);
+      ctx.progress.note(
+        `overload ${step.multiplier}x: offered ${last.offered_rps}/s, accepted ${last.accepted_rps}/s (p99 ${last.p99_ms ?? '-'} ms), ` +
+          `refused ${last.refused_rps}/s (p99 ${last.refused_p99_ms ?? '-'} ms), other ${last.other_rps}/s, unsent ${last.unsent}`,
+      );
     }
   } finally {
     loop.close();

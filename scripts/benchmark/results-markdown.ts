@@ -81,14 +81,17 @@ export function soakMemoryTable(p: PhaseResult): string[] {
   return lines;
 }
 
-/** The overload phase in a line: its base rate, its failures, and whether any refused call reached the ledger. */
+/** The overload phase in a line: its base rate, its failures, refusals that did not say when to retry, and whether any refused call reached the ledger. */
 export function overloadNote(p: PhaseResult): string {
   const steps = p.steps ?? [];
   const failures = steps.reduce((n, s) => n + s.other, 0);
   const unsent = steps.reduce((n, s) => n + s.unsent, 0);
+  const refused = steps.reduce((n, s) => n + s.refused, 0);
+  const withoutRetryAfter = steps.reduce((n, s) => n + s.refused_without_retry_after, 0);
   const base = `${fmt(p.base_rps)} calls/s (${p.base_from === 'contract' ? "the contract phase's rate" : 'the --overload-base-rate option'})`;
+  const retryAfter = refused === 0 ? '' : withoutRetryAfter === 0 ? ', every refusal with Retry-After' : `, **${fmt(withoutRetryAfter)} refusals without Retry-After**`;
   const lookedUp = p.refused_checked === undefined ? '' : `; of ${fmt(p.refused_checked)} refused calls looked up afterwards, **${fmt(p.refused_found)}** in the ledger`;
-  return `- overload: steps of ${base}; ${failures === 0 ? 'no failed call' : `**${fmt(failures)} failed calls** (statuses other than accepted or refused, timeouts, broken connections)`}, ${fmt(unsent)} not sent for want of a free connection${lookedUp}.`;
+  return `- overload: steps of ${base}; ${failures === 0 ? 'no failed call' : `**${fmt(failures)} failed calls** (statuses other than accepted or refused, timeouts, broken connections)`}, ${fmt(unsent)} not sent for want of a free connection${retryAfter}${lookedUp}.`;
 }
 
 export function cpuTable(phases: PhaseResult[]): string[] {

@@ -94,13 +94,17 @@ export function soakMemorySeries(p: PhaseResult): Series[] {
   return series;
 }
 
-/** The overload curve: accepted and refused calls a second and the accepted calls' p99 (ms), one point per step at its offered rate. */
-export function overloadCurve(steps: readonly StepFigures[]): { accepted: [number, number][]; refused: [number, number][]; p99: [number, number][] } {
+type Curve = [number, number][];
+
+/** The overload curve: accepted and refused calls a second and the p99 (ms) of each, one point per step at its offered rate. */
+export function overloadCurve(steps: readonly StepFigures[]): { accepted: Curve; refused: Curve; p99: Curve; refusedP99: Curve } {
   const sorted = [...steps].sort((a, b) => a.offered_rps - b.offered_rps);
+  const present = (ms: (s: StepFigures) => number | null): Curve => sorted.flatMap((s) => (ms(s) === null ? [] : [[s.offered_rps, ms(s)!] as [number, number]]));
   return {
     accepted: sorted.map((s) => [s.offered_rps, s.accepted_rps]),
     refused: sorted.map((s) => [s.offered_rps, s.refused_rps]),
-    p99: sorted.flatMap((s) => (s.p99_ms === null ? [] : [[s.offered_rps, s.p99_ms] as [number, number]])),
+    p99: present((s) => s.p99_ms),
+    refusedP99: present((s) => s.refused_p99_ms),
   };
 }
 
@@ -108,14 +112,15 @@ const OVERLOAD_SERIES = [
   { key: 'accepted', label: 'accepted calls/s', color: '#2ca02c', axis: 'rate' },
   { key: 'refused', label: 'refused calls/s (503, 429)', color: '#ff7f0e', axis: 'rate' },
   { key: 'p99', label: 'accepted p99 ms (right axis)', color: '#1f77b4', axis: 'ms' },
+  { key: 'refusedP99', label: 'refused p99 ms (right axis)', color: '#d62728', axis: 'ms' },
 ] as const;
 
 function overloadPanel(steps: readonly StepFigures[], x0: number, y0: number, w: number, h: number): string[] {
   const curve = overloadCurve(steps);
-  const out = [text(x0, y0 - 12, 'Overload: accepted and refused calls/s and the accepted p99 against the calls/s offered', 'font-weight="bold"')];
+  const out = [text(x0, y0 - 12, 'Overload: accepted and refused calls/s and the p99 of each against the calls/s offered', 'font-weight="bold"')];
   const maxX = niceMax(Math.max(1, ...steps.map((s) => s.offered_rps)));
   const maxRate = niceMax(Math.max(1, ...curve.accepted.map(([, v]) => v), ...curve.refused.map(([, v]) => v)));
-  const maxMs = niceMax(Math.max(1, ...curve.p99.map(([, v]) => v)));
+  const maxMs = niceMax(Math.max(1, ...curve.p99.map(([, v]) => v), ...curve.refusedP99.map(([, v]) => v)));
   const px = (x: number) => x0 + (x / maxX) * w;
   const py = (v: number, top: number) => y0 + h - (v / top) * h;
   out.push(`<rect x="${x0}" y="${y0}" width="${w}" height="${h}" fill="none" stroke="#999"/>`);

@@ -33,11 +33,15 @@ export interface OpenLoopOptions {
   timeoutMs: number;
 }
 
-/** Told of every call: sent (and how late), not sent, answered, or failed without an answer. */
+/**
+ * Told of every call: sent (and how late), not sent, answered, or failed
+ * without an answer. An answer comes with its 503's problem type and its
+ * Retry-After header, if any: a refusal is meant to say when to retry.
+ */
 export interface CallListener<C> {
   sent(lagMs: number): void;
   unsent(): void;
-  answered(call: C, status: number, latencyMs: number, problemType: string | undefined): void;
+  answered(call: C, status: number, latencyMs: number, problemType: string | undefined, retryAfter: string | undefined): void;
   failed(call: C, timeout: boolean): void;
 }
 
@@ -135,7 +139,9 @@ export class OpenLoop<C extends OpenLoopCall> {
           res.setEncoding('utf8');
           res.on('data', (chunk: string) => (body += chunk));
         } else res.resume();
-        res.on('end', () => finish(() => listener.answered(call, status, performance.now() - startedAt, status === 503 ? problemTypeOf(body) : undefined)));
+        // Node has parsed the headers already; a duplicate Retry-After is dropped, so this is one string or none.
+        const retryAfter = res.headers['retry-after'];
+        res.on('end', () => finish(() => listener.answered(call, status, performance.now() - startedAt, status === 503 ? problemTypeOf(body) : undefined, retryAfter)));
         res.on('close', () => {
           if (!res.complete) finish(() => listener.failed(call, false));
         });

@@ -69,8 +69,10 @@ function recordedStep(): StepFigures {
   for (let i = 0; i < 50; i++) r.unsent();
   for (let i = 1; i <= 80; i++) r.answer(200, i);
   for (let i = 0; i < 10; i++) r.answer(402, 100);
-  for (let i = 0; i < 40; i++) r.answer(503, 1, OVERLOADED);
-  for (let i = 0; i < 5; i++) r.answer(429, 1);
+  for (let i = 1; i <= 40; i++) r.answer(503, i, OVERLOADED, '1');
+  for (let i = 0; i < 3; i++) r.answer(429, 0.5, undefined, '1');
+  r.answer(429, 0.5);
+  r.answer(429, 0.5, undefined, ' ');
   for (let i = 0; i < 5; i++) r.answer(504, 15_000);
   for (let i = 0; i < 5; i++) r.answer(503, 2000, 'urn:teller:problem:unconfirmed');
   for (let i = 0; i < 3; i++) r.failed(true);
@@ -102,6 +104,9 @@ t.test("a step's figures from its recorded answers", async (t) => {
   t.equal(s.p50_ms, 45, "the accepted calls' median: the 45th of 1..80 and ten of 100");
   t.equal(s.p99_ms, 100);
   t.equal(s.max_ms, 100, 'the 504 that took 15 s is a failure, not an accepted latency');
+  t.equal(s.refused_p50_ms, 18, "the refused calls' median: the 23rd of five 429s at 0.5 and 503s at 1..40");
+  t.equal(s.refused_p99_ms, 40, 'the unconfirmed 503s that took 2 s are failures, not refused latencies');
+  t.equal(s.refused_without_retry_after, 2, 'the 429 without Retry-After and the one with it empty; not the failures nor the accepted calls');
   t.equal(s.send_lag_p99_ms, 9);
   t.same(s.peak_rss_bytes, { 'api-1': 95e6, 'api-2': 82e6, nginx: 15e6 }, 'the largest reading of each');
   t.equal(peakOf(s, 'api'), 95e6, 'the largest replica');
@@ -109,15 +114,26 @@ t.test("a step's figures from its recorded answers", async (t) => {
 
 t.test('a step with no answer has no latency', async (t) => {
   const s = new StepRecorder({ multiplier: 1, target_rps: 10, seconds: 1 }).figures();
-  t.match(s, { sent: 0, offered_rps: 0, p50_ms: null, p99_ms: null, send_lag_p99_ms: null, peak_rss_bytes: {} });
+  t.match(s, { sent: 0, offered_rps: 0, p50_ms: null, p99_ms: null, refused_p50_ms: null, refused_p99_ms: null, refused_without_retry_after: 0, send_lag_p99_ms: null, peak_rss_bytes: {} });
+});
+
+t.test('a step with no refusal has no refused latency, whatever else it answered', async (t) => {
+  const r = new StepRecorder({ multiplier: 1, target_rps: 10, seconds: 1 });
+  for (let i = 1; i <= 10; i++) r.answer(200, i);
+  r.answer(503, 3000, 'urn:teller:problem:unconfirmed', '1');
+  r.answer(503, 5);
+  const s = r.figures();
+  t.match(s, { accepted: 10, refused: 0, other: 2, p50_ms: 5, refused_p50_ms: null, refused_p99_ms: null, refused_without_retry_after: 0 });
 });
 
 function overloadPhase(steps: StepFigures[]): PhaseResult {
   return { ...emptyPhase('overload', 'the contract flow, open loop'), rps: 40, p50_ms: 20, p90_ms: 30, p99_ms: 90, steps, base_rps: 100, base_from: 'contract', refused_checked: 50, refused_found: 0 };
 }
 
+/** A recorded step's figures under other rates; a step that refused nothing has no refused latency. */
 function step(multiplier: number, offered: number, accepted: number, refused: number, p99: number | null): StepFigures {
-  return { ...recordedStep(), multiplier, offered_rps: offered, accepted_rps: accepted, refused_rps: refused, p99_ms: p99 };
+  const none = refused === 0 ? { refused: 0, refused_p50_ms: null, refused_p99_ms: null, refused_without_retry_after: 0 } : {};
+  return { ...recordedStep(), multiplier, offered_rps: offered, accepted_rps: accepted, refused_rps: refused, p99_ms: p99, ...none };
 }
 
 const result = (phase: PhaseResult): BenchResult => ({
@@ -137,11 +153,17 @@ t.test('the markdown: a row per step and a note on failures and refused calls', 
   const steps = [step(1, 100, 95, 0, 40), step(3, 290, 120, 170, 85.5)];
   const rows = overloadTable(steps);
   t.equal(rows.length, 4, 'a header, its rule and two steps');
-  t.match(rows[3], /^\| 3\.0x \| 100 \| 290 \| 120 \| 170 \| 8 \| 50 \| 45\.0 \| 85\.5 \| 9\.0 \| 95\.0 \| 15\.0 \|$/);
+  t.match(rows[0], /\| accepted p99 ms \| refused p50 \/ p99 ms \| send lag p99 ms \|/);
+  t.match(rows[2], /\| 40\.0 \| - \/ - \| 9\.0 \|/, 'no refusal, no refused latency');
+  t.match(rows[3], /^\| 3\.0x \| 100 \| 290 \| 120 \| 170 \| 8 \| 50 \| 45\.0 \| 85\.5 \| 18\.0 \/ 40\.0 \| 9\.0 \| 95\.0 \| 15\.0 \|$/);
   const note = overloadNote(overloadPhase(steps));
   t.match(note, /100 calls\/s \(the contract phase's rate\)/);
   t.match(note, /\*\*30 failed calls\*\*/, 'the 504s, unconfirmed, timeouts and broken connections of both steps');
   t.match(note, /of 50 refused calls looked up afterwards, \*\*0\*\* in the ledger/);
+  t.match(note, /\*\*2 refusals without Retry-After\*\*/, 'the refusals of the step that refused');
+  const told = (s: StepFigures) => ({ ...s, refused_without_retry_after: 0 });
+  t.match(overloadNote(overloadPhase(steps.map(told))), /, every refusal with Retry-After;/);
+  t.notMatch(overloadNote(overloadPhase([steps[0]!])), /Retry-After/, 'nothing refused, nothing to say');
   const md = renderMarkdown(result(overloadPhase(steps)));
   t.match(md, /Overload steps \(the contract flow, open loop\):/);
   t.match(md, /\| 1\.0x \| 100 \| 100 \| 95 \|/);
@@ -154,12 +176,13 @@ function points(svg: string, series: string): number[][] {
   return m[1]!.split(' ').filter(Boolean).map((p) => p.split(',').map(Number));
 }
 
-t.test('the SVG: accepted, refused and p99 against the offered load, a point per step', async (t) => {
+t.test('the SVG: accepted, refused and the p99 of each against the offered load, a point per step', async (t) => {
   const steps = [step(2, 200, 150, 40, 60), step(1, 100, 98, 0, 30), step(3, 300, 150, 140, null)];
   const curve = overloadCurve(steps);
   t.same(curve.accepted, [[100, 98], [200, 150], [300, 150]], 'in order of the load offered');
   t.same(curve.refused, [[100, 0], [200, 40], [300, 140]]);
   t.same(curve.p99, [[100, 30], [200, 60]], 'a step with no accepted call has no p99');
+  t.same(curve.refusedP99, [[200, 40], [300, 40]], 'a step with no refused call has no refused p99');
   const svg = renderSvg(result(overloadPhase(steps)));
   t.match(svg, /Overload: accepted and refused calls\/s/);
   const accepted = points(svg, 'accepted');
@@ -167,9 +190,10 @@ t.test('the SVG: accepted, refused and p99 against the offered load, a point per
   t.equal(accepted.length, 3);
   t.equal(refused.length, 3);
   t.equal(points(svg, 'p99').length, 2);
+  t.equal(points(svg, 'refusedP99').length, 2);
   const xs = accepted.map(([x]) => x!);
   t.ok(xs[0]! < xs[1]! && xs[1]! < xs[2]!, 'left to right as the offered load grows');
   t.ok(accepted[2]![1]! < refused[0]![1]!, 'more accepted calls are drawn higher than none refused');
-  t.equal((svg.match(/<circle /g) ?? []).length, 8, 'a marked point each');
+  t.equal((svg.match(/<circle /g) ?? []).length, 10, 'a marked point each');
   t.notMatch(renderSvg(result({ ...overloadPhase([]), steps: [] })), /class="overload-/, 'no steps, no panel');
 });

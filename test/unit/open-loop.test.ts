@@ -1,7 +1,7 @@
 // The open-loop sender of the overload phase and the overload chaos case (scripts/shared/open-loop.ts)
 // against a local server: every call of the schedule is sent or counted as
 // not sent, never more than `connections` at once whatever the server does,
-// and a 503's problem type is read.
+// and a 503's problem type and each answer's Retry-After are read.
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import t, { type Test } from 'tap';
 import { OpenLoop, problemTypeOf, type CallListener, type OpenLoopCall } from '../../scripts/shared/open-loop.js';
@@ -20,13 +20,14 @@ async function serve(t: Test, handle: (req: IncomingMessage, res: ServerResponse
 }
 
 function tally() {
-  const seen = { sent: 0, unsent: 0, statuses: [] as number[], types: [] as (string | undefined)[], timeouts: 0, errors: 0 };
+  const seen = { sent: 0, unsent: 0, statuses: [] as number[], types: [] as (string | undefined)[], retryAfters: [] as (string | undefined)[], timeouts: 0, errors: 0 };
   const listener: CallListener<OpenLoopCall> = {
     sent: () => void seen.sent++,
     unsent: () => void seen.unsent++,
-    answered: (_call, status, _latency, type) => {
+    answered: (_call, status, _latency, type, retryAfter) => {
       seen.statuses.push(status);
       seen.types.push(type);
+      seen.retryAfters.push(retryAfter);
     },
     failed: (_call, timeout) => void (timeout ? seen.timeouts++ : seen.errors++),
   };
@@ -48,7 +49,7 @@ t.test('a server that holds every call: only `connections` are sent, the rest co
   t.equal(loop.inFlight, 0);
 });
 
-t.test('every call of the schedule is sent or counted, and each answer comes back with its 503 type', async (t) => {
+t.test('every call of the schedule is sent or counted, and each answer comes back with its 503 type and its Retry-After', async (t) => {
   let n = 0;
   const url = await serve(t, (_req, res) => {
     if (n++ % 2 === 0) {
@@ -66,7 +67,11 @@ t.test('every call of the schedule is sent or counted, and each answer comes bac
   t.equal(seen.sent + seen.unsent, 40, 'the whole schedule');
   t.equal(seen.statuses.length, seen.sent, 'every call sent is answered');
   t.ok(seen.sent > 0);
-  seen.statuses.forEach((status, i) => t.equal(seen.types[i], status === 503 ? 'urn:teller:problem:overloaded' : undefined));
+  t.ok(seen.statuses.includes(503) && seen.statuses.includes(200), 'both answers seen');
+  seen.statuses.forEach((status, i) => {
+    t.equal(seen.types[i], status === 503 ? 'urn:teller:problem:overloaded' : undefined);
+    t.equal(seen.retryAfters[i], status === 503 ? '1' : undefined, 'the Retry-After the server sent, if any');
+  });
 });
 
 t.test("a problem's type, or none", async (t) => {
