@@ -203,7 +203,7 @@ export function readConfig(env: Source = process.env) {
   // How long the api waits for one Kafka request's answer. A stalled broker (paused, or a machine that
   // stops answering) holds a request until this; kafkajs then tries again, refreshing its metadata when
   // older than the producer's metadataMaxAge, and so finds the partition's new leader. With more than
-  // one broker 2.5 s leaves the send timeout room for a second attempt; with one, kafkajs's 10 s.
+  // one broker 2.5 s leaves the send's 10 s room for three tries after the first; with one, kafkajs's 10 s.
   config.producerRequestTimeoutMs = r.int('PRODUCER_REQUEST_TIMEOUT_MS', config.kafkaBrokers.length > 1 ? 2500 : 10000, 100, 60000);
   config.mongoUri = r.str('MONGODB_URI', `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`, /^mongodb(\+srv)?:\/\//);
   config.redisUrl = r.str('REDIS_URL', `redis://127.0.0.1:${config.redisPort}`, /^rediss?:\/\//);
