@@ -54,10 +54,11 @@ const producer = new RecoveringProducer(
       // Bounded so a call gets its answer in time; the ledger's id check makes a client's retry safe.
       retry: { retries: 3, initialRetryTime: 100, maxRetryTime: 1000 },
       // A send refreshes the producer's metadata when it is older than this. After a request to a
-      // stalled leader times out (PRODUCER_REQUEST_TIMEOUT_MS), kafkajs tries again without a refresh
-      // (only connection and leadership errors force one), so with a cluster the metadata must be
-      // young for that retry to reach the leader the controller elected meanwhile: one metadata
-      // request a second at most per replica. With one broker there is no other leader to find.
+      // stalled leader times out (PRODUCER_REQUEST_TIMEOUT_MS), kafkajs tries again without a
+      // refresh (connection errors and retriable protocol errors force one, a timeout does not), so
+      // with a cluster the metadata must be young for that retry to reach the leader the controller
+      // elected meanwhile: one metadata request a second at most per replica. With one broker there
+      // is no other leader to find.
       metadataMaxAge: config.kafkaBrokers.length > 1 ? 1000 : 300_000,
     }),
   log.child({ component: 'producer' }),

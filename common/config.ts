@@ -207,6 +207,11 @@ export function readConfig(env: Source = process.env) {
   config.producerRequestTimeoutMs = r.int('PRODUCER_REQUEST_TIMEOUT_MS', config.kafkaBrokers.length > 1 ? 2500 : 10000, 100, 60000);
   config.mongoUri = r.str('MONGODB_URI', `mongodb://127.0.0.1:${config.mongoPort}/${config.mongoDb}`, /^mongodb(\+srv)?:\/\//);
   config.redisUrl = r.str('REDIS_URL', `redis://127.0.0.1:${config.redisPort}`, /^rediss?:\/\//);
+  if (config.kafkaBrokers.length > 1 && 2 * config.producerRequestTimeoutMs > config.producerSendTimeoutMs) {
+    r.problems.push(
+      `PRODUCER_REQUEST_TIMEOUT_MS=${config.producerRequestTimeoutMs} is more than half of PRODUCER_SEND_TIMEOUT_MS=${config.producerSendTimeoutMs}: a send to a stalled Kafka node would have no time left to reach the new leader`,
+    );
+  }
   if (config.requestTtlSeconds > config.idWindowSeconds) {
     r.problems.push(`REQUEST_TTL_SECONDS=${config.requestTtlSeconds} is longer than ID_WINDOW_SECONDS=${config.idWindowSeconds}: a hold must not outlive its id`);
   }

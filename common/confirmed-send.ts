@@ -12,9 +12,10 @@
 // kafkajs answers one entry for each partition it got a response for, so a
 // partition named by a message and absent from the answer is one that was
 // dropped: such a send is a failure, and its caller does what it does with any
-// unconfirmed send (the api answers 503 and the client retries with the same
-// id; a publisher of an owner retries the whole publish, whose messages are
-// deduplicated downstream).
+// unconfirmed send (the api's batcher sends the unconfirmed partitions'
+// messages again while its time lasts, then answers 503 and the client
+// retries with the same id; a publisher of an owner retries the whole publish,
+// whose messages are deduplicated downstream).
 import type { Message, Producer, ProducerRecord, RecordMetadata } from 'kafkajs';
 
 /** A record whose every message names its partition: the only kind whose confirmation can be checked. */

@@ -105,11 +105,17 @@ t.test('PRODUCER_REQUEST_TIMEOUT_MS: 10 s with one broker, 2.5 s with more (a st
   for (const bad of ['99', '60001', 'later']) t.throws(() => readConfig({ PRODUCER_REQUEST_TIMEOUT_MS: bad }), /PRODUCER_REQUEST_TIMEOUT_MS/, bad);
 });
 
+t.test('with a Kafka cluster, PRODUCER_REQUEST_TIMEOUT_MS is at most half the send time, so a stalled node leaves room for another try', async (t) => {
+  t.throws(() => readConfig({ KAFKA_NODES: '3', PRODUCER_SEND_TIMEOUT_MS: '4000' }), /PRODUCER_REQUEST_TIMEOUT_MS=2500 is more than half of PRODUCER_SEND_TIMEOUT_MS=4000/);
+  t.equal(readConfig({ KAFKA_NODES: '3', PRODUCER_SEND_TIMEOUT_MS: '5000' }).producerSendTimeoutMs, 5000, 'exactly half is enough');
+  t.equal(readConfig({ PRODUCER_SEND_TIMEOUT_MS: '2000' }).producerRequestTimeoutMs, 10000, 'one broker: no other leader to reach, nothing checked');
+});
+
 t.test('PRODUCER_SEND_TIMEOUT_MS: 2 s with one broker, 10 s with more (a lost leader is replaced within it), 100 ms to 60 s', async (t) => {
   t.equal(readConfig({}).producerSendTimeoutMs, 2000, 'one local node: nothing could take over a partition');
   t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092' }).producerSendTimeoutMs, 2000, 'one given broker');
   t.equal(readConfig({ KAFKA_BROKERS: '10.0.0.1:9092,10.0.0.2:9092,10.0.0.3:9092' }).producerSendTimeoutMs, 10000, 'a given cluster');
   t.equal(readConfig({ KAFKA_NODES: '3' }).producerSendTimeoutMs, 10000, 'three local nodes');
-  t.equal(readConfig({ KAFKA_NODES: '3', PRODUCER_SEND_TIMEOUT_MS: '2500' }).producerSendTimeoutMs, 2500, 'a value given wins');
+  t.equal(readConfig({ KAFKA_NODES: '3', PRODUCER_SEND_TIMEOUT_MS: '8000' }).producerSendTimeoutMs, 8000, 'a value given wins');
   for (const bad of ['99', '60001', 'soon']) t.throws(() => readConfig({ PRODUCER_SEND_TIMEOUT_MS: bad }), /PRODUCER_SEND_TIMEOUT_MS/, bad);
 });
