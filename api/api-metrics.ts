@@ -98,7 +98,7 @@ export class ApiMetrics {
     });
     new Counter({
       name: 'teller_producer_refused_total',
-      help: 'Messages the producer refused unsent, by reason: queue_full (PRODUCER_QUEUE_MAX), kafka_unavailable (recent sends failed), stopped',
+      help: 'Messages the producer refused unsent, by reason: queue_full (PRODUCER_QUEUE_MAX), kafka_unavailable (recent sends failed), stopped, queue_timeout (PRODUCER_SEND_TIMEOUT_MS passed while queued)',
       labelNames: ['reason'],
       registers: [r],
       collect() {

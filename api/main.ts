@@ -119,6 +119,7 @@ const submitter = new TransactionSubmitter({
   replicaId: config.replicaId,
   partitions: () => partitions,
   decisionTimeoutMs: config.decisionTimeoutMs,
+  sendTimeoutMs: config.producerSendTimeoutMs,
   idWindowSeconds: config.idWindowSeconds,
   requestTtlSeconds: config.requestTtlSeconds,
   registrySeconds: config.outcomeTtlSeconds,

@@ -65,6 +65,11 @@ export interface SubmitDeps {
   replicaId: string;
   partitions: () => number;
   decisionTimeoutMs: number;
+  /**
+   * How long the producer takes at most to settle a message (PRODUCER_SEND_TIMEOUT_MS):
+   * a waiting caller is answered by its `answerBy` plus this.
+   */
+  sendTimeoutMs: number;
   /** How long an id is remembered (ID_WINDOW_SECONDS): no hold may be asked to outlive it. */
   idWindowSeconds: number;
   requestTtlSeconds: number;
@@ -116,7 +121,9 @@ export class TransactionSubmitter {
     const claimed = await this.claimId(tx);
     const receivedAt = Date.now();
     const waiting = opts.wait && this.deps.waiter.listening ? this.deps.waiter.wait(tx.accountId, tx.id, this.deps.decisionTimeoutMs) : undefined;
-    // A caller that waits is answered by then at the latest: at once when the replica hears no outcomes.
+    // What a waiting caller is told is settled by then (at once when the replica hears no outcomes): a
+    // decision heard later is not waited for. The answer itself may come up to PRODUCER_SEND_TIMEOUT_MS
+    // after it: the message's own send can take that long, and so can a timed-out request's cancel.
     const answerBy = opts.wait ? receivedAt + (waiting ? this.deps.decisionTimeoutMs : 0) : undefined;
     const msg = this.message(tx, receivedAt, waiting?.callId, answerBy);
     try {
@@ -128,8 +135,8 @@ export class TransactionSubmitter {
     }
     const outcome = waiting ? await waiting.promise : undefined;
     if (outcome) return { kind: 'decided', outcome };
-    if (tx.type === 'withdraw_request' && opts.wait) {
-      await this.cancelAfterTimeout(tx);
+    if (tx.type === 'withdraw_request' && answerBy !== undefined) {
+      await this.cancelAfterTimeout(tx, answerBy + this.deps.sendTimeoutMs);
       return { kind: 'timed_out', receivedAt };
     }
     return { kind: 'accepted', receivedAt, bodyDigest: bodyDigest(msg) };
@@ -181,7 +188,7 @@ export class TransactionSubmitter {
 
   /**
    * `callId`: the token of the waiting call; a call that does not wait asks for no announcement.
-   * `answerBy`: when a waiting caller is answered at the latest (docs/ledger-rules.md, late approvals).
+   * `answerBy`: when what a waiting caller is told is settled (docs/ledger-rules.md, late approvals).
    */
   message(tx: TxRequest, receivedAt: number, callId: string | undefined, answerBy: number | undefined): TxMessage {
     const msg: TxMessage = { v: 1, id: tx.id, type: tx.type, accountId: tx.accountId, receivedAt };
@@ -212,27 +219,39 @@ export class TransactionSubmitter {
   }
 
   /**
-   * Same key as the request, so the cancel lands after it in the partition. A
-   * failed publish is tried again in the background until the request's time
-   * to live has passed (its hold has lapsed by then), while the caller gets
-   * its answer. The request's owner also cancels a request it approves well
-   * past its `answerBy` (consumer/late-cancel.ts), so the release does not
-   * hang on this replica staying up.
+   * Same key as the request, so the cancel lands after it in the partition.
+   * The caller waits for the publish until `answerLatest` at most (its
+   * `answerBy` plus the send's time: the request's own send may have taken
+   * most of that already); a publish still under way then goes on without it.
+   * A failed publish is tried again in the background until the request's
+   * time to live has passed (its hold has lapsed by then). The request's owner
+   * also cancels a request it approves well past its `answerBy`
+   * (consumer/late-cancel.ts), so the release does not hang on this replica
+   * staying up.
    */
-  private async cancelAfterTimeout(tx: TxRequest): Promise<void> {
+  private async cancelAfterTimeout(tx: TxRequest, answerLatest: number): Promise<void> {
     const cancel = timeoutCancel(tx.accountId, tx.id, Date.now());
+    const published = this.produce(cancel).catch((err: unknown) => this.retryCancel(tx, cancel, err));
+    let timer: NodeJS.Timeout | undefined;
+    const outOfTime = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, Math.max(0, answerLatest - Date.now()));
+    });
     try {
-      await this.produce(cancel);
-    } catch (err) {
-      if (this.cancelsRetrying >= MAX_CANCELS_RETRYING) {
-        this.deps.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request; too many retrying already');
-        return;
-      }
-      this.deps.log.warn({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request; retrying');
-      this.cancelsRetrying++;
-      void retry(() => this.produce(cancel), { what: 'timeout cancel', firstDelayMs: 200, maxDelayMs: 5000, giveUpAfterMs: 1000 * this.ttlSeconds(tx) })
-        .catch((last: unknown) => this.deps.log.error({ err: last, id: tx.id }, 'gave up publishing the cancel of a timed-out withdrawal request'))
-        .finally(() => this.cancelsRetrying--);
+      await Promise.race([published, outOfTime]);
+    } finally {
+      clearTimeout(timer);
     }
+  }
+
+  private retryCancel(tx: TxRequest, cancel: TxMessage, err: unknown): void {
+    if (this.cancelsRetrying >= MAX_CANCELS_RETRYING) {
+      this.deps.log.error({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request; too many retrying already');
+      return;
+    }
+    this.deps.log.warn({ err, id: tx.id }, 'could not publish the cancel of a timed-out withdrawal request; retrying');
+    this.cancelsRetrying++;
+    void retry(() => this.produce(cancel), { what: 'timeout cancel', firstDelayMs: 200, maxDelayMs: 5000, giveUpAfterMs: 1000 * this.ttlSeconds(tx) })
+      .catch((last: unknown) => this.deps.log.error({ err: last, id: tx.id }, 'gave up publishing the cancel of a timed-out withdrawal request'))
+      .finally(() => this.cancelsRetrying--);
   }
 }

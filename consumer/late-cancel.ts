@@ -1,7 +1,9 @@
 // The cancel of a withdrawal request approved after its caller was answered.
-// A caller that waits for a withdrawal request is answered 402 `timeout` at
-// the request's `answerBy` when no decision came, and the api publishes a
-// cancel of it; should that publish fail for good, the funds would stay held
+// A caller that waits for a withdrawal request is told 402 `timeout` when no
+// decision came by the request's `answerBy` (the answer itself reaches it by
+// `answerBy` + PRODUCER_SEND_TIMEOUT_MS at the latest: the request's own send,
+// then the cancel's, may take that long), and the api publishes a cancel of
+// it; should that publish fail for good, the funds would stay held
 // for the request's whole time to live. So the owner that approves a request
 // well past its `answerBy` publishes the same cancel itself, before the
 // batch's offset is committed: a crash before the commit decides the batch

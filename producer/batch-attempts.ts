@@ -1,11 +1,12 @@
-// One batch's sends to Kafka within a time budget (PRODUCER_SEND_TIMEOUT_MS),
-// counted from its first attempt. When a leader of the cluster is lost, its
-// partitions move to another broker after the controller fences it (the broker
-// session) and kafkajs finds the new leader after a metadata refresh: a batch
-// sent meanwhile fails, whole or for the lost leader's partitions only
-// (common/confirmed-send.ts). Rather than fail its calls, the batch resolves
-// the callers Kafka confirmed and sends the rest again, until every message is
-// confirmed or the budget is spent.
+// One batch's sends to Kafka within its callers' time: each call has until its
+// deadline, PRODUCER_SEND_TIMEOUT_MS after the batcher took it (time spent
+// queued included), and the batch has until the earliest of its callers'. When
+// a leader of the cluster is lost, its partitions move to another broker after
+// the controller fences it (the broker session) and kafkajs finds the new
+// leader after a metadata refresh: a batch sent meanwhile fails, whole or for
+// the lost leader's partitions only (common/confirmed-send.ts). Rather than
+// fail its calls, the batch resolves the callers Kafka confirmed and sends the
+// rest again, until every message is confirmed or the time is spent.
 import type { Producer } from 'kafkajs';
 import { sendConfirmed, UnconfirmedPartitionsError, type PartitionedRecord } from '../common/confirmed-send.js';
 import { createError, hasCode, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCONFIRMED } from '../common/errors.js';
@@ -13,14 +14,17 @@ import { createError, hasCode, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODU
 /** A caller waiting for its message to be confirmed. */
 export interface Waiting {
   message: PartitionedRecord['messages'][number];
+  /**
+   * When the caller is answered at the latest, by the monotonic clock
+   * (performance.now()): a step of the wall clock neither cuts nor stretches it.
+   */
+  deadline: number;
   resolve: () => void;
   reject: (err: Error) => void;
 }
 
 export interface AttemptOptions {
   topic: string;
-  /** How long the batch may take from its first attempt, re-sends included. */
-  budgetMs: number;
   /** The pause after a failed attempt before the next one. */
   pauseMs: number;
 }
@@ -37,12 +41,16 @@ export interface BatchEnd {
 
 type AttemptResult = { ok: true } | { ok: false; error: unknown } | { budgetSpent: true };
 
-/** Settles every caller of `batch` once: resolved when Kafka confirmed its message within the budget, rejected otherwise. */
+/**
+ * Settles every caller of `batch` once: resolved when Kafka confirmed its
+ * message by the batch's deadline (its callers' earliest), rejected otherwise.
+ */
 export async function sendWithinBudget(producer: Pick<Producer, 'send'>, batch: Waiting[], options: AttemptOptions): Promise<BatchEnd> {
-  const deadline = Date.now() + options.budgetMs;
+  const deadline = earliestDeadline(batch);
+  const budgetMs = Math.max(0, deadline - performance.now());
   let timer: NodeJS.Timeout | undefined;
   const budgetSpent = new Promise<AttemptResult>((resolve) => {
-    timer = setTimeout(() => resolve({ budgetSpent: true }), options.budgetMs);
+    timer = setTimeout(() => resolve({ budgetSpent: true }), budgetMs);
   });
   let remaining = batch;
   let attempts = 0;
@@ -57,7 +65,7 @@ export async function sendWithinBudget(producer: Pick<Producer, 'send'>, batch: 
       );
       const result = await Promise.race([attempt, budgetSpent]);
       if ('budgetSpent' in result) {
-        return reject(remaining, batch, attempts, new Error(`send not confirmed within ${options.budgetMs} ms (${attempts} attempt(s))`));
+        return reject(remaining, batch, attempts, new Error(`send not confirmed within ${Math.round(budgetMs)} ms, by its earliest caller's deadline (${attempts} attempt(s))`));
       }
       if (result.ok) {
         for (const waiting of remaining) waiting.resolve();
@@ -70,7 +78,7 @@ export async function sendWithinBudget(producer: Pick<Producer, 'send'>, batch: 
         return reject(remaining, batch, attempts, result.error, attempts === 1);
       }
       remaining = resolveConfirmed(remaining, result.error);
-      if (deadline - Date.now() <= options.pauseMs) return reject(remaining, batch, attempts, result.error);
+      if (deadline - performance.now() <= options.pauseMs) return reject(remaining, batch, attempts, result.error);
       // The rest is sent again after a pause. The failed attempt may have written some of it after
       // all: a re-sent message carries the same transaction id and body, and the owner applies an
       // id at most once (a repeat gets the first outcome), so a message in the log twice is applied once.
@@ -79,6 +87,13 @@ export async function sendWithinBudget(producer: Pick<Producer, 'send'>, batch: 
   } finally {
     clearTimeout(timer);
   }
+}
+
+/** The first of the callers' deadlines: the batch's, since the callers left when it passes are answered together. */
+function earliestDeadline(batch: readonly Waiting[]): number {
+  let earliest = Infinity;
+  for (const waiting of batch) earliest = Math.min(earliest, waiting.deadline);
+  return earliest;
 }
 
 /** Resolves the callers whose partitions the failed attempt confirmed; returns the others. */

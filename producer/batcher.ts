@@ -1,11 +1,14 @@
 // Turns accepted requests into batched Kafka sends: requests queue for a few
 // ms (or until a batch fills) and go out in one acks=all send: a send per
-// request costs Kafka a round trip each (docs/kafka-contract.md). What Kafka does
-// not confirm of a batch is sent again within the batch's budget
+// request costs Kafka a round trip each (docs/kafka-contract.md). Each call has
+// PRODUCER_SEND_TIMEOUT_MS from when it is taken, its wait in the queue
+// included, so its caller is answered within it however busy the sends are.
+// What Kafka does not confirm of a batch is sent again within its callers' time
 // (producer/batch-attempts.ts), so a partition leader that moves costs its calls
-// a wait rather than a failure. The queue is bounded, and once a batch fails for
-// good every call is refused at once for a while: a client gets a fast 503 it
-// can retry with the same id, rather than a slow one.
+// a wait rather than a failure. The queue is bounded, a call whose time passes
+// while it is queued is refused unsent, and once a batch fails for good every
+// call is refused at once for a while: a client gets a fast 503 it can retry
+// with the same id, rather than a slow one.
 import type { Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, type TellerError } from '../common/errors.js';
@@ -13,8 +16,12 @@ import { encodeMessage } from '../common/message.js';
 import type { LogMessage } from '../common/types.js';
 import { sendWithinBudget, type Waiting } from './batch-attempts.js';
 
-/** Why the batcher refused a message without sending it. */
-export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'stopped';
+/**
+ * Why the batcher refused a message without sending it: at once (`queue_full`,
+ * `kafka_unavailable`, `stopped`), or once its time passed while it was queued
+ * behind sends that Kafka was slow to confirm (`queue_timeout`).
+ */
+export type RefusalReason = 'queue_full' | 'kafka_unavailable' | 'stopped' | 'queue_timeout';
 
 function unavailable(reason: RefusalReason): TellerError {
   return createError(TELLER_ERR_PRODUCER_UNAVAILABLE, { reason });
@@ -25,7 +32,7 @@ export interface BatcherOptions {
   lingerMs: number;
   batchMax: number;
   queueMax: number;
-  /** How long a batch may take to be confirmed, from its first attempt and across re-sends. */
+  /** How long a call may take to be confirmed, from when it is taken: queued, sent and re-sent. */
   sendTimeoutMs: number;
   /** How long after a failed send new calls are refused at once. */
   backoffMs?: number;
@@ -46,11 +53,13 @@ export interface BatcherStats {
 export class Batcher {
   private queue: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
+  /** Ends the queue's head when its deadline passes; set whenever the queue holds a call. */
+  private expiryTimer: NodeJS.Timeout | undefined;
   private inFlight = 0;
   private failingUntil = 0;
   private stopped = false;
   private lastBatchSize = 0;
-  private readonly refused: Record<RefusalReason, number> = { queue_full: 0, kafka_unavailable: 0, stopped: 0 };
+  private readonly refused: Record<RefusalReason, number> = { queue_full: 0, kafka_unavailable: 0, stopped: 0, queue_timeout: 0 };
   private readonly backoffMs: number;
   private readonly resendPauseMs: number;
   private readonly maxConcurrent: number;
@@ -72,6 +81,7 @@ export class Batcher {
    * Resolves once Kafka holds the message (acks=all). Rejects with
    * TELLER_ERR_PRODUCER_UNAVAILABLE when the message was not sent, and with
    * TELLER_ERR_PRODUCER_UNCONFIRMED when it was sent and not confirmed.
+   * Settles within `sendTimeoutMs` (and a timer's lateness) either way.
    */
   send(msg: LogMessage, key: string | null, partition: number, headers?: Record<string, string>): Promise<void> {
     const refusal = this.refusal();
@@ -82,8 +92,9 @@ export class Batcher {
     return new Promise<void>((resolve, reject) => {
       const message: Waiting['message'] = { key, value: encodeMessage(msg), partition };
       if (headers) message.headers = headers;
-      this.queue.push({ message, resolve, reject });
+      this.queue.push({ message, deadline: performance.now() + this.opts.sendTimeoutMs, resolve, reject });
       this.schedule();
+      this.watchDeadlines();
     });
   }
 
@@ -139,7 +150,10 @@ export class Batcher {
   }
 
   private sendNext(): void {
+    this.dropExpired();
     const batch = this.queue.splice(0, this.opts.batchMax);
+    if (this.queue.length === 0) this.stopWatchingDeadlines();
+    if (batch.length === 0) return;
     this.inFlight++;
     const started = Date.now();
     void this.sendBatch(batch, started).finally(() => {
@@ -150,8 +164,49 @@ export class Batcher {
     });
   }
 
+  /**
+   * Keeps a timer on the queue's head. Calls queue in the order of their
+   * deadlines (taken in turn, each with the same time, by a clock that never
+   * goes back), so the head's is the next to pass; a timer that finds the head
+   * sent meanwhile sets itself again for the new head.
+   */
+  private watchDeadlines(): void {
+    const head = this.queue[0];
+    if (this.expiryTimer || !head) return;
+    this.expiryTimer = setTimeout(
+      () => {
+        this.expiryTimer = undefined;
+        this.dropExpired();
+        this.watchDeadlines();
+      },
+      Math.max(0, head.deadline - performance.now()),
+    );
+  }
+
+  private stopWatchingDeadlines(): void {
+    clearTimeout(this.expiryTimer);
+    this.expiryTimer = undefined;
+  }
+
+  /**
+   * Refuses the queued calls whose deadline has passed: their callers are
+   * answered by then, and nothing of theirs was sent, so `unavailable` is
+   * true and the api releases their ids. They lead the queue (see above).
+   */
+  private dropExpired(): void {
+    const now = performance.now();
+    let expired = 0;
+    while (expired < this.queue.length && this.queue[expired]!.deadline <= now) expired++;
+    if (expired === 0) return;
+    const error = unavailable('queue_timeout');
+    for (const waiting of this.queue.splice(0, expired)) waiting.reject(error);
+    this.refused.queue_timeout += expired;
+    // Counted (teller_producer_refused_total), not logged one by one: in a stall they come by the thousand.
+    if (this.queue.length === 0) this.stopWatchingDeadlines();
+  }
+
   private async sendBatch(batch: Waiting[], started: number): Promise<void> {
-    const end = await sendWithinBudget(this.producer, batch, { topic: this.opts.topic, budgetMs: this.opts.sendTimeoutMs, pauseMs: this.resendPauseMs });
+    const end = await sendWithinBudget(this.producer, batch, { topic: this.opts.topic, pauseMs: this.resendPauseMs });
     if (end.confirmed > 0) {
       this.lastBatchSize = end.confirmed;
       this.onBatch?.(end.confirmed, Date.now() - started);

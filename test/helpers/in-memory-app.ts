@@ -32,6 +32,8 @@ export const SUBMIT_SETTINGS = {
   replicaId: 'test',
   partitions: () => 4,
   decisionTimeoutMs: 30,
+  // PRODUCER_SEND_TIMEOUT_MS with one broker: the in-memory log answers at once unless a test holds it.
+  sendTimeoutMs: 2000,
   idWindowSeconds: 7200,
   requestTtlSeconds: 3600,
   registrySeconds: 600,
@@ -170,7 +172,7 @@ export async function build(t: Test, options: BuildOptions = {}) {
   };
   const metrics = new ApiMetrics({
     replicaId: 'test',
-    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false, refused: { queue_full: 0, kafka_unavailable: 0, stopped: 0 } }),
+    producer: () => ({ queued: 0, inFlight: 0, lastBatchSize: 0, failing: false, refused: { queue_full: 0, kafka_unavailable: 0, stopped: 0, queue_timeout: 0 } }),
     waiting: () => 0,
     callsInFlight: () => admission?.callsInFlight ?? 0,
   });

@@ -3,7 +3,10 @@
 // (503 with Retry-After in api/problem.ts), and the refusals are counted by
 // reason for the metrics. Its re-sends: what Kafka did not confirm of a batch is
 // sent again within PRODUCER_SEND_TIMEOUT_MS, as while a partition's leader
-// moves, and only a batch that fails for good refuses the next calls.
+// moves, and only a batch that fails for good refuses the next calls. Its
+// time: PRODUCER_SEND_TIMEOUT_MS counts from when a call is taken, so a call
+// queued behind held sends is answered within it, refused unsent when it ran
+// out while queued.
 import type { RecordMetadata } from 'kafkajs';
 import { pino } from 'pino';
 import t from 'tap';
@@ -39,7 +42,7 @@ t.test('a full queue refuses the next message unsent, and counts it', async (t) 
   t.ok(hasCode(refused, TELLER_ERR_PRODUCER_UNAVAILABLE.code), 'refused as unavailable: nothing of it was sent');
   t.match((refused as Error).message, /queue_full/);
   t.equal(batcher.queued, 3, 'the queue did not grow');
-  t.same(batcher.stats().refused, { queue_full: 1, kafka_unavailable: 0, stopped: 0 });
+  t.same(batcher.stats().refused, { queue_full: 1, kafka_unavailable: 0, stopped: 0, queue_timeout: 0 });
 
   while (confirms.length > 0 || batcher.queued > 0) {
     confirms.shift()?.();
@@ -95,7 +98,7 @@ t.test("a send whose answer leaves out a partition: the others' callers are answ
   t.same(outcomes, { m0: 'resolved', m1: 'resolved', m2: 'resolved', m3: 'resolved' });
   t.notOk(batcher.failing, 'a failure the re-send recovered does not refuse new calls');
   t.equal(await settled(batcher.send(deposit('m4'), 'a', 2)), 'resolved', 'the next call is taken and sent');
-  t.same(batcher.stats().refused, { queue_full: 0, kafka_unavailable: 0, stopped: 0 });
+  t.same(batcher.stats().refused, { queue_full: 0, kafka_unavailable: 0, stopped: 0, queue_timeout: 0 });
 });
 
 t.test('a send that fails and then succeeds answers every call and refuses none', async (t) => {
@@ -178,4 +181,62 @@ t.test('an attempt answered after the budget was spent settles no caller again a
   t.same(sizes, [1], 'the late answer is not counted as a confirmed batch');
   t.ok(batcher.failing, 'nor does it lift the refusal');
   t.equal(sent.length, 2, 'nor start another attempt');
+});
+
+/** A producer that takes every send and never answers, as Kafka whose partition leader stalled. */
+function silentProducer() {
+  const sent: SentRecord[] = [];
+  const producer = {
+    send: (record: SentRecord) => {
+      sent.push(record);
+      return new Promise<never>(() => undefined);
+    },
+  };
+  return { producer, sent };
+}
+
+t.test('a call queued while every slot holds an unconfirmed send is answered within its own send time, not after another', async (t) => {
+  const { producer } = silentProducer();
+  const sendTimeoutMs = 300;
+  const batcher = new Batcher(producer as never, { ...options, batchMax: 1, maxConcurrentSends: 4, sendTimeoutMs }, quiet);
+  const taken = Date.now();
+  const answeredAfterMs: number[] = [];
+  const calls = ['m0', 'm1', 'm2', 'm3', 'm4'].map((id, i) =>
+    settled(batcher.send(deposit(id), 'a', i)).then((outcome) => {
+      answeredAfterMs[i] = Date.now() - taken;
+      return outcome;
+    }),
+  );
+  await nextTurn();
+  t.same([batcher.stats().inFlight, batcher.queued], [4, 1], 'four sends hold every slot; the fifth call waits');
+  const outcomes = await Promise.all(calls);
+  for (const outcome of outcomes) {
+    t.ok(hasCode(outcome, TELLER_ERR_PRODUCER_UNCONFIRMED.code) || hasCode(outcome, TELLER_ERR_PRODUCER_UNAVAILABLE.code), 'failed: Kafka confirmed nothing');
+  }
+  // Before, the fifth call got a whole send time of its own once a slot freed: about 600 ms.
+  t.ok(answeredAfterMs[4]! < sendTimeoutMs + 100, `the fifth call answered within its send time of being taken (${answeredAfterMs[4]} ms)`);
+});
+
+t.test('a queued call whose time passes before a slot frees for it is refused unsent, and nothing of it reaches Kafka', async (t) => {
+  const { producer, sent } = silentProducer();
+  const sendTimeoutMs = 60;
+  // One slot, and a linger longer than the send's time: once the held send ends, the queued call
+  // would go out only at the linger's end, past its deadline.
+  const batcher = new Batcher(producer as never, { ...options, lingerMs: 150, batchMax: 1, maxConcurrentSends: 1, sendTimeoutMs }, quiet);
+  const first = settled(batcher.send(deposit('m0'), 'a', 0));
+  const taken = Date.now();
+  const queued = await settled(batcher.send(deposit('m1'), 'a', 1));
+  const answeredAfterMs = Date.now() - taken;
+  t.ok(hasCode(queued, TELLER_ERR_PRODUCER_UNAVAILABLE.code), 'unavailable: nothing of it was sent, its id may be released');
+  t.match((queued as Error).message, /queue_timeout/);
+  t.ok(answeredAfterMs < sendTimeoutMs + 50, `answered by its deadline (${answeredAfterMs} ms)`);
+  t.ok(hasCode(await first, TELLER_ERR_PRODUCER_UNCONFIRMED.code), 'the held send ended unconfirmed');
+  await new Promise((resolve) => setTimeout(resolve, 200));
+  t.same(
+    sent.map((record) => record.messages.map((m) => m.partition)),
+    [[0]],
+    'only the first call was ever sent, even after the linger ended',
+  );
+  t.equal(batcher.stats().refused.queue_timeout, 1, 'counted for the metrics');
+  t.same([batcher.queued, batcher.stats().inFlight], [0, 0]);
 });
