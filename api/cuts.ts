@@ -8,7 +8,8 @@
 // and the answer at a cut is the same forever.
 import type { Collection } from 'mongodb';
 import { cutDocument, cutOfDocument, newCutId, type Cut, type CutDoc } from '../common/cuts.js';
-import { createError, TELLER_ERR_CUT_NOT_FOUND, TELLER_ERR_LEDGER_UNAVAILABLE, TellerError } from '../common/errors.js';
+import { createError, TELLER_ERR_CUT_NOT_FOUND } from '../common/errors.js';
+import { ledgerCall } from './ledger-call.js';
 import { partitionOf } from '../common/message.js';
 import type { AccountHistory, PastAccount } from './account-history.js';
 import type { CommittedOffsets } from './committed-offsets.js';
@@ -66,15 +67,5 @@ export class Cuts {
     const offset = cut.offsets.get(partition) ?? 0;
     const account = await this.deps.history.at(accountId, { partition, before: offset });
     return { cut, partition, offset, account };
-  }
-}
-
-/** A call to MongoDB: its own refusals as they are, any other failure 503 `ledger-unavailable`. */
-async function ledgerCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (err) {
-    if (err instanceof TellerError) throw err;
-    throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
   }
 }

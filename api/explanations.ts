@@ -10,7 +10,8 @@
 // A replay reads Kafka and the ledger and may decide thousands of records, so
 // a replica runs one at a time and queues a few (api/turns.ts), each within a
 // deadline below NGINX's proxy_read_timeout (15 s): past it, a 503.
-import { createError, TellerError, TELLER_ERR_EXPLANATIONS_BUSY, TELLER_ERR_HISTORY_GONE, TELLER_ERR_LEDGER_UNAVAILABLE, TELLER_ERR_LOG_UNAVAILABLE, TELLER_ERR_TRANSACTION_NOT_FOUND } from '../common/errors.js';
+import { createError, TellerError, TELLER_ERR_EXPLANATIONS_BUSY, TELLER_ERR_HISTORY_GONE, TELLER_ERR_LOG_UNAVAILABLE, TELLER_ERR_TRANSACTION_NOT_FOUND } from '../common/errors.js';
+import { ledgerCall } from './ledger-call.js';
 import { isTransaction, partitionOf } from '../common/message.js';
 import type { LedgerDoc } from '../common/types.js';
 import { DecisionExplainer, matchesLedger, NothingToExplain, type Explanation } from '../consumer/explanation.js';
@@ -84,12 +85,12 @@ export class Explanations {
     const { ledger } = this.sources;
     if (offset !== undefined && accountId !== undefined) {
       const partition = partitionOf(accountId, this.sources.partitions());
-      const recorded = await fromLedger(() => ledgerDocumentAt(ledger, partition, offset));
+      const recorded = await ledgerCall(() => ledgerDocumentAt(ledger, partition, offset));
       // The decision there is another transaction's: nothing of this one to replay.
       if (recorded && (recorded.id !== id || recorded.accountId !== accountId)) throw createError(TELLER_ERR_TRANSACTION_NOT_FOUND, { id });
       return { partition, offset, recorded };
     }
-    const doc = await fromLedger(() => ledgerDocument(ledger, id, accountId));
+    const doc = await ledgerCall(() => ledgerDocument(ledger, id, accountId));
     if (!doc) throw createError(TELLER_ERR_TRANSACTION_NOT_FOUND, { id });
     const target: Target = { partition: doc.partition, offset: doc.offset, recorded: doc };
     if (doc.type === 'expire') target.documentId = doc._id;
@@ -98,7 +99,7 @@ export class Explanations {
 
   private async replay(query: ExplanationQuery, { partition, offset, documentId }: Target, deadline: number): Promise<Explanation> {
     const { snapshots, log, idWindowMs } = this.sources;
-    const snapshot = await fromLedger(() => snapshots.loadAtOrBefore(partition, offset));
+    const snapshot = await ledgerCall(() => snapshots.loadAtOrBefore(partition, offset));
     const from = snapshot?.offset ?? 0;
     const bounds = (await fromLog(() => log.bounds(deadline))).get(partition);
     const gone = (missing: number) => createError(TELLER_ERR_HISTORY_GONE, { id: query.id, partition, offset, missing });
@@ -120,17 +121,7 @@ export class Explanations {
   }
 
   /** What the ledger holds of ids the replay may repeat; a failure to read it is the ledger's. */
-  private readonly lookUp: IdLookup = (partition, keys) => fromLedger(() => lookUp(this.sources.ledger, partition, keys));
-}
-
-async function fromLedger<T>(read: () => Promise<T>): Promise<T> {
-  try {
-    return await read();
-  } catch (err) {
-    // Teller's own (a snapshot in a format this code does not read) say what they are.
-    if (err instanceof TellerError) throw err;
-    throw createError(TELLER_ERR_LEDGER_UNAVAILABLE);
-  }
+  private readonly lookUp: IdLookup = (partition, keys) => ledgerCall(() => lookUp(this.sources.ledger, partition, keys));
 }
 
 async function fromLog<T>(read: () => Promise<T>): Promise<T> {

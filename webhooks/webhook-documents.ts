@@ -54,23 +54,8 @@ export class WebhookDocuments {
    * stays as it is.
    */
   async insertDeadLetter(endpointId: string, given: GivenUp): Promise<void> {
-    const { event } = given;
-    const doc: WebhookDeadLetterDoc = {
-      _id: deadLetterId(endpointId, event.eventId),
-      v: WEBHOOKS_FORMAT_VERSION,
-      endpointId,
-      eventId: event.eventId,
-      accountId: event.accountId,
-      eventType: event.type,
-      body: event.body,
-      attempts: given.attempts,
-      lastError: given.lastError,
-      firstAttemptAt: given.firstAttemptAt,
-      lastAttemptAt: given.lastAttemptAt,
-      state: 'dead',
-    };
     try {
-      await this.letters.insertOne(doc);
+      await this.letters.insertOne(deadLetterDocument(endpointId, given));
     } catch (err) {
       if ((err as { code?: unknown }).code !== DUPLICATE_KEY) throw err;
     }
@@ -100,4 +85,23 @@ export class WebhookDocuments {
   countDeadLetters(endpointId: string): Promise<number> {
     return this.letters.countDocuments({ endpointId });
   }
+}
+
+/** The dead letter of an event given up on, for `endpointId`. */
+export function deadLetterDocument(endpointId: string, given: GivenUp): WebhookDeadLetterDoc {
+  const { event } = given;
+  return {
+    _id: deadLetterId(endpointId, event.eventId),
+    v: WEBHOOKS_FORMAT_VERSION,
+    endpointId,
+    eventId: event.eventId,
+    accountId: event.accountId,
+    eventType: event.type,
+    body: event.body,
+    attempts: given.attempts,
+    lastError: given.lastError,
+    firstAttemptAt: given.firstAttemptAt,
+    lastAttemptAt: given.lastAttemptAt,
+    state: 'dead',
+  };
 }

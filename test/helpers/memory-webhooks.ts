@@ -2,8 +2,9 @@
 // the MongoDB one: an id is taken once, a delete leaves a tombstone and drops
 // the endpoint's dead letters, redelivery marks only dead letters that are `dead`.
 import { createError, TELLER_ERR_WEBHOOKS_UNAVAILABLE } from '../../common/errors.js';
-import { deadLetterId, WEBHOOKS_FORMAT_VERSION, type WebhookDeadLetterDoc, type WebhookEndpointDoc } from '../../common/webhooks.js';
+import type { WebhookDeadLetterDoc, WebhookEndpointDoc } from '../../common/webhooks.js';
 import type { WebhookStore } from '../../api/webhook-store.js';
+import { deadLetterDocument } from '../../webhooks/webhook-documents.js';
 
 export class MemoryWebhookStore implements WebhookStore {
   readonly endpoints = new Map<string, WebhookEndpointDoc>();
@@ -71,20 +72,8 @@ export class MemoryWebhookStore implements WebhookStore {
 
   /** A dead letter as the dispatcher writes one, for an event of `accountId`. */
   addDeadLetter(endpointId: string, event: { eventId: string; accountId: string; type: string }, at: number): WebhookDeadLetterDoc {
-    const letter: WebhookDeadLetterDoc = {
-      _id: deadLetterId(endpointId, event.eventId),
-      v: WEBHOOKS_FORMAT_VERSION,
-      endpointId,
-      eventId: event.eventId,
-      accountId: event.accountId,
-      eventType: event.type,
-      body: JSON.stringify({ v: 1, ...event }),
-      attempts: 7,
-      lastError: 'status 500',
-      firstAttemptAt: at,
-      lastAttemptAt: at + 60_000,
-      state: 'dead',
-    };
+    const body = JSON.stringify({ v: 1, ...event });
+    const letter = deadLetterDocument(endpointId, { event: { ...event, body }, attempts: 7, lastError: 'status 500', firstAttemptAt: at, lastAttemptAt: at + 60_000 });
     this.letters.set(letter._id, letter);
     return letter;
   }
