@@ -41,6 +41,21 @@ export async function appendWithLogAppendTime(admin: Pick<Admin, 'describeConfig
   return undefined;
 }
 
+/**
+ * What keeps the topic from LogAppendTime, or undefined once it has it. A
+ * retriable Kafka error is thrown, not reported: a node of a new cluster that
+ * does not know the topic just created yet answers UNKNOWN_TOPIC_OR_PARTITION,
+ * and start.ts tries the topics again until the nodes agree.
+ */
+export async function logAppendTimeRefusal(admin: Pick<Admin, 'describeConfigs' | 'alterConfigs'>, topic: string): Promise<string | undefined> {
+  try {
+    return await appendWithLogAppendTime(admin, topic);
+  } catch (err) {
+    if ((err as { retriable?: unknown }).retriable === true) throw err;
+    return (err as Error).message;
+  }
+}
+
 /** A topic as created: on the local Kafka replicated on up to three nodes, with writes acknowledged by two once there are three. */
 function withReplication(config: Config, topic: ITopicConfig): ITopicConfig {
   if (config.kafkaExternal) return { ...topic, replicationFactor: -1 };
@@ -114,7 +129,7 @@ export async function createTopics(
           );
         }
       }
-      const refused = await appendWithLogAppendTime(admin, config.topic).catch((err: Error) => err.message);
+      const refused = await logAppendTimeRefusal(admin, config.topic);
       if (refused !== undefined) {
         const message = `could not set ${TIMESTAMP_TYPE}=${LOG_APPEND_TIME} on ${config.topic} (${refused})`;
         if (!config.kafkaExternal) throw new Error(message);

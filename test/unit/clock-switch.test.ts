@@ -8,7 +8,7 @@ import kafkajs, { type DescribeConfigResponse, type IResourceConfig } from 'kafk
 import { ClockSwitch, CONFIG_CHECK_INTERVAL_MS, LOG_APPEND_TIME, MARK_AGAIN_AFTER_MS, TIMESTAMP_TYPE } from '../../consumer/clock-switch.js';
 import { PartitionOwner } from '../../consumer/owner.js';
 import { PartitionLedger } from '../../consumer/partition.js';
-import { appendWithLogAppendTime } from '../../scripts/stack/kafka-topics.js';
+import { appendWithLogAppendTime, logAppendTimeRefusal } from '../../scripts/stack/kafka-topics.js';
 
 const DAY = 86_400_000;
 const { ConfigSource } = kafkajs;
@@ -116,4 +116,18 @@ t.test("the topic's own settings go along with the new timestamp type; a topic w
   const secret = topicAdmin([entry('sasl.thing', '', ConfigSource.TOPIC_CONFIG, true), entry(TIMESTAMP_TYPE, 'CreateTime')]);
   t.match(await appendWithLogAppendTime(secret.admin, 't'), /sasl\.thing cannot be read back/);
   t.same(secret.altered, [], 'a setting that cannot be kept is not wiped');
+});
+
+t.test('a node that does not know the new topic yet is tried again; a refusal that will not change is reported', async (t) => {
+  const failing = (error: Error) => ({
+    describeConfigs: async () => {
+      throw error;
+    },
+    alterConfigs: async () => undefined,
+  });
+  const unknown = Object.assign(new Error('This server does not host this topic-partition'), { name: 'KafkaJSProtocolError', retriable: true });
+  await t.rejects(logAppendTimeRefusal(failing(unknown), 't'), unknown, 'thrown, for start.ts to try the topics again');
+  const denied = Object.assign(new Error('Topic authorization failed'), { name: 'KafkaJSProtocolError', retriable: false });
+  t.equal(await logAppendTimeRefusal(failing(denied), 't'), 'Topic authorization failed');
+  t.equal(await logAppendTimeRefusal(topicAdmin([entry(TIMESTAMP_TYPE, LOG_APPEND_TIME)]).admin, 't'), undefined);
 });
