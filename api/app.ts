@@ -12,7 +12,7 @@ import type { ApiMetrics } from './api-metrics.js';
 import type { Cuts } from './cuts.js';
 import type { Explanations } from './explanations.js';
 import { registerOpenApi } from './openapi.js';
-import { frameworkError, installProblemHandlers } from './problem.js';
+import { MAX_PARAM_LENGTH, frameworkError, installProblemHandlers } from './problem.js';
 import { ajvOptions } from './schemas.js';
 import type { ReadinessProbe } from './readiness-probe.js';
 import type { ReadModel } from './readmodel.js';
@@ -59,8 +59,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     ajv: { customOptions: ajvOptions },
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
-    // Ids are up to 128 characters, more once percent-encoded: a path must not be refused for its length.
-    maxParamLength: 512,
+    // A valid id is never refused for its length, however it is percent-encoded.
+    maxParamLength: MAX_PARAM_LENGTH,
     frameworkErrors: frameworkError,
   });
   // Only application/json is a transaction; Fastify would also parse text/plain.

@@ -48,6 +48,15 @@ import {
   TELLER_ERR_WEBHOOK_URL_INVALID,
   TELLER_ERR_WEBHOOKS_UNAVAILABLE,
 } from '../common/errors.js';
+import { lookupIdSchema } from './schemas.js';
+
+/**
+ * The longest path parameter routing takes. find-my-way measures a parameter
+ * decoded, so a valid id measures its own length, at most a lookup id's 240
+ * characters however it was encoded. Three times that leaves room; anything
+ * longer is no id.
+ */
+export const MAX_PARAM_LENGTH = lookupIdSchema.maxLength * 3;
 
 export interface Problem {
   type: string;
@@ -227,6 +236,13 @@ export function installProblemHandlers(app: FastifyInstance): void {
  * as problems too (Fastify's `frameworkErrors` option).
  */
 export function frameworkError(err: FastifyError, _request: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') {
+    // Fastify would answer 414 with the whole path in the detail. A parameter
+    // this long is longer than any id even percent-encoded (MAX_PARAM_LENGTH),
+    // so it is invalid input like any id over its maxLength: 400, every time.
+    void sendProblem(reply, problem(400, 'the params is invalid', 'validation-error', { errors: [{ path: 'params', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` }] }));
+    return;
+  }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;
   void sendProblem(reply, problem(status, err.message));
 }

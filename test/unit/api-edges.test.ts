@@ -5,6 +5,8 @@
 import t, { type Test } from 'tap';
 import { pino } from 'pino';
 import { buildApp } from '../../api/app.js';
+import { MAX_PARAM_LENGTH } from '../../api/problem.js';
+import { lookupIdSchema } from '../../api/schemas.js';
 import { Statements, type LedgerCollection } from '../../api/statement.js';
 import { TransactionSubmitter, type SubmitDeps } from '../../api/submit.js';
 import { createError, TELLER_ERR_PRODUCER_UNAVAILABLE, TELLER_ERR_PRODUCER_UNCONFIRMED } from '../../common/errors.js';
@@ -225,4 +227,26 @@ t.test('a statement past the queue: 503 statements-busy with Retry-After, at onc
   t.equal(second!.headers['retry-after'], '1');
   t.match(second!.headers['content-type'], PROBLEM);
   t.match(second!.json(), { type: 'urn:teller:problem:statements-busy', status: 503, retryAfter: 1 });
+});
+
+t.test('a path parameter past the routing limit is a validation error, like any id over its length', async (t) => {
+  const { app, batcher } = await build(t);
+  // The longest lookup id, every character percent-encoded, still routes: it is looked up, and not found.
+  const longestEncoded = '%41'.repeat(lookupIdSchema.maxLength);
+  const found = await app.inject({ method: 'GET', url: `/v1/transactions/${longestEncoded}` });
+  t.equal(found.statusCode, 404, 'the longest id, every character encoded: looked up');
+  const cases: [what: string, method: 'GET' | 'POST', url: string][] = [
+    ['a deposit to an account named with 800 characters', 'POST', deposit('a'.repeat(800))],
+    // Routing measures a parameter decoded: 800 euro signs are 800 characters, 7,200 as sent.
+    ['an id of 800 euro signs, percent-encoded', 'GET', `/v1/transactions/${'%E2%82%AC'.repeat(800)}`],
+  ];
+  for (const [what, method, url] of cases) {
+    const r = await app.inject({ method, url, payload: method === 'POST' ? { id: 'p1', amount: 1 } : undefined });
+    t.equal(r.statusCode, 400, `${what}: 400, not 414`);
+    t.match(r.headers['content-type'], PROBLEM, `${what}: problem+json`);
+    const message = `a path parameter is longer than ${MAX_PARAM_LENGTH} characters`;
+    t.match(r.json(), { type: 'urn:teller:problem:validation-error', errors: [{ path: 'params', message }] }, what);
+    t.notOk(r.body.includes('aaaaaaaaaa') || r.body.includes('%E2%82%AC'), `${what}: the path is not echoed back`);
+  }
+  t.same(batcher.sent, [], 'nothing reached the log');
 });
