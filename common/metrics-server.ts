@@ -1,13 +1,23 @@
 // The HTTP server a process without its own web server (a ledger consumer,
-// the webhook dispatcher) answers Prometheus's scrapes with: GET /metrics and
-// nothing else.
+// the webhook dispatcher) answers Prometheus's scrapes with: GET /metrics, and
+// POST /gc in a process started with --expose-gc.
 import { createServer, type Server } from 'node:http';
 import type { Registry } from 'prom-client';
 
 /** Listens on `port` and `host`; resolves once listening, rejects when the port cannot be had. */
 export async function serveMetrics(registry: Registry, port: number, host: string): Promise<Server> {
   const server = createServer((req, res) => {
-    if (req.method !== 'GET' || (req.url ?? '').split('?')[0] !== '/metrics') {
+    const path = (req.url ?? '').split('?')[0];
+    // A full collection on request, for reading the heap a process retains rather than
+    // its garbage not yet collected (the soak benchmark, scripts/benchmark/soak-memory.ts).
+    // Only where node was started with --expose-gc, which nothing does unless told to.
+    const fullGc = globalThis.gc;
+    if (req.method === 'POST' && path === '/gc' && fullGc) {
+      fullGc();
+      res.writeHead(204).end();
+      return;
+    }
+    if (req.method !== 'GET' || path !== '/metrics') {
       res.writeHead(404, { 'content-type': 'text/plain' }).end('not found\n');
       return;
     }

@@ -17,7 +17,19 @@ export interface BenchStack {
   startedPid: number | undefined;
 }
 
-export async function ensureStack(paths: Paths, note: (line: string) => void): Promise<BenchStack> {
+/**
+ * The environment of a stack the benchmark starts: a soak's consumers run with
+ * --expose-gc, so that the soak reads the heap they retain after a full
+ * collection (scripts/benchmark/soak-memory.ts) rather than garbage not yet
+ * collected. A stack already running is read as it runs.
+ */
+export function stackEnvironment(phases: readonly string[], env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  if (!phases.includes('soak')) return env;
+  const nodeArgs = env.TELLER_NODE_ARGS ?? '';
+  return nodeArgs.split(' ').includes('--expose-gc') ? env : { ...env, TELLER_NODE_ARGS: `${nodeArgs} --expose-gc`.trim() };
+}
+
+export async function ensureStack(paths: Paths, note: (line: string) => void, env: NodeJS.ProcessEnv = process.env): Promise<BenchStack> {
   const running = runningStackPid(paths);
   let startedPid: number | undefined;
   const pid =
@@ -25,7 +37,7 @@ export async function ensureStack(paths: Paths, note: (line: string) => void): P
     (() => {
       const outFile = join(paths.logs, 'start.out');
       note(`no stack running from ${paths.root}: starting one (output in ${outFile})`);
-      startedPid = startStackInBackground(paths, outFile);
+      startedPid = startStackInBackground(paths, outFile, env);
       return startedPid;
     })();
   await waitStackReady(paths, pid, START_TIMEOUT_MS);

@@ -36,7 +36,7 @@ import { webhooksPhase } from './webhooks-phase.js';
 import { stampOf, type BenchContext } from './bench-context.js';
 import { databaseOnly, parseArgs, USAGE, UsageError, type BenchOptions, type PhaseName } from './bench-options.js';
 import { emptyPhase, type BenchResult, type PhaseResult } from './bench-result.js';
-import { ensureStack, stackForDatabaseOnly, stopStartedStack, type BenchStack } from './bench-stack.js';
+import { ensureStack, stackEnvironment, stackForDatabaseOnly, stopStartedStack, type BenchStack } from './bench-stack.js';
 import { ceilingPhases } from './ceiling-phase.js';
 import { contractAbPhase, contractPhase, transfersPhase } from './contract-phase.js';
 import { indexCostPhase } from './index-cost-phase.js';
@@ -98,7 +98,7 @@ async function openRun(opts: BenchOptions, started: Date): Promise<{ ctx: BenchC
   progress.note(`Teller benchmark ${stamp}: phases ${opts.phases.join(', ')}${opts.quick ? ' (quick)' : ''}; logs in ${runDir}`);
   // Phases of the database alone take the running stack's description if there is one, and start nothing.
   const needsStack = !databaseOnly(opts.phases);
-  const stack = needsStack ? await ensureStack(paths, (line) => progress.note(line)) : stackForDatabaseOnly(paths, loadConfigOrExit());
+  const stack = needsStack ? await ensureStack(paths, (line) => progress.note(line), stackEnvironment(opts.phases)) : stackForDatabaseOnly(paths, loadConfigOrExit());
   const config = stackConfig(stack);
   // Not connected for phases of the database alone: none of them asks Kafka anything.
   const admin = new Kafka({ clientId: 'teller-bench', brokers: config.kafkaBrokers, logLevel: logLevel.NOTHING }).admin();

@@ -49,6 +49,8 @@ export interface SoakFields {
   /** The gauge, or the acknowledged calls when no consumer exports it. */
   ids_source?: string;
   bytes_per_id?: PerId;
+  /** Whether every consumer's heap at rest was read after a full collection (a stack started with --expose-gc), or as found. */
+  heap_after_full_gc?: boolean;
   /** Least-squares slope of memory against ids over every sample of the run. */
   bytes_per_id_trend?: PerId;
   statement_p50_ms?: number | null;
@@ -207,6 +209,7 @@ export function soakMemoryFigures(start: MemorySample, end: MemorySample, sample
       standby: worstStandby(standbys, (name) => bytesPerId(heapOf(start, name), heapOf(end, name), ids.added)),
       redis: bytesPerId(start.redisUsed, end.redisUsed, ids.added),
     },
+    heap_after_full_gc: [start, end].every((s) => Object.keys(s.consumers).every((name) => s.collected.includes(name))),
     bytes_per_id_trend: trend(samples, owners, standbys),
     memory: memoryTable(start, end, owners),
     memory_timeline: timeline(samples, start.at),

@@ -31,6 +31,12 @@ export interface ConsumerReading {
 
 export interface MemorySample {
   at: number;
+  /**
+   * The consumers whose heap was read right after a full collection (POST /gc,
+   * which a consumer answers only when started with --expose-gc). Elsewhere
+   * the old generation also holds garbage a full collection has not reclaimed yet.
+   */
+  collected: string[];
   /** Resident bytes by component name; null for one not running. */
   rss: Record<string, number | null>;
   /** Consumers that answered their metrics port, by name. */
@@ -68,7 +74,25 @@ async function redisUsedMemory(redis: Redis): Promise<number | null> {
   }
 }
 
-export async function sampleMemory(stack: StackInfo, redis: Redis): Promise<MemorySample> {
+/** Asks every consumer for a full collection; the names of those that ran one. */
+export async function collectGarbage(stack: StackInfo): Promise<string[]> {
+  const consumers = stack.components.filter((c) => c.kind === 'consumer' && c.port);
+  const answers = await Promise.all(
+    consumers.map(async (c) => {
+      try {
+        const res = await fetch(`http://127.0.0.1:${c.port}/gc`, { method: 'POST', signal: AbortSignal.timeout(10_000) });
+        return res.status === 204 ? c.name : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  return answers.filter((name) => name !== undefined);
+}
+
+/** `fullGc`: each consumer collects its garbage first, where it can (a reading at rest). */
+export async function sampleMemory(stack: StackInfo, redis: Redis, fullGc = false): Promise<MemorySample> {
+  const collected = fullGc ? await collectGarbage(stack) : [];
   const [metrics, redisUsed] = await Promise.all([consumerMetrics(stack), redisUsedMemory(redis)]);
   const consumers: Record<string, ConsumerReading> = {};
   for (const [name, samples] of metrics) {
@@ -76,7 +100,7 @@ export async function sampleMemory(stack: StackInfo, redis: Redis): Promise<Memo
     if (reading) consumers[name] = reading;
   }
   const rss = rssByComponent(stackTracked(stack).filter((t) => t.kind !== 'loadgen'));
-  return { at: Date.now(), rss, consumers, redisUsed };
+  return { at: Date.now(), collected, rss, consumers, redisUsed };
 }
 
 /** Samples taken at an interval while the soak's load runs; a sample still running when the next is due is not doubled. */

@@ -83,7 +83,7 @@ async function restingSample(ctx: BenchContext, redis: Redis, notes: string[], w
   const { config } = ctx;
   ctx.progress.note(`soak: waiting for the consumers to catch up (${when})`);
   if (!(await waitCaughtUp(ctx.admin, config.groupId, config.topic, CATCH_UP_MS))) notes.push(`the consumers had not caught up ${CATCH_UP_MS / 1000} s after the load (${when})`);
-  return sampleMemory(ctx.stack.info, redis);
+  return sampleMemory(ctx.stack.info, redis, true);
 }
 
 async function readStatements(ctx: BenchContext, flow: Flow): Promise<SoakFields> {

@@ -6,6 +6,7 @@ import t from 'tap';
 import { ALL_PHASES, parseArgs, PHASES } from '../../scripts/benchmark/bench-options.js';
 import type { ProcStat } from '../../scripts/benchmark/process-cpu.js';
 import { componentRss, parseVmRss } from '../../scripts/benchmark/process-memory.js';
+import { stackEnvironment } from '../../scripts/benchmark/bench-stack.js';
 import { bytesPerId, rateEndOverStart, rateWindowS, slope, soakMemoryFigures } from '../../scripts/benchmark/soak-figures.js';
 import { consumerReading, MemoryTimeline, sampleIntervalS, usedMemoryOf, type ConsumerReading, type MemorySample } from '../../scripts/benchmark/soak-memory.js';
 import { statementAccounts, statementFigures } from '../../scripts/benchmark/statement-probe.js';
@@ -72,8 +73,8 @@ function reading(heapRetained: number, ids: number | null, owned: number): Consu
   return { heapUsed: heapRetained + 50_000_000, heapRetained, ids, owned, warm: owned === 0 ? 6 : 0 };
 }
 
-function sample(at: number, consumers: Record<string, ConsumerReading>, redisUsed: number | null): MemorySample {
-  return { at, rss: { 'api-1': 90e6, 'consumer-1': 400e6, 'consumer-2': 380e6, redis: 50e6 }, consumers, redisUsed };
+function sample(at: number, consumers: Record<string, ConsumerReading>, redisUsed: number | null, collected: string[] = []): MemorySample {
+  return { at, collected, rss: { 'api-1': 90e6, 'consumer-1': 400e6, 'consumer-2': 380e6, redis: 50e6 }, consumers, redisUsed };
 }
 
 t.test('bytes per id added, for the owner, the standby and Redis, with the trend over the run', async (t) => {
@@ -94,6 +95,17 @@ t.test('bytes per id added, for the owner, the standby and Redis, with the trend
   t.same(f.memory_timeline?.map((p) => p.t_s), [0, 60, 120]);
   t.same(f.memory_timeline?.[1], { t_s: 60, ids: 2_000_000, heap_retained_bytes: { 'consumer-1': 203e6, 'consumer-2': 192e6 }, redis_used_bytes: 104e6 });
   t.same(f.soak_notes, []);
+  t.equal(f.heap_after_full_gc, false, 'heaps read as found');
+});
+
+t.test('the heaps count as read after a full collection only when every consumer collected, at both ends', async (t) => {
+  const consumers = { 'consumer-1': reading(200e6, 1_000_000, 6), 'consumer-2': reading(190e6, 0, 0) };
+  const both = ['consumer-1', 'consumer-2'];
+  const figures = (startCollected: string[], endCollected: string[]) =>
+    soakMemoryFigures(sample(0, consumers, 1, startCollected), sample(1, consumers, 1, endCollected), [], 0).heap_after_full_gc;
+  t.equal(figures(both, both), true);
+  t.equal(figures(both, ['consumer-1']), false, 'the standby did not collect at the end');
+  t.equal(figures([], both), false, 'nothing collected at the start');
 });
 
 t.test('one consumer and no standby; a consumer without the gauge; a rebalance during the soak', async (t) => {
@@ -175,4 +187,11 @@ t.test('memory samples: about a hundred a run, never two at once', async (t) => 
   const stopping = timeline.stop();
   release();
   t.equal((await stopping).length, 2, 'stop waits for the sample in progress');
+});
+
+t.test("a stack the benchmark starts for a soak runs node with --expose-gc, once, after the operator's own flags", async (t) => {
+  t.same(stackEnvironment(['soak'], { A: '1' }), { A: '1', TELLER_NODE_ARGS: '--expose-gc' });
+  t.same(stackEnvironment(['soak', 'takeover'], { TELLER_NODE_ARGS: '--max-semi-space-size=16' }), { TELLER_NODE_ARGS: '--max-semi-space-size=16 --expose-gc' });
+  t.same(stackEnvironment(['soak'], { TELLER_NODE_ARGS: '--expose-gc' }), { TELLER_NODE_ARGS: '--expose-gc' }, 'not twice');
+  t.same(stackEnvironment(['contract'], { A: '1' }), { A: '1' }, 'no soak: the environment as it is');
 });
