@@ -28,6 +28,7 @@ export class ConsumerMetrics {
   private readonly insertSeconds: Histogram;
   private readonly lagOf = new Map<number, number>();
   private readonly rememberedOf = new Map<number, number>();
+  private readonly filterBytesOf = new Map<number, number>();
   private readonly snapshotAt = new Map<number, number>();
   /** When the group coordinator last answered this member (a heartbeat or a join); the process's start before that. */
   private lastContactAt: number;
@@ -72,6 +73,16 @@ export class ConsumerMetrics {
       collect() {
         this.reset();
         for (const p of self.owned()) this.set({ partition: String(p) }, self.rememberedOf.get(p) ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'teller_consumer_id_filter_bytes',
+      help: "Bytes of the bits of the partition's filter of its id window's ids after the last decided batch (held outside V8's heap)",
+      labelNames: ['partition'],
+      registers: [r],
+      collect() {
+        this.reset();
+        for (const p of self.owned()) this.set({ partition: String(p) }, self.filterBytesOf.get(p) ?? 0);
       },
     });
     this.outcomes = new Counter({
@@ -180,6 +191,7 @@ export class ConsumerMetrics {
     if (d.deadLetters.length > 0) this.deadLetters.inc({ partition: p }, d.deadLetters.length);
     this.lagOf.set(partition, after.lag);
     this.rememberedOf.set(partition, after.remembered);
+    this.filterBytesOf.set(partition, after.filterBytes);
     this.batchMessages.observe(d.applied + d.deadLetters.length);
     const t = this.now();
     for (const { outcome } of d.announced) {

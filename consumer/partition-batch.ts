@@ -26,6 +26,8 @@ export interface PartitionFigures {
   lag: number;
   /** Ids the partition remembers for the id window. */
   remembered: number;
+  /** Bytes of the bits of its filter of those ids. */
+  filterBytes: number;
 }
 
 export interface ConsumerStats {
@@ -213,7 +215,7 @@ export class BatchHandler {
     this.stats.applied += decision.applied;
     this.stats.deadLettered += decision.deadLetters.length;
     this.stats.lag.set(partition, lag);
-    this.deps.onDecided?.(partition, decision, { lag, remembered: owner.ledger.remembered });
+    this.deps.onDecided?.(partition, decision, { lag, remembered: owner.ledger.remembered, filterBytes: owner.ledger.filterBytes });
   }
 }
 

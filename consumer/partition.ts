@@ -107,6 +107,11 @@ export class PartitionLedger {
     return this.rememberedIds.countSince(this.clock - this.idWindowMs);
   }
 
+  /** Bytes of the bits of its filter of the window's ids. */
+  get filterBytes(): number {
+    return this.rememberedIds.filterBytes;
+  }
+
   /**
    * Every document of a message before `offset` is in the ledger: memory lets
    * go of their decisions. Called before a batch is looked up, never during

@@ -59,6 +59,11 @@ export class RememberedIds {
     return this.filter.countSince(horizon);
   }
 
+  /** Bytes of the filter's bits. */
+  get filterBytes(): number {
+    return this.filter.bytes;
+  }
+
   /** Every document of a message before `offset` is in the ledger: memory lets go of their decisions. */
   durableBefore(offset: number): void {
     for (const [key, held] of this.undurable) {
