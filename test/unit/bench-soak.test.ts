@@ -7,6 +7,7 @@ import { ALL_PHASES, parseArgs, PHASES } from '../../scripts/benchmark/bench-opt
 import type { ProcStat } from '../../scripts/benchmark/process-cpu.js';
 import { componentRss, parseVmRss } from '../../scripts/benchmark/process-memory.js';
 import { stackEnvironment } from '../../scripts/benchmark/bench-stack.js';
+import { quietMs } from '../../scripts/benchmark/soak-phase.js';
 import { bytesPerId, rateEndOverStart, rateWindowS, slope, soakMemoryFigures } from '../../scripts/benchmark/soak-figures.js';
 import { consumerReading, MemoryTimeline, sampleIntervalS, usedMemoryOf, type ConsumerReading, type MemorySample } from '../../scripts/benchmark/soak-memory.js';
 import { statementAccounts, statementFigures } from '../../scripts/benchmark/statement-probe.js';
@@ -194,4 +195,10 @@ t.test("a stack the benchmark starts for a soak runs node with --expose-gc, once
   t.same(stackEnvironment(['soak', 'takeover'], { TELLER_NODE_ARGS: '--max-semi-space-size=16' }), { TELLER_NODE_ARGS: '--max-semi-space-size=16 --expose-gc' });
   t.same(stackEnvironment(['soak'], { TELLER_NODE_ARGS: '--expose-gc' }), { TELLER_NODE_ARGS: '--expose-gc' }, 'not twice');
   t.same(stackEnvironment(['contract'], { A: '1' }), { A: '1' }, 'no soak: the environment as it is');
+});
+
+t.test('a reading at rest waits a snapshot interval and 15 s once the consumers caught up, two minutes at most', async (t) => {
+  t.equal(quietMs(30_000), 45_000, 'the default interval');
+  t.equal(quietMs(1_000), 16_000);
+  t.equal(quietMs(3_600_000), 120_000, 'capped');
 });
