@@ -204,13 +204,18 @@ function sendProblem(reply: FastifyReply, p: Problem): FastifyReply {
   return reply.code(p.status).type('application/problem+json').send(p);
 }
 
+/** 400 `validation-error`: what of the request (`context`: body, params, querystring...) broke its schema, and where. */
+function validationProblem(context: string, errors: { path: string; message: string }[]): Problem {
+  return problem(400, `the ${context} is invalid`, 'validation-error', { errors });
+}
+
 function fromFastifyError(err: FastifyError): Problem {
   if (err.validation) {
     const errors = err.validation.map((v) => ({
       path: `${err.validationContext ?? 'body'}${v.instancePath || ''}`,
       message: v.message ?? 'is invalid',
     }));
-    return problem(400, `the ${err.validationContext ?? 'request'} is invalid`, 'validation-error', { errors });
+    return validationProblem(err.validationContext ?? 'request', errors);
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 600 ? err.statusCode : 500;
   // Fastify's own client errors (bad JSON, empty body, media type, size) carry safe messages.
@@ -240,7 +245,7 @@ export function frameworkError(err: FastifyError, _request: FastifyRequest, repl
     // Fastify would answer 414 with the whole path in the detail. A parameter
     // this long is longer than any id even percent-encoded (MAX_PARAM_LENGTH),
     // so it is invalid input like any id over its maxLength: 400, every time.
-    void sendProblem(reply, problem(400, 'the params is invalid', 'validation-error', { errors: [{ path: 'params', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` }] }));
+    void sendProblem(reply, validationProblem('params', [{ path: 'params', message: `a path parameter is longer than ${MAX_PARAM_LENGTH} characters` }]));
     return;
   }
   const status = err.statusCode && err.statusCode >= 400 && err.statusCode < 500 ? err.statusCode : 400;

@@ -29,8 +29,8 @@ const CATCH_UP_MS = 120_000;
  * What a consumer holds right after it caught up is not what it keeps: at
  * e31528d the owner held 41.6 MB outside V8's heap right after and 24.3 MB
  * two minutes later, both read after a full collection. A reading at rest
- * waits a snapshot interval and 15 s more once the consumers caught up, so
- * that the snapshots of their last batches are saved (at most two minutes).
+ * waits a snapshot interval and 15 s more once the consumers caught up (at
+ * most two minutes). What the owner held in between was not traced.
  */
 export function quietMs(snapshotIntervalMs: number): number {
   return Math.min(120_000, snapshotIntervalMs + 15_000);
