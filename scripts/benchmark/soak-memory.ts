@@ -32,9 +32,10 @@ export interface ConsumerReading {
 export interface MemorySample {
   at: number;
   /**
-   * The consumers whose heap was read right after a full collection (POST /gc,
-   * which a consumer answers only when started with --expose-gc). Elsewhere
-   * the old generation also holds garbage a full collection has not reclaimed yet.
+   * The consumers whose heap was read right after full collections (POST /gc,
+   * which a consumer answers only when started with --expose-gc; see
+   * common/metrics-server.ts for why two). Elsewhere the old generation also
+   * holds garbage a full collection has not reclaimed yet.
    */
   collected: string[];
   /** Resident bytes by component name; null for one not running. */
@@ -74,7 +75,7 @@ async function redisUsedMemory(redis: Redis): Promise<number | null> {
   }
 }
 
-/** Asks every consumer for a full collection; the names of those that ran one. */
+/** Asks every consumer for its full collections; the names of those that ran them. */
 export async function collectGarbage(stack: StackInfo): Promise<string[]> {
   const consumers = stack.components.filter((c) => c.kind === 'consumer' && c.port);
   const answers = await Promise.all(
