@@ -64,6 +64,9 @@ t.test("a statement searches the statement index for the account's entries", asy
     { steps },
   );
   t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
+  // scripts/ferretdb/patches/0002: SQLite sorts the account's entries and keeps what the limit can return.
+  t.equal(explained.sortPushdown, true, 'FerretDB: the sort is pushed down to SQLite');
+  t.equal(explained.limitPushdown, true, 'FerretDB: so is the limit');
 });
 
 /** The queries of consumer/id-lookup.ts and of the api's lookup by id, and the index each must search. */
