@@ -69,6 +69,21 @@ t.test("a statement searches the statement index for the account's entries", asy
   t.equal(explained.limitPushdown, true, 'FerretDB: so is the limit');
 });
 
+t.test("a statement's next page searches the statement index, and SQLite sorts and limits it too", async (t) => {
+  const nextPage = { ...statementQuery('acc-indexes-test'), offset: { $lt: 1_000 } };
+  const explained = await collections(db).transactions.find(nextPage).sort({ offset: -1 }).limit(51).explain();
+  if (!ferretDb) {
+    t.match(JSON.stringify(explained.queryPlanner?.winningPlan), /"indexName":"account_offset"/, 'MongoDB: the statement index');
+    return;
+  }
+  const steps = sqliteSteps(explained);
+  t.ok(steps.some((s) => /detail=SEARCH \S+ USING INDEX \S+_account_offset \(<expr>=\?/.test(s)), 'FerretDB: SEARCH using the statement index', { steps });
+  t.notOk(steps.some((s) => /detail=SCAN /.test(s)), 'FerretDB: no SCAN of the table', { steps });
+  // The range of offsets is passed down with the account (scripts/ferretdb/patches/0002), so the whole filter is.
+  t.equal(explained.sortPushdown, true, 'FerretDB: the sort is pushed down to SQLite');
+  t.equal(explained.limitPushdown, true, 'FerretDB: so is the limit');
+});
+
 /** The queries of consumer/id-lookup.ts and of the api's lookup by id, and the index each must search. */
 const lookups: [string, Document, string][] = [
   ["an id's decisions (a repeat's first outcome, GET /v1/transactions/:id)", decisionQueries(['acc-indexes-test/tx-indexes-test'])[0]!, 'id'],

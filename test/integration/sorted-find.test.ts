@@ -1,8 +1,10 @@
 // A sorted, limited find answers what the same find without its limit
-// answers first, whatever types the sort field and the filter field hold. On
-// FerretDB such a find lets SQLite pick what the limit can return
-// (scripts/ferretdb/patches/0002); the reference, the same find without a
-// limit, is sorted by FerretDB's handler alone. On MongoDB both are native.
+// answers first, whatever types the sort field and the filter fields hold,
+// with equalities and ranges of numbers in its filter. On FerretDB such a
+// find lets SQLite pick what the limit can return, and a range filters there
+// too (scripts/ferretdb/patches/0002 and 0003). The reference is the same
+// find without a limit and with its filter under a top-level $and, which
+// FerretDB's handler alone filters and sorts. On MongoDB both are native.
 import t from 'tap';
 import { BSON, Double, Int32, Long, MongoClient, Timestamp, type Document } from 'mongodb';
 import { config, readStack } from '../helpers/stack.js';
@@ -56,16 +58,25 @@ const filters: [string, Document][] = [
   ['{other: 0}', { other: 0 }],
   ['no filter', {}],
   ['{k: a, v: {$exists: true}} (not pushed down whole)', { k: 'a', v: { $exists: true } }],
+  // Ranges of numbers, as a statement's next page has ({offset: {$lt: cursor}}).
+  ['{k: a, v: {$lt: 8}}', { k: 'a', v: { $lt: 8 } }],
+  ['{v: {$gte: -1, $lte: 7.5}}', { v: { $gte: -1, $lte: new Double(7.5) } }],
+  ['{k: a, v: {$gt: 7}}', { k: 'a', v: { $gt: 7 } }],
+  ['{v: {$lt: 2^53 + 1}} (a long past 2^53: not pushed down)', { v: { $lt: Long.fromString('9007199254740993') } }],
+  ['{v: {$gt: -1e301}}', { v: { $gt: new Double(-1e301) } }],
+  ['{k: a, v: {$lt: 10}, other: 1}', { k: 'a', v: { $lt: 10 }, other: 1 }],
 ];
 
 for (const [name, filter] of filters) {
   t.test(`${name}: each limit returns the first documents of the unlimited sort`, async (t) => {
     for (const direction of [1, -1] as const) {
-      const all = await collection.find(filter).sort({ v: direction }).toArray();
+      // The reference: the filter under a top-level $and, which FerretDB passes SQLite nothing of.
+      const all = await collection.find({ $and: [filter] }).sort({ v: direction }).toArray();
       t.ok(all.length > 0, `${all.length} documents match`);
-      for (const limit of [1, 2, 3, 5, 8, 13, 21, all.length, all.length + 5]) {
+      for (const limit of [1, 2, 3, 5, 8, 13, 21, all.length, all.length + 5, 0]) {
         const limited = await collection.find(filter).sort({ v: direction }).limit(limit).toArray();
-        t.same(sortValues(limited), sortValues(all.slice(0, limit)), `sort {v: ${direction}}, limit ${limit}`);
+        const wanted = limit === 0 ? all : all.slice(0, limit);
+        t.same(sortValues(limited), sortValues(wanted), `sort {v: ${direction}}, ${limit === 0 ? 'no limit' : `limit ${limit}`}`);
       }
     }
   });
