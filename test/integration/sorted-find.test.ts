@@ -6,7 +6,7 @@
 // find without a limit and with its filter under a top-level $and, which
 // FerretDB's handler alone filters and sorts. On MongoDB both are native.
 import t from 'tap';
-import { BSON, Double, Int32, Long, MongoClient, Timestamp, type Document } from 'mongodb';
+import { BSON, BSONRegExp, Double, Int32, Long, MongoClient, ObjectId, Timestamp, type Document } from 'mongodb';
 import { config, readStack } from '../helpers/stack.js';
 
 const client = await MongoClient.connect(readStack().mongoUri);
@@ -25,7 +25,9 @@ const values: unknown[] = [
   Long.fromString('9007199254740993'),
   Long.fromString('-9007199254740993'),
   Long.fromNumber(12),
+  Long.MIN_VALUE,
   new Double(9007199254740992),
+  new Double(0.1),
   'text',
   '10',
   new Date(Date.UTC(2024, 0, 1)),
@@ -37,8 +39,13 @@ const values: unknown[] = [
   { nested: 1 },
   true,
 ];
-/** Filter fields: the value, another, and arrays with and without it (which {k: 'a'} matches only when they hold 'a'). */
-const keys: unknown[] = ['a', 'a', 'a', 'b', ['a', 'x'], ['x']];
+const hex = '0000000000000000000000aa';
+/**
+ * Filter fields: the value, another, arrays with and without it (which {k: 'a'} matches only when they
+ * hold 'a'), and values of other types stored as the same text as a filter's value (a date or a timestamp
+ * as its number, an ObjectId or a regular expression as a string), which an equality does not match.
+ */
+const keys: unknown[] = ['a', 'a', 'a', 'b', ['a', 'x'], ['x'], new Int32(5), new Date(5), new Timestamp({ t: 0, i: 5 }), new ObjectId(hex), hex, new BSONRegExp('a')];
 
 await collection.insertMany(
   values.flatMap((v, i) =>
@@ -54,6 +61,9 @@ const sortValues = (docs: Document[]) => docs.map((d) => BSON.EJSON.stringify({ 
 
 const filters: [string, Document][] = [
   ['{k: a}', { k: 'a' }],
+  ['{k: 5}', { k: 5 }],
+  ['{k: <a hex string>}', { k: hex }],
+  ['{k: ObjectId(<the same hex>)}', { k: new ObjectId(hex) }],
   ['{k: a, other: 1}', { k: 'a', other: 1 }],
   ['{other: 0}', { other: 0 }],
   ['no filter', {}],
