@@ -2,7 +2,7 @@
 // answers first, whatever types the sort field and the filter fields hold,
 // with equalities and ranges of numbers in its filter. On FerretDB such a
 // find lets SQLite pick what the limit can return, and a range filters there
-// too (scripts/ferretdb/patches/0002 and 0003). The reference is the same
+// too (scripts/ferretdb/patches/0002). The reference is the same
 // find without a limit and with its filter under a top-level $and, which
 // FerretDB's handler alone filters and sorts. On MongoDB both are native.
 import t from 'tap';
@@ -91,3 +91,11 @@ for (const [name, filter] of filters) {
     }
   });
 }
+
+t.test('a limit as large as a long answers every match', async (t) => {
+  const reply = await client
+    .db(config.mongoDb)
+    .command({ find: collection.collectionName, filter: { k: 'a' }, sort: { v: 1 }, limit: Long.MAX_VALUE, batchSize: 1000 });
+  const all = await collection.find({ $and: [{ k: 'a' }] }).sort({ v: 1 }).toArray();
+  t.same(sortValues(reply.cursor.firstBatch as Document[]), sortValues(all), `${all.length} documents`);
+});
