@@ -49,7 +49,7 @@ export interface SoakFields {
   /** The gauge, or the acknowledged calls when no consumer exports it. */
   ids_source?: string;
   bytes_per_id?: PerId;
-  /** Whether every consumer's heap at rest was read after a full collection (a stack started with --expose-gc), or as found. */
+  /** Whether every consumer's heap at rest was read after full collections (POST /gc, a stack started with --expose-gc), or as found. */
   heap_after_full_gc?: boolean;
   /** Least-squares slope of memory against ids over every sample of the run. */
   bytes_per_id_trend?: PerId;
