@@ -14,6 +14,9 @@
 //   --soak-duration S      measured seconds of the soak (BENCH_SOAK_DURATION_S, default 600, quick 20)
 //   --soak-rate N          the soak's calls a second at most, over the same connections
 //                          (BENCH_SOAK_RATE, default 0: as fast as the answers come)
+//   --soak-horizon-wait S  the longest the soak waits after its load for what Redis keeps per id
+//                          to expire (OUTCOME_TTL_SECONDS) before reading Redis again
+//                          (BENCH_SOAK_HORIZON_WAIT_S, default 900, quick 0: not read again)
 //   --index-cost-documents N  documents inserted under each index set by index-cost
 //                          (BENCH_INDEX_COST_DOCUMENTS, default 100,000, quick 20,000)
 //   --overload-steps a,b   the overload phase's rates as multiples of the contract phase's
@@ -67,6 +70,8 @@ export interface BenchOptions {
   soakRate: number;
   /** Statement pages read once the soak's load has stopped. */
   soakStatements: number;
+  /** The longest wait, after the soak's load, for Redis's per-id keys to expire before it is read again (0: not read again). */
+  soakHorizonWaitS: number;
   /** Documents index-cost inserts under each index set, and the longest it spends on one set. */
   indexCostDocuments: number;
   indexCostTimeoutS: number;
@@ -102,7 +107,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
   const switches = ['quick', 'no-audit', 'keep-stack', 'help'];
   const known = [
     ...switches,
-    ...['phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate', 'index-cost-documents'],
+    ...['phases', 'duration', 'warmup', 'settle', 'connections', 'drain-messages', 'soak-duration', 'soak-rate', 'soak-horizon-wait', 'index-cost-documents'],
     ...['overload-steps', 'overload-step-seconds', 'overload-connections', 'overload-base-rate'],
   ];
   const flags = new Map<string, string | true>();
@@ -158,6 +163,7 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
     soakDurationS: positiveInt('--soak-duration', str('soak-duration') ?? env.BENCH_SOAK_DURATION_S) ?? (quick ? 20 : 600),
     soakRate: positiveInt('--soak-rate', str('soak-rate') ?? env.BENCH_SOAK_RATE, 0) ?? 0,
     soakStatements: positiveInt('BENCH_SOAK_STATEMENTS', env.BENCH_SOAK_STATEMENTS) ?? 200,
+    soakHorizonWaitS: positiveInt('--soak-horizon-wait', str('soak-horizon-wait') ?? env.BENCH_SOAK_HORIZON_WAIT_S, 0) ?? (quick ? 0 : 900),
     indexCostDocuments:
       positiveInt('--index-cost-documents', str('index-cost-documents') ?? env.BENCH_INDEX_COST_DOCUMENTS) ?? (quick ? 20_000 : 100_000),
     indexCostTimeoutS: positiveInt('BENCH_INDEX_COST_TIMEOUT_S', env.BENCH_INDEX_COST_TIMEOUT_S) ?? 300,
@@ -170,5 +176,5 @@ export function parseArgs(argv: string[], env: Record<string, string | undefined
 
 export const USAGE = `usage: npm run bench -- [--quick] [--phases ${ALL_PHASES.join(',')}] [--duration S] [--warmup S]
                         [--settle S] [--connections N] [--drain-messages N] [--soak-duration S] [--soak-rate N]
-                        [--index-cost-documents N] [--overload-steps a,b] [--overload-step-seconds S]
+                        [--soak-horizon-wait S] [--index-cost-documents N] [--overload-steps a,b] [--overload-step-seconds S]
                         [--overload-connections N] [--overload-base-rate N] [--no-audit] [--keep-stack]`;

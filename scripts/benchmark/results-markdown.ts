@@ -56,9 +56,10 @@ export function soakNotes(p: PhaseResult): string[] {
   const redis = p.memory?.redis_used_bytes;
   return [
     `- soak: **${fmt(p.ids)} ids** in the window at the end, ${fmt(p.ids_added)} added (${p.ids_source ?? '-'}); ` +
-      `retained per id added: consumer **${perId(by?.consumer)}**, standby **${perId(by?.standby)}**, Redis **${perId(by?.redis)}** ` +
-      `(slope over the run: ${perId(trend?.consumer)}, ${perId(trend?.standby)}, ${perId(trend?.redis)}); Redis used_memory ${mb(redis?.start)} -> ${mb(redis?.end)} MB; ` +
-      `heaps at rest ${p.heap_after_full_gc ? 'read after a full garbage collection' : 'read as found (no --expose-gc: garbage not yet collected counts)'}.`,
+      `retained per id added: consumer **${perId(by?.consumer)}**, standby **${perId(by?.standby)}**, Redis **${perId(by?.redis)}** past the outcome horizon ` +
+      `(${perId(by?.redis_within_horizon)} within it; slope over the run: ${perId(trend?.consumer)}, ${perId(trend?.standby)}, ${perId(trend?.redis)}); ` +
+      `Redis used_memory ${mb(redis?.start)} -> ${mb(redis?.end)} MB, ${mb(redis?.past_horizon)} MB past the horizon; ` +
+      `heaps at rest ${p.heap_after_full_gc ? 'read after two full garbage collections' : 'read as found (no --expose-gc: garbage not yet collected counts)'}.`,
     `- soak: the statement on a ledger of **${fmt(p.ledger_documents)} documents**${p.ledger_error ? ` (not counted: ${p.ledger_error})` : ''}, ` +
       `${fmt(p.statement_calls)} pages of 50 read after the load: p50 ${ms(p.statement_p50_ms)} ms, p99 **${ms(p.statement_p99_ms)} ms**, ${fmt(p.statement_errors)} errors.`,
     `- soak: accepted calls/s over the first ${fmt(p.rate_window_s)} s ${fmt(p.rate_start)}, over the last ${fmt(p.rate_end)}: **${fmt(p.rate_end_over_start, 3)}** of the start.`,

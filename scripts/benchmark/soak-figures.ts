@@ -14,7 +14,14 @@ export interface Range {
 export interface PerId {
   consumer: number | null;
   standby: number | null;
+  /**
+   * Redis once the outcome horizon (OUTCOME_TTL_SECONDS) has passed since the
+   * last write, so that what it keeps per id has expired; null when the soak
+   * did not wait that long (--soak-horizon-wait).
+   */
   redis: number | null;
+  /** Redis at rest right after the load, while the last horizon's outcomes and registrations are still kept. */
+  redis_within_horizon?: number | null;
 }
 
 export interface SoakConsumerMemory {
@@ -27,7 +34,8 @@ export interface SoakConsumerMemory {
 export interface SoakMemory {
   rss_bytes: Record<string, Range>;
   consumers: Record<string, SoakConsumerMemory>;
-  redis_used_bytes: Range;
+  /** used_memory before the load, at rest after it, and once the outcome horizon has passed (null: not read). */
+  redis_used_bytes: Range & { past_horizon: number | null };
 }
 
 /** One sample of the run, for the chart: seconds since the soak began. */
@@ -151,7 +159,7 @@ function trend(samples: MemorySample[], owners: string[], standbys: string[]): P
   };
 }
 
-function memoryTable(start: MemorySample, end: MemorySample, owners: string[]): SoakMemory {
+function memoryTable(start: MemorySample, end: MemorySample, owners: string[], redisPastHorizon: number | null): SoakMemory {
   const consumers: Record<string, SoakConsumerMemory> = {};
   for (const [name, last] of Object.entries(end.consumers)) {
     const first = start.consumers[name];
@@ -164,7 +172,7 @@ function memoryTable(start: MemorySample, end: MemorySample, owners: string[]): 
   }
   const names = [...new Set([...Object.keys(start.rss), ...Object.keys(end.rss)])];
   const rss_bytes = Object.fromEntries(names.map((n) => [n, { start: start.rss[n] ?? null, end: end.rss[n] ?? null }]));
-  return { rss_bytes, consumers, redis_used_bytes: { start: start.redisUsed, end: end.redisUsed } };
+  return { rss_bytes, consumers, redis_used_bytes: { start: start.redisUsed, end: end.redisUsed, past_horizon: redisPastHorizon } };
 }
 
 function timeline(samples: MemorySample[], t0: number): MemoryPoint[] {
@@ -193,9 +201,10 @@ function memoryNotes(start: MemorySample, end: MemorySample, owners: string[]): 
  * The memory figures of a soak: `start` and `end` taken at rest (no load,
  * consumers caught up), `samples` every sample in order (start and end
  * included), `acknowledged` the calls acknowledged in between (the ids added
- * when no consumer exports the gauge).
+ * when no consumer exports the gauge), `redisPastHorizon` Redis's used_memory
+ * once the outcome horizon had passed since `end` (null: not read).
  */
-export function soakMemoryFigures(start: MemorySample, end: MemorySample, samples: MemorySample[], acknowledged: number): SoakFields {
+export function soakMemoryFigures(start: MemorySample, end: MemorySample, samples: MemorySample[], acknowledged: number, redisPastHorizon: number | null): SoakFields {
   const { owners, standbys } = rolesAt(end);
   const ids = idsAdded(start, end, acknowledged);
   const heapOf = (s: MemorySample, name: string) => s.consumers[name]?.heapRetained;
@@ -207,11 +216,12 @@ export function soakMemoryFigures(start: MemorySample, end: MemorySample, sample
     bytes_per_id: {
       consumer: bytesPerId(ownersHeap(start, owners), ownersHeap(end, owners), ids.added),
       standby: worstStandby(standbys, (name) => bytesPerId(heapOf(start, name), heapOf(end, name), ids.added)),
-      redis: bytesPerId(start.redisUsed, end.redisUsed, ids.added),
+      redis: bytesPerId(start.redisUsed, redisPastHorizon, ids.added),
+      redis_within_horizon: bytesPerId(start.redisUsed, end.redisUsed, ids.added),
     },
     heap_after_full_gc: [start, end].every((s) => Object.keys(s.consumers).every((name) => s.collected.includes(name))),
     bytes_per_id_trend: trend(samples, owners, standbys),
-    memory: memoryTable(start, end, owners),
+    memory: memoryTable(start, end, owners, redisPastHorizon),
     memory_timeline: timeline(samples, start.at),
     soak_notes: memoryNotes(start, end, owners),
   };

@@ -67,7 +67,7 @@ export function usedMemoryOf(info: string): number | null {
   return m ? Number(m[1]) : null;
 }
 
-async function redisUsedMemory(redis: Redis): Promise<number | null> {
+export async function redisUsedMemory(redis: Redis): Promise<number | null> {
   try {
     return usedMemoryOf(await withTimeout(redis.info('memory'), 2000, 'redis INFO memory'));
   } catch {

@@ -3,7 +3,9 @@
 // stack's memory is read at rest before the load and after it (consumers
 // caught up) and sampled while it runs; then the statement is read on the
 // grown ledger, the ledger counted, and the accepted rate at the end set
-// against the start. The arithmetic is in soak-figures.ts.
+// against the start. Last, once the outcome horizon has passed, Redis is read
+// again: what it keeps per id lives OUTCOME_TTL_SECONDS, so only then does its
+// used_memory show what it retains. The arithmetic is in soak-figures.ts.
 //
 // No audit: it holds the whole ledger and a replay of the whole log in memory,
 // which a soak makes millions of documents long (`npm run audit` afterwards).
@@ -20,7 +22,7 @@ import { LagSampler, waitCaughtUp } from './lag-sampler.js';
 import type { LoadFigures } from './load-recorder.js';
 import { sampleCpu, type CpuSample } from './process-cpu.js';
 import { rateEndOverStart, rateWindowS, soakMemoryFigures, type SoakFields } from './soak-figures.js';
-import { MemoryTimeline, sampleIntervalS, sampleMemory, type MemorySample } from './soak-memory.js';
+import { MemoryTimeline, redisUsedMemory, sampleIntervalS, sampleMemory, type MemorySample } from './soak-memory.js';
 import { probeStatements, STATEMENT_PAGE, statementAccounts, statementFigures } from './statement-probe.js';
 
 /** The longest wait for the consumers to apply what the load left, before each memory reading at rest. */
@@ -40,6 +42,13 @@ export function quietMs(snapshotIntervalMs: number): number {
 const STATEMENTS_MAX_MS = 120_000;
 /** The longest wait for the ledger count. */
 const COUNT_TIMEOUT_MS = 300_000;
+/**
+ * Past the horizon, the time Redis is given to free the expired keys: it
+ * deletes them in a background cycle (20 keys sampled at a time, ten times a
+ * second, sampling again while more than a tenth of a sample had expired),
+ * not at the second each expires.
+ */
+const EXPIRY_GRACE_MS = 30_000;
 
 interface SoakLoad {
   figures: LoadFigures;
@@ -100,6 +109,25 @@ async function restingSample(ctx: BenchContext, redis: Redis, notes: string[], w
   return sampleMemory(ctx.stack.info, redis, true);
 }
 
+/**
+ * Redis's used_memory once OUTCOME_TTL_SECONDS (and the grace) have passed
+ * since `writesDoneAt`, when every per-id key the load wrote has expired; null
+ * when that is further off than --soak-horizon-wait, or Redis did not answer.
+ */
+async function redisPastHorizon(ctx: BenchContext, redis: Redis, writesDoneAt: number, notes: string[]): Promise<number | null> {
+  const waitMs = writesDoneAt + ctx.config.outcomeTtlSeconds * 1000 + EXPIRY_GRACE_MS - Date.now();
+  if (waitMs > ctx.opts.soakHorizonWaitS * 1000) {
+    notes.push(`Redis was not read past the outcome horizon: that was ${Math.ceil(waitMs / 1000)} s off, more than --soak-horizon-wait ${ctx.opts.soakHorizonWaitS} s`);
+    return null;
+  }
+  const waitS = Math.max(0, Math.ceil(waitMs / 1000));
+  ctx.progress.note(`soak: ${waitS} s until OUTCOME_TTL_SECONDS (${ctx.config.outcomeTtlSeconds} s) and ${EXPIRY_GRACE_MS / 1000} s have passed since the last write, then Redis is read again`);
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
+  const used = await redisUsedMemory(redis);
+  if (used === null) notes.push('Redis did not answer its reading past the outcome horizon');
+  return used;
+}
+
 async function readStatements(ctx: BenchContext, flow: Flow): Promise<SoakFields> {
   const count = ctx.opts.soakStatements;
   ctx.progress.start('soak: statements', count, 'pages');
@@ -157,10 +185,13 @@ export async function soakPhase(ctx: BenchContext): Promise<PhaseResult> {
     const end = await restingSample(ctx, redis, notes, 'after the load');
     const { seconds, ...rest } = load.figures;
     Object.assign(result, rest, { window_s: seconds }, cpuFields(load.cpu.before, load.cpu.after), lag.report(), { peak_lag: peak, flow: flow.counts });
-    const memory = soakMemoryFigures(start, end, [start, ...during, end], load.acknowledged);
-    Object.assign(result, memory, rateFields(ctx, load));
+    Object.assign(result, rateFields(ctx, load));
     Object.assign(result, await readStatements(ctx, flow));
     Object.assign(result, await ledgerDocuments(config));
+    // The consumers wrote their last outcomes before `end` was read: they had caught up and been quiet.
+    const pastHorizon = await redisPastHorizon(ctx, redis, end.at, notes);
+    const memory = soakMemoryFigures(start, end, [start, ...during, end], load.acknowledged, pastHorizon);
+    Object.assign(result, memory);
     if (timeline.failed > 0) notes.push(`${timeline.failed} memory samples failed during the load`);
     result.soak_notes = [...(memory.soak_notes ?? []), ...notes];
     noteRestarts(ctx, result, []);

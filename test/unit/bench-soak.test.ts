@@ -34,6 +34,11 @@ t.test('the soak runs only when named, before the takeover; its duration and rat
   t.throws(() => parseArgs(['--soak-duration', '0']), /--soak-duration must be an integer >= 1/);
   t.throws(() => parseArgs(['--soak-rate', '-5']), /--soak-rate must be an integer >= 0/);
   t.throws(() => parseArgs(['--soak-rate', 'fast']), /--soak-rate must be an integer >= 0/);
+  t.equal(d.soakHorizonWaitS, 900, 'Redis read again past a horizon up to 15 minutes off');
+  t.equal(parseArgs(['--quick']).soakHorizonWaitS, 0, 'a smoke run does not wait for the horizon');
+  t.equal(parseArgs(['--soak-horizon-wait', '120']).soakHorizonWaitS, 120);
+  t.equal(parseArgs([], { BENCH_SOAK_HORIZON_WAIT_S: '60' }).soakHorizonWaitS, 60);
+  t.throws(() => parseArgs(['--soak-horizon-wait', '-1']), /--soak-horizon-wait must be an integer >= 0/);
 });
 
 t.test('resident memory: VmRSS of every member of the process group', async (t) => {
@@ -82,16 +87,16 @@ t.test('bytes per id added, for the owner, the standby and Redis, with the trend
   const start = sample(1000, { 'consumer-1': reading(200e6, 1_000_000, 6), 'consumer-2': reading(190e6, 0, 0) }, 100e6);
   const middle = sample(61_000, { 'consumer-1': reading(203e6, 2_000_000, 6), 'consumer-2': reading(192e6, 0, 0) }, 104e6);
   const end = sample(121_000, { 'consumer-1': reading(206e6, 3_000_000, 6), 'consumer-2': reading(194e6, 0, 0) }, 108e6);
-  const f = soakMemoryFigures(start, end, [start, middle, end], 1_999_000);
+  const f = soakMemoryFigures(start, end, [start, middle, end], 1_999_000, 100.5e6);
   t.equal(f.ids, 3_000_000);
   t.equal(f.ids_before, 1_000_000);
   t.equal(f.ids_added, 2_000_000);
   t.equal(f.ids_source, 'teller_consumer_ids_remembered');
-  t.same(f.bytes_per_id, { consumer: 3, standby: 2, redis: 4 });
+  t.same(f.bytes_per_id, { consumer: 3, standby: 2, redis: 0.3, redis_within_horizon: 4 }, 'Redis counted past the horizon, and within it');
   t.same(f.bytes_per_id_trend, { consumer: 3, standby: 2, redis: 4 });
   t.same(f.memory?.consumers['consumer-1'], { role: 'owner', heap_used_bytes: { start: 250e6, end: 256e6 }, heap_retained_bytes: { start: 200e6, end: 206e6 }, ids: { start: 1_000_000, end: 3_000_000 } });
   t.equal(f.memory?.consumers['consumer-2']?.role, 'standby');
-  t.same(f.memory?.redis_used_bytes, { start: 100e6, end: 108e6 });
+  t.same(f.memory?.redis_used_bytes, { start: 100e6, end: 108e6, past_horizon: 100.5e6 });
   t.same(f.memory?.rss_bytes.redis, { start: 50e6, end: 50e6 });
   t.same(f.memory_timeline?.map((p) => p.t_s), [0, 60, 120]);
   t.same(f.memory_timeline?.[1], { t_s: 60, ids: 2_000_000, heap_retained_bytes: { 'consumer-1': 203e6, 'consumer-2': 192e6 }, redis_used_bytes: 104e6 });
@@ -103,33 +108,34 @@ t.test('the heaps count as read after a full collection only when every consumer
   const consumers = { 'consumer-1': reading(200e6, 1_000_000, 6), 'consumer-2': reading(190e6, 0, 0) };
   const both = ['consumer-1', 'consumer-2'];
   const figures = (startCollected: string[], endCollected: string[]) =>
-    soakMemoryFigures(sample(0, consumers, 1, startCollected), sample(1, consumers, 1, endCollected), [], 0).heap_after_full_gc;
+    soakMemoryFigures(sample(0, consumers, 1, startCollected), sample(1, consumers, 1, endCollected), [], 0, null).heap_after_full_gc;
   t.equal(figures(both, both), true);
   t.equal(figures(both, ['consumer-1']), false, 'the standby did not collect at the end');
   t.equal(figures([], both), false, 'nothing collected at the start');
 });
 
 t.test('one consumer and no standby; a consumer without the gauge; a rebalance during the soak', async (t) => {
-  const alone = soakMemoryFigures(sample(0, { 'consumer-1': reading(100, 10, 6) }, 10), sample(1, { 'consumer-1': reading(150, 20, 6) }, 30), [], 0);
-  t.same(alone.bytes_per_id, { consumer: 5, standby: null, redis: 2 }, 'no standby: null, not a failure');
+  const alone = soakMemoryFigures(sample(0, { 'consumer-1': reading(100, 10, 6) }, 10), sample(1, { 'consumer-1': reading(150, 20, 6) }, 30), [], 0, null);
+  t.same(alone.bytes_per_id, { consumer: 5, standby: null, redis: null, redis_within_horizon: 2 }, 'no standby: null, not a failure; Redis not read past the horizon: null');
   t.same(alone.bytes_per_id_trend, { consumer: null, standby: null, redis: null }, 'too few samples for a trend');
 
-  const noGauge = soakMemoryFigures(sample(0, { 'consumer-1': reading(100, null, 6) }, 10), sample(1, { 'consumer-1': reading(300, null, 6) }, 110), [], 100);
+  const noGauge = soakMemoryFigures(sample(0, { 'consumer-1': reading(100, null, 6) }, 10), sample(1, { 'consumer-1': reading(300, null, 6) }, 110), [], 100, 30);
   t.equal(noGauge.ids, null);
   t.equal(noGauge.ids_added, 100);
   t.equal(noGauge.ids_source, 'acknowledged calls');
-  t.same(noGauge.bytes_per_id, { consumer: 2, standby: null, redis: 1 });
+  t.same(noGauge.bytes_per_id, { consumer: 2, standby: null, redis: 0.2, redis_within_horizon: 1 });
 
   const swapped = soakMemoryFigures(
     sample(0, { 'consumer-1': reading(100, 10, 6), 'consumer-2': reading(100, 0, 0) }, 10),
     sample(1, { 'consumer-1': reading(100, 0, 0), 'consumer-2': reading(200, 20, 6) }, 20),
     [],
     0,
+    null,
   );
   t.match(swapped.soak_notes, [/consumer-1 owned partitions at the start and stood by at the end/, /consumer-2 stood by at the start and owned partitions at the end/]);
 
-  const silent = soakMemoryFigures(sample(0, {}, null), sample(1, { 'consumer-1': reading(100, 10, 6) }, null), [], 5);
-  t.same(silent.bytes_per_id, { consumer: null, standby: null, redis: null }, 'no reading at the start: no figure');
+  const silent = soakMemoryFigures(sample(0, {}, null), sample(1, { 'consumer-1': reading(100, 10, 6) }, null), [], 5, 40);
+  t.same(silent.bytes_per_id, { consumer: null, standby: null, redis: null, redis_within_horizon: null }, 'no reading at the start: no figure');
   t.match(silent.soak_notes, [/consumer-1 did not answer its metrics port at the start/]);
 });
 
