@@ -16,8 +16,12 @@ export interface PerId {
   standby: number | null;
   /**
    * Redis once the outcome horizon (OUTCOME_TTL_SECONDS) has passed since the
-   * last write, so that what it keeps per id has expired; null when the soak
-   * did not wait that long (--soak-horizon-wait).
+   * last write, so that what it keeps per id has expired: all of its
+   * used_memory over every id in the window, an upper bound that counts the
+   * read model's accounts and Redis's own baseline too. (Its reading before
+   * the load still held the outcomes of the calls just before, so a
+   * difference with it would undercount.) Null when the soak did not wait
+   * that long (--soak-horizon-wait).
    */
   redis: number | null;
   /** Redis at rest right after the load, while the last horizon's outcomes and registrations are still kept. */
@@ -216,7 +220,7 @@ export function soakMemoryFigures(start: MemorySample, end: MemorySample, sample
     bytes_per_id: {
       consumer: bytesPerId(ownersHeap(start, owners), ownersHeap(end, owners), ids.added),
       standby: worstStandby(standbys, (name) => bytesPerId(heapOf(start, name), heapOf(end, name), ids.added)),
-      redis: bytesPerId(start.redisUsed, redisPastHorizon, ids.added),
+      redis: bytesPerId(0, redisPastHorizon, ids.after ?? ids.added),
       redis_within_horizon: bytesPerId(start.redisUsed, end.redisUsed, ids.added),
     },
     heap_after_full_gc: [start, end].every((s) => Object.keys(s.consumers).every((name) => s.collected.includes(name))),

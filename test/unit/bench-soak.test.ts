@@ -92,7 +92,7 @@ t.test('bytes per id added, for the owner, the standby and Redis, with the trend
   t.equal(f.ids_before, 1_000_000);
   t.equal(f.ids_added, 2_000_000);
   t.equal(f.ids_source, 'teller_consumer_ids_remembered');
-  t.same(f.bytes_per_id, { consumer: 3, standby: 2, redis: 0.3, redis_within_horizon: 4 }, 'Redis counted past the horizon, and within it');
+  t.same(f.bytes_per_id, { consumer: 3, standby: 2, redis: 33.5, redis_within_horizon: 4 }, 'Redis past the horizon: all of it over every id in the window; within it: the growth over the ids added');
   t.same(f.bytes_per_id_trend, { consumer: 3, standby: 2, redis: 4 });
   t.same(f.memory?.consumers['consumer-1'], { role: 'owner', heap_used_bytes: { start: 250e6, end: 256e6 }, heap_retained_bytes: { start: 200e6, end: 206e6 }, ids: { start: 1_000_000, end: 3_000_000 } });
   t.equal(f.memory?.consumers['consumer-2']?.role, 'standby');
@@ -123,7 +123,7 @@ t.test('one consumer and no standby; a consumer without the gauge; a rebalance d
   t.equal(noGauge.ids, null);
   t.equal(noGauge.ids_added, 100);
   t.equal(noGauge.ids_source, 'acknowledged calls');
-  t.same(noGauge.bytes_per_id, { consumer: 2, standby: null, redis: 0.2, redis_within_horizon: 1 });
+  t.same(noGauge.bytes_per_id, { consumer: 2, standby: null, redis: 0.3, redis_within_horizon: 1 }, 'no gauge: over the calls acknowledged');
 
   const swapped = soakMemoryFigures(
     sample(0, { 'consumer-1': reading(100, 10, 6), 'consumer-2': reading(100, 0, 0) }, 10),
@@ -135,7 +135,7 @@ t.test('one consumer and no standby; a consumer without the gauge; a rebalance d
   t.match(swapped.soak_notes, [/consumer-1 owned partitions at the start and stood by at the end/, /consumer-2 stood by at the start and owned partitions at the end/]);
 
   const silent = soakMemoryFigures(sample(0, {}, null), sample(1, { 'consumer-1': reading(100, 10, 6) }, null), [], 5, 40);
-  t.same(silent.bytes_per_id, { consumer: null, standby: null, redis: null, redis_within_horizon: null }, 'no reading at the start: no figure');
+  t.same(silent.bytes_per_id, { consumer: null, standby: null, redis: 4, redis_within_horizon: null }, 'no reading at the start: no figure but the one past the horizon');
   t.match(silent.soak_notes, [/consumer-1 did not answer its metrics port at the start/]);
 });
 
