@@ -56,8 +56,8 @@ export function soakNotes(p: PhaseResult): string[] {
   const redis = p.memory?.redis_used_bytes;
   return [
     `- soak: **${fmt(p.ids)} ids** in the window at the end, ${fmt(p.ids_added)} added (${p.ids_source ?? '-'}); ` +
-      `retained per id added: consumer **${perId(by?.consumer)}**, standby **${perId(by?.standby)}**, Redis **${perId(by?.redis)}** past the outcome horizon ` +
-      `(all its memory over the ids in the window; ${perId(by?.redis_within_horizon)} added an id within it; slope over the run: ${perId(trend?.consumer)}, ${perId(trend?.standby)}, ${perId(trend?.redis)}); ` +
+      `retained per id added: consumer **${perId(by?.consumer)}**, standby **${perId(by?.standby)}**; Redis **${perId(by?.redis)}** past the outcome horizon ` +
+      `(all its memory over the ids in the window; ${perId(by?.redis_within_horizon)} added an id within it); slope over the run: ${perId(trend?.consumer)}, ${perId(trend?.standby)}, ${perId(trend?.redis)}; ` +
       `Redis used_memory ${mb(redis?.start)} -> ${mb(redis?.end)} MB, ${mb(redis?.past_horizon)} MB past the horizon; ` +
       `heaps at rest ${p.heap_after_full_gc ? 'read after two full garbage collections' : 'read as found (no --expose-gc: garbage not yet collected counts)'}.`,
     `- soak: the statement on a ledger of **${fmt(p.ledger_documents)} documents**${p.ledger_error ? ` (not counted: ${p.ledger_error})` : ''}, ` +

@@ -10,7 +10,11 @@ export interface Range {
   end: number | null;
 }
 
-/** Bytes retained per id added, by holder: the partition owner(s), the standby, Redis. */
+/**
+ * Bytes retained per id, by holder: the partition owner(s), the standby,
+ * Redis. In `bytes_per_id_trend` each is instead the slope of its memory
+ * against the ids over every sample of the run (Redis's within the horizon).
+ */
 export interface PerId {
   consumer: number | null;
   standby: number | null;
@@ -21,7 +25,7 @@ export interface PerId {
    * read model's accounts and Redis's own baseline too. (Its reading before
    * the load still held the outcomes of the calls just before, so a
    * difference with it would undercount.) Null when the soak did not wait
-   * that long (--soak-horizon-wait).
+   * that long (--soak-horizon-wait), or no consumer exports the ids gauge.
    */
   redis: number | null;
   /** Redis at rest right after the load, while the last horizon's outcomes and registrations are still kept. */
@@ -71,6 +75,8 @@ export interface SoakFields {
   statement_errors?: number;
   ledger_documents?: number | null;
   ledger_error?: string;
+  /** Redis's keys with a time to live when it was read past the outcome horizon (null: not read). */
+  redis_keys_with_ttl_past_horizon?: number | null;
   /** Accepted calls a second over the first and the last `rate_window_s` of the measured window. */
   rate_window_s?: number;
   rate_start?: number | null;
@@ -220,7 +226,7 @@ export function soakMemoryFigures(start: MemorySample, end: MemorySample, sample
     bytes_per_id: {
       consumer: bytesPerId(ownersHeap(start, owners), ownersHeap(end, owners), ids.added),
       standby: worstStandby(standbys, (name) => bytesPerId(heapOf(start, name), heapOf(end, name), ids.added)),
-      redis: bytesPerId(0, redisPastHorizon, ids.after ?? ids.added),
+      redis: bytesPerId(0, redisPastHorizon, ids.after),
       redis_within_horizon: bytesPerId(start.redisUsed, end.redisUsed, ids.added),
     },
     heap_after_full_gc: [start, end].every((s) => Object.keys(s.consumers).every((name) => s.collected.includes(name))),

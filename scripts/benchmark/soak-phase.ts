@@ -22,7 +22,8 @@ import { LagSampler, waitCaughtUp } from './lag-sampler.js';
 import type { LoadFigures } from './load-recorder.js';
 import { sampleCpu, type CpuSample } from './process-cpu.js';
 import { rateEndOverStart, rateWindowS, soakMemoryFigures, type SoakFields } from './soak-figures.js';
-import { MemoryTimeline, redisUsedMemory, sampleIntervalS, sampleMemory, type MemorySample } from './soak-memory.js';
+import { EXPIRY_GRACE_MS, keysWithTtlNote, readPastHorizon } from './soak-horizon.js';
+import { MemoryTimeline, sampleIntervalS, sampleMemory, type MemorySample } from './soak-memory.js';
 import { probeStatements, STATEMENT_PAGE, statementAccounts, statementFigures } from './statement-probe.js';
 
 /** The longest wait for the consumers to apply what the load left, before each memory reading at rest. */
@@ -42,13 +43,6 @@ export function quietMs(snapshotIntervalMs: number): number {
 const STATEMENTS_MAX_MS = 120_000;
 /** The longest wait for the ledger count. */
 const COUNT_TIMEOUT_MS = 300_000;
-/**
- * Past the horizon, the time Redis is given to free the expired keys: it
- * deletes them in a background cycle (20 keys sampled at a time, ten times a
- * second, sampling again while more than a tenth of a sample had expired),
- * not at the second each expires.
- */
-const EXPIRY_GRACE_MS = 30_000;
 
 interface SoakLoad {
   figures: LoadFigures;
@@ -107,25 +101,6 @@ async function restingSample(ctx: BenchContext, redis: Redis, notes: string[], w
   ctx.progress.note(`soak: ${quiet / 1000} s quiet before reading the memory (${when})`);
   await new Promise((resolve) => setTimeout(resolve, quiet));
   return sampleMemory(ctx.stack.info, redis, true);
-}
-
-/**
- * Redis's used_memory once OUTCOME_TTL_SECONDS (and the grace) have passed
- * since `writesDoneAt`, when every per-id key the load wrote has expired; null
- * when that is further off than --soak-horizon-wait, or Redis did not answer.
- */
-async function redisPastHorizon(ctx: BenchContext, redis: Redis, writesDoneAt: number, notes: string[]): Promise<number | null> {
-  const waitMs = writesDoneAt + ctx.config.outcomeTtlSeconds * 1000 + EXPIRY_GRACE_MS - Date.now();
-  if (waitMs > ctx.opts.soakHorizonWaitS * 1000) {
-    notes.push(`Redis was not read past the outcome horizon: that was ${Math.ceil(waitMs / 1000)} s off, more than --soak-horizon-wait ${ctx.opts.soakHorizonWaitS} s`);
-    return null;
-  }
-  const waitS = Math.max(0, Math.ceil(waitMs / 1000));
-  ctx.progress.note(`soak: ${waitS} s until OUTCOME_TTL_SECONDS (${ctx.config.outcomeTtlSeconds} s) and ${EXPIRY_GRACE_MS / 1000} s have passed since the last write, then Redis is read again`);
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, waitMs)));
-  const used = await redisUsedMemory(redis);
-  if (used === null) notes.push('Redis did not answer its reading past the outcome horizon');
-  return used;
 }
 
 async function readStatements(ctx: BenchContext, flow: Flow): Promise<SoakFields> {
@@ -189,9 +164,12 @@ export async function soakPhase(ctx: BenchContext): Promise<PhaseResult> {
     Object.assign(result, await readStatements(ctx, flow));
     Object.assign(result, await ledgerDocuments(config));
     // The consumers wrote their last outcomes before `end` was read: they had caught up and been quiet.
-    const pastHorizon = await redisPastHorizon(ctx, redis, end.at, notes);
-    const memory = soakMemoryFigures(start, end, [start, ...during, end], load.acknowledged, pastHorizon);
-    Object.assign(result, memory);
+    const horizon = await readPastHorizon(redis, end.at, config.outcomeTtlSeconds, opts.soakHorizonWaitS, (seconds) =>
+      ctx.progress.note(`soak: ${seconds} s until OUTCOME_TTL_SECONDS (${config.outcomeTtlSeconds} s) and ${EXPIRY_GRACE_MS / 1000} s have passed since the last write, then Redis is read again`),
+    );
+    const memory = soakMemoryFigures(start, end, [start, ...during, end], load.acknowledged, horizon.usedBytes);
+    Object.assign(result, memory, { redis_keys_with_ttl_past_horizon: horizon.keysWithTtl });
+    notes.push(...horizon.notes, ...keysWithTtlNote(horizon.keysWithTtl, memory.ids_added, config.outcomeTtlSeconds));
     if (timeline.failed > 0) notes.push(`${timeline.failed} memory samples failed during the load`);
     result.soak_notes = [...(memory.soak_notes ?? []), ...notes];
     noteRestarts(ctx, result, []);

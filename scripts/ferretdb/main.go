@@ -37,7 +37,7 @@ func main() {
 	// each page it reads otherwise costs a pread system call: a statement page
 	// reads each of the account's entries from its own page, and the calls were
 	// a sixth of FerretDB's CPU on a grown ledger. SQLite maps the file read-only
-	// (writes still go through write), and caps the size at 2147418112 bytes.
+	// (writes still go through pwrite), and maps at most 2147418112 bytes.
 	mmapBytes := flag.Int64("mmap-bytes", 2147418112, "bytes of the database SQLite reads through a memory map; 0: none")
 	flag.Parse()
 

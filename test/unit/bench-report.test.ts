@@ -152,10 +152,12 @@ t.test("the soak's figures, memory table and panels", async (t) => {
   });
   const md = renderMarkdown({ ...result, phases: { soak } });
   t.match(md, /\| soak \| 6,000 \| - \| 20\.0 \| 30\.0 \| 60\.0 \|/);
-  t.match(md, /- soak: \*\*3,000,000 ids\*\* in the window at the end, 2,000,000 added \(teller_consumer_ids_remembered\); retained per id added: consumer \*\*3\.2 B\*\*, standby \*\*-\*\*, Redis \*\*0\.3 B\*\* past the outcome horizon \(all its memory over the ids in the window; 4\.0 B added an id within it; slope over the run: 2\.9 B, -, 4\.1 B\); Redis used_memory 100\.0 -> 108\.0 MB, 100\.6 MB past the horizon; heaps at rest read as found \(no --expose-gc: garbage not yet collected counts\)\./);
+  t.match(md, /- soak: \*\*3,000,000 ids\*\* in the window at the end, 2,000,000 added \(teller_consumer_ids_remembered\); retained per id added: consumer \*\*3\.2 B\*\*, standby \*\*-\*\*; Redis \*\*0\.3 B\*\* past the outcome horizon \(all its memory over the ids in the window; 4\.0 B added an id within it\); slope over the run: 2\.9 B, -, 4\.1 B; Redis used_memory 100\.0 -> 108\.0 MB, 100\.6 MB past the horizon; heaps at rest read as found \(no --expose-gc: garbage not yet collected counts\)\./);
   t.match(md, /- soak: the statement on a ledger of \*\*2,500,000 documents\*\*, 200 pages of 50 read after the load: p50 2\.5 ms, p99 \*\*14\.0 ms\*\*, 0 errors\./);
   t.match(md, /- soak: accepted calls\/s over the first 60 s 6,000, over the last 5,700: \*\*0\.950\*\* of the start\./);
   t.match(md, /- soak: no consumer owned partitions at the end/);
+  const notPast = renderMarkdown({ ...result, phases: { soak: { ...soak, bytes_per_id: { ...soak.bytes_per_id!, redis: null }, memory: { ...soak.memory!, redis_used_bytes: { start: 100e6, end: 108e6, past_horizon: null } } } } });
+  t.match(notPast, /; Redis \*\*-\*\* past the outcome horizon \(all its memory over the ids in the window; 4\.0 B added an id within it\);.*Redis used_memory 100\.0 -> 108\.0 MB, - MB past the horizon;/, 'not read past the horizon: dashes');
   const collected = renderMarkdown({ ...result, phases: { soak: { ...soak, heap_after_full_gc: true } } });
   t.match(collected, /100\.6 MB past the horizon; heaps at rest read after two full garbage collections\./, 'how the heaps were read');
   t.match(md, /\| api-1 \| 90\.0 \| 95\.0 \| - \| - \| - \| - \|/);

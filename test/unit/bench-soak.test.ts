@@ -10,6 +10,7 @@ import { stackEnvironment } from '../../scripts/benchmark/bench-stack.js';
 import { quietMs } from '../../scripts/benchmark/soak-phase.js';
 import { bytesPerId, rateEndOverStart, rateWindowS, slope, soakMemoryFigures } from '../../scripts/benchmark/soak-figures.js';
 import { consumerReading, MemoryTimeline, sampleIntervalS, usedMemoryOf, type ConsumerReading, type MemorySample } from '../../scripts/benchmark/soak-memory.js';
+import { EXPIRY_GRACE_MS, horizonWaitMs, keysWithTtlNote, keysWithTtlOf } from '../../scripts/benchmark/soak-horizon.js';
 import { statementAccounts, statementFigures } from '../../scripts/benchmark/statement-probe.js';
 import { parsePrometheus } from '../../scripts/shared/prometheus-text.js';
 
@@ -123,7 +124,7 @@ t.test('one consumer and no standby; a consumer without the gauge; a rebalance d
   t.equal(noGauge.ids, null);
   t.equal(noGauge.ids_added, 100);
   t.equal(noGauge.ids_source, 'acknowledged calls');
-  t.same(noGauge.bytes_per_id, { consumer: 2, standby: null, redis: 0.3, redis_within_horizon: 1 }, 'no gauge: over the calls acknowledged');
+  t.same(noGauge.bytes_per_id, { consumer: 2, standby: null, redis: null, redis_within_horizon: 1 }, 'no gauge: no ids in the window to count Redis over');
 
   const swapped = soakMemoryFigures(
     sample(0, { 'consumer-1': reading(100, 10, 6), 'consumer-2': reading(100, 0, 0) }, 10),
@@ -207,4 +208,22 @@ t.test('a reading at rest waits a snapshot interval and 15 s once the consumers 
   t.equal(quietMs(30_000), 45_000, 'the default interval');
   t.equal(quietMs(1_000), 16_000);
   t.equal(quietMs(3_600_000), 120_000, 'capped');
+});
+
+t.test('Redis is read again once the outcome horizon and the grace have passed since the last write, if that is not too far off', async (t) => {
+  const writesDoneAt = 1_000_000;
+  t.equal(horizonWaitMs(writesDoneAt, 600, 900, writesDoneAt), 600_000 + EXPIRY_GRACE_MS, 'the whole horizon and the grace, in milliseconds');
+  t.equal(horizonWaitMs(writesDoneAt, 600, 900, writesDoneAt + 100_000), 500_000 + EXPIRY_GRACE_MS, 'the time already spent counts');
+  t.equal(horizonWaitMs(writesDoneAt, 60, 900, writesDoneAt + 200_000), 0, 'a horizon already past: no wait, not a negative one');
+  t.equal(horizonWaitMs(writesDoneAt, 600, 600, writesDoneAt), null, 'further off than the longest wait: not read');
+  t.equal(horizonWaitMs(writesDoneAt, 600, 0, writesDoneAt + 630_000), 0, 'a wait of 0 still reads a horizon already past');
+  t.equal(horizonWaitMs(writesDoneAt, 600, 0, writesDoneAt), null, 'quick: no wait');
+});
+
+t.test('keys with a time to live, from INFO keyspace, and the note when many are left past the horizon', async (t) => {
+  t.equal(keysWithTtlOf('# Keyspace\r\ndb0:keys=12000,expires=3,avg_ttl=1000\r\ndb9:keys=10,expires=7,avg_ttl=5\r\n'), 10);
+  t.equal(keysWithTtlOf('# Keyspace\r\n'), 0);
+  t.same(keysWithTtlNote(3, 1_000_000, 600), []);
+  t.same(keysWithTtlNote(null, 1_000_000, 600), []);
+  t.match(keysWithTtlNote(20_000, 1_000_000, 600), [/20000 keys still had a time to live past the horizon: is the stack's OUTCOME_TTL_SECONDS longer than 600 s\?/]);
 });
