@@ -15,12 +15,14 @@ import { redisUsedMemory } from './soak-memory.js';
  */
 export const EXPIRY_GRACE_MS = 30_000;
 
-/**
- * How long to wait, from `now`, until `ttlS` and the grace have passed since
- * `writesDoneAt` (0 when they have); null when that is more than `maxWaitS`.
- */
+/** Milliseconds from `now` until `ttlS` and the grace have passed since `writesDoneAt`; 0 when they have. */
+function msUntilPastHorizon(writesDoneAt: number, ttlS: number, now: number): number {
+  return Math.max(0, writesDoneAt + ttlS * 1000 + EXPIRY_GRACE_MS - now);
+}
+
+/** How long to wait, from `now`, until the horizon and the grace have passed; null when that is more than `maxWaitS`. */
 export function horizonWaitMs(writesDoneAt: number, ttlS: number, maxWaitS: number, now: number): number | null {
-  const waitMs = Math.max(0, writesDoneAt + ttlS * 1000 + EXPIRY_GRACE_MS - now);
+  const waitMs = msUntilPastHorizon(writesDoneAt, ttlS, now);
   return waitMs > maxWaitS * 1000 ? null : waitMs;
 }
 
@@ -45,14 +47,15 @@ export interface PastHorizon {
   notes: string[];
 }
 
-/** Waits out the horizon (at most `maxWaitS`), then reads Redis's used_memory and its keys with a time to live. */
-export async function readPastHorizon(redis: Redis, writesDoneAt: number, ttlS: number, maxWaitS: number, onWait: (seconds: number) => void): Promise<PastHorizon> {
-  const waitMs = horizonWaitMs(writesDoneAt, ttlS, maxWaitS, Date.now());
+/** Waits out the horizon (at most `maxWaitS`, saying how long through `onWait`), then reads Redis's used_memory and its keys with a time to live. */
+export async function readPastHorizon(redis: Redis, writesDoneAt: number, ttlS: number, maxWaitS: number, onWait: (message: string) => void): Promise<PastHorizon> {
+  const now = Date.now();
+  const waitMs = horizonWaitMs(writesDoneAt, ttlS, maxWaitS, now);
   if (waitMs === null) {
-    const offS = Math.ceil((writesDoneAt + ttlS * 1000 + EXPIRY_GRACE_MS - Date.now()) / 1000);
+    const offS = Math.ceil(msUntilPastHorizon(writesDoneAt, ttlS, now) / 1000);
     return { usedBytes: null, keysWithTtl: null, notes: [`Redis was not read past the outcome horizon: that was ${offS} s off, more than --soak-horizon-wait ${maxWaitS} s`] };
   }
-  onWait(Math.ceil(waitMs / 1000));
+  onWait(`${Math.ceil(waitMs / 1000)} s until OUTCOME_TTL_SECONDS (${ttlS} s) and ${EXPIRY_GRACE_MS / 1000} s have passed since the last write, then Redis is read again`);
   await new Promise((resolve) => setTimeout(resolve, waitMs));
   const usedBytes = await redisUsedMemory(redis);
   const keysWithTtl = await withTimeout(redis.info('keyspace'), 2000, 'redis INFO keyspace').then(keysWithTtlOf, () => null);

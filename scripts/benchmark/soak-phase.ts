@@ -22,7 +22,7 @@ import { LagSampler, waitCaughtUp } from './lag-sampler.js';
 import type { LoadFigures } from './load-recorder.js';
 import { sampleCpu, type CpuSample } from './process-cpu.js';
 import { rateEndOverStart, rateWindowS, soakMemoryFigures, type SoakFields } from './soak-figures.js';
-import { EXPIRY_GRACE_MS, keysWithTtlNote, readPastHorizon } from './soak-horizon.js';
+import { keysWithTtlNote, readPastHorizon } from './soak-horizon.js';
 import { MemoryTimeline, sampleIntervalS, sampleMemory, type MemorySample } from './soak-memory.js';
 import { probeStatements, STATEMENT_PAGE, statementAccounts, statementFigures } from './statement-probe.js';
 
@@ -164,9 +164,7 @@ export async function soakPhase(ctx: BenchContext): Promise<PhaseResult> {
     Object.assign(result, await readStatements(ctx, flow));
     Object.assign(result, await ledgerDocuments(config));
     // The consumers wrote their last outcomes before `end` was read: they had caught up and been quiet.
-    const horizon = await readPastHorizon(redis, end.at, config.outcomeTtlSeconds, opts.soakHorizonWaitS, (seconds) =>
-      ctx.progress.note(`soak: ${seconds} s until OUTCOME_TTL_SECONDS (${config.outcomeTtlSeconds} s) and ${EXPIRY_GRACE_MS / 1000} s have passed since the last write, then Redis is read again`),
-    );
+    const horizon = await readPastHorizon(redis, end.at, config.outcomeTtlSeconds, opts.soakHorizonWaitS, (message) => ctx.progress.note(`soak: ${message}`));
     const memory = soakMemoryFigures(start, end, [start, ...during, end], load.acknowledged, horizon.usedBytes);
     Object.assign(result, memory, { redis_keys_with_ttl_past_horizon: horizon.keysWithTtl });
     notes.push(...horizon.notes, ...keysWithTtlNote(horizon.keysWithTtl, memory.ids_added, config.outcomeTtlSeconds));
